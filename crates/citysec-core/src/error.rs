@@ -1,0 +1,111 @@
+//! The one error type of citysec-core.
+
+use core::fmt;
+
+/// Result alias used across citysec-core.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong in citysec-core.
+///
+/// Cryptographic failures are deliberately opaque: [`Error::BadSignature`] and
+/// [`Error::DecryptFailed`] carry no detail, so a verifier never becomes an oracle.
+/// Structural errors (tags, headers, limits) are precise, because they are reported
+/// before any key is used and reveal nothing about secrets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not a CBOR data item we accept (truncated, reserved encoding,
+    /// invalid UTF-8, wrong structure).
+    Malformed,
+    /// An indefinite-length item appeared; the citysec profile forbids them.
+    IndefiniteLength,
+    /// A CBOR map carries the same key twice.
+    DuplicateMapKey,
+    /// Bytes follow the end of the object.
+    TrailingBytes,
+    /// The input is larger than [`Limits::max_message_size`](crate::Limits).
+    TooLarge,
+    /// The input nests deeper than [`Limits::max_depth`](crate::Limits).
+    TooDeep,
+    /// A map or array has more entries than [`Limits::max_entries`](crate::Limits).
+    TooManyEntries,
+    /// The leading CBOR tag is missing or is not the one this API expects.
+    WrongTag,
+    /// A CBOR tag appears inside the structure, where the profile allows none.
+    UnexpectedTag,
+    /// The protected header does not carry `alg` (an `alg` only in the
+    /// unprotected bucket counts as missing).
+    AlgNotProtected,
+    /// The algorithm is not one citysec implements (or its feature is off).
+    UnsupportedAlgorithm,
+    /// A header label appears in both the protected and the unprotected bucket.
+    DuplicateHeaderLabel,
+    /// `crit` appears in the unprotected bucket.
+    CritNotProtected,
+    /// `crit` lists a label this verifier does not implement.
+    UnknownCrit,
+    /// The payload or ciphertext is detached (`nil`); this API needs it attached.
+    DetachedContent,
+    /// Both an IV and a Partial IV are present, or the nonce material is invalid.
+    InvalidIv,
+    /// The selected key is for another algorithm than the message's `alg`.
+    KeyAlgMismatch,
+    /// No trusted key has the message's `kid` (or the message carries none).
+    UnknownKey,
+    /// Two keys in one key set carry the same `kid`.
+    DuplicateKid,
+    /// The key material is invalid (wrong length, not on the curve, wrong type,
+    /// missing parameters).
+    InvalidKey,
+    /// The key is weak: a small-order Ed25519 public key or an all-zero X25519 secret.
+    WeakKey,
+    /// Signature verification failed.
+    BadSignature,
+    /// Authenticated decryption failed.
+    DecryptFailed,
+    /// An X25519 exchange produced the all-zero shared secret (a low-order peer key).
+    NonContributory,
+    /// An output length or parameter is out of range for the primitive.
+    InvalidLength,
+    /// The crypto backend failed for a reason it does not disclose.
+    Backend,
+    /// The clock could not give the current time; time checks fail closed.
+    ClockUnavailable,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = match self {
+            Self::Malformed => "malformed input",
+            Self::IndefiniteLength => "indefinite-length item not allowed",
+            Self::DuplicateMapKey => "duplicate map key",
+            Self::TrailingBytes => "trailing bytes after the object",
+            Self::TooLarge => "input exceeds the size limit",
+            Self::TooDeep => "input exceeds the nesting depth limit",
+            Self::TooManyEntries => "map or array exceeds the entry limit",
+            Self::WrongTag => "missing or unexpected cbor tag",
+            Self::UnexpectedTag => "cbor tag not allowed inside the structure",
+            Self::AlgNotProtected => "alg not protected",
+            Self::UnsupportedAlgorithm => "unsupported algorithm",
+            Self::DuplicateHeaderLabel => "header label in both protected and unprotected buckets",
+            Self::CritNotProtected => "crit not protected",
+            Self::UnknownCrit => "unknown critical header",
+            Self::DetachedContent => "detached content not supported here",
+            Self::InvalidIv => "invalid iv or partial iv",
+            Self::KeyAlgMismatch => "key does not match the message algorithm",
+            Self::UnknownKey => "unknown key",
+            Self::DuplicateKid => "duplicate kid in key set",
+            Self::InvalidKey => "invalid key",
+            Self::WeakKey => "weak key",
+            Self::BadSignature => "bad signature",
+            Self::DecryptFailed => "decryption failed",
+            Self::NonContributory => "key agreement produced the all-zero secret",
+            Self::InvalidLength => "invalid length",
+            Self::Backend => "crypto backend failure",
+            Self::ClockUnavailable => "clock unavailable",
+        };
+        f.write_str(msg)
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,133 @@
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
+use citysec_core::{
+    Algorithm, Backend, Error, Result, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
+    X25519SecretKey,
+};
+use ring::{aead, hkdf, rand, signature};
+
+/// The *ring* backend. Cheap to construct and to copy.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ring;
+
+fn aead_alg(alg: Algorithm) -> Result<&'static aead::Algorithm> {
+    match alg {
+        Algorithm::ChaCha20Poly1305 => Ok(&aead::CHACHA20_POLY1305),
+        Algorithm::A128GCM => Ok(&aead::AES_128_GCM),
+        Algorithm::A256GCM => Ok(&aead::AES_256_GCM),
+        _ => Err(Error::UnsupportedAlgorithm),
+    }
+}
+
+fn aead_key(key: &SymmetricKey) -> Result<aead::LessSafeKey> {
+    let unbound = aead::UnboundKey::new(aead_alg(key.algorithm())?, key.secret_bytes()).map_err(|_| Error::InvalidKey)?;
+    Ok(aead::LessSafeKey::new(unbound))
+}
+
+fn nonce(bytes: &[u8]) -> Result<aead::Nonce> {
+    aead::Nonce::try_assume_unique_for_key(bytes).map_err(|_| Error::InvalidIv)
+}
+
+/// An HKDF output length for ring's `KeyType`.
+struct OkmLen(usize);
+
+impl hkdf::KeyType for OkmLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+impl Backend for Ring {
+    fn name(&self) -> &'static str {
+        "ring"
+    }
+
+    fn sign(&self, key: &SigningKey, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        let secret = key.secret_bytes();
+        let public = key.verifying_key();
+        let sig = match key.algorithm() {
+            Algorithm::EdDSA => {
+                let pair = signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
+                    .map_err(|_| Error::InvalidKey)?;
+                pair.sign(msg)
+            }
+            Algorithm::ES256 => {
+                let rng = rand::SystemRandom::new();
+                let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &secret[..],
+                    public.as_bytes(),
+                    &rng,
+                )
+                .map_err(|_| Error::InvalidKey)?;
+                pair.sign(&rng, msg).map_err(|_| Error::Backend)?
+            }
+            _ => return Err(Error::UnsupportedAlgorithm),
+        };
+        <[u8; SIGNATURE_LEN]>::try_from(sig.as_ref()).map_err(|_| Error::Backend)
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        let alg: &dyn signature::VerificationAlgorithm = match key.algorithm() {
+            Algorithm::EdDSA => &signature::ED25519,
+            Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            _ => return Err(Error::BadSignature),
+        };
+        if sig.len() != SIGNATURE_LEN {
+            return Err(Error::BadSignature);
+        }
+        if key.algorithm() == Algorithm::EdDSA && !ed25519_r_is_canonical(sig) {
+            return Err(Error::BadSignature);
+        }
+        signature::UnparsedPublicKey::new(alg, key.as_bytes())
+            .verify(msg, sig)
+            .map_err(|_| Error::BadSignature)
+    }
+
+    fn seal(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let k = aead_key(key)?;
+        let tag = k
+            .seal_in_place_separate_tag(nonce(nonce_bytes)?, aead::Aad::from(aad), in_out)
+            .map_err(|_| Error::InvalidLength)?;
+        <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::Backend)
+    }
+
+    fn open(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
+        let k = aead_key(key)?;
+        let n = nonce(nonce_bytes)?;
+        let tag = aead::Tag::try_from(tag).map_err(|_| Error::DecryptFailed)?;
+        k.open_in_place_separate_tag(n, aead::Aad::from(aad), tag, in_out, 0..)
+            .map(|_| ())
+            .map_err(|_| {
+                // ring leaves unspecified bytes behind on failure; leave none.
+                in_out.fill(0);
+                Error::DecryptFailed
+            })
+    }
+
+    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+        let info = [info];
+        let out = prk.expand(&info, OkmLen(okm.len())).map_err(|_| Error::InvalidLength)?;
+        out.fill(okm).map_err(|_| Error::InvalidLength)
+    }
+
+    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
+        citysec_core::backend::x25519(secret, public)
+    }
+}
+
+/// ring's Ed25519 verification follows RFC 8032 but, unlike dalek's `verify_strict`,
+/// does not refuse an R of small order. Refuse those so both backends accept exactly
+/// the same signatures (checked against Wycheproof in citysec-backend-tests).
+fn ed25519_r_is_canonical(sig: &[u8]) -> bool {
+    let Some(r) = sig.get(..32).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
+        return false;
+    };
+    curve25519_dalek::edwards::CompressedEdwardsY(r)
+        .decompress()
+        .is_some_and(|p| !p.is_small_order())
+}

@@ -1,0 +1,1 @@
+//! std adapters for citysec (being written).

@@ -1,0 +1,30 @@
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub use citysec_core as core;
+
+#[cfg(feature = "credential")]
+#[cfg_attr(docsrs, doc(cfg(feature = "credential")))]
+pub use citysec_credential as credential;
+
+#[cfg(feature = "attest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "attest")))]
+pub use citysec_attest as attest;
+
+#[cfg(feature = "telemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "telemetry")))]
+pub use citysec_telemetry as telemetry;
+
+#[cfg(feature = "policy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "policy")))]
+pub use citysec_policy as policy;
+
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use citysec_std as std_adapters;
+
+#[cfg(feature = "ring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ring")))]
+pub use citysec_ring as ring;
