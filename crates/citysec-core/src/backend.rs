@@ -8,7 +8,9 @@
 use chacha20poly1305::aead;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::keys::{PublicInner, SigningInner, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
+use crate::keys::{
+    PublicInner, SigningInner, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey,
+};
 use crate::{Algorithm, Error, Result};
 
 /// Length of every signature citysec produces (Ed25519, and ES256 as raw r||s).

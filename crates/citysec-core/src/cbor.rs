@@ -187,10 +187,7 @@ fn entry_count(r: &Reader<'_>, arg: u64, items_per_entry: usize, limits: &Limits
 /// plain skip that does not repeat the duplicate checks of nested maps (which would
 /// make the cost grow with the nesting depth).
 fn check_key_unique(bytes: &[u8], map_start: usize, before: usize, key: &[u8]) -> Result<()> {
-    let mut r = Reader {
-        bytes,
-        pos: map_start,
-    };
+    let mut r = Reader { bytes, pos: map_start };
     for _ in 0..before {
         let start = r.position();
         skip_checked(&mut r)?;
@@ -291,6 +288,60 @@ impl TagPrefix {
     pub(crate) fn as_slice(&self) -> &[u64] {
         self.tags.get(..usize::from(self.len)).unwrap_or_default()
     }
+}
+
+/// Reads the `alg` (label 1) of the protected header of a COSE structure body
+/// (an array whose first item is the protected-header bstr), before coset parses it,
+/// so an unknown algorithm is reported as such rather than as a parse error.
+///
+/// Returns `Ok(None)` when there is no protected `alg` or the layout is not the
+/// expected one (the full parse reports that). Call only on well-formed input.
+pub(crate) fn protected_alg(body: &[u8]) -> Result<Option<AlgLabel>> {
+    let mut r = Reader::new(body);
+    let outer = r.head()?;
+    if outer.major != MAJOR_ARRAY {
+        return Ok(None);
+    }
+    let p = r.head()?;
+    if p.major != MAJOR_BYTES || p.arg == 0 {
+        return Ok(None);
+    }
+    let mut m = Reader::new(r.string(p)?);
+    let map = m.head()?;
+    if map.major != MAJOR_MAP {
+        return Ok(None);
+    }
+    for _ in 0..map.arg {
+        let k = m.head()?;
+        let is_alg = k.major == MAJOR_UINT && k.arg == 1;
+        if matches!(k.major, MAJOR_BYTES | MAJOR_TEXT) {
+            m.string(k)?;
+        } else if !matches!(k.major, MAJOR_UINT | MAJOR_NINT) {
+            return Ok(None);
+        }
+        if is_alg {
+            let v = m.head()?;
+            return Ok(Some(match v.major {
+                MAJOR_UINT => i64::try_from(v.arg).map_or(AlgLabel::Other, AlgLabel::Int),
+                MAJOR_NINT => i64::try_from(v.arg)
+                    .ok()
+                    .and_then(|n| (-1i64).checked_sub(n))
+                    .map_or(AlgLabel::Other, AlgLabel::Int),
+                _ => AlgLabel::Other,
+            }));
+        }
+        skip_checked(&mut m)?;
+    }
+    Ok(None)
+}
+
+/// An `alg` value as found on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AlgLabel {
+    /// An integer algorithm id.
+    Int(i64),
+    /// A text or other non-integer value.
+    Other,
 }
 
 /// Appends a CBOR head (major type and argument) in preferred (shortest) form.

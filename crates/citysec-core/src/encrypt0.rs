@@ -58,8 +58,23 @@ fn nonce_for(key: &SymmetricKey, iv: Iv<'_>) -> Result<[u8; NONCE_LEN]> {
 ///
 /// # Errors
 /// [`Error::InvalidIv`]; backend errors.
-pub fn seal(backend: &dyn Backend, key: &SymmetricKey, iv: Iv<'_>, plaintext: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
-    seal_with_headers(backend, key, iv, Header::default(), Header::default(), plaintext, external_aad, Tagging::Tagged)
+pub fn seal(
+    backend: &dyn Backend,
+    key: &SymmetricKey,
+    iv: Iv<'_>,
+    plaintext: &[u8],
+    external_aad: &[u8],
+) -> Result<Vec<u8>> {
+    seal_with_headers(
+        backend,
+        key,
+        iv,
+        Header::default(),
+        Header::default(),
+        plaintext,
+        external_aad,
+        Tagging::Tagged,
+    )
 }
 
 /// Encrypts with caller-supplied header buckets; `alg` is set from the key and the
@@ -181,7 +196,11 @@ impl UnverifiedEncrypt0 {
         let p = &self.inner.protected.header;
         let u = &self.inner.unprotected;
         let full = if p.iv.is_empty() { &u.iv } else { &p.iv };
-        let partial = if p.partial_iv.is_empty() { &u.partial_iv } else { &p.partial_iv };
+        let partial = if p.partial_iv.is_empty() {
+            &u.partial_iv
+        } else {
+            &p.partial_iv
+        };
         if let Ok(arr) = <&[u8; NONCE_LEN]>::try_from(full.as_slice()) {
             Some(Iv::Full(arr))
         } else if !partial.is_empty() {
@@ -203,9 +222,10 @@ impl UnverifiedEncrypt0 {
             return Err(Error::KeyAlgMismatch);
         }
         if let (Some(want), Some(have)) = (self.kid(), key.kid())
-            && want != have {
-                return Err(Error::UnknownKey);
-            }
+            && want != have
+        {
+            return Err(Error::UnknownKey);
+        }
         let iv = self.iv().ok_or(Error::InvalidIv)?;
         let nonce = nonce_for(key, iv)?;
         let aad = cbor::to_be_processed(
@@ -235,7 +255,12 @@ impl UnverifiedEncrypt0 {
     /// # Errors
     /// [`Error::UnknownKey`] if the message has no `kid` or no key has it; the
     /// errors of [`Self::open`].
-    pub fn open_with_keys(self, backend: &dyn Backend, keys: &KeySet<SymmetricKey>, external_aad: &[u8]) -> Result<OpenedEncrypt0> {
+    pub fn open_with_keys(
+        self,
+        backend: &dyn Backend,
+        keys: &KeySet<SymmetricKey>,
+        external_aad: &[u8],
+    ) -> Result<OpenedEncrypt0> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
         let key = keys.resolve(kid, self.alg)?;
         self.open(backend, key, external_aad)

@@ -460,7 +460,8 @@ impl SymmetricKey {
             kty: KeyType::Assigned(iana::KeyType::Symmetric),
             ..CoseKey::default()
         };
-        key.params.push((Label::Int(K), coset::cbor::Value::Bytes(self.secret_bytes().to_vec())));
+        key.params
+            .push((Label::Int(K), coset::cbor::Value::Bytes(self.secret_bytes().to_vec())));
         key.alg = Some(self.alg.to_cose());
         key.key_id = self.kid.clone().unwrap_or_default();
         if let Some(iv) = self.base_iv {
@@ -690,7 +691,11 @@ impl Key {
     /// # Errors
     /// As [`Key::from_cose_key`].
     pub fn from_coset(key: &CoseKey) -> Result<Self> {
-        let kid = if key.key_id.is_empty() { None } else { Some(key.key_id.clone()) };
+        let kid = if key.key_id.is_empty() {
+            None
+        } else {
+            Some(key.key_id.clone())
+        };
         let alg = match &key.alg {
             None => None,
             Some(a) => Some(Algorithm::from_cose(a).ok_or(Error::UnsupportedAlgorithm)?),
@@ -810,8 +815,12 @@ fn ec2(sec1: &[u8; 65], d: Option<&[u8]>) -> CoseKey {
         ..CoseKey::default()
     };
     key.params.push((Label::Int(CRV), Value::from(CRV_P256)));
-    key.params.push((Label::Int(X), Value::Bytes(sec1.get(1..33).unwrap_or_default().to_vec())));
-    key.params.push((Label::Int(Y), Value::Bytes(sec1.get(33..).unwrap_or_default().to_vec())));
+    key.params.push((
+        Label::Int(X),
+        Value::Bytes(sec1.get(1..33).unwrap_or_default().to_vec()),
+    ));
+    key.params
+        .push((Label::Int(Y), Value::Bytes(sec1.get(33..).unwrap_or_default().to_vec())));
     if let Some(d) = d {
         key.params.push((Label::Int(D), Value::Bytes(d.to_vec())));
     }
@@ -820,10 +829,7 @@ fn ec2(sec1: &[u8; 65], d: Option<&[u8]>) -> CoseKey {
 
 /// Looks up a parameter; a label given twice was already rejected by coset.
 fn param(key: &CoseKey, label: i64) -> Option<&coset::cbor::Value> {
-    key.params
-        .iter()
-        .find(|(l, _)| *l == Label::Int(label))
-        .map(|(_, v)| v)
+    key.params.iter().find(|(l, _)| *l == Label::Int(label)).map(|(_, v)| v)
 }
 
 fn param_int(key: &CoseKey, label: i64) -> Result<i64> {
@@ -874,9 +880,10 @@ fn decode_okp(key: &CoseKey, alg: Option<Algorithm>) -> Result<Key> {
                 Some(d) => {
                     let sk = X25519SecretKey::new(&d)?;
                     if let Some(x) = x
-                        && !bool::from(sk.public.ct_eq(&*x)) {
-                            return Err(Error::InvalidKey);
-                        }
+                        && !bool::from(sk.public.ct_eq(&*x))
+                    {
+                        return Err(Error::InvalidKey);
+                    }
                     Ok(Key::X25519Secret(sk))
                 }
                 None => Ok(Key::X25519Public(X25519PublicKey::new(*x.ok_or(Error::InvalidKey)?))),
@@ -923,7 +930,9 @@ fn decode_symmetric(key: &CoseKey, alg: Option<Algorithm>) -> Result<Key> {
     if alg.aead_key_len().is_none() {
         return Err(Error::KeyAlgMismatch);
     }
-    let k = param(key, K).and_then(coset::cbor::Value::as_bytes).ok_or(Error::InvalidKey)?;
+    let k = param(key, K)
+        .and_then(coset::cbor::Value::as_bytes)
+        .ok_or(Error::InvalidKey)?;
     let mut sym = SymmetricKey::new(alg, k).map_err(|e| match e {
         Error::InvalidKey => Error::KeyAlgMismatch,
         other => other,
@@ -969,4 +978,3 @@ impl KeyInfo for SigningKey {
         self.algorithm()
     }
 }
-

@@ -99,7 +99,11 @@ pub(crate) fn strict_body<'m>(msg: &'m [u8], opts: &VerifyOptions<'_>, tag: u64,
     }
     let body = expect_tag(msg, opts.tagging, tag, allow_cwt)?;
     check_well_formed(body, &opts.limits, Tags::Forbid)?;
-    Ok(body)
+    match cbor::protected_alg(body)? {
+        Some(cbor::AlgLabel::Int(id)) if Algorithm::from_cose_id(id).is_none() => Err(Error::UnsupportedAlgorithm),
+        Some(cbor::AlgLabel::Other) => Err(Error::UnsupportedAlgorithm),
+        _ => Ok(body),
+    }
 }
 
 /// Checks the bytes inside the protected-header bstr like any other structure.
@@ -200,9 +204,10 @@ impl UnverifiedSign1 {
             return Err(Error::KeyAlgMismatch);
         }
         if let (Some(want), Some(have)) = (self.kid(), key.kid())
-            && want != have {
-                return Err(Error::UnknownKey);
-            }
+            && want != have
+        {
+            return Err(Error::UnknownKey);
+        }
         Ok(())
     }
 
@@ -229,7 +234,12 @@ impl UnverifiedSign1 {
     /// # Errors
     /// [`Error::UnknownKey`] if the message has no `kid` or no key has it;
     /// [`Error::KeyAlgMismatch`]; [`Error::BadSignature`].
-    pub fn verify_with_keys(self, backend: &dyn Backend, keys: &KeySet<VerifyingKey>, external_aad: &[u8]) -> Result<VerifiedSign1> {
+    pub fn verify_with_keys(
+        self,
+        backend: &dyn Backend,
+        keys: &KeySet<VerifyingKey>,
+        external_aad: &[u8],
+    ) -> Result<VerifiedSign1> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
         let key = keys.resolve(kid, self.alg)?;
         self.verify(backend, key, external_aad)
@@ -285,7 +295,12 @@ impl VerifiedSign1 {
 ///
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify_with_keys`] return.
-pub fn verify(backend: &dyn Backend, keys: &KeySet<VerifyingKey>, msg: &[u8], opts: &VerifyOptions<'_>) -> Result<VerifiedSign1> {
+pub fn verify(
+    backend: &dyn Backend,
+    keys: &KeySet<VerifyingKey>,
+    msg: &[u8],
+    opts: &VerifyOptions<'_>,
+) -> Result<VerifiedSign1> {
     UnverifiedSign1::parse(msg, opts)?.verify_with_keys(backend, keys, opts.external_aad)
 }
 
@@ -293,7 +308,12 @@ pub fn verify(backend: &dyn Backend, keys: &KeySet<VerifyingKey>, msg: &[u8], op
 ///
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify`] return.
-pub fn verify_with_key(backend: &dyn Backend, key: &VerifyingKey, msg: &[u8], opts: &VerifyOptions<'_>) -> Result<VerifiedSign1> {
+pub fn verify_with_key(
+    backend: &dyn Backend,
+    key: &VerifyingKey,
+    msg: &[u8],
+    opts: &VerifyOptions<'_>,
+) -> Result<VerifiedSign1> {
     UnverifiedSign1::parse(msg, opts)?.verify(backend, key, opts.external_aad)
 }
 
@@ -304,7 +324,15 @@ pub fn verify_with_key(backend: &dyn Backend, key: &VerifyingKey, msg: &[u8], op
 /// Backend errors ([`Error::UnsupportedAlgorithm`]); [`Error::Malformed`] if the
 /// header cannot be encoded.
 pub fn sign(backend: &dyn Backend, key: &SigningKey, payload: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
-    sign_with_headers(backend, key, Header::default(), Header::default(), payload, external_aad, Tagging::Tagged)
+    sign_with_headers(
+        backend,
+        key,
+        Header::default(),
+        Header::default(),
+        payload,
+        external_aad,
+        Tagging::Tagged,
+    )
 }
 
 /// Signs `payload` with caller-supplied header buckets.
@@ -326,10 +354,12 @@ pub fn sign_with_headers(
 ) -> Result<Vec<u8>> {
     protected.alg = Some(key.algorithm().to_cose());
     unprotected.alg = None;
-    if protected.key_id.is_empty() && unprotected.key_id.is_empty()
-        && let Some(kid) = key.kid() {
-            protected.key_id = kid.to_vec();
-        }
+    if protected.key_id.is_empty()
+        && unprotected.key_id.is_empty()
+        && let Some(kid) = key.kid()
+    {
+        protected.key_id = kid.to_vec();
+    }
     let protected_bytes = protected.clone().to_vec().map_err(|_| Error::Malformed)?;
     let tbs = cbor::to_be_processed(CONTEXT, &protected_bytes, external_aad, Some(payload));
     let signature = backend.sign(key, &tbs)?;

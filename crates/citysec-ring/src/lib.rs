@@ -23,7 +23,8 @@ fn aead_alg(alg: Algorithm) -> Result<&'static aead::Algorithm> {
 }
 
 fn aead_key(key: &SymmetricKey) -> Result<aead::LessSafeKey> {
-    let unbound = aead::UnboundKey::new(aead_alg(key.algorithm())?, key.secret_bytes()).map_err(|_| Error::InvalidKey)?;
+    let unbound =
+        aead::UnboundKey::new(aead_alg(key.algorithm())?, key.secret_bytes()).map_err(|_| Error::InvalidKey)?;
     Ok(aead::LessSafeKey::new(unbound))
 }
 

@@ -57,13 +57,19 @@ fn tags_inside_are_refused_unless_allowed() {
 fn depth_and_entry_limits() {
     let mut deep = std::vec![0x81u8; 17];
     deep.push(0x00);
-    assert_eq!(check_well_formed(&deep, &Limits::DEFAULT, Tags::Forbid), Err(Error::TooDeep));
+    assert_eq!(
+        check_well_formed(&deep, &Limits::DEFAULT, Tags::Forbid),
+        Err(Error::TooDeep)
+    );
     let ok = &deep[1..];
     assert_eq!(check_well_formed(ok, &Limits::DEFAULT, Tags::Forbid), Ok(()));
 
     let limits = Limits::DEFAULT.with_max_entries(2);
     let three = hex::decode("83010203").unwrap();
-    assert_eq!(check_well_formed(&three, &limits, Tags::Forbid), Err(Error::TooManyEntries));
+    assert_eq!(
+        check_well_formed(&three, &limits, Tags::Forbid),
+        Err(Error::TooManyEntries)
+    );
 
     let limits = Limits::DEFAULT.with_max_message_size(3);
     assert_eq!(check_well_formed(&three, &limits, Tags::Forbid), Err(Error::TooLarge));
