@@ -62,6 +62,11 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
+    /// The bytes from `start` to the current position.
+    pub(crate) fn slice_from(&self, start: usize) -> Result<&'a [u8]> {
+        self.bytes.get(start..self.pos).ok_or(Error::Malformed)
+    }
+
     pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(len).ok_or(Error::Malformed)?;
         let s = self.bytes.get(self.pos..end).ok_or(Error::Malformed)?;
@@ -98,7 +103,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a definite byte or text string's content for the given head.
-    fn string(&mut self, head: Head) -> Result<&'a [u8]> {
+    pub(crate) fn take_string(&mut self, head: Head) -> Result<&'a [u8]> {
         let len = usize::try_from(head.arg).map_err(|_| Error::Malformed)?;
         self.take(len)
     }
@@ -131,9 +136,9 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
     let head = r.head()?;
     match head.major {
         MAJOR_UINT | MAJOR_NINT | MAJOR_SIMPLE => Ok(()),
-        MAJOR_BYTES => r.string(head).map(|_| ()),
+        MAJOR_BYTES => r.take_string(head).map(|_| ()),
         MAJOR_TEXT => {
-            let s = r.string(head)?;
+            let s = r.take_string(head)?;
             core::str::from_utf8(s).map_err(|_| Error::Malformed)?;
             Ok(())
         }
@@ -201,14 +206,14 @@ fn check_key_unique(bytes: &[u8], map_start: usize, before: usize, key: &[u8]) -
 }
 
 /// Skips one item that an earlier pass already checked, without recursion.
-fn skip_checked(r: &mut Reader<'_>) -> Result<()> {
+pub(crate) fn skip_checked(r: &mut Reader<'_>) -> Result<()> {
     let mut pending: u64 = 1;
     while pending > 0 {
         pending = pending.checked_sub(1).ok_or(Error::Malformed)?;
         let head = r.head()?;
         let more = match head.major {
             MAJOR_BYTES | MAJOR_TEXT => {
-                r.string(head)?;
+                r.take_string(head)?;
                 0
             }
             MAJOR_ARRAY => head.arg,
@@ -234,7 +239,7 @@ fn same_key(a: &[u8], b: &[u8]) -> Result<bool> {
     }
     Ok(match ha.major {
         MAJOR_UINT | MAJOR_NINT => ha.arg == hb.arg,
-        MAJOR_BYTES | MAJOR_TEXT => ra.string(ha)? == rb.string(hb)?,
+        MAJOR_BYTES | MAJOR_TEXT => ra.take_string(ha)? == rb.take_string(hb)?,
         _ => a == b,
     })
 }
@@ -288,60 +293,6 @@ impl TagPrefix {
     pub(crate) fn as_slice(&self) -> &[u64] {
         self.tags.get(..usize::from(self.len)).unwrap_or_default()
     }
-}
-
-/// Reads the `alg` (label 1) of the protected header of a COSE structure body
-/// (an array whose first item is the protected-header bstr), before coset parses it,
-/// so an unknown algorithm is reported as such rather than as a parse error.
-///
-/// Returns `Ok(None)` when there is no protected `alg` or the layout is not the
-/// expected one (the full parse reports that). Call only on well-formed input.
-pub(crate) fn protected_alg(body: &[u8]) -> Result<Option<AlgLabel>> {
-    let mut r = Reader::new(body);
-    let outer = r.head()?;
-    if outer.major != MAJOR_ARRAY {
-        return Ok(None);
-    }
-    let p = r.head()?;
-    if p.major != MAJOR_BYTES || p.arg == 0 {
-        return Ok(None);
-    }
-    let mut m = Reader::new(r.string(p)?);
-    let map = m.head()?;
-    if map.major != MAJOR_MAP {
-        return Ok(None);
-    }
-    for _ in 0..map.arg {
-        let k = m.head()?;
-        let is_alg = k.major == MAJOR_UINT && k.arg == 1;
-        if matches!(k.major, MAJOR_BYTES | MAJOR_TEXT) {
-            m.string(k)?;
-        } else if !matches!(k.major, MAJOR_UINT | MAJOR_NINT) {
-            return Ok(None);
-        }
-        if is_alg {
-            let v = m.head()?;
-            return Ok(Some(match v.major {
-                MAJOR_UINT => i64::try_from(v.arg).map_or(AlgLabel::Other, AlgLabel::Int),
-                MAJOR_NINT => i64::try_from(v.arg)
-                    .ok()
-                    .and_then(|n| (-1i64).checked_sub(n))
-                    .map_or(AlgLabel::Other, AlgLabel::Int),
-                _ => AlgLabel::Other,
-            }));
-        }
-        skip_checked(&mut m)?;
-    }
-    Ok(None)
-}
-
-/// An `alg` value as found on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AlgLabel {
-    /// An integer algorithm id.
-    Int(i64),
-    /// A text or other non-integer value.
-    Other,
 }
 
 /// Appends a CBOR head (major type and argument) in preferred (shortest) form.

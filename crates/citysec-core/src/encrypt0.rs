@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 use coset::{CborSerializable, CoseEncrypt0, Header, ProtectedHeader};
 
 use crate::backend::{Backend, TAG_LEN};
-use crate::headers;
+use crate::headers::{self, Headers};
 use crate::keys::{NONCE_LEN, SymmetricKey};
-use crate::sign1::{Tagging, VerifyOptions, check_protected_bytes, strict_body};
+use crate::sign1::{Tagging, VerifyOptions, bstr_or_nil, strict_body};
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Result, cbor};
 
 /// CBOR tag of COSE_Encrypt0.
@@ -130,84 +130,115 @@ pub fn seal_with_headers(
 }
 
 /// A COSE_Encrypt0 that passed every structural check but is not yet decrypted.
-#[derive(Debug, Clone)]
-pub struct UnverifiedEncrypt0 {
-    inner: CoseEncrypt0,
-    alg: Algorithm,
+/// It borrows the message.
+#[derive(Debug, Clone, Copy)]
+pub struct UnverifiedEncrypt0<'a> {
+    headers: Headers<'a>,
+    ciphertext: &'a [u8],
 }
 
-impl UnverifiedEncrypt0 {
-    /// Parses `msg` under the citysec profile.
+impl<'a> UnverifiedEncrypt0<'a> {
+    /// Parses `msg` under the citysec profile, without copying it.
     ///
     /// # Errors
     /// The structural errors of [`UnverifiedSign1::parse`](crate::sign1::UnverifiedSign1::parse)
     /// (with tag 16 and no CWT tag); [`Error::InvalidIv`] if both an IV and a
-    /// Partial IV are present, or neither.
-    pub fn parse(msg: &[u8], opts: &VerifyOptions<'_>) -> Result<Self> {
-        let body = strict_body(msg, opts, TAG_COSE_ENCRYPT0, false)?;
-        let inner = CoseEncrypt0::from_slice(body).map_err(|e| match e {
-            // coset refuses IV and Partial IV in one bucket as an unexpected item
-            coset::CoseError::UnexpectedItem("IV and partial-IV specified", _) => Error::InvalidIv,
-            other => headers::from_coset(&other),
-        })?;
-        check_protected_bytes(&inner.protected, &opts.limits)?;
-        let alg = headers::check(&inner.protected, &inner.unprotected, opts.crit)?;
-        if alg.kind() != AlgorithmKind::Aead {
-            return Err(Error::UnsupportedAlgorithm);
-        }
-        let has_iv = !inner.protected.header.iv.is_empty() || !inner.unprotected.iv.is_empty();
-        let has_piv = !inner.protected.header.partial_iv.is_empty() || !inner.unprotected.partial_iv.is_empty();
-        if has_iv == has_piv {
+    /// Partial IV are present, or neither; [`Error::DetachedContent`].
+    pub fn parse(msg: &'a [u8], opts: &VerifyOptions<'_>) -> Result<Self> {
+        let mut r = strict_body(msg, opts, TAG_COSE_ENCRYPT0, false, 3)?;
+        let headers = headers::read(&mut r, &opts.limits, opts.crit, AlgorithmKind::Aead)?;
+        if headers.iv.is_none() && headers.partial_iv.is_none() {
             return Err(Error::InvalidIv);
         }
-        if inner.ciphertext.is_none() {
-            return Err(Error::DetachedContent);
-        }
-        Ok(Self { inner, alg })
+        let ciphertext = bstr_or_nil(&mut r)?.ok_or(Error::DetachedContent)?;
+        Ok(Self { headers, ciphertext })
     }
 
     /// The protected `alg`.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        self.alg
+        self.headers.alg
     }
 
     /// The `kid`, from either bucket.
     #[must_use]
-    pub fn kid(&self) -> Option<&[u8]> {
-        headers::kid(&self.inner.protected, &self.inner.unprotected)
+    pub const fn kid(&self) -> Option<&'a [u8]> {
+        self.headers.kid
     }
 
-    /// The protected header.
+    /// The protected header bytes as they were on the wire.
     #[must_use]
-    pub const fn protected(&self) -> &Header {
-        &self.inner.protected.header
+    pub const fn protected_bytes(&self) -> &'a [u8] {
+        self.headers.protected
     }
 
-    /// The unprotected header.
+    /// The protected header, decoded (not yet authenticated).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if coset cannot represent a value the profile allows.
+    pub fn protected(&self) -> Result<Header> {
+        headers::decode(self.headers.protected)
+    }
+
+    /// The unprotected header, decoded.
+    ///
+    /// # Errors
+    /// As [`Self::protected`].
+    pub fn unprotected(&self) -> Result<Header> {
+        headers::decode(self.headers.unprotected)
+    }
+
+    /// The ciphertext including the tag.
     #[must_use]
-    pub const fn unprotected(&self) -> &Header {
-        &self.inner.unprotected
+    pub const fn ciphertext(&self) -> &'a [u8] {
+        self.ciphertext
     }
 
     /// The IV or Partial IV the message carries.
     #[must_use]
-    pub fn iv(&self) -> Option<Iv<'_>> {
-        let p = &self.inner.protected.header;
-        let u = &self.inner.unprotected;
-        let full = if p.iv.is_empty() { &u.iv } else { &p.iv };
-        let partial = if p.partial_iv.is_empty() {
-            &u.partial_iv
-        } else {
-            &p.partial_iv
-        };
-        if let Ok(arr) = <&[u8; NONCE_LEN]>::try_from(full.as_slice()) {
-            Some(Iv::Full(arr))
-        } else if !partial.is_empty() {
-            Some(Iv::Partial(partial))
-        } else {
-            None
+    pub fn iv(&self) -> Option<Iv<'a>> {
+        if let Some(full) = self.headers.iv {
+            return <&[u8; NONCE_LEN]>::try_from(full).ok().map(Iv::Full);
         }
+        self.headers.partial_iv.map(Iv::Partial)
+    }
+
+    fn check_key(&self, key: &SymmetricKey) -> Result<()> {
+        if key.algorithm() != self.headers.alg {
+            return Err(Error::KeyAlgMismatch);
+        }
+        match (self.kid(), key.kid()) {
+            (Some(want), Some(have)) if want != have => Err(Error::UnknownKey),
+            _ => Ok(()),
+        }
+    }
+
+    /// Decrypts with `key` into `out` (cleared first), so a caller can reuse one
+    /// buffer for many messages.
+    ///
+    /// # Errors
+    /// As [`Self::open`]; on error `out` is left empty.
+    pub fn open_into(
+        &self,
+        backend: &dyn Backend,
+        key: &SymmetricKey,
+        external_aad: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        out.clear();
+        self.check_key(key)?;
+        let iv = self.iv().ok_or(Error::InvalidIv)?;
+        let nonce = nonce_for(key, iv)?;
+        let body_len = self.ciphertext.len().checked_sub(TAG_LEN).ok_or(Error::DecryptFailed)?;
+        let (body, tag) = self.ciphertext.split_at(body_len);
+        let aad = cbor::to_be_processed(CONTEXT, self.headers.protected, external_aad, None);
+        out.extend_from_slice(body);
+        if let Err(e) = backend.open(key, &nonce, &aad, out, tag) {
+            zeroize::Zeroize::zeroize(out);
+            out.clear();
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Decrypts with `key`.
@@ -217,37 +248,10 @@ impl UnverifiedEncrypt0 {
     /// if both carry different kids; [`Error::InvalidIv`] for an IV that is not 12
     /// bytes, a Partial IV longer than 12 bytes, or a Partial IV with a key that has
     /// no Base IV; [`Error::DecryptFailed`].
-    pub fn open(self, backend: &dyn Backend, key: &SymmetricKey, external_aad: &[u8]) -> Result<OpenedEncrypt0> {
-        if key.algorithm() != self.alg {
-            return Err(Error::KeyAlgMismatch);
-        }
-        if let (Some(want), Some(have)) = (self.kid(), key.kid())
-            && want != have
-        {
-            return Err(Error::UnknownKey);
-        }
-        let iv = self.iv().ok_or(Error::InvalidIv)?;
-        let nonce = nonce_for(key, iv)?;
-        let aad = cbor::to_be_processed(
-            CONTEXT,
-            self.inner.protected.original_data.as_deref().unwrap_or_default(),
-            external_aad,
-            None,
-        );
-        let mut inner = self.inner;
-        let mut ct = inner.ciphertext.take().unwrap_or_default();
-        let body_len = ct.len().checked_sub(TAG_LEN).ok_or(Error::DecryptFailed)?;
-        let (body, tag) = ct.split_at_mut(body_len);
-        if let Err(e) = backend.open(key, &nonce, &aad, body, tag) {
-            zeroize::Zeroize::zeroize(&mut ct);
-            return Err(e);
-        }
-        ct.truncate(body_len);
-        Ok(OpenedEncrypt0 {
-            alg: self.alg,
-            inner,
-            plaintext: ct,
-        })
+    pub fn open(self, backend: &dyn Backend, key: &SymmetricKey, external_aad: &[u8]) -> Result<OpenedEncrypt0<'a>> {
+        let mut plaintext = Vec::new();
+        self.open_into(backend, key, external_aad, &mut plaintext)?;
+        Ok(OpenedEncrypt0 { inner: self, plaintext })
     }
 
     /// Decrypts with the key in `keys` named by the message's `kid`.
@@ -260,26 +264,31 @@ impl UnverifiedEncrypt0 {
         backend: &dyn Backend,
         keys: &KeySet<SymmetricKey>,
         external_aad: &[u8],
-    ) -> Result<OpenedEncrypt0> {
+    ) -> Result<OpenedEncrypt0<'a>> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
-        let key = keys.resolve(kid, self.alg)?;
+        let key = keys.resolve(kid, self.headers.alg)?;
         self.open(backend, key, external_aad)
     }
 }
 
-/// A decrypted COSE_Encrypt0.
+/// A decrypted COSE_Encrypt0: the plaintext, and the headers borrowed from the message.
 #[derive(Debug, Clone)]
-pub struct OpenedEncrypt0 {
-    inner: CoseEncrypt0,
-    alg: Algorithm,
+pub struct OpenedEncrypt0<'a> {
+    inner: UnverifiedEncrypt0<'a>,
     plaintext: Vec<u8>,
 }
 
-impl OpenedEncrypt0 {
+impl<'a> OpenedEncrypt0<'a> {
     /// The algorithm.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        self.alg
+        self.inner.headers.alg
+    }
+
+    /// The `kid`, if any.
+    #[must_use]
+    pub const fn kid(&self) -> Option<&'a [u8]> {
+        self.inner.headers.kid
     }
 
     /// The plaintext.
@@ -294,16 +303,26 @@ impl OpenedEncrypt0 {
         self.plaintext
     }
 
-    /// The protected (authenticated) header.
+    /// The IV or Partial IV (authenticated through the nonce).
     #[must_use]
-    pub const fn protected(&self) -> &Header {
-        &self.inner.protected.header
+    pub fn iv(&self) -> Option<Iv<'a>> {
+        self.inner.iv()
     }
 
-    /// The unprotected header (the IV in it is authenticated through the tag).
-    #[must_use]
-    pub const fn unprotected(&self) -> &Header {
-        &self.inner.unprotected
+    /// The protected (authenticated) header, decoded.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if coset cannot represent a value the profile allows.
+    pub fn protected(&self) -> Result<Header> {
+        self.inner.protected()
+    }
+
+    /// The unprotected header, decoded.
+    ///
+    /// # Errors
+    /// As [`Self::protected`].
+    pub fn unprotected(&self) -> Result<Header> {
+        self.inner.unprotected()
     }
 }
 
@@ -311,6 +330,11 @@ impl OpenedEncrypt0 {
 ///
 /// # Errors
 /// Everything [`UnverifiedEncrypt0::parse`] and [`UnverifiedEncrypt0::open`] return.
-pub fn open(backend: &dyn Backend, key: &SymmetricKey, msg: &[u8], opts: &VerifyOptions<'_>) -> Result<OpenedEncrypt0> {
+pub fn open<'a>(
+    backend: &dyn Backend,
+    key: &SymmetricKey,
+    msg: &'a [u8],
+    opts: &VerifyOptions<'_>,
+) -> Result<OpenedEncrypt0<'a>> {
     UnverifiedEncrypt0::parse(msg, opts)?.open(backend, key, opts.external_aad)
 }

@@ -1,97 +1,283 @@
-//! Header rules shared by every COSE structure (the citysec profile).
+//! The citysec header profile, applied on the wire bytes without allocating.
+//!
+//! COSE structures are decoded here by a zero-copy reader over the bytes that the
+//! well-formedness pass already checked. Every rule lives in this one place; coset
+//! is used to build messages and, on request, to present decoded headers.
 
-use alloc::vec::Vec;
+use coset::{CborSerializable, Header};
 
-use coset::{Header, Label, ProtectedHeader, RegisteredLabelWithPrivate};
+use crate::cbor::{self, Reader};
+use crate::{Algorithm, AlgorithmKind, Error, Limits, Result};
 
-use crate::{Algorithm, Error, Result};
+/// Header labels of RFC 9052 section 3.1 that this crate implements; they may not
+/// appear in `crit`.
+const BASE_LABELS: [i64; 6] = [1, 2, 3, 4, 5, 6];
 
-/// Header labels this crate implements (RFC 9052 section 3.1).
-const IMPLEMENTED: [i64; 6] = [1, 2, 3, 4, 5, 6];
+const ALG: i64 = 1;
+const CRIT: i64 = 2;
+const CONTENT_TYPE: i64 = 3;
+const KID: i64 = 4;
+const IV: i64 = 5;
+const PARTIAL_IV: i64 = 6;
+const COUNTER_SIGNATURE: i64 = 7;
 
 /// Which `crit` labels a verifier implements beyond the RFC 9052 basics.
 ///
-/// A protected `crit` listing anything else rejects with [`Error::UnknownCrit`].
+/// A protected `crit` listing anything else, or any of the base labels 1..=6,
+/// rejects with [`Error::UnknownCrit`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CritPolicy<'a> {
     /// Integer labels the caller processes itself.
     pub understood: &'a [i64],
 }
 
-/// The labels present in a header bucket, as coset parsed it.
-fn labels(h: &Header) -> Vec<Label> {
-    let mut out = Vec::new();
-    if h.alg.is_some() {
-        out.push(Label::Int(1));
-    }
-    if !h.crit.is_empty() {
-        out.push(Label::Int(2));
-    }
-    if h.content_type.is_some() {
-        out.push(Label::Int(3));
-    }
-    if !h.key_id.is_empty() {
-        out.push(Label::Int(4));
-    }
-    if !h.iv.is_empty() {
-        out.push(Label::Int(5));
-    }
-    if !h.partial_iv.is_empty() {
-        out.push(Label::Int(6));
-    }
-    if !h.counter_signatures.is_empty() {
-        out.push(Label::Int(7));
-    }
-    out.extend(h.rest.iter().map(|(l, _)| l.clone()));
-    out
+/// A header label as it appears on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LabelRef<'a> {
+    Int(i64),
+    Text(&'a [u8]),
 }
 
-/// Applies the profile to a parsed header pair and returns the protected `alg`.
-///
-/// Order: duplicate labels across buckets, then `crit`, then `alg`.
-pub(crate) fn check(protected: &ProtectedHeader, unprotected: &Header, crit: CritPolicy<'_>) -> Result<Algorithm> {
-    let p = &protected.header;
-    let in_protected = labels(p);
-    if labels(unprotected).iter().any(|l| in_protected.contains(l)) {
-        return Err(Error::DuplicateHeaderLabel);
+fn read_label<'a>(r: &mut Reader<'a>) -> Result<LabelRef<'a>> {
+    let h = r.head()?;
+    match h.major {
+        0 => i64::try_from(h.arg).map(LabelRef::Int).map_err(|_| Error::Malformed),
+        1 => i64::try_from(h.arg)
+            .ok()
+            .and_then(|n| (-1i64).checked_sub(n))
+            .map(LabelRef::Int)
+            .ok_or(Error::Malformed),
+        3 => r.take_string(h).map(LabelRef::Text),
+        _ => Err(Error::Malformed),
     }
-    if !unprotected.crit.is_empty() {
-        return Err(Error::CritNotProtected);
+}
+
+/// An `alg` value as found on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AlgValue {
+    Int(i64),
+    Text,
+}
+
+/// What one header bucket carries.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bucket<'a> {
+    alg: Option<AlgValue>,
+    crit: Option<&'a [u8]>,
+    kid: Option<&'a [u8]>,
+    iv: Option<&'a [u8]>,
+    partial_iv: Option<&'a [u8]>,
+}
+
+/// A non-empty byte string value (kid, IV, Partial IV).
+fn nonempty_bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
+    let h = r.head()?;
+    if h.major != 2 || h.arg == 0 {
+        return Err(Error::Malformed);
     }
-    for c in &p.crit {
-        let understood = match c {
-            RegisteredLabelWithPrivate::Assigned(a) => {
-                let id = *a as i64;
-                crit.understood.contains(&id) && !IMPLEMENTED.contains(&id)
+    r.take_string(h)
+}
+
+/// Reads one header map (already checked well-formed, without duplicates).
+fn parse_bucket(map: &[u8]) -> Result<Bucket<'_>> {
+    let mut out = Bucket::default();
+    if map.is_empty() {
+        return Ok(out);
+    }
+    let mut r = Reader::new(map);
+    let h = r.head()?;
+    if h.major != 5 {
+        return Err(Error::Malformed);
+    }
+    for _ in 0..h.arg {
+        match read_label(&mut r)? {
+            LabelRef::Int(ALG) => {
+                let v = r.head()?;
+                out.alg = Some(match v.major {
+                    0 => AlgValue::Int(i64::try_from(v.arg).map_err(|_| Error::Malformed)?),
+                    1 => AlgValue::Int(
+                        i64::try_from(v.arg)
+                            .ok()
+                            .and_then(|n| (-1i64).checked_sub(n))
+                            .ok_or(Error::Malformed)?,
+                    ),
+                    3 => {
+                        r.take_string(v)?;
+                        AlgValue::Text
+                    }
+                    _ => return Err(Error::Malformed),
+                });
             }
-            RegisteredLabelWithPrivate::PrivateUse(id) => crit.understood.contains(id),
-            RegisteredLabelWithPrivate::Text(_) => false,
+            LabelRef::Int(CRIT) => {
+                let start = r.position();
+                let v = r.head()?;
+                if v.major != 4 || v.arg == 0 {
+                    return Err(Error::Malformed);
+                }
+                for _ in 0..v.arg {
+                    read_label(&mut r)?;
+                }
+                out.crit = Some(map.get(start..r.position()).ok_or(Error::Malformed)?);
+            }
+            LabelRef::Int(CONTENT_TYPE) => {
+                let v = r.head()?;
+                match v.major {
+                    0 if u16::try_from(v.arg).is_ok() => {}
+                    3 if v.arg > 0 => {
+                        r.take_string(v)?;
+                    }
+                    _ => return Err(Error::Malformed),
+                }
+            }
+            LabelRef::Int(KID) => out.kid = Some(nonempty_bstr(&mut r)?),
+            LabelRef::Int(IV) => out.iv = Some(nonempty_bstr(&mut r)?),
+            LabelRef::Int(PARTIAL_IV) => out.partial_iv = Some(nonempty_bstr(&mut r)?),
+            // Counter signatures are not part of the citysec profile.
+            LabelRef::Int(COUNTER_SIGNATURE) => return Err(Error::Malformed),
+            LabelRef::Int(_) | LabelRef::Text(_) => cbor::skip_checked(&mut r)?,
+        }
+    }
+    if out.iv.is_some() && out.partial_iv.is_some() {
+        return Err(Error::InvalidIv);
+    }
+    Ok(out)
+}
+
+/// Whether the header map `map` has `label`.
+fn map_has_label(map: &[u8], label: LabelRef<'_>) -> Result<bool> {
+    if map.is_empty() {
+        return Ok(false);
+    }
+    let mut r = Reader::new(map);
+    let h = r.head()?;
+    for _ in 0..h.arg {
+        if read_label(&mut r)? == label {
+            return Ok(true);
+        }
+        cbor::skip_checked(&mut r)?;
+    }
+    Ok(false)
+}
+
+/// Whether any label of `unprotected` is also in `protected`.
+fn shares_a_label(protected: &[u8], unprotected: &[u8]) -> Result<bool> {
+    if protected.is_empty() || unprotected.is_empty() {
+        return Ok(false);
+    }
+    let mut r = Reader::new(unprotected);
+    let h = r.head()?;
+    for _ in 0..h.arg {
+        let label = read_label(&mut r)?;
+        if map_has_label(protected, label)? {
+            return Ok(true);
+        }
+        cbor::skip_checked(&mut r)?;
+    }
+    Ok(false)
+}
+
+fn check_crit(crit: &[u8], policy: CritPolicy<'_>) -> Result<()> {
+    let mut r = Reader::new(crit);
+    let h = r.head()?;
+    for _ in 0..h.arg {
+        let ok = match read_label(&mut r)? {
+            LabelRef::Int(id) => policy.understood.contains(&id) && !BASE_LABELS.contains(&id),
+            LabelRef::Text(_) => false,
         };
-        if !understood {
+        if !ok {
             return Err(Error::UnknownCrit);
         }
     }
-    let alg = p.alg.as_ref().ok_or(Error::AlgNotProtected)?;
-    Algorithm::from_cose(alg).ok_or(Error::UnsupportedAlgorithm)
+    Ok(())
 }
 
-/// The `kid` of a message: protected first, else unprotected (never both: that
-/// is a duplicate label).
-pub(crate) fn kid<'a>(protected: &'a ProtectedHeader, unprotected: &'a Header) -> Option<&'a [u8]> {
-    if !protected.header.key_id.is_empty() {
-        Some(&protected.header.key_id)
-    } else if !unprotected.key_id.is_empty() {
-        Some(&unprotected.key_id)
-    } else {
-        None
+/// The decoded and checked headers of one COSE structure, borrowing the message.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Headers<'a> {
+    /// The protected header bytes (the bstr's content, maybe empty).
+    pub(crate) protected: &'a [u8],
+    /// The unprotected header map, as encoded.
+    pub(crate) unprotected: &'a [u8],
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<&'a [u8]>,
+    pub(crate) iv: Option<&'a [u8]>,
+    pub(crate) partial_iv: Option<&'a [u8]>,
+}
+
+/// Reads `[protected: bstr, unprotected: map, ...]` from the start of an array body
+/// and applies the profile. Returns the headers and a reader positioned after them.
+///
+/// Order of checks: unsupported protected `alg`; a label in both buckets; `crit`;
+/// missing protected `alg`; the algorithm's kind.
+pub(crate) fn read<'a>(
+    r: &mut Reader<'a>,
+    limits: &Limits,
+    crit: CritPolicy<'_>,
+    kind: AlgorithmKind,
+) -> Result<Headers<'a>> {
+    let ph = r.head()?;
+    if ph.major != 2 {
+        return Err(Error::Malformed);
     }
+    let protected = r.take_string(ph)?;
+    if !protected.is_empty() {
+        cbor::check_well_formed(protected, limits, cbor::Tags::Forbid)?;
+    }
+    let u_start = r.position();
+    cbor::skip_checked(r)?;
+    let unprotected = r.slice_from(u_start)?;
+
+    let p = parse_bucket(protected)?;
+    let u = parse_bucket(unprotected)?;
+
+    if let Some(a) = p.alg {
+        let supported = match a {
+            AlgValue::Int(id) => Algorithm::from_cose_id(id).is_some(),
+            AlgValue::Text => false,
+        };
+        if !supported {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+    }
+    if shares_a_label(protected, unprotected)? {
+        return Err(Error::DuplicateHeaderLabel);
+    }
+    if u.crit.is_some() {
+        return Err(Error::CritNotProtected);
+    }
+    if let Some(c) = p.crit {
+        check_crit(c, crit)?;
+    }
+    let alg = match p.alg {
+        None => return Err(Error::AlgNotProtected),
+        Some(AlgValue::Int(id)) => Algorithm::from_cose_id(id).ok_or(Error::UnsupportedAlgorithm)?,
+        Some(AlgValue::Text) => return Err(Error::UnsupportedAlgorithm),
+    };
+    if alg.kind() != kind {
+        return Err(Error::UnsupportedAlgorithm);
+    }
+    let iv = p.iv.or(u.iv);
+    let partial_iv = p.partial_iv.or(u.partial_iv);
+    if iv.is_some() && partial_iv.is_some() {
+        return Err(Error::InvalidIv);
+    }
+    Ok(Headers {
+        protected,
+        unprotected,
+        alg,
+        kid: p.kid.or(u.kid),
+        iv,
+        partial_iv,
+    })
 }
 
-/// Maps a coset parse error to ours.
-pub(crate) fn from_coset(e: &coset::CoseError) -> Error {
-    match e {
+/// Decodes a header map with coset, for display; the profile was already applied.
+pub(crate) fn decode(map: &[u8]) -> Result<Header> {
+    if map.is_empty() {
+        return Ok(Header::default());
+    }
+    Header::from_slice(map).map_err(|e| match e {
         coset::CoseError::DuplicateMapKey => Error::DuplicateMapKey,
-        coset::CoseError::ExtraneousData => Error::TrailingBytes,
         _ => Error::Malformed,
-    }
+    })
 }

@@ -4,14 +4,15 @@
 //! rule (size, tags, well-formedness, header buckets, `crit`, protected `alg`) and
 //! [`UnverifiedSign1::verify`] checks the signature with a key whose algorithm
 //! must equal `alg`. Only a [`VerifiedSign1`] gives out the payload as trusted.
+//! Both borrow the message: verifying copies nothing but the Sig_structure.
 
 use alloc::vec::Vec;
 
 use coset::{CborSerializable, CoseSign1, Header, ProtectedHeader};
 
 use crate::backend::{Backend, SIGNATURE_LEN};
-use crate::cbor::{self, Tags, check_well_formed};
-use crate::headers::{self, CritPolicy};
+use crate::cbor::{self, Reader, Tags, check_well_formed};
+use crate::headers::{self, CritPolicy, Headers};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Limits, Result};
 
@@ -91,107 +92,125 @@ pub(crate) fn expect_tag(msg: &[u8], tagging: Tagging, tag: u64, allow_cwt: bool
     if ok { Ok(body) } else { Err(Error::WrongTag) }
 }
 
-/// Parses a COSE structure body strictly: limits and well-formedness over the whole
-/// message and over the protected header bytes.
-pub(crate) fn strict_body<'m>(msg: &'m [u8], opts: &VerifyOptions<'_>, tag: u64, allow_cwt: bool) -> Result<&'m [u8]> {
+/// Size, tag and well-formedness checks of a whole message; returns a reader at the
+/// start of the structure's array body, after its head (which must announce `items`).
+pub(crate) fn strict_body<'m>(
+    msg: &'m [u8],
+    opts: &VerifyOptions<'_>,
+    tag: u64,
+    allow_cwt: bool,
+    items: u64,
+) -> Result<Reader<'m>> {
     if msg.len() > opts.limits.max_message_size {
         return Err(Error::TooLarge);
     }
     let body = expect_tag(msg, opts.tagging, tag, allow_cwt)?;
     check_well_formed(body, &opts.limits, Tags::Forbid)?;
-    match cbor::protected_alg(body)? {
-        Some(cbor::AlgLabel::Int(id)) if Algorithm::from_cose_id(id).is_none() => Err(Error::UnsupportedAlgorithm),
-        Some(cbor::AlgLabel::Other) => Err(Error::UnsupportedAlgorithm),
-        _ => Ok(body),
+    let mut r = Reader::new(body);
+    let h = r.head()?;
+    if h.major != 4 || h.arg != items {
+        return Err(Error::Malformed);
     }
+    Ok(r)
 }
 
-/// Checks the bytes inside the protected-header bstr like any other structure.
-pub(crate) fn check_protected_bytes(protected: &ProtectedHeader, limits: &Limits) -> Result<()> {
-    match protected.original_data.as_deref() {
-        Some(bytes) if !bytes.is_empty() => check_well_formed(bytes, limits, Tags::Forbid),
-        _ => Ok(()),
+/// Reads a bstr, or `nil` as `None`.
+pub(crate) fn bstr_or_nil<'a>(r: &mut Reader<'a>) -> Result<Option<&'a [u8]>> {
+    let h = r.head()?;
+    match (h.major, h.arg) {
+        (2, _) => r.take_string(h).map(Some),
+        (7, 22) => Ok(None),
+        _ => Err(Error::Malformed),
     }
 }
 
 /// A COSE_Sign1 that passed every structural check but whose signature is not yet
-/// verified. Nothing in it is trustworthy yet.
-#[derive(Debug, Clone)]
-pub struct UnverifiedSign1 {
-    inner: CoseSign1,
-    alg: Algorithm,
+/// verified. It borrows the message; nothing in it is trustworthy yet.
+#[derive(Debug, Clone, Copy)]
+pub struct UnverifiedSign1<'a> {
+    headers: Headers<'a>,
+    payload: &'a [u8],
+    signature: &'a [u8],
 }
 
-impl UnverifiedSign1 {
-    /// Parses `msg` under the citysec profile.
+impl<'a> UnverifiedSign1<'a> {
+    /// Parses `msg` under the citysec profile, without copying it.
     ///
     /// # Errors
     /// [`Error::TooLarge`], [`Error::WrongTag`], the well-formedness errors
     /// ([`Error::TrailingBytes`], [`Error::DuplicateMapKey`], [`Error::IndefiniteLength`],
     /// [`Error::TooDeep`], [`Error::TooManyEntries`], [`Error::UnexpectedTag`],
-    /// [`Error::Malformed`]), [`Error::DuplicateHeaderLabel`], [`Error::CritNotProtected`],
-    /// [`Error::UnknownCrit`], [`Error::AlgNotProtected`], [`Error::UnsupportedAlgorithm`]
-    /// (also for an AEAD `alg`), [`Error::DetachedContent`].
-    pub fn parse(msg: &[u8], opts: &VerifyOptions<'_>) -> Result<Self> {
-        let body = strict_body(msg, opts, TAG_COSE_SIGN1, true)?;
-        let inner = CoseSign1::from_slice(body).map_err(|e| headers::from_coset(&e))?;
-        check_protected_bytes(&inner.protected, &opts.limits)?;
-        let alg = headers::check(&inner.protected, &inner.unprotected, opts.crit)?;
-        if alg.kind() != AlgorithmKind::Signature {
-            return Err(Error::UnsupportedAlgorithm);
+    /// [`Error::Malformed`]), [`Error::UnsupportedAlgorithm`] (also for an AEAD
+    /// `alg`), [`Error::DuplicateHeaderLabel`], [`Error::CritNotProtected`],
+    /// [`Error::UnknownCrit`], [`Error::AlgNotProtected`], [`Error::DetachedContent`].
+    pub fn parse(msg: &'a [u8], opts: &VerifyOptions<'_>) -> Result<Self> {
+        let mut r = strict_body(msg, opts, TAG_COSE_SIGN1, true, 4)?;
+        let headers = headers::read(&mut r, &opts.limits, opts.crit, AlgorithmKind::Signature)?;
+        let payload = bstr_or_nil(&mut r)?;
+        let sh = r.head()?;
+        if sh.major != 2 {
+            return Err(Error::Malformed);
         }
-        if inner.payload.is_none() {
-            return Err(Error::DetachedContent);
-        }
-        Ok(Self { inner, alg })
+        let signature = r.take_string(sh)?;
+        let payload = payload.ok_or(Error::DetachedContent)?;
+        Ok(Self {
+            headers,
+            payload,
+            signature,
+        })
     }
 
     /// The protected `alg`.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        self.alg
+        self.headers.alg
     }
 
     /// The `kid`, from either bucket.
     #[must_use]
-    pub fn kid(&self) -> Option<&[u8]> {
-        headers::kid(&self.inner.protected, &self.inner.unprotected)
+    pub const fn kid(&self) -> Option<&'a [u8]> {
+        self.headers.kid
     }
 
     /// The payload, unverified: for display and debugging only.
     #[must_use]
-    pub fn payload_unverified(&self) -> &[u8] {
-        self.inner.payload.as_deref().unwrap_or_default()
+    pub const fn payload_unverified(&self) -> &'a [u8] {
+        self.payload
     }
 
-    /// The protected header, unverified.
+    /// The protected header bytes as they were on the wire.
     #[must_use]
-    pub const fn protected(&self) -> &Header {
-        &self.inner.protected.header
+    pub const fn protected_bytes(&self) -> &'a [u8] {
+        self.headers.protected
     }
 
-    /// The unprotected header.
-    #[must_use]
-    pub const fn unprotected(&self) -> &Header {
-        &self.inner.unprotected
+    /// The protected header, decoded (unverified).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if coset cannot represent a value the profile allows.
+    pub fn protected(&self) -> Result<Header> {
+        headers::decode(self.headers.protected)
+    }
+
+    /// The unprotected header, decoded.
+    ///
+    /// # Errors
+    /// As [`Self::protected`].
+    pub fn unprotected(&self) -> Result<Header> {
+        headers::decode(self.headers.unprotected)
     }
 
     /// The signature bytes.
     #[must_use]
-    pub fn signature(&self) -> &[u8] {
-        &self.inner.signature
+    pub const fn signature(&self) -> &'a [u8] {
+        self.signature
     }
 
     /// The Sig_structure bytes the signature covers, built from the protected header
     /// exactly as it was on the wire.
     #[must_use]
     pub fn to_be_signed(&self, external_aad: &[u8]) -> Vec<u8> {
-        cbor::to_be_processed(
-            CONTEXT,
-            self.inner.protected.original_data.as_deref().unwrap_or_default(),
-            external_aad,
-            Some(self.payload_unverified()),
-        )
+        cbor::to_be_processed(CONTEXT, self.headers.protected, external_aad, Some(self.payload))
     }
 
     /// Checks that `key` may verify this message: same algorithm, and the same
@@ -200,15 +219,13 @@ impl UnverifiedSign1 {
     /// # Errors
     /// [`Error::KeyAlgMismatch`], [`Error::UnknownKey`].
     pub fn check_key(&self, key: &VerifyingKey) -> Result<()> {
-        if key.algorithm() != self.alg {
+        if key.algorithm() != self.headers.alg {
             return Err(Error::KeyAlgMismatch);
         }
-        if let (Some(want), Some(have)) = (self.kid(), key.kid())
-            && want != have
-        {
-            return Err(Error::UnknownKey);
+        match (self.kid(), key.kid()) {
+            (Some(want), Some(have)) if want != have => Err(Error::UnknownKey),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Verifies the signature with `key`.
@@ -216,17 +233,14 @@ impl UnverifiedSign1 {
     /// # Errors
     /// [`Error::KeyAlgMismatch`] or [`Error::UnknownKey`] from [`Self::check_key`];
     /// [`Error::BadSignature`].
-    pub fn verify(self, backend: &dyn Backend, key: &VerifyingKey, external_aad: &[u8]) -> Result<VerifiedSign1> {
+    pub fn verify(self, backend: &dyn Backend, key: &VerifyingKey, external_aad: &[u8]) -> Result<VerifiedSign1<'a>> {
         self.check_key(key)?;
-        if self.inner.signature.len() != SIGNATURE_LEN {
+        if self.signature.len() != SIGNATURE_LEN {
             return Err(Error::BadSignature);
         }
         let tbs = self.to_be_signed(external_aad);
-        backend.verify(key, &tbs, &self.inner.signature)?;
-        Ok(VerifiedSign1 {
-            alg: self.alg,
-            inner: self.inner,
-        })
+        backend.verify(key, &tbs, self.signature)?;
+        Ok(VerifiedSign1 { inner: self })
     }
 
     /// Verifies with the key in `keys` named by the message's `kid`.
@@ -239,55 +253,59 @@ impl UnverifiedSign1 {
         backend: &dyn Backend,
         keys: &KeySet<VerifyingKey>,
         external_aad: &[u8],
-    ) -> Result<VerifiedSign1> {
+    ) -> Result<VerifiedSign1<'a>> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
-        let key = keys.resolve(kid, self.alg)?;
+        let key = keys.resolve(kid, self.headers.alg)?;
         self.verify(backend, key, external_aad)
     }
 }
 
-/// A COSE_Sign1 whose signature verified.
-#[derive(Debug, Clone)]
-pub struct VerifiedSign1 {
-    inner: CoseSign1,
-    alg: Algorithm,
+/// A COSE_Sign1 whose signature verified. It borrows the message.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifiedSign1<'a> {
+    inner: UnverifiedSign1<'a>,
 }
 
-impl VerifiedSign1 {
+impl<'a> VerifiedSign1<'a> {
     /// The algorithm that was verified.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        self.alg
+        self.inner.headers.alg
     }
 
-    /// The `kid`, from either bucket (the unprotected one is not covered by the signature).
+    /// The `kid`, from either bucket (an unprotected `kid` is not covered by the
+    /// signature; it only chose the key).
     #[must_use]
-    pub fn kid(&self) -> Option<&[u8]> {
-        headers::kid(&self.inner.protected, &self.inner.unprotected)
+    pub const fn kid(&self) -> Option<&'a [u8]> {
+        self.inner.headers.kid
     }
 
     /// The verified payload.
     #[must_use]
-    pub fn payload(&self) -> &[u8] {
-        self.inner.payload.as_deref().unwrap_or_default()
+    pub const fn payload(&self) -> &'a [u8] {
+        self.inner.payload
     }
 
-    /// The verified payload, by value.
+    /// The protected (signed) header bytes.
     #[must_use]
-    pub fn into_payload(self) -> Vec<u8> {
-        self.inner.payload.unwrap_or_default()
+    pub const fn protected_bytes(&self) -> &'a [u8] {
+        self.inner.headers.protected
     }
 
-    /// The protected (signed) header.
-    #[must_use]
-    pub const fn protected(&self) -> &Header {
-        &self.inner.protected.header
+    /// The protected (signed) header, decoded.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if coset cannot represent a value the profile allows.
+    pub fn protected(&self) -> Result<Header> {
+        self.inner.protected()
     }
 
-    /// The unprotected header (not covered by the signature).
-    #[must_use]
-    pub const fn unprotected(&self) -> &Header {
-        &self.inner.unprotected
+    /// The unprotected header (not covered by the signature), decoded.
+    ///
+    /// # Errors
+    /// As [`Self::protected`].
+    pub fn unprotected(&self) -> Result<Header> {
+        self.inner.unprotected()
     }
 }
 
@@ -295,12 +313,12 @@ impl VerifiedSign1 {
 ///
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify_with_keys`] return.
-pub fn verify(
+pub fn verify<'a>(
     backend: &dyn Backend,
     keys: &KeySet<VerifyingKey>,
-    msg: &[u8],
+    msg: &'a [u8],
     opts: &VerifyOptions<'_>,
-) -> Result<VerifiedSign1> {
+) -> Result<VerifiedSign1<'a>> {
     UnverifiedSign1::parse(msg, opts)?.verify_with_keys(backend, keys, opts.external_aad)
 }
 
@@ -308,12 +326,12 @@ pub fn verify(
 ///
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify`] return.
-pub fn verify_with_key(
+pub fn verify_with_key<'a>(
     backend: &dyn Backend,
     key: &VerifyingKey,
-    msg: &[u8],
+    msg: &'a [u8],
     opts: &VerifyOptions<'_>,
-) -> Result<VerifiedSign1> {
+) -> Result<VerifiedSign1<'a>> {
     UnverifiedSign1::parse(msg, opts)?.verify(backend, key, opts.external_aad)
 }
 
