@@ -1,1 +1,16 @@
-//! std adapters for citysec (being written).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod clock;
+mod error;
+mod fsutil;
+mod keyfile;
+mod random;
+
+pub use clock::SystemClock;
+pub use error::{Error, Result};
+pub use keyfile::{
+    ExistingFile, KeyFormat, MAX_KEY_FILE_SIZE, decode_key, encode_key, read_key, read_secret_key, write_key,
+};
+pub use random::OsRandom;
