@@ -675,7 +675,7 @@ impl Key {
     /// present, must match the secret.
     ///
     /// # Errors
-    /// The well-formedness errors of [`check_well_formed`](crate::cbor::check_well_formed);
+    /// The well-formedness errors of [`check_well_formed`];
     /// [`Error::InvalidKey`] for a key of the wrong shape; [`Error::KeyAlgMismatch`] if
     /// `alg` does not fit the key type; [`Error::WeakKey`] for small-order Ed25519 keys
     /// and all-zero X25519 secrets; [`Error::UnsupportedAlgorithm`] for key types
