@@ -257,3 +257,72 @@ fn verify_p256(key: &crate::keys::P256Public, msg: &[u8], sig: &[u8]) -> Result<
 fn verify_p256(_key: &crate::keys::P256Public, _msg: &[u8], _sig: &[u8]) -> Result<()> {
     Err(Error::BadSignature)
 }
+
+/// Whether an Edwards point lies in the prime-order subgroup: `[l]P` is the
+/// identity, computed as `[l - 1]P + P` with a variable-time multiplication (the
+/// point is public).
+pub(crate) fn ed25519_point_is_torsion_free(p: &curve25519_dalek::EdwardsPoint) -> bool {
+    use curve25519_dalek::traits::IsIdentity;
+    let l_minus_1 = -curve25519_dalek::Scalar::ONE;
+    let lp = curve25519_dalek::EdwardsPoint::vartime_double_scalar_mul_basepoint(
+        &l_minus_1,
+        p,
+        &curve25519_dalek::Scalar::ZERO,
+    ) + p;
+    lp.is_identity()
+}
+
+/// The checks `verify_strict` makes on an Ed25519 signature's `R` beyond the
+/// verification equation: `R` is the canonical encoding of a point that is not of
+/// small order. A backend or batch verifier that does not make them itself runs
+/// this first so that it accepts exactly what strict verification accepts.
+#[must_use]
+pub fn ed25519_r_is_strict(signature: &[u8]) -> bool {
+    let Some(r) = signature.get(..32).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
+        return false;
+    };
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(r);
+    compressed
+        .decompress()
+        .is_some_and(|p| !p.is_small_order() && p.compress() == compressed)
+}
+
+/// Verifies many Ed25519 signatures at once (ed25519-dalek's batch equation with
+/// deterministic random coefficients), after the per-signature checks that batch
+/// verification does not make: a canonical `S` and an `R` accepted by
+/// [`ed25519_r_is_strict`]. Keys were checked when they were made (no small-order or
+/// mixed-order keys).
+///
+/// Returns `Ok` only if every signature is valid; on `Err` the caller verifies one by
+/// one to find the bad ones.
+///
+/// One difference from strict single verification remains, and only the holder of
+/// a signing key can use it: a signature whose `R` has a small-order component
+/// (mixed order) fails strict verification but passes the batch equation with
+/// probability about 1/2 to 7/8. Nobody without the key can make such a signature
+/// (the hash binds `R`), and ruling it out would cost a scalar multiplication per
+/// signature, as much as verifying it singly.
+///
+/// # Errors
+/// [`Error::BadSignature`] if any item fails (or is not an Ed25519 key or a
+/// 64-byte signature).
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+pub fn ed25519_verify_batch(items: &[(&[u8], &[u8], &VerifyingKey)]) -> Result<()> {
+    let mut messages = alloc::vec::Vec::with_capacity(items.len());
+    let mut signatures = alloc::vec::Vec::with_capacity(items.len());
+    let mut keys = alloc::vec::Vec::with_capacity(items.len());
+    for (msg, sig, key) in items {
+        let PublicInner::Ed25519(k) = &key.inner else {
+            return Err(Error::BadSignature);
+        };
+        if !ed25519_r_is_strict(sig) {
+            return Err(Error::BadSignature);
+        }
+        let s = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::BadSignature)?;
+        messages.push(*msg);
+        signatures.push(s);
+        keys.push(*k);
+    }
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).map_err(|_| Error::BadSignature)
+}

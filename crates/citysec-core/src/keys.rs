@@ -102,10 +102,11 @@ impl VerifyingKey {
     ///
     /// # Errors
     /// [`Error::InvalidKey`] if the bytes are not a point; [`Error::WeakKey`] if the
-    /// point has small order.
+    /// point has small order or a small-order component (no honest key generation
+    /// makes either).
     pub fn ed25519(bytes: &[u8; 32]) -> Result<Self> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidKey)?;
-        if key.is_weak() {
+        if key.is_weak() || !crate::backend::ed25519_point_is_torsion_free(&key.to_edwards()) {
             return Err(Error::WeakKey);
         }
         Ok(Self {

@@ -80,7 +80,10 @@ impl Backend for Ring {
         if sig.len() != SIGNATURE_LEN {
             return Err(Error::BadSignature);
         }
-        if key.algorithm() == Algorithm::EdDSA && !ed25519_r_is_canonical(sig) {
+        // ring's Ed25519 verification follows RFC 8032 but, unlike dalek's `verify_strict`,
+        // does not refuse an R of small order: check that first, so both backends accept
+        // exactly the same signatures (Wycheproof in citysec-backend-tests).
+        if key.algorithm() == Algorithm::EdDSA && !citysec_core::backend::ed25519_r_is_strict(sig) {
             return Err(Error::BadSignature);
         }
         signature::UnparsedPublicKey::new(alg, key.as_bytes())
@@ -119,16 +122,4 @@ impl Backend for Ring {
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
         citysec_core::backend::x25519(secret, public)
     }
-}
-
-/// ring's Ed25519 verification follows RFC 8032 but, unlike dalek's `verify_strict`,
-/// does not refuse an R of small order. Refuse those so both backends accept exactly
-/// the same signatures (checked against Wycheproof in citysec-backend-tests).
-fn ed25519_r_is_canonical(sig: &[u8]) -> bool {
-    let Some(r) = sig.get(..32).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
-        return false;
-    };
-    curve25519_dalek::edwards::CompressedEdwardsY(r)
-        .decompress()
-        .is_some_and(|p| !p.is_small_order())
 }
