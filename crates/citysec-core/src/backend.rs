@@ -264,6 +264,7 @@ fn verify_p256(_key: &crate::keys::P256Public, _msg: &[u8], _sig: &[u8]) -> Resu
 pub(crate) fn ed25519_point_is_torsion_free(p: &curve25519_dalek::EdwardsPoint) -> bool {
     use curve25519_dalek::traits::IsIdentity;
     let l_minus_1 = -curve25519_dalek::Scalar::ONE;
+    #[expect(clippy::arithmetic_side_effects, reason = "group operations on curve points cannot overflow")]
     let lp = curve25519_dalek::EdwardsPoint::vartime_double_scalar_mul_basepoint(
         &l_minus_1,
         p,
