@@ -5,5 +5,16 @@
 
 extern crate alloc;
 
-/// The core this crate builds on.
-pub use citysec_core as core_api;
+pub mod claims;
+mod error;
+mod issuer;
+pub mod presentation;
+pub mod status;
+mod verifier;
+
+pub use claims::{ClaimKey, Claims, Confirmation, CredentialKind, ScheduleWindow, StatusRef};
+pub use error::{Error, Result};
+pub use issuer::Issuer;
+pub use presentation::{Challenge, present};
+pub use status::{StatusList, VerifiedStatusList};
+pub use verifier::{DEFAULT_SKEW_SECONDS, VerifiedCredential, Verifier};

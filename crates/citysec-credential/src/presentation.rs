@@ -1,0 +1,213 @@
+//! Proof of possession: a holder answers a reader's challenge with a presentation
+//! signed by the key its credential is bound to (`cnf`, RFC 8747).
+//!
+//! A presentation is a tagged COSE_Sign1 by the holder key whose payload is
+//!
+//! ```text
+//! {1: credential (bstr, the whole token), 2: nonce (bstr), 3: reader (tstr), 4: time (uint)}
+//! ```
+//!
+//! so a credential copied off the air is useless without the holder's key, and a
+//! recorded presentation does not answer the next challenge.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::coset::cbor::value::Value;
+use citysec_core::sign1::{self, UnverifiedSign1};
+use citysec_core::{Backend, RandomSource, SigningKey, Timestamp};
+use subtle::ConstantTimeEq;
+
+use crate::status::VerifiedStatusList;
+use crate::{Confirmation, Error, Result, VerifiedCredential, Verifier};
+
+/// Length of a challenge nonce in bytes.
+pub const NONCE_LEN: usize = 32;
+
+/// A reader's challenge: a fresh random nonce, the reader's id and the time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    nonce: [u8; NONCE_LEN],
+    reader: String,
+    issued_at: Timestamp,
+}
+
+impl Challenge {
+    /// A fresh challenge from `rng` for `reader` at `now`.
+    ///
+    /// # Errors
+    /// Errors of `rng`.
+    pub fn new(rng: &mut dyn RandomSource, reader: impl Into<String>, now: Timestamp) -> Result<Self> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut nonce)?;
+        Ok(Self::from_parts(nonce, reader, now))
+    }
+
+    /// A challenge from its parts (a holder device decoding one, or a test).
+    #[must_use]
+    pub fn from_parts(nonce: [u8; NONCE_LEN], reader: impl Into<String>, issued_at: Timestamp) -> Self {
+        Self {
+            nonce,
+            reader: reader.into(),
+            issued_at,
+        }
+    }
+
+    /// The nonce.
+    #[must_use]
+    pub const fn nonce(&self) -> &[u8; NONCE_LEN] {
+        &self.nonce
+    }
+
+    /// The reader's id.
+    #[must_use]
+    pub fn reader(&self) -> &str {
+        &self.reader
+    }
+
+    /// When the reader made the challenge.
+    #[must_use]
+    pub const fn issued_at(&self) -> Timestamp {
+        self.issued_at
+    }
+
+    /// The challenge as CBOR `[nonce, reader, time]`, to send to the holder.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPresentation`] if encoding fails.
+    pub fn to_cbor(&self) -> Result<Vec<u8>> {
+        let v = Value::Array(alloc::vec![
+            Value::Bytes(self.nonce.to_vec()),
+            Value::Text(self.reader.clone()),
+            Value::from(self.issued_at.as_unix_seconds()),
+        ]);
+        let mut out = Vec::new();
+        citysec_core::coset::cbor::ser::into_writer(&v, &mut out).map_err(|_| Error::MalformedPresentation)?;
+        Ok(out)
+    }
+
+    /// Decodes a challenge sent by a reader.
+    ///
+    /// # Errors
+    /// [`Error::Core`] for ill-formed CBOR; [`Error::MalformedPresentation`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<Self> {
+        check_well_formed(
+            bytes,
+            &citysec_core::Limits::DEFAULT.with_max_message_size(1024),
+            Tags::Forbid,
+        )?;
+        let v: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedPresentation)?;
+        let Value::Array(parts) = v else {
+            return Err(Error::MalformedPresentation);
+        };
+        let [nonce, reader, time] = <[Value; 3]>::try_from(parts).map_err(|_| Error::MalformedPresentation)?;
+        match (nonce, reader, time) {
+            (Value::Bytes(n), Value::Text(r), Value::Integer(t)) => Ok(Self {
+                nonce: n.try_into().map_err(|_| Error::MalformedPresentation)?,
+                reader: r,
+                issued_at: Timestamp::from_unix_seconds(u64::try_from(t).map_err(|_| Error::MalformedPresentation)?),
+            }),
+            _ => Err(Error::MalformedPresentation),
+        }
+    }
+}
+
+/// The holder's answer: signs the credential and the challenge with the holder key.
+///
+/// # Errors
+/// [`Error::MalformedPresentation`] if encoding fails; backend errors.
+pub fn present(
+    backend: &dyn Backend,
+    holder: &SigningKey,
+    credential: &[u8],
+    challenge: &Challenge,
+) -> Result<Vec<u8>> {
+    let payload = Value::Map(alloc::vec![
+        (Value::from(1), Value::Bytes(credential.to_vec())),
+        (Value::from(2), Value::Bytes(challenge.nonce.to_vec())),
+        (Value::from(3), Value::Text(challenge.reader.clone())),
+        (Value::from(4), Value::from(challenge.issued_at.as_unix_seconds())),
+    ]);
+    let mut bytes = Vec::new();
+    citysec_core::coset::cbor::ser::into_writer(&payload, &mut bytes).map_err(|_| Error::MalformedPresentation)?;
+    Ok(sign1::sign(backend, holder, &bytes, b"")?)
+}
+
+/// The parts of a presentation payload.
+struct Parts {
+    credential: Vec<u8>,
+    nonce: Vec<u8>,
+    reader: String,
+    time: u64,
+}
+
+/// Reads the presentation payload `{1: bstr, 2: bstr, 3: tstr, 4: uint}`.
+fn parts(payload: &[u8]) -> Result<Parts> {
+    let v: Value = citysec_core::coset::cbor::de::from_reader(payload).map_err(|_| Error::MalformedPresentation)?;
+    let Value::Map(entries) = v else {
+        return Err(Error::MalformedPresentation);
+    };
+    let (mut credential, mut nonce, mut reader, mut time) = (None, None, None, None);
+    for (k, v) in entries {
+        let key = match k {
+            Value::Integer(i) => u64::try_from(i).map_err(|_| Error::MalformedPresentation)?,
+            _ => return Err(Error::MalformedPresentation),
+        };
+        match (key, v) {
+            (1, Value::Bytes(b)) => credential = Some(b),
+            (2, Value::Bytes(b)) => nonce = Some(b),
+            (3, Value::Text(t)) => reader = Some(t),
+            (4, Value::Integer(t)) => time = Some(u64::try_from(t).map_err(|_| Error::MalformedPresentation)?),
+            _ => return Err(Error::MalformedPresentation),
+        }
+    }
+    Ok(Parts {
+        credential: credential.ok_or(Error::MalformedPresentation)?,
+        nonce: nonce.ok_or(Error::MalformedPresentation)?,
+        reader: reader.ok_or(Error::MalformedPresentation)?,
+        time: time.ok_or(Error::MalformedPresentation)?,
+    })
+}
+
+impl Verifier {
+    /// Verifies a presentation answering `challenge` at `now`: the embedded
+    /// credential (fully, as [`Self::verify`]), then the presentation's signature by the
+    /// credential's `cnf` key, then that it answers this very challenge, then that
+    /// the challenge is at most `max_age` seconds old.
+    ///
+    /// # Errors
+    /// [`Error::MalformedPresentation`]; every error of [`Self::verify`];
+    /// [`Error::NoConfirmationKey`] if the credential binds no embedded key;
+    /// `Error::Core(BadSignature)` if another key signed the presentation;
+    /// [`Error::ChallengeMismatch`]; [`Error::ChallengeExpired`].
+    pub fn verify_presentation(
+        &self,
+        backend: &dyn Backend,
+        presentation: &[u8],
+        challenge: &Challenge,
+        now: Timestamp,
+        max_age: u64,
+        status_lists: &[VerifiedStatusList],
+    ) -> Result<VerifiedCredential> {
+        let outer = UnverifiedSign1::parse(presentation, &self.options())?;
+        let payload = outer.payload_unverified();
+        check_well_formed(payload, self.current_limits(), Tags::Forbid).map_err(|_| Error::MalformedPresentation)?;
+        let p = parts(payload)?;
+        let credential = self.verify(backend, &p.credential, now, status_lists)?;
+        let Some(Confirmation::Key(holder)) = &credential.claims().cnf else {
+            return Err(Error::NoConfirmationKey);
+        };
+        outer.verify(backend, holder, b"")?;
+        let same = bool::from(p.nonce.ct_eq(&challenge.nonce[..]))
+            && p.reader == challenge.reader
+            && p.time == challenge.issued_at.as_unix_seconds();
+        if !same {
+            return Err(Error::ChallengeMismatch);
+        }
+        if now > challenge.issued_at.saturating_add(max_age) {
+            return Err(Error::ChallengeExpired);
+        }
+        Ok(credential)
+    }
+}

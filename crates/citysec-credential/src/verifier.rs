@@ -1,0 +1,337 @@
+//! Verifying credentials offline.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
+use citysec_core::{Algorithm, Backend, Clock, Limits, Timestamp, VerifyingKey};
+
+use crate::status::VerifiedStatusList;
+use crate::{Claims, Error, Result};
+
+/// Default clock skew allowed on `exp`, `nbf` and `iat`: 60 seconds.
+pub const DEFAULT_SKEW_SECONDS: u64 = 60;
+
+/// A trusted issuer key with the `iss` it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct TrustedKey {
+    pub(crate) iss: String,
+    pub(crate) key: VerifyingKey,
+}
+
+/// What a verifier accepts: trusted issuer keys (several at once, looked up by
+/// `kid`), audiences, clock skew and decoder limits.
+///
+/// Each key belongs to one issuer: a token signed by a trusted key but naming
+/// another `iss` is refused ([`Error::WrongIssuer`]).
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    trusted: Vec<TrustedKey>,
+    audiences: Vec<String>,
+    any_audience: bool,
+    skew: u64,
+    limits: Limits,
+    require_status: bool,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A credential whose signature, issuer, validity period, audience and status were
+/// checked. Only [`Verifier`] makes one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedCredential {
+    claims: Claims,
+    issuer: String,
+    kid: Vec<u8>,
+    alg: Algorithm,
+}
+
+impl VerifiedCredential {
+    /// The verified claims.
+    #[must_use]
+    pub const fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The issuer whose key signed the credential (equal to `claims().iss`).
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The `kid` of the issuer key that verified.
+    #[must_use]
+    pub fn kid(&self) -> &[u8] {
+        &self.kid
+    }
+
+    /// The signature algorithm.
+    #[must_use]
+    pub const fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The claims, by value.
+    #[must_use]
+    pub fn into_claims(self) -> Claims {
+        self.claims
+    }
+}
+
+/// A parsed token with its issuer key chosen, before the signature check.
+pub(crate) struct Pending<'t, 'v> {
+    pub(crate) msg: UnverifiedSign1<'t>,
+    pub(crate) trusted: &'v TrustedKey,
+}
+
+impl Verifier {
+    /// A verifier that trusts nothing and accepts no audience yet.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            trusted: Vec::new(),
+            audiences: Vec::new(),
+            any_audience: false,
+            skew: DEFAULT_SKEW_SECONDS,
+            limits: Limits::DEFAULT,
+            require_status: false,
+        }
+    }
+
+    /// Trusts `key` (which must have a `kid`) for issuer `iss`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfiguration`] without a `kid`;
+    /// `Error::Core(DuplicateKid)` if a trusted key already has this `kid`.
+    pub fn trust(mut self, iss: impl Into<String>, key: VerifyingKey) -> Result<Self> {
+        let kid = key.kid().ok_or(Error::InvalidConfiguration)?;
+        if self.trusted.iter().any(|t| t.key.kid() == Some(kid)) {
+            return Err(Error::Core(citysec_core::Error::DuplicateKid));
+        }
+        self.trusted.push(TrustedKey { iss: iss.into(), key });
+        Ok(self)
+    }
+
+    /// Stops trusting the key with `kid` (after a rotation), returning whether it was there.
+    pub fn distrust(&mut self, kid: &[u8]) -> bool {
+        let before = self.trusted.len();
+        self.trusted.retain(|t| t.key.kid() != Some(kid));
+        before != self.trusted.len()
+    }
+
+    /// Accepts credentials for `aud` (call once per accepted audience).
+    #[must_use]
+    pub fn audience(mut self, aud: impl Into<String>) -> Self {
+        self.audiences.push(aud.into());
+        self
+    }
+
+    /// Accepts credentials whatever their audience. For inspection tools only: a door
+    /// controller should always name its audience.
+    #[must_use]
+    pub const fn any_audience(mut self) -> Self {
+        self.any_audience = true;
+        self
+    }
+
+    /// Allowed clock skew in seconds (default 60).
+    #[must_use]
+    pub const fn skew(mut self, seconds: u64) -> Self {
+        self.skew = seconds;
+        self
+    }
+
+    /// Decoder limits (default [`Limits::DEFAULT`]).
+    #[must_use]
+    pub const fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Refuses credentials that carry no status reference.
+    #[must_use]
+    pub const fn require_status(mut self, yes: bool) -> Self {
+        self.require_status = yes;
+        self
+    }
+
+    /// The limits in use.
+    #[must_use]
+    pub const fn current_limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The issuer a trusted `kid` belongs to.
+    #[must_use]
+    pub fn issuer_of(&self, kid: &[u8]) -> Option<&str> {
+        self.trusted
+            .iter()
+            .find(|t| t.key.kid() == Some(kid))
+            .map(|t| t.iss.as_str())
+    }
+
+    pub(crate) fn options(&self) -> VerifyOptions<'static> {
+        VerifyOptions::default().with_limits(self.limits)
+    }
+
+    /// Parses `token` and picks the trusted key: by `kid`, or the only trusted key
+    /// when the token has no `kid`.
+    pub(crate) fn pending<'t>(&self, token: &'t [u8]) -> Result<Pending<'t, '_>> {
+        let msg = UnverifiedSign1::parse(token, &self.options())?;
+        let trusted = match msg.kid() {
+            Some(kid) => self.trusted.iter().find(|t| t.key.kid() == Some(kid)),
+            None => match self.trusted.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            },
+        }
+        .ok_or(citysec_core::Error::UnknownKey)?;
+        if trusted.key.algorithm() != msg.algorithm() {
+            return Err(Error::Core(citysec_core::Error::KeyAlgMismatch));
+        }
+        Ok(Pending { msg, trusted })
+    }
+
+    /// Verifies a credential at time `now`, checking its status against `status_lists`
+    /// when it carries a status reference.
+    ///
+    /// Order: COSE structure and profile, key by `kid`, signature; then (only for a
+    /// genuine token) claims, issuer, `exp`/`nbf`/`iat` with the skew, audience, status.
+    ///
+    /// # Errors
+    /// [`Error::Core`] for the COSE layer (including `UnknownKey`, `KeyAlgMismatch`
+    /// and the opaque `BadSignature`); then the claim errors of [`Error`].
+    pub fn verify(
+        &self,
+        backend: &dyn Backend,
+        token: &[u8],
+        now: Timestamp,
+        status_lists: &[VerifiedStatusList],
+    ) -> Result<VerifiedCredential> {
+        let p = self.pending(token)?;
+        let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
+        self.check_claims(verified.payload(), p.trusted, now, status_lists)
+    }
+
+    /// As [`Self::verify`], reading the time from `clock` (no time: refused).
+    ///
+    /// # Errors
+    /// `Error::Core(ClockUnavailable)` when the clock has no time; else as [`Self::verify`].
+    pub fn verify_with_clock(
+        &self,
+        backend: &dyn Backend,
+        token: &[u8],
+        clock: &dyn Clock,
+        status_lists: &[VerifiedStatusList],
+    ) -> Result<VerifiedCredential> {
+        let now = clock.now().ok_or(citysec_core::Error::ClockUnavailable)?;
+        self.verify(backend, token, now, status_lists)
+    }
+
+    /// The claim checks, after the signature verified.
+    pub(crate) fn check_claims(
+        &self,
+        payload: &[u8],
+        trusted: &TrustedKey,
+        now: Timestamp,
+        status_lists: &[VerifiedStatusList],
+    ) -> Result<VerifiedCredential> {
+        let claims = Claims::from_cbor(payload, &self.limits)?;
+        if claims.iss.as_deref() != Some(trusted.iss.as_str()) {
+            return Err(Error::WrongIssuer);
+        }
+        self.check_times(&claims, now)?;
+        if !self.any_audience {
+            if claims.aud.is_empty() {
+                return Err(Error::MissingAudience);
+            }
+            if !claims.aud.iter().any(|a| self.audiences.contains(a)) {
+                return Err(Error::WrongAudience);
+            }
+        }
+        match &claims.status {
+            Some(r) => {
+                let list = status_lists
+                    .iter()
+                    .find(|l| l.uri() == r.uri)
+                    .ok_or(Error::StatusUnavailable)?;
+                list.check(&trusted.iss, r.idx, now, self.skew)?;
+            }
+            None if self.require_status => return Err(Error::StatusUnavailable),
+            None => {}
+        }
+        Ok(VerifiedCredential {
+            claims,
+            issuer: trusted.iss.clone(),
+            kid: trusted.key.kid().unwrap_or_default().to_vec(),
+            alg: trusted.key.algorithm(),
+        })
+    }
+
+    /// `exp` required; `exp`, `nbf`, `iat` against `now` with the skew.
+    fn check_times(&self, claims: &Claims, now: Timestamp) -> Result<()> {
+        let exp = claims.exp.ok_or(Error::MissingExpiration)?;
+        if now >= exp.saturating_add(self.skew) {
+            return Err(Error::Expired);
+        }
+        let latest = now.saturating_add(self.skew);
+        if claims.nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(Error::NotYetValid);
+        }
+        if claims.iat.is_some_and(|iat| iat > latest) {
+            return Err(Error::IssuedInFuture);
+        }
+        Ok(())
+    }
+
+    /// Verifies many credentials at once. Ed25519 signatures go through one batch
+    /// equation (after the per-signature checks that keep acceptance equal to strict
+    /// single verification, see [`citysec_core::backend::ed25519_verify_batch`]); if
+    /// the batch fails, each is verified singly to find the bad ones. Results come in
+    /// the order of `tokens`, each as [`Self::verify`] would return it.
+    #[cfg(feature = "batch")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+    pub fn verify_batch(
+        &self,
+        backend: &dyn Backend,
+        tokens: &[&[u8]],
+        now: Timestamp,
+        status_lists: &[VerifiedStatusList],
+    ) -> Vec<Result<VerifiedCredential>> {
+        let pending: Vec<Result<Pending<'_, '_>>> = tokens.iter().map(|t| self.pending(t)).collect();
+        let mut tbs: Vec<Option<Vec<u8>>> = Vec::with_capacity(pending.len());
+        for p in &pending {
+            tbs.push(match p {
+                Ok(p) if p.msg.algorithm() == Algorithm::EdDSA => Some(p.msg.to_be_signed(b"")),
+                _ => None,
+            });
+        }
+        let items: Vec<(&[u8], &[u8], &VerifyingKey)> = pending
+            .iter()
+            .zip(&tbs)
+            .filter_map(|(p, t)| match (p, t) {
+                (Ok(p), Some(t)) => Some((t.as_slice(), p.msg.signature(), &p.trusted.key)),
+                _ => None,
+            })
+            .collect();
+        let batch_ok = !items.is_empty() && citysec_core::backend::ed25519_verify_batch(&items).is_ok();
+        pending
+            .into_iter()
+            .zip(tbs)
+            .map(|(p, t)| {
+                let p = p?;
+                if batch_ok && t.is_some() {
+                    // The batch verified this signature; the structure was checked in `pending`.
+                    self.check_claims(p.msg.payload_unverified(), p.trusted, now, status_lists)
+                } else {
+                    let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
+                    self.check_claims(verified.payload(), p.trusted, now, status_lists)
+                }
+            })
+            .collect()
+    }
+}
