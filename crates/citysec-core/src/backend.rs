@@ -264,7 +264,10 @@ fn verify_p256(_key: &crate::keys::P256Public, _msg: &[u8], _sig: &[u8]) -> Resu
 pub(crate) fn ed25519_point_is_torsion_free(p: &curve25519_dalek::EdwardsPoint) -> bool {
     use curve25519_dalek::traits::IsIdentity;
     let l_minus_1 = -curve25519_dalek::Scalar::ONE;
-    #[expect(clippy::arithmetic_side_effects, reason = "group operations on curve points cannot overflow")]
+    #[expect(
+        clippy::arithmetic_side_effects,
+        reason = "group operations on curve points cannot overflow"
+    )]
     let lp = curve25519_dalek::EdwardsPoint::vartime_double_scalar_mul_basepoint(
         &l_minus_1,
         p,
@@ -274,19 +277,62 @@ pub(crate) fn ed25519_point_is_torsion_free(p: &curve25519_dalek::EdwardsPoint) 
 }
 
 /// The checks `verify_strict` makes on an Ed25519 signature's `R` beyond the
-/// verification equation: `R` is the canonical encoding of a point that is not of
-/// small order. A backend or batch verifier that does not make them itself runs
-/// this first so that it accepts exactly what strict verification accepts.
+/// verification equation: `R` is a canonical encoding (y below p) of a point that
+/// is not of small order. A backend or batch verifier that does not make them
+/// itself runs this first so that it accepts exactly what strict verification
+/// accepts. (Whether `R` decompresses at all is left to the verification, which
+/// fails otherwise.)
+///
+/// It compares bytes instead of decompressing: the small-order points of
+/// edwards25519 are exactly those with y in {0, 1, p-1, y8, p-y8}, and x = 0 (where
+/// a set sign bit would be non-canonical) only occurs for y = 1 and y = p-1.
 #[must_use]
 pub fn ed25519_r_is_strict(signature: &[u8]) -> bool {
     let Some(r) = signature.get(..32).and_then(|r| <[u8; 32]>::try_from(r).ok()) else {
         return false;
     };
-    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(r);
-    compressed
-        .decompress()
-        .is_some_and(|p| !p.is_small_order() && p.compress() == compressed)
+    let mut y = r;
+    if let Some(top) = y.last_mut() {
+        *top &= 0x7f;
+    }
+    lt_le(&y, &ED25519_P) && !ED25519_SMALL_ORDER_Y.contains(&y)
 }
+
+/// Whether little-endian `a` < `b`.
+fn lt_le(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
+/// p = 2^255 - 19, little-endian.
+const ED25519_P: [u8; 32] = [
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+];
+
+/// The y-coordinates of the small-order points: 0, 1, p-1, and the two of order 8.
+const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ],
+];
 
 /// Verifies many Ed25519 signatures at once (ed25519-dalek's batch equation with
 /// deterministic random coefficients), after the per-signature checks that batch
@@ -327,3 +373,6 @@ pub fn ed25519_verify_batch(items: &[(&[u8], &[u8], &VerifyingKey)]) -> Result<(
     }
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).map_err(|_| Error::BadSignature)
 }
+
+#[cfg(test)]
+mod tests;
