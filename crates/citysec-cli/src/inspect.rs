@@ -169,6 +169,12 @@ pub(crate) fn run(args: &InspectArgs, out: &mut Out) -> CmdResult {
     }
 }
 
+/// Reads a token file (raw CBOR, hex or base64url text, `-` for stdin), bounded.
+pub(crate) fn read_token(path: &Path) -> Result<Vec<u8>, Failure> {
+    let raw = read_input(path)?;
+    decode_input(&raw, Encoding::Auto).map(|(bytes, _)| bytes)
+}
+
 fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     let limit = u64::try_from(MAX_INPUT).unwrap_or(u64::MAX).saturating_add(1);
     let mut buf = Vec::new();

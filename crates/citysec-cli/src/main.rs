@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod credential;
 mod demo;
 mod inspect;
 mod key;
@@ -60,6 +61,9 @@ enum Command {
     /// Show a CBOR/COSE item in diagnostic notation; with --key, verify or decrypt it.
     #[command(after_help = inspect::HELP)]
     Inspect(inspect::InspectArgs),
+    /// Issue, verify and present credentials; manage status lists.
+    #[command(subcommand, after_help = credential::HELP)]
+    Credential(credential::CredentialCommand),
     /// Run an end-to-end round trip (sign, verify, tamper, seal, open) in memory.
     #[command(after_help = demo::HELP)]
     Demo(demo::DemoArgs),
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Key(cmd) => key::run(cmd, &mut out),
         Command::Inspect(args) => inspect::run(&args, &mut out),
+        Command::Credential(cmd) => credential::run(cmd, &mut out),
         Command::Demo(args) => demo::run(&args, &mut out),
     };
     out.flush();
