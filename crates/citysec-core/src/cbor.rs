@@ -29,30 +29,40 @@ pub enum Tags {
     Allow,
 }
 
-/// A cursor over untrusted bytes.
-#[derive(Debug)]
-pub(crate) struct Reader<'a> {
+/// A zero-copy cursor over untrusted CBOR bytes: reads heads and definite strings,
+/// refusing indefinite lengths, reserved encodings and lengths beyond the input.
+/// Fixed-layout decoders (telemetry envelopes) build on it.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
-/// The head of a data item: major type, additional information and argument.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Head {
-    pub(crate) major: u8,
-    pub(crate) arg: u64,
+/// The head of a data item: its major type and argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Major type, 0..=7.
+    pub major: u8,
+    /// The argument: a value, a length or a count.
+    pub arg: u64,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) const fn new(bytes: &'a [u8]) -> Self {
+    /// A reader at the start of `bytes`.
+    #[must_use]
+    pub const fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, pos: 0 }
     }
 
-    pub(crate) const fn position(&self) -> usize {
+    /// Bytes read so far.
+    #[must_use]
+    pub const fn position(&self) -> usize {
         self.pos
     }
 
-    pub(crate) fn remaining(&self) -> &'a [u8] {
+    /// The bytes not read yet.
+    #[must_use]
+    pub fn remaining(&self) -> &'a [u8] {
         self.bytes.get(self.pos..).unwrap_or_default()
     }
 
@@ -63,11 +73,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The bytes from `start` to the current position.
-    pub(crate) fn slice_from(&self, start: usize) -> Result<&'a [u8]> {
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if `start` lies beyond the position.
+    pub fn slice_from(&self, start: usize) -> Result<&'a [u8]> {
         self.bytes.get(start..self.pos).ok_or(Error::Malformed)
     }
 
-    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+    /// Takes the next `len` bytes.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if fewer remain.
+    pub fn take(&mut self, len: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(len).ok_or(Error::Malformed)?;
         let s = self.bytes.get(self.pos..end).ok_or(Error::Malformed)?;
         self.pos = end;
@@ -75,7 +92,10 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads one head. Indefinite lengths and reserved encodings reject.
-    pub(crate) fn head(&mut self) -> Result<Head> {
+    ///
+    /// # Errors
+    /// [`Error::IndefiniteLength`], [`Error::Malformed`].
+    pub fn head(&mut self) -> Result<Head> {
         let initial = self.byte()?;
         let major = initial >> 5;
         let info = initial & 0x1f;
@@ -102,8 +122,12 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    /// Reads a definite byte or text string's content for the given head.
-    pub(crate) fn take_string(&mut self, head: Head) -> Result<&'a [u8]> {
+    /// Takes the content of a definite byte or text string whose head was just read
+    /// (text is not checked for UTF-8 here).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] if the length exceeds the input.
+    pub fn take_string(&mut self, head: Head) -> Result<&'a [u8]> {
         let len = usize::try_from(head.arg).map_err(|_| Error::Malformed)?;
         self.take(len)
     }

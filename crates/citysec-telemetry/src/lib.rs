@@ -4,6 +4,22 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
-/// The core this crate builds on.
-pub use citysec_core as core_api;
+pub mod envelope;
+mod error;
+mod keys;
+mod receiver;
+#[cfg(feature = "x25519")]
+#[cfg_attr(docsrs, doc(cfg(feature = "x25519")))]
+pub mod recipient;
+mod sender;
+pub mod window;
+
+pub use envelope::{Envelope, MAX_DEVICE_ID, MAX_SEQ, MAX_TOPIC, seal, seal_into};
+pub use error::{Error, Result};
+pub use keys::{DeviceKey, IV_LABEL, KDF_SALT, KEY_LABEL, MasterSecret};
+pub use receiver::{Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore};
+pub use sender::{CounterStore, DEFAULT_BLOCK, MemoryCounterStore, Sender};
+pub use window::{DEFAULT_WINDOW, ReplayWindow};

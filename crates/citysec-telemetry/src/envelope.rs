@@ -1,0 +1,367 @@
+//! The envelope: a COSE_Encrypt0 of one fixed layout (docs/telemetry-envelope.md).
+//!
+//! ```text
+//! 16([ h'a1011818'                     / protected {1: 24}, ChaCha20/Poly1305 /
+//!    , { 4: device_id                  / kid, 1..=64 bytes /
+//!      , 6: seq                        / Partial IV, minimal big-endian, 1..=5 bytes /
+//!      , -65537: epoch                 / key epoch, only when not 0 /
+//!      , -65538: topic }               / the stream, only when not empty /
+//!    , ciphertext || tag ])
+//! ```
+//!
+//! External AAD: the CBOR array `[device_id (bstr), seq (uint), topic (tstr)]`.
+//! Nonce: the common IV XOR the Partial IV left-padded to 12 bytes.
+//! The decoder accepts exactly this layout (keys in this order, nothing else), so
+//! it needs no allocation and every envelope it accepts also passes the generic
+//! COSE profile of citysec-core.
+
+use alloc::vec::Vec;
+
+use citysec_core::cbor::Reader;
+use citysec_core::{Backend, SymmetricKey};
+
+use crate::{DeviceKey, Error, Result};
+
+/// The protected header: `{1: 24}` (ChaCha20/Poly1305).
+pub const PROTECTED: [u8; 4] = [0xa1, 0x01, 0x18, 0x18];
+/// Header label of the key epoch.
+pub const LABEL_EPOCH: i64 = -65537;
+/// Header label of the topic.
+pub const LABEL_TOPIC: i64 = -65538;
+/// Largest sequence number (a Partial IV of at most 5 bytes).
+pub const MAX_SEQ: u64 = (1 << 40) - 1;
+/// Longest device id, in bytes.
+pub const MAX_DEVICE_ID: usize = 64;
+/// Longest topic, in bytes.
+pub const MAX_TOPIC: usize = 128;
+/// Bytes an envelope adds to its plaintext, at most.
+pub const MAX_OVERHEAD: usize = 2 + 5 + 1 + 2 + MAX_DEVICE_ID + 2 + 5 + 10 + 7 + 2 + MAX_TOPIC + 9 + 16;
+
+const TAG_LEN: usize = 16;
+const PREFIX: [u8; 7] = [0xd0, 0x83, 0x44, 0xa1, 0x01, 0x18, 0x18];
+const EPOCH_KEY: [u8; 5] = [0x3a, 0x00, 0x01, 0x00, 0x00];
+const TOPIC_KEY: [u8; 5] = [0x3a, 0x00, 0x01, 0x00, 0x01];
+
+/// A bounded writer over a caller's buffer (no allocation).
+pub(crate) struct Writer<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+}
+
+impl<'b> Writer<'b> {
+    pub(crate) fn new(buf: &'b mut [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    pub(crate) const fn len(&self) -> usize {
+        self.pos
+    }
+
+    pub(crate) fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        let end = self.pos.checked_add(bytes.len()).ok_or(Error::BufferTooSmall)?;
+        self.buf
+            .get_mut(self.pos..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(bytes);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// A CBOR head in preferred form.
+    pub(crate) fn head(&mut self, major: u8, arg: u64) -> Result<()> {
+        let m = major << 5;
+        match arg {
+            0..=23 => self.put(&[m | u8::try_from(arg).map_err(|_| Error::Malformed)?]),
+            24..=0xff => self.put(&[m | 24, u8::try_from(arg).map_err(|_| Error::Malformed)?]),
+            0x100..=0xffff => {
+                self.put(&[m | 25])?;
+                self.put(&u16::try_from(arg).map_err(|_| Error::Malformed)?.to_be_bytes())
+            }
+            0x1_0000..=0xffff_ffff => {
+                self.put(&[m | 26])?;
+                self.put(&u32::try_from(arg).map_err(|_| Error::Malformed)?.to_be_bytes())
+            }
+            _ => {
+                self.put(&[m | 27])?;
+                self.put(&arg.to_be_bytes())
+            }
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, major: u8, b: &[u8]) -> Result<()> {
+        self.head(major, b.len() as u64)?;
+        self.put(b)
+    }
+
+    /// The written part.
+    pub(crate) fn written(&self) -> &[u8] {
+        self.buf.get(..self.pos).unwrap_or_default()
+    }
+
+    pub(crate) fn into_split(self) -> (&'b mut [u8], usize) {
+        (self.buf, self.pos)
+    }
+}
+
+/// The Partial IV of `seq`: big-endian without leading zero bytes (one byte for 0).
+///
+/// # Errors
+/// [`Error::SequenceExhausted`] above [`MAX_SEQ`].
+pub fn partial_iv(seq: u64) -> Result<([u8; 5], usize)> {
+    if seq > MAX_SEQ {
+        return Err(Error::SequenceExhausted);
+    }
+    let be = seq.to_be_bytes();
+    let skip = be.iter().take(7).take_while(|b| **b == 0).count();
+    let len = 8usize.checked_sub(skip).ok_or(Error::Malformed)?;
+    let mut out = [0u8; 5];
+    let src = be.get(skip..).ok_or(Error::Malformed)?;
+    out.get_mut(..len).ok_or(Error::Malformed)?.copy_from_slice(src);
+    Ok((out, len))
+}
+
+/// The Enc_structure (COSE's AAD) for this envelope, written into `buf`.
+fn enc_structure<'b>(device_id: &[u8], seq: u64, topic: &str, buf: &'b mut [u8; 256]) -> Result<&'b [u8]> {
+    let mut ext = [0u8; 224];
+    let mut e = Writer::new(&mut ext);
+    e.head(4, 3)?;
+    e.bytes(2, device_id)?;
+    e.head(0, seq)?;
+    e.bytes(3, topic.as_bytes())?;
+    let mut w = Writer::new(buf);
+    w.head(4, 3)?;
+    w.bytes(3, b"Encrypt0")?;
+    w.bytes(2, &PROTECTED)?;
+    w.bytes(2, e.written())?;
+    let (buf, n) = w.into_split();
+    buf.get(..n).ok_or(Error::Malformed)
+}
+
+fn nonce(common_iv: &[u8; 12], piv: &[u8]) -> Result<[u8; 12]> {
+    citysec_core::encrypt0::partial_iv_nonce(common_iv, piv).map_err(Error::Core)
+}
+
+fn check_params(device_id: &[u8], topic: &str) -> Result<()> {
+    if device_id.is_empty() || device_id.len() > MAX_DEVICE_ID || topic.len() > MAX_TOPIC {
+        return Err(Error::InvalidParameter);
+    }
+    Ok(())
+}
+
+/// Seals `plaintext` as the envelope for sequence number `seq` on `topic`, into
+/// `out`, and returns the envelope's length. Allocates nothing.
+///
+/// The caller must never seal twice with the same key and `seq`: use a
+/// [`Sender`](crate::Sender), which guarantees it across reboots.
+///
+/// # Errors
+/// [`Error::SequenceExhausted`], [`Error::InvalidParameter`],
+/// [`Error::BufferTooSmall`] (room for the plaintext plus [`MAX_OVERHEAD`] always
+/// suffices); backend errors.
+pub fn seal_into(
+    backend: &dyn Backend,
+    key: &DeviceKey,
+    seq: u64,
+    topic: &str,
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<usize> {
+    check_params(key.device_id(), topic)?;
+    let (piv, piv_len) = partial_iv(seq)?;
+    let piv = piv.get(..piv_len).ok_or(Error::Malformed)?;
+    let mut aad_buf = [0u8; 256];
+    let aad = enc_structure(key.device_id(), seq, topic, &mut aad_buf)?;
+    let n = nonce(&key.common_iv(), piv)?;
+
+    let mut w = Writer::new(out);
+    w.put(&PREFIX)?;
+    let entries = 2u64
+        .saturating_add(u64::from(key.epoch() != 0))
+        .saturating_add(u64::from(!topic.is_empty()));
+    w.head(5, entries)?;
+    w.put(&[0x04])?;
+    w.bytes(2, key.device_id())?;
+    w.put(&[0x06])?;
+    w.bytes(2, piv)?;
+    if key.epoch() != 0 {
+        w.put(&EPOCH_KEY)?;
+        w.head(0, u64::from(key.epoch()))?;
+    }
+    if !topic.is_empty() {
+        w.put(&TOPIC_KEY)?;
+        w.bytes(3, topic.as_bytes())?;
+    }
+    let ct_len = plaintext.len().checked_add(TAG_LEN).ok_or(Error::BufferTooSmall)?;
+    w.head(2, ct_len as u64)?;
+    let start = w.len();
+    w.put(plaintext)?;
+    w.put(&[0u8; TAG_LEN])?;
+    let (buf, end) = w.into_split();
+    let body_end = end.checked_sub(TAG_LEN).ok_or(Error::BufferTooSmall)?;
+    let body = buf.get_mut(start..body_end).ok_or(Error::BufferTooSmall)?;
+    let tag = backend.seal(key.key(), &n, aad, body)?;
+    buf.get_mut(body_end..end)
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(&tag);
+    Ok(end)
+}
+
+/// As [`seal_into`], into a new vector.
+///
+/// # Errors
+/// As [`seal_into`].
+pub fn seal(backend: &dyn Backend, key: &DeviceKey, seq: u64, topic: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+    let mut out = alloc::vec![0u8; plaintext.len().saturating_add(MAX_OVERHEAD)];
+    let n = seal_into(backend, key, seq, topic, plaintext, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// A parsed, not yet authenticated envelope, borrowing the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    device_id: &'a [u8],
+    partial_iv: &'a [u8],
+    seq: u64,
+    epoch: u32,
+    topic: &'a str,
+    ciphertext: &'a [u8],
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses `bytes` as an envelope of exactly the citysec layout, refusing
+    /// anything longer than `max_size` first.
+    ///
+    /// # Errors
+    /// `Error::Core(TooLarge)`; `Error::Core(InvalidIv)` for an IV header, a Partial
+    /// IV longer than 5 bytes or not minimally encoded; [`Error::InvalidParameter`]
+    /// for a device id or topic out of range; [`Error::Malformed`] for anything else
+    /// that is not the layout (other tags, headers, order, trailing bytes, ...).
+    pub fn parse(bytes: &'a [u8], max_size: usize) -> Result<Self> {
+        if bytes.len() > max_size {
+            return Err(Error::Core(citysec_core::Error::TooLarge));
+        }
+        let rest = bytes.strip_prefix(&PREFIX).ok_or(Error::Malformed)?;
+        let mut r = Reader::new(rest);
+        let map = r.head()?;
+        if map.major != 5 || !(2..=4).contains(&map.arg) {
+            return Err(Error::Malformed);
+        }
+        let expect = |r: &mut Reader<'a>, key: u8| -> Result<()> {
+            let h = r.head()?;
+            match (h.major, h.arg) {
+                (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
+                (0, k) if k == u64::from(key) => Ok(()),
+                _ => Err(Error::Malformed),
+            }
+        };
+        expect(&mut r, 4)?;
+        let device_id = bstr(&mut r)?;
+        expect(&mut r, 6)?;
+        let partial_iv = bstr(&mut r)?;
+        if partial_iv.is_empty() || partial_iv.len() > 5 || (partial_iv.len() > 1 && partial_iv.first() == Some(&0)) {
+            return Err(Error::Core(citysec_core::Error::InvalidIv));
+        }
+        let seq = partial_iv.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        let (mut epoch, mut topic) = (0u32, "");
+        let mut remaining = map.arg.saturating_sub(2);
+        if remaining > 0 && r.remaining().starts_with(&EPOCH_KEY) {
+            r.take(EPOCH_KEY.len())?;
+            let h = r.head()?;
+            if h.major != 0 || h.arg == 0 {
+                return Err(Error::Malformed);
+            }
+            epoch = u32::try_from(h.arg).map_err(|_| Error::Malformed)?;
+            remaining = remaining.saturating_sub(1);
+        }
+        if remaining > 0 && r.remaining().starts_with(&TOPIC_KEY) {
+            r.take(TOPIC_KEY.len())?;
+            let h = r.head()?;
+            if h.major != 3 || h.arg == 0 {
+                return Err(Error::Malformed);
+            }
+            topic = core::str::from_utf8(r.take_string(h)?).map_err(|_| Error::Malformed)?;
+            remaining = remaining.saturating_sub(1);
+        }
+        if remaining != 0 {
+            return Err(Error::Malformed);
+        }
+        let ciphertext = bstr(&mut r)?;
+        if !r.remaining().is_empty() {
+            return Err(Error::Core(citysec_core::Error::TrailingBytes));
+        }
+        if ciphertext.len() < TAG_LEN {
+            return Err(Error::Core(citysec_core::Error::DecryptFailed));
+        }
+        check_params(device_id, topic)?;
+        Ok(Self {
+            device_id,
+            partial_iv,
+            seq,
+            epoch,
+            topic,
+            ciphertext,
+        })
+    }
+
+    /// The device id (the `kid`).
+    #[must_use]
+    pub const fn device_id(&self) -> &'a [u8] {
+        self.device_id
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub const fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The key epoch.
+    #[must_use]
+    pub const fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// The topic it claims (authenticated once opened).
+    #[must_use]
+    pub const fn topic(&self) -> &'a str {
+        self.topic
+    }
+
+    /// Length of the plaintext inside.
+    #[must_use]
+    pub const fn plaintext_len(&self) -> usize {
+        self.ciphertext.len().saturating_sub(TAG_LEN)
+    }
+
+    /// Decrypts with `key` (the device's key for this epoch) into `out`, which is
+    /// cleared first. On failure `out` is left empty.
+    ///
+    /// # Errors
+    /// `Error::Core(DecryptFailed)` (opaque); `Error::Core(KeyAlgMismatch)` for a key
+    /// that is not a ChaCha20/Poly1305 key with a Base IV.
+    pub fn open_into(&self, backend: &dyn Backend, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        let common_iv = key.base_iv().ok_or(Error::Core(citysec_core::Error::KeyAlgMismatch))?;
+        let n = nonce(common_iv, self.partial_iv)?;
+        let mut aad_buf = [0u8; 256];
+        let aad = enc_structure(self.device_id, self.seq, self.topic, &mut aad_buf)?;
+        let body_len = self.plaintext_len();
+        let (body, tag) = self.ciphertext.split_at(body_len);
+        out.extend_from_slice(body);
+        if let Err(e) = backend.open(key, &n, aad, out, tag) {
+            zeroize::Zeroize::zeroize(out);
+            out.clear();
+            return Err(Error::Core(e));
+        }
+        Ok(())
+    }
+}
+
+fn bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
+    let h = r.head()?;
+    if h.major != 2 {
+        return Err(Error::Malformed);
+    }
+    Ok(r.take_string(h)?)
+}

@@ -1,0 +1,367 @@
+//! The receiver (gateway side): open, then check and update the device's replay
+//! window, persisted before anything is handed out.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+
+use citysec_core::{Backend, SymmetricKey};
+
+use crate::envelope::Envelope;
+use crate::window::{DEFAULT_WINDOW, MAX_WINDOW, ReplayWindow};
+use crate::{Error, MasterSecret, Result};
+
+/// Persistent storage for replay windows.
+///
+/// `save` must be atomic and durable: when it returns `Ok`, a restarted receiver
+/// loading from the store refuses every sequence number accepted so far. The
+/// receiver hands out nothing before `save` returned `Ok`.
+pub trait ReplayStore {
+    /// The stored window of `device`, if any.
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if the store cannot be read.
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>>;
+
+    /// Stores all `updates` atomically and durably.
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if it could not (then none of them counts as stored).
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()>;
+}
+
+/// Replay windows in memory: for tests and for receivers that need no restart safety.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryReplayStore {
+    windows: BTreeMap<Vec<u8>, ReplayWindow>,
+}
+
+impl MemoryReplayStore {
+    /// An empty store.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            windows: BTreeMap::new(),
+        }
+    }
+
+    /// Number of devices stored.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.windows.len()
+    }
+
+    /// Whether nothing is stored.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
+    }
+}
+
+impl ReplayStore for MemoryReplayStore {
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>> {
+        Ok(self.windows.get(device).copied())
+    }
+
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
+        for (d, w) in updates {
+            self.windows.insert(d.to_vec(), *w);
+        }
+        Ok(())
+    }
+}
+
+impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>> {
+        (**self).load(device)
+    }
+
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
+        (**self).save(updates)
+    }
+}
+
+/// What a receiver accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiverConfig {
+    /// Replay window size per device (default 64, at most 1024).
+    pub window: u32,
+    /// Key epochs accepted (default: only 0).
+    pub epochs: Vec<u32>,
+    /// Largest envelope accepted, in bytes (default 64 KiB).
+    pub max_envelope: usize,
+    /// If set, only these device ids are accepted.
+    pub devices: Option<BTreeSet<Vec<u8>>>,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self {
+            window: DEFAULT_WINDOW,
+            epochs: alloc::vec![0],
+            max_envelope: 64 * 1024,
+            devices: None,
+        }
+    }
+}
+
+impl ReceiverConfig {
+    /// This configuration with another window size (clamped to 1..=1024).
+    #[must_use]
+    pub fn with_window(mut self, size: u32) -> Self {
+        self.window = size.clamp(1, MAX_WINDOW);
+        self
+    }
+
+    /// This configuration accepting these epochs.
+    #[must_use]
+    pub fn with_epochs(mut self, epochs: &[u32]) -> Self {
+        self.epochs = epochs.to_vec();
+        self
+    }
+
+    /// This configuration accepting only these devices.
+    #[must_use]
+    pub fn with_devices<I: IntoIterator<Item = Vec<u8>>>(mut self, devices: I) -> Self {
+        self.devices = Some(devices.into_iter().collect());
+        self
+    }
+}
+
+/// An envelope that decrypted but is not yet accepted (the replay window has not
+/// seen it). Produced by [`Receiver::decrypt`], consumed by [`Receiver::accept`].
+#[derive(Debug)]
+pub struct Decrypted<'a> {
+    envelope: Envelope<'a>,
+    derived: Option<SymmetricKey>,
+}
+
+impl<'a> Decrypted<'a> {
+    /// The envelope (authenticated, not yet replay-checked).
+    #[must_use]
+    pub const fn envelope(&self) -> &Envelope<'a> {
+        &self.envelope
+    }
+}
+
+/// A gateway's receiver for many devices.
+#[derive(Debug)]
+pub struct Receiver<S: ReplayStore> {
+    master: MasterSecret,
+    config: ReceiverConfig,
+    keys: BTreeMap<(u32, Vec<u8>), SymmetricKey>,
+    windows: BTreeMap<Vec<u8>, ReplayWindow>,
+    store: S,
+}
+
+impl<S: ReplayStore> Receiver<S> {
+    /// A receiver deriving device keys from `master`, with windows in `store`.
+    pub fn new(master: MasterSecret, config: ReceiverConfig, store: S) -> Self {
+        Self {
+            master,
+            config,
+            keys: BTreeMap::new(),
+            windows: BTreeMap::new(),
+            store,
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &ReceiverConfig {
+        &self.config
+    }
+
+    /// The replay store.
+    #[must_use]
+    pub const fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Gives the store back (the receiver's caches are dropped).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Derives and caches the key of `device` in `epoch` ahead of traffic.
+    ///
+    /// # Errors
+    /// As [`MasterSecret::derive`].
+    pub fn warm(&mut self, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<()> {
+        let k = self.master.derive(backend, device, epoch)?;
+        self.keys.insert((epoch, device.to_vec()), clone_key(k.key())?);
+        Ok(())
+    }
+
+    /// Parses, checks the epoch, device and topic, and decrypts into `out`. Does not
+    /// touch the replay window: [`Self::accept`] does, after this succeeded. Takes
+    /// `&self`, so a batch can decrypt on several threads.
+    ///
+    /// # Errors
+    /// The errors of [`Envelope::parse`] and [`Envelope::open_into`];
+    /// [`Error::UnknownEpoch`], [`Error::UnknownDevice`], [`Error::TopicMismatch`].
+    pub fn decrypt<'a>(
+        &self,
+        backend: &dyn Backend,
+        bytes: &'a [u8],
+        expected_topic: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<Decrypted<'a>> {
+        out.clear();
+        let envelope = Envelope::parse(bytes, self.config.max_envelope)?;
+        if !self.config.epochs.contains(&envelope.epoch()) {
+            return Err(Error::UnknownEpoch);
+        }
+        if let Some(devices) = &self.config.devices
+            && !devices.contains(envelope.device_id())
+        {
+            return Err(Error::UnknownDevice);
+        }
+        if expected_topic.is_some_and(|t| t != envelope.topic()) {
+            return Err(Error::TopicMismatch);
+        }
+        let cached = self.keys.get(&(envelope.epoch(), envelope.device_id().to_vec()));
+        let derived = match cached {
+            Some(_) => None,
+            None => Some(clone_key(
+                self.master
+                    .derive(backend, envelope.device_id(), envelope.epoch())?
+                    .key(),
+            )?),
+        };
+        let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
+        envelope.open_into(backend, key, out)?;
+        Ok(Decrypted { envelope, derived })
+    }
+
+    fn window_of(&mut self, device: &[u8]) -> Result<ReplayWindow> {
+        if let Some(w) = self.windows.get(device) {
+            return Ok(*w);
+        }
+        let w = self.store.load(device)?.unwrap_or_default();
+        self.windows.insert(device.to_vec(), w);
+        Ok(w)
+    }
+
+    /// Checks and updates the device's window in memory (not yet persisted).
+    fn accept_in_memory(&mut self, d: Decrypted<'_>) -> Result<()> {
+        let env = d.envelope;
+        let mut w = self.window_of(env.device_id())?;
+        w.check(env.seq(), self.config.window)?;
+        w.accept(env.seq(), self.config.window);
+        self.windows.insert(env.device_id().to_vec(), w);
+        if let Some(k) = d.derived {
+            self.keys.insert((env.epoch(), env.device_id().to_vec()), k);
+        }
+        Ok(())
+    }
+
+    /// Accepts a decrypted envelope: checks and updates the replay window and
+    /// persists it. Only on `Ok` may the plaintext be used.
+    ///
+    /// # Errors
+    /// [`Error::Replay`], [`Error::OutsideWindow`], [`Error::ReplayStore`] (nothing
+    /// was accepted then).
+    pub fn accept<'a>(&mut self, d: Decrypted<'a>) -> Result<Envelope<'a>> {
+        let env = d.envelope;
+        let before = self.window_of(env.device_id())?;
+        self.accept_in_memory(d)?;
+        let after = self.windows.get(env.device_id()).copied().unwrap_or(before);
+        if self.store.save(&[(env.device_id(), after)]).is_err() {
+            self.windows.insert(env.device_id().to_vec(), before);
+            return Err(Error::ReplayStore);
+        }
+        Ok(env)
+    }
+
+    /// Opens one envelope: decrypt, then accept. The plaintext is in `out` on `Ok`;
+    /// `out` is empty on error.
+    ///
+    /// # Errors
+    /// The errors of [`Self::decrypt`] and [`Self::accept`].
+    pub fn open<'a>(
+        &mut self,
+        backend: &dyn Backend,
+        bytes: &'a [u8],
+        expected_topic: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<Envelope<'a>> {
+        let d = self.decrypt(backend, bytes, expected_topic, out)?;
+        self.accept(d).inspect_err(|_| {
+            zeroize::Zeroize::zeroize(out);
+            out.clear();
+        })
+    }
+
+    /// Accepts decrypted envelopes in order (a duplicate within the batch is a
+    /// replay of the earlier one) and persists every touched window in one `save`.
+    /// If that fails, nothing is accepted.
+    ///
+    /// `decrypted` holds one entry per envelope, in arrival order: the result of
+    /// [`Self::decrypt`] and its plaintext.
+    pub fn accept_batch<'a>(
+        &mut self,
+        decrypted: Vec<Result<(Decrypted<'a>, Vec<u8>)>>,
+    ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
+        let mut before: BTreeMap<Vec<u8>, ReplayWindow> = BTreeMap::new();
+        let mut results: Vec<Result<(Envelope<'a>, Vec<u8>)>> = Vec::with_capacity(decrypted.len());
+        for item in decrypted {
+            let r = item.and_then(|(d, plaintext)| {
+                let env = d.envelope;
+                let prior = self.window_of(env.device_id())?;
+                before.entry(env.device_id().to_vec()).or_insert(prior);
+                self.accept_in_memory(d)?;
+                Ok((env, plaintext))
+            });
+            results.push(r);
+        }
+        if before.is_empty() {
+            return results;
+        }
+        let updates: Vec<(&[u8], ReplayWindow)> = before
+            .keys()
+            .map(|d| (d.as_slice(), self.windows.get(d).copied().unwrap_or_default()))
+            .collect();
+        if self.store.save(&updates).is_err() {
+            for (d, w) in before {
+                self.windows.insert(d, w);
+            }
+            for r in &mut results {
+                if let Ok((_, plaintext)) = r {
+                    zeroize::Zeroize::zeroize(plaintext);
+                    *r = Err(Error::ReplayStore);
+                }
+            }
+        }
+        results
+    }
+
+    /// Opens a batch of envelopes from many devices, one after the other, with one
+    /// persistence step at the end. Results come in the order of `envelopes`.
+    /// (citysec-std spreads the decryption over threads.)
+    pub fn open_batch<'a>(
+        &mut self,
+        backend: &dyn Backend,
+        envelopes: &[&'a [u8]],
+    ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
+        let decrypted = envelopes
+            .iter()
+            .map(|b| {
+                let mut out = Vec::new();
+                self.decrypt(backend, b, None, &mut out).map(|d| (d, out))
+            })
+            .collect();
+        self.accept_batch(decrypted)
+    }
+}
+
+fn clone_key(k: &SymmetricKey) -> Result<SymmetricKey> {
+    let mut c = SymmetricKey::new(k.algorithm(), k.secret_bytes())?;
+    if let Some(kid) = k.kid() {
+        c = c.with_kid(kid.to_vec());
+    }
+    if let Some(iv) = k.base_iv() {
+        c = c.with_base_iv(*iv);
+    }
+    Ok(c)
+}

@@ -1,0 +1,1 @@
+//! Sealing to a recipient (placeholder until written).
