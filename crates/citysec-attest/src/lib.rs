@@ -4,6 +4,29 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
-/// The core this crate builds on.
-pub use citysec_core as core_api;
+mod appraise;
+mod enc;
+pub mod endorsement;
+mod error;
+pub mod evidence;
+mod hex;
+pub mod labels;
+pub mod nonce;
+pub mod reference;
+pub mod result;
+
+pub use appraise::{Appraisal, Appraiser, DEFAULT_RESULT_TTL_SECONDS, Freshness, Verdict, check};
+pub use endorsement::{Endorsement, VerifiedEndorsement};
+pub use error::{Error, Result};
+pub use evidence::{
+    DebugStatus, Evidence, EvidenceBuilder, Measurement, OemId, UnverifiedEvidence, VerifiedEvidence, VersionClaim,
+};
+pub use nonce::{Challenge, MemoryNonceStore, NonceStore};
+pub use reference::{ReferenceSet, ReferenceValues, Version};
+pub use result::{AttestationResult, Check, Reason, Tier, TrustVector, VerifierId};
+
+#[cfg(test)]
+mod tests;
