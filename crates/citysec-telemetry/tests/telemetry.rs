@@ -398,7 +398,7 @@ fn batch_open_equals_one_by_one_and_fails_closed() {
     envs.push(vec![0xd0]); // garbage
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
     let mut single = receiver();
-    let expected: Vec<_> = refs.iter().map(|e| open(&mut single, e).map(|(s, p)| (s, p))).collect();
+    let expected: Vec<_> = refs.iter().map(|e| open(&mut single, e)).collect();
     let mut batch = receiver();
     let got: Vec<_> = batch
         .open_batch(&RustCrypto, &refs)
