@@ -64,7 +64,12 @@ impl ReplayStore for MemoryReplayStore {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         for (d, w) in updates {
-            self.windows.insert(d.to_vec(), *w);
+            match self.windows.get_mut(*d) {
+                Some(slot) => *slot = *w,
+                None => {
+                    self.windows.insert(d.to_vec(), *w);
+                }
+            }
         }
         Ok(())
     }
@@ -144,13 +149,25 @@ impl<'a> Decrypted<'a> {
     }
 }
 
+/// What a receiver keeps per device: derived keys by epoch, and the window once loaded.
+#[derive(Debug, Default)]
+struct DeviceEntry {
+    keys: Vec<(u32, SymmetricKey)>,
+    window: Option<ReplayWindow>,
+}
+
+impl DeviceEntry {
+    fn key(&self, epoch: u32) -> Option<&SymmetricKey> {
+        self.keys.iter().find(|(e, _)| *e == epoch).map(|(_, k)| k)
+    }
+}
+
 /// A gateway's receiver for many devices.
 #[derive(Debug)]
 pub struct Receiver<S: ReplayStore> {
     master: MasterSecret,
     config: ReceiverConfig,
-    keys: BTreeMap<(u32, Vec<u8>), SymmetricKey>,
-    windows: BTreeMap<Vec<u8>, ReplayWindow>,
+    devices: BTreeMap<Vec<u8>, DeviceEntry>,
     store: S,
 }
 
@@ -160,8 +177,7 @@ impl<S: ReplayStore> Receiver<S> {
         Self {
             master,
             config,
-            keys: BTreeMap::new(),
-            windows: BTreeMap::new(),
+            devices: BTreeMap::new(),
             store,
         }
     }
@@ -188,8 +204,11 @@ impl<S: ReplayStore> Receiver<S> {
     /// # Errors
     /// As [`MasterSecret::derive`].
     pub fn warm(&mut self, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<()> {
-        let k = self.master.derive(backend, device, epoch)?;
-        self.keys.insert((epoch, device.to_vec()), clone_key(k.key())?);
+        let k = clone_key(self.master.derive(backend, device, epoch)?.key())?;
+        let entry = self.devices.entry(device.to_vec()).or_default();
+        if entry.key(epoch).is_none() {
+            entry.keys.push((epoch, k));
+        }
         Ok(())
     }
 
@@ -220,7 +239,10 @@ impl<S: ReplayStore> Receiver<S> {
         if expected_topic.is_some_and(|t| t != envelope.topic()) {
             return Err(Error::TopicMismatch);
         }
-        let cached = self.keys.get(&(envelope.epoch(), envelope.device_id().to_vec()));
+        let cached = self
+            .devices
+            .get(envelope.device_id())
+            .and_then(|d| d.key(envelope.epoch()));
         let derived = match cached {
             Some(_) => None,
             None => Some(clone_key(
@@ -234,24 +256,38 @@ impl<S: ReplayStore> Receiver<S> {
         Ok(Decrypted { envelope, derived })
     }
 
-    fn window_of(&mut self, device: &[u8]) -> Result<ReplayWindow> {
-        if let Some(w) = self.windows.get(device) {
-            return Ok(*w);
+    /// The device's entry, its window loaded from the store if needed.
+    fn entry(&mut self, device: &[u8]) -> Result<&mut DeviceEntry> {
+        if !self.devices.contains_key(device) {
+            self.devices.insert(device.to_vec(), DeviceEntry::default());
         }
-        let w = self.store.load(device)?.unwrap_or_default();
-        self.windows.insert(device.to_vec(), w);
+        let entry = self.devices.get_mut(device).ok_or(Error::UnknownDevice)?;
+        if entry.window.is_none() {
+            entry.window = Some(self.store.load(device)?.unwrap_or_default());
+        }
+        Ok(entry)
+    }
+
+    /// Checks `d` against its device's window and returns the updated window
+    /// (nothing is changed yet).
+    fn next_window(&mut self, d: &Decrypted<'_>) -> Result<ReplayWindow> {
+        let size = self.config.window;
+        let env = &d.envelope;
+        let mut w = self.entry(env.device_id())?.window.unwrap_or_default();
+        w.check(env.seq(), size)?;
+        w.accept(env.seq(), size);
         Ok(w)
     }
 
-    /// Checks and updates the device's window in memory (not yet persisted).
-    fn accept_in_memory(&mut self, d: Decrypted<'_>) -> Result<()> {
-        let env = d.envelope;
-        let mut w = self.window_of(env.device_id())?;
-        w.check(env.seq(), self.config.window)?;
-        w.accept(env.seq(), self.config.window);
-        self.windows.insert(env.device_id().to_vec(), w);
-        if let Some(k) = d.derived {
-            self.keys.insert((env.epoch(), env.device_id().to_vec()), k);
+    /// Records an accepted window and a newly derived key in memory.
+    fn commit(&mut self, d: Decrypted<'_>, w: ReplayWindow) -> Result<()> {
+        let epoch = d.envelope.epoch();
+        let entry = self.entry(d.envelope.device_id())?;
+        entry.window = Some(w);
+        if let Some(k) = d.derived
+            && entry.key(epoch).is_none()
+        {
+            entry.keys.push((epoch, k));
         }
         Ok(())
     }
@@ -264,13 +300,11 @@ impl<S: ReplayStore> Receiver<S> {
     /// was accepted then).
     pub fn accept<'a>(&mut self, d: Decrypted<'a>) -> Result<Envelope<'a>> {
         let env = d.envelope;
-        let before = self.window_of(env.device_id())?;
-        self.accept_in_memory(d)?;
-        let after = self.windows.get(env.device_id()).copied().unwrap_or(before);
-        if self.store.save(&[(env.device_id(), after)]).is_err() {
-            self.windows.insert(env.device_id().to_vec(), before);
-            return Err(Error::ReplayStore);
-        }
+        let w = self.next_window(&d)?;
+        self.store
+            .save(&[(env.device_id(), w)])
+            .map_err(|_| Error::ReplayStore)?;
+        self.commit(d, w)?;
         Ok(env)
     }
 
@@ -303,14 +337,16 @@ impl<S: ReplayStore> Receiver<S> {
         &mut self,
         decrypted: Vec<Result<(Decrypted<'a>, Vec<u8>)>>,
     ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
-        let mut before: BTreeMap<Vec<u8>, ReplayWindow> = BTreeMap::new();
+        // Windows before the batch, to restore if persisting fails.
+        let mut before: BTreeMap<&'a [u8], Option<ReplayWindow>> = BTreeMap::new();
         let mut results: Vec<Result<(Envelope<'a>, Vec<u8>)>> = Vec::with_capacity(decrypted.len());
         for item in decrypted {
             let r = item.and_then(|(d, plaintext)| {
                 let env = d.envelope;
-                let prior = self.window_of(env.device_id())?;
-                before.entry(env.device_id().to_vec()).or_insert(prior);
-                self.accept_in_memory(d)?;
+                let w = self.next_window(&d)?;
+                let prior = self.devices.get(env.device_id()).and_then(|e| e.window);
+                before.entry(env.device_id()).or_insert(prior);
+                self.commit(d, w)?;
                 Ok((env, plaintext))
             });
             results.push(r);
@@ -320,11 +356,13 @@ impl<S: ReplayStore> Receiver<S> {
         }
         let updates: Vec<(&[u8], ReplayWindow)> = before
             .keys()
-            .map(|d| (d.as_slice(), self.windows.get(d).copied().unwrap_or_default()))
+            .map(|d| (*d, self.devices.get(*d).and_then(|e| e.window).unwrap_or_default()))
             .collect();
         if self.store.save(&updates).is_err() {
             for (d, w) in before {
-                self.windows.insert(d, w);
+                if let Some(e) = self.devices.get_mut(d) {
+                    e.window = w;
+                }
             }
             for r in &mut results {
                 if let Ok((_, plaintext)) = r {
