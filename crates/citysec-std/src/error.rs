@@ -48,6 +48,8 @@ pub enum Error {
     PemNotAvailable,
     /// Encoding a key failed (it does not for keys citysec-core made).
     Encoding,
+    /// A persistent store (the redb database) could not be opened or used.
+    Store(String),
 }
 
 impl Error {
@@ -89,6 +91,7 @@ impl fmt::Display for Error {
             Self::UnsupportedPemAlgorithm(oid) => write!(f, "unsupported key algorithm `{oid}` in pem"),
             Self::PemNotAvailable => f.write_str("pem is available for ed25519 and p-256 keys only"),
             Self::Encoding => f.write_str("key encoding failed"),
+            Self::Store(msg) => write!(f, "store failed: {msg}"),
         }
     }
 }

@@ -7,6 +7,9 @@ mod error;
 mod fsutil;
 mod keyfile;
 mod random;
+#[cfg(feature = "telemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "telemetry")))]
+pub mod telemetry;
 
 pub use clock::SystemClock;
 pub use error::{Error, Result};
