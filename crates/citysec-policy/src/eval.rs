@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 
 use crate::ast::{CmpOp, Effect};
-use crate::index::{ANY, KeyEntries, Part};
+use crate::index::{ANY, KeyEntries, Part, hash_str};
 use crate::policy::{ActionId, Attr, PolicySet, ResourceTypeId};
 use crate::program::{Insn, Operand, Rule, Test, ix};
 use crate::value::{Type, Value, Weekday};
@@ -480,12 +480,15 @@ impl<'v, T: Trace> Engine<'_, '_, 'v, T> {
             self.spend(1)?;
             match (self.value(k.slot), &k.entries) {
                 (Some(Value::String(s)), KeyEntries::Str(e)) => {
-                    let from = e.partition_point(|(id, _)| policy.pools.string(*id) < s);
-                    for &(id, rule) in e.get(from..).unwrap_or_default() {
-                        if policy.pools.string(id) != s {
+                    let h = hash_str(s);
+                    let from = e.partition_point(|&(eh, _, _)| eh < h);
+                    for &(eh, id, rule) in e.get(from..).unwrap_or_default() {
+                        if eh != h {
                             break;
                         }
-                        self.rule(rule)?;
+                        if policy.pools.string(id) == s {
+                            self.rule(rule)?;
+                        }
                     }
                 }
                 (Some(Value::Int(n)), KeyEntries::Int(e)) => {

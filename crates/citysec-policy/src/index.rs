@@ -40,8 +40,9 @@ pub(crate) struct Key {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum KeyEntries {
-    /// (string pool id, rule), sorted by the string, then the rule.
-    Str(Vec<(u32, u32)>),
+    /// (hash of the string, string pool id, rule), sorted. Lookups compare
+    /// 64-bit hashes in one contiguous array and check the string of each hit.
+    Str(Vec<(u64, u32, u32)>),
     /// (value, rule), sorted.
     Int(Vec<(i64, u32)>),
 }
@@ -113,11 +114,11 @@ impl Index {
                 Effect::Forbid => &mut bucket.forbid,
                 Effect::Permit => &mut bucket.permit,
             };
-            part.add(rule_id, keys.get(ix(rule_id)).and_then(Option::as_ref));
+            part.add(rule_id, keys.get(ix(rule_id)).and_then(Option::as_ref), pools);
         }
         for (_, b) in &mut buckets {
-            b.forbid.finish(pools);
-            b.permit.finish(pools);
+            b.forbid.finish();
+            b.permit.finish();
         }
         Self { buckets }
     }
@@ -148,7 +149,7 @@ impl Index {
 }
 
 impl Part {
-    fn add(&mut self, rule: u32, key: Option<&Key>) {
+    fn add(&mut self, rule: u32, key: Option<&Key>, pools: &Pools) {
         let Some(key) = key else {
             self.residual.push(rule);
             return;
@@ -170,18 +171,20 @@ impl Part {
         let Some(k) = self.keyed.get_mut(pos) else { return };
         k.all.push(rule);
         match (&mut k.entries, &key.vals) {
-            (KeyEntries::Str(e), KeyVals::Str(v)) => e.extend(v.iter().map(|&s| (s, rule))),
+            (KeyEntries::Str(e), KeyVals::Str(v)) => {
+                e.extend(v.iter().map(|&s| (hash_str(pools.string(s)), s, rule)));
+            }
             (KeyEntries::Int(e), KeyVals::Int(v)) => e.extend(v.iter().map(|&n| (n, rule))),
             // A slot has one type, so its keys have one kind; keep the rule reachable anyway.
             _ => self.residual.push(rule),
         }
     }
 
-    fn finish(&mut self, pools: &Pools) {
+    fn finish(&mut self) {
         for k in &mut self.keyed {
             match &mut k.entries {
                 KeyEntries::Str(e) => {
-                    e.sort_unstable_by(|a, b| pools.string(a.0).cmp(pools.string(b.0)).then(a.1.cmp(&b.1)));
+                    e.sort_unstable();
                     e.dedup();
                 }
                 KeyEntries::Int(e) => {
@@ -191,4 +194,15 @@ impl Part {
             }
         }
     }
+}
+
+/// FNV-1a (64 bit) of a string: the index key of string values. Not a security
+/// boundary: every hit is checked against the string itself.
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
