@@ -45,7 +45,11 @@ fn dalek_public(token: &[u8]) -> (Vec<u8>, ed25519_dalek::Signature) {
 }
 
 fn attest_appraise(c: &mut Criterion) {
-    let oem = Issuer::new("https://oem.example", SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026")).unwrap();
+    let oem = Issuer::new(
+        "https://oem.example",
+        SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026"),
+    )
+    .unwrap();
     let device = SigningKey::ed25519(&[2; 32]).with_kid(*b"door-0042");
     let av = Issuer::new(
         "https://attest.city.example",

@@ -14,6 +14,8 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::std_instead_of_core,
     missing_docs,
     reason = "benchmark code"
 )]
