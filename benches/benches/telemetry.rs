@@ -59,8 +59,11 @@ fn raw_parts(device: &[u8], seq: u64, common_iv: [u8; 12]) -> ([u8; 12], Vec<u8>
 /// ciphertext and tag.
 struct Stream {
     envelopes: Vec<Vec<u8>>,
-    raw: Vec<([u8; 12], Vec<u8>, Vec<u8>, [u8; 16])>,
+    raw: Vec<RawParts>,
 }
+
+/// Nonce, AAD, ciphertext and tag of one envelope.
+type RawParts = ([u8; 12], Vec<u8>, Vec<u8>, [u8; 16]);
 
 const STREAM: usize = 256;
 
@@ -117,10 +120,8 @@ fn open_group(c: &mut Criterion, name: &str, size: usize) {
 
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(size as u64));
-    for (id, backend) in [
-        ("citysec_ring", &Ring as &dyn Backend),
-        ("citysec_rustcrypto", &RustCrypto),
-    ] {
+    let backends: [(&str, &dyn Backend); 2] = [("citysec_ring", &Ring), ("citysec_rustcrypto", &RustCrypto)];
+    for (id, backend) in backends {
         let mut out = Vec::with_capacity(size);
         g.bench_function(id, |b| {
             b.iter_custom(|iters| {
