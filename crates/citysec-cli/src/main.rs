@@ -10,6 +10,7 @@ mod demo;
 mod inspect;
 mod key;
 mod out;
+mod policy;
 mod view;
 
 use std::process::ExitCode;
@@ -64,6 +65,9 @@ enum Command {
     /// Issue, verify and present credentials; manage status lists.
     #[command(subcommand, after_help = credential::HELP)]
     Credential(credential::CredentialCommand),
+    /// Check, evaluate, bundle and verify access policies.
+    #[command(subcommand, after_help = policy::HELP)]
+    Policy(policy::PolicyCommand),
     /// Run an end-to-end round trip (sign, verify, tamper, seal, open) in memory.
     #[command(after_help = demo::HELP)]
     Demo(demo::DemoArgs),
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Key(cmd) => key::run(cmd, &mut out),
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Credential(cmd) => credential::run(cmd, &mut out),
+        Command::Policy(cmd) => policy::run(cmd, &mut out),
         Command::Demo(args) => demo::run(&args, &mut out),
     };
     out.flush();
