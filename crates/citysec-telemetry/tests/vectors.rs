@@ -56,14 +56,15 @@ fn documented_vectors() {
 #[test]
 #[ignore = "generator for the documentation, not a check"]
 fn print_vectors() {
-    let cases: [(&[u8; 32], &[u8], u32, u64, &str, &[u8]); 4] = [
+    type Case<'a> = (&'a [u8; 32], &'a [u8], u32, u64, &'a str, &'a [u8]);
+    let cases: [Case<'_>; 4] = [
         (&[0u8; 32], b"sensor-0001", 0, 0, "", b""),
         (&[0x5a; 32], b"sensor-0042", 0, 1, "city/air/no2", br#"{"no2_ugm3":38}"#),
         (
             &[0x5a; 32],
             b"sensor-0042",
             3,
-            0x0102_0304_05,
+            0x0001_0203_0405,
             "city/air/no2",
             b"\x01\x02\x03",
         ),
