@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attest;
 mod credential;
 mod demo;
 mod inspect;
@@ -68,6 +69,9 @@ enum Command {
     /// Check, evaluate, bundle and verify access policies.
     #[command(subcommand, after_help = policy::HELP)]
     Policy(policy::PolicyCommand),
+    /// Device attestation: challenges, evidence, endorsements, appraisal, results.
+    #[command(subcommand, after_help = attest::HELP)]
+    Attest(attest::AttestCommand),
     /// Run an end-to-end round trip (sign, verify, tamper, seal, open) in memory.
     #[command(after_help = demo::HELP)]
     Demo(demo::DemoArgs),
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args, &mut out),
         Command::Credential(cmd) => credential::run(cmd, &mut out),
         Command::Policy(cmd) => policy::run(cmd, &mut out),
+        Command::Attest(cmd) => attest::run(cmd, &mut out),
         Command::Demo(args) => demo::run(&args, &mut out),
     };
     out.flush();
