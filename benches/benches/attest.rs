@@ -8,6 +8,9 @@
 //!   attestation result as a CWT.
 //! - `attest_appraise/raw_signatures`: the 2 `verify_strict` + 1 `sign` of
 //!   ed25519-dalek over the same bytes, with the keys already parsed.
+//!
+//! After criterion, an interleaved estimate (fastest of many short alternating
+//! batches) gives the ratio on a machine other jobs are using.
 
 #![allow(
     clippy::unwrap_used,
@@ -109,23 +112,50 @@ fn attest_appraise(c: &mut Criterion) {
     oem_vk.verify_strict(&end_tbs, &end_sig).unwrap();
     device_vk.verify_strict(&ev_tbs, &ev_sig).unwrap();
 
+    let mut ours = || {
+        appraiser
+            .appraise(&RustCrypto, black_box(&endorsement), black_box(&evidence), fresh(), now)
+            .unwrap()
+    };
+    let mut raw = || {
+        oem_vk.verify_strict(black_box(&end_tbs), black_box(&end_sig)).unwrap();
+        device_vk.verify_strict(black_box(&ev_tbs), black_box(&ev_sig)).unwrap();
+        av_sk.sign(black_box(&result_tbs))
+    };
+
     let mut g = c.benchmark_group(GROUP);
     g.throughput(Throughput::Elements(1));
-    g.bench_function("citysec", |b| {
-        b.iter(|| {
-            appraiser
-                .appraise(&RustCrypto, black_box(&endorsement), black_box(&evidence), fresh(), now)
-                .unwrap()
-        });
-    });
-    g.bench_function("raw_signatures", |b| {
-        b.iter(|| {
-            oem_vk.verify_strict(black_box(&end_tbs), black_box(&end_sig)).unwrap();
-            device_vk.verify_strict(black_box(&ev_tbs), black_box(&ev_sig)).unwrap();
-            av_sk.sign(black_box(&result_tbs))
-        });
-    });
+    g.bench_function("citysec", |b| b.iter(&mut ours));
+    g.bench_function("raw_signatures", |b| b.iter(&mut raw));
     g.finish();
+    interleaved(&mut ours, &mut raw);
+}
+
+/// A second estimate that tolerates a busy machine: short batches of each function
+/// alternate, and the fastest batch of each counts (noise only ever adds time).
+fn interleaved<A, B>(ours: &mut impl FnMut() -> A, raw: &mut impl FnMut() -> B) {
+    const ROUNDS: usize = 200;
+    const BATCH: u32 = 20;
+    let (mut best_ours, mut best_raw) = (f64::MAX, f64::MAX);
+    for _ in 0..ROUNDS {
+        let start = std::time::Instant::now();
+        for _ in 0..BATCH {
+            black_box(ours());
+        }
+        best_ours = best_ours.min(start.elapsed().as_secs_f64() / f64::from(BATCH));
+        let start = std::time::Instant::now();
+        for _ in 0..BATCH {
+            black_box(raw());
+        }
+        best_raw = best_raw.min(start.elapsed().as_secs_f64() / f64::from(BATCH));
+    }
+    println!(
+        "  {GROUP} interleaved, fastest of {ROUNDS} batches of {BATCH}: citysec {:.0} ns / raw_signatures {:.0} ns = {:.3}; {:.0} appraisals per second",
+        best_ours * 1e9,
+        best_raw * 1e9,
+        best_ours / best_raw,
+        1.0 / best_ours
+    );
 }
 
 fn main() {
