@@ -12,6 +12,7 @@ mod inspect;
 mod key;
 mod out;
 mod policy;
+mod telemetry;
 mod view;
 
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ enum Command {
     /// Device attestation: challenges, evidence, endorsements, appraisal, results.
     #[command(subcommand, after_help = attest::HELP)]
     Attest(attest::AttestCommand),
+    /// Seal and open telemetry envelopes; derive device keys.
+    #[command(subcommand, after_help = telemetry::HELP)]
+    Telemetry(telemetry::TelemetryCommand),
     /// Run an end-to-end round trip (sign, verify, tamper, seal, open) in memory.
     #[command(after_help = demo::HELP)]
     Demo(demo::DemoArgs),
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Credential(cmd) => credential::run(cmd, &mut out),
         Command::Policy(cmd) => policy::run(cmd, &mut out),
         Command::Attest(cmd) => attest::run(cmd, &mut out),
+        Command::Telemetry(cmd) => telemetry::run(cmd, &mut out),
         Command::Demo(args) => demo::run(&args, &mut out),
     };
     out.flush();
