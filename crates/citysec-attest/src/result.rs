@@ -10,6 +10,7 @@ use citysec_core::coset::cbor::value::Value;
 use citysec_core::{Backend, Timestamp};
 use citysec_credential::{ClaimKey, Claims, Issuer, VerifiedCredential, Verifier};
 
+use crate::evidence::{HWMODEL_LEN_RANGE, NONCE_LEN_RANGE, UEID_LEN_RANGE};
 use crate::{Error, Result, hex, labels};
 
 /// A trust tier (draft-ietf-rats-ar4si), ordered from no claim to contraindicated.
@@ -320,7 +321,8 @@ impl AttestationResult {
     /// # Errors
     /// [`Error::MalformedResult`] if it is not a citysec attestation result: another
     /// profile (an access credential from the same issuer, say), a missing or
-    /// unknown status, a `sub` that is not the hex of `ueid`, or claims of the wrong type.
+    /// unknown status, a `sub` that is not the hex of `ueid`, a `ueid`, `hwmodel` or
+    /// nonce outside its RFC 9711 size, or claims of the wrong type.
     pub fn from_credential(credential: &VerifiedCredential) -> Result<Self> {
         let c = credential.claims();
         let get = |key: i64| c.other_claim(&ClaimKey::Int(key));
@@ -333,14 +335,14 @@ impl AttestationResult {
             .and_then(Tier::from_code)
             .ok_or(Error::MalformedResult)?;
         let trust_vector = TrustVector::from_value(get(labels::EAR_TRUST_VECTOR).ok_or(Error::MalformedResult)?)?;
-        let ueid = bytes(get(labels::UEID))?;
+        let ueid = bytes(get(labels::UEID)).and_then(|u| sized(u, &UEID_LEN_RANGE))?;
         if c.sub.as_deref() != Some(hex::encode(&ueid).as_str()) {
             return Err(Error::MalformedResult);
         }
-        let hwmodel = bytes(get(labels::HWMODEL))?;
+        let hwmodel = bytes(get(labels::HWMODEL)).and_then(|h| sized(h, &HWMODEL_LEN_RANGE))?;
         let nonce = match get(labels::EAT_NONCE) {
             None => None,
-            v => Some(bytes(v)?),
+            v => Some(bytes(v).and_then(|n| sized(n, &NONCE_LEN_RANGE))?),
         };
         let verifier_id = verifier_id(get(labels::EAR_VERIFIER_ID).ok_or(Error::MalformedResult)?)?;
         let reasons = reasons(get(labels::CITYSEC_REASONS).ok_or(Error::MalformedResult)?)?;
@@ -384,6 +386,14 @@ fn bytes(v: Option<&Value>) -> Result<Vec<u8>> {
     match v {
         Some(Value::Bytes(b)) => Ok(b.clone()),
         _ => Err(Error::MalformedResult),
+    }
+}
+
+fn sized(b: Vec<u8>, range: &core::ops::RangeInclusive<usize>) -> Result<Vec<u8>> {
+    if range.contains(&b.len()) {
+        Ok(b)
+    } else {
+        Err(Error::MalformedResult)
     }
 }
 

@@ -1056,6 +1056,27 @@ fn relying_parties_refuse_what_is_not_their_result() {
         AttestationResult::verify(&relying_party(), &B, &credential, t(NOW)),
         Err(Error::MalformedResult)
     );
+    // A result whose ueid is shorter than RFC 9711 allows, signed by the verifier.
+    let mut short = appraisal_result();
+    short.ueid = vec![2; 6];
+    let token = short.sign(&signer(), &B, AUD).unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        Err(Error::MalformedResult)
+    );
+    // The same result with a proper ueid reads back.
+    let token = appraisal_result().sign(&signer(), &B, AUD).unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        Ok(appraisal_result())
+    );
+}
+
+fn appraisal_result() -> AttestationResult {
+    let mut s = Setup::new();
+    let c = s.challenge();
+    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    s.appraise(&endorse(&ed_device()), &evidence).unwrap().result
 }
 
 #[test]
