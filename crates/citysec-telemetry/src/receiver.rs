@@ -337,31 +337,33 @@ impl<S: ReplayStore> Receiver<S> {
         &mut self,
         decrypted: Vec<Result<(Decrypted<'a>, Vec<u8>)>>,
     ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
-        // Windows before the batch, to restore if persisting fails.
-        let mut before: BTreeMap<&'a [u8], Option<ReplayWindow>> = BTreeMap::new();
+        let mut touched: Vec<&'a [u8]> = Vec::new();
         let mut results: Vec<Result<(Envelope<'a>, Vec<u8>)>> = Vec::with_capacity(decrypted.len());
         for item in decrypted {
             let r = item.and_then(|(d, plaintext)| {
                 let env = d.envelope;
                 let w = self.next_window(&d)?;
-                let prior = self.devices.get(env.device_id()).and_then(|e| e.window);
-                before.entry(env.device_id()).or_insert(prior);
                 self.commit(d, w)?;
+                touched.push(env.device_id());
                 Ok((env, plaintext))
             });
             results.push(r);
         }
-        if before.is_empty() {
+        if touched.is_empty() {
             return results;
         }
-        let updates: Vec<(&[u8], ReplayWindow)> = before
-            .keys()
+        touched.sort_unstable();
+        touched.dedup();
+        let updates: Vec<(&[u8], ReplayWindow)> = touched
+            .iter()
             .map(|d| (*d, self.devices.get(*d).and_then(|e| e.window).unwrap_or_default()))
             .collect();
         if self.store.save(&updates).is_err() {
-            for (d, w) in before {
+            // The store is atomic: it still holds the windows from before this batch.
+            // Forget the cached ones so they are read from it again.
+            for d in touched {
                 if let Some(e) = self.devices.get_mut(d) {
-                    e.window = w;
+                    e.window = None;
                 }
             }
             for r in &mut results {
