@@ -173,6 +173,7 @@ pub fn compile(schema: &Schema, source: &str, limits: &PolicyLimits) -> Result<C
         }
     }
 
+    warnings.sort_by_key(|d| (d.line, d.column));
     if !errors.is_empty() {
         errors.sort_by_key(|d| (d.line, d.column));
         return Err(Diagnostics(errors));

@@ -245,7 +245,9 @@ impl<'p, 'v> Request<'p, 'v> {
 
     /// Decides the request by evaluating every rule whose action and resource type
     /// match, in source order, without the index. Slower; the same result as
-    /// [`Request::evaluate`] (a reference for tests and audits).
+    /// [`Request::evaluate`] (a reference for tests and audits), except that it
+    /// evaluates more rules and so may exceed [`PolicyLimits::max_steps`](crate::PolicyLimits)
+    /// where the indexed evaluation does not.
     pub fn evaluate_scan(&mut self) -> Response<'_> {
         let (decision, reason) = self.decide(&mut NoTrace, true);
         self.response(decision, reason)
