@@ -15,6 +15,12 @@ use crate::{Error, MasterSecret, Result};
 /// `save` must be atomic and durable: when it returns `Ok`, a restarted receiver
 /// loading from the store refuses every sequence number accepted so far. The
 /// receiver hands out nothing before `save` returned `Ok`.
+///
+/// A store that several receivers share (a server such as Redis) cannot let each
+/// receiver check a window it loaded earlier: two gateways would both accept the
+/// same envelope. Such a store returns `true` from [`Self::is_shared`] and decides
+/// in [`Self::check_and_update`], atomically on its side; the receiver then keeps
+/// no window of its own and asks the store for every envelope whose tag verified.
 pub trait ReplayStore {
     /// The stored window of `device`, if any.
     ///
@@ -27,6 +33,51 @@ pub trait ReplayStore {
     /// # Errors
     /// [`Error::ReplayStore`] if it could not (then none of them counts as stored).
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()>;
+
+    /// Whether the store decides itself, in [`Self::check_and_update`], which
+    /// sequence numbers are new (default `false`: the receiver checks the windows it
+    /// loaded and persists them with [`Self::save`]). A store shared by several
+    /// receivers must return `true`.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Checks each `(device, seq)` of `items`, in order, against the device's window
+    /// of `window` numbers and records the new ones, atomically and durably: when it
+    /// returns, every number reported accepted is refused from then on, by every
+    /// receiver using the store. A number repeated within `items` is a replay of its
+    /// first occurrence. Returns one verdict per item: `Ok(())` accepted,
+    /// [`Error::Replay`] or [`Error::OutsideWindow`] refused.
+    ///
+    /// Called only with envelopes whose tag verified. The default implementation
+    /// uses [`Self::load`] and one [`Self::save`]: atomic for a store that one
+    /// receiver owns, not between receivers; shared stores override it.
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if the store failed; then none of the items counts as
+    /// accepted.
+    fn check_and_update(&mut self, items: &[(&[u8], u64)], window: u32) -> Result<Vec<Result<()>>> {
+        let mut windows: BTreeMap<&[u8], ReplayWindow> = BTreeMap::new();
+        let mut verdicts = Vec::with_capacity(items.len());
+        for (device, seq) in items {
+            let w = match windows.entry(*device) {
+                alloc::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                alloc::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(self.load(device).map_err(|_| Error::ReplayStore)?.unwrap_or_default())
+                }
+            };
+            let verdict = w.check(*seq, window);
+            if verdict.is_ok() {
+                w.accept(*seq, window);
+            }
+            verdicts.push(verdict);
+        }
+        if verdicts.iter().any(Result::is_ok) {
+            let updates: Vec<(&[u8], ReplayWindow)> = windows.into_iter().collect();
+            self.save(&updates).map_err(|_| Error::ReplayStore)?;
+        }
+        Ok(verdicts)
+    }
 }
 
 /// Replay windows in memory: for tests and for receivers that need no restart safety.
@@ -82,6 +133,14 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         (**self).save(updates)
+    }
+
+    fn is_shared(&self) -> bool {
+        (**self).is_shared()
+    }
+
+    fn check_and_update(&mut self, items: &[(&[u8], u64)], window: u32) -> Result<Vec<Result<()>>> {
+        (**self).check_and_update(items, window)
     }
 }
 
@@ -292,6 +351,69 @@ impl<S: ReplayStore> Receiver<S> {
         Ok(())
     }
 
+    /// Keeps a newly derived key (a shared store keeps the windows, not the receiver).
+    fn keep_key(&mut self, d: Decrypted<'_>) {
+        let Some(k) = d.derived else { return };
+        let epoch = d.envelope.epoch();
+        let entry = self.devices.entry(d.envelope.device_id().to_vec()).or_default();
+        if entry.key(epoch).is_none() {
+            entry.keys.push((epoch, k));
+        }
+    }
+
+    /// [`Self::accept`] for a shared store: the store checks and records.
+    fn accept_shared<'a>(&mut self, d: Decrypted<'a>) -> Result<Envelope<'a>> {
+        let env = d.envelope;
+        let verdicts = self
+            .store
+            .check_and_update(&[(env.device_id(), env.seq())], self.config.window)
+            .map_err(|_| Error::ReplayStore)?;
+        verdicts.into_iter().next().unwrap_or(Err(Error::ReplayStore))?;
+        self.keep_key(d);
+        Ok(env)
+    }
+
+    /// [`Self::accept_batch`] for a shared store: one `check_and_update` for the
+    /// batch, in arrival order.
+    fn accept_batch_shared<'a>(
+        &mut self,
+        decrypted: Vec<Result<(Decrypted<'a>, Vec<u8>)>>,
+    ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
+        let items: Vec<(&'a [u8], u64)> = decrypted
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .map(|(d, _)| (d.envelope.device_id(), d.envelope.seq()))
+            .collect();
+        let verdicts = if items.is_empty() {
+            Ok(Vec::new())
+        } else {
+            self.store.check_and_update(&items, self.config.window)
+        };
+        // A store that answers with the wrong number of verdicts accepts nothing.
+        let mut verdicts = match verdicts {
+            Ok(v) if v.len() == items.len() => Some(v.into_iter()),
+            _ => None,
+        };
+        let mut results = Vec::with_capacity(decrypted.len());
+        for item in decrypted {
+            let r = item.and_then(|(d, mut plaintext)| {
+                let verdict = verdicts
+                    .as_mut()
+                    .and_then(Iterator::next)
+                    .unwrap_or(Err(Error::ReplayStore));
+                if let Err(e) = verdict {
+                    zeroize::Zeroize::zeroize(&mut plaintext);
+                    return Err(e);
+                }
+                let env = d.envelope;
+                self.keep_key(d);
+                Ok((env, plaintext))
+            });
+            results.push(r);
+        }
+        results
+    }
+
     /// Accepts a decrypted envelope: checks and updates the replay window and
     /// persists it. Only on `Ok` may the plaintext be used.
     ///
@@ -299,6 +421,9 @@ impl<S: ReplayStore> Receiver<S> {
     /// [`Error::Replay`], [`Error::OutsideWindow`], [`Error::ReplayStore`] (nothing
     /// was accepted then).
     pub fn accept<'a>(&mut self, d: Decrypted<'a>) -> Result<Envelope<'a>> {
+        if self.store.is_shared() {
+            return self.accept_shared(d);
+        }
         let env = d.envelope;
         let w = self.next_window(&d)?;
         self.store
@@ -333,10 +458,17 @@ impl<S: ReplayStore> Receiver<S> {
     ///
     /// `decrypted` holds one entry per envelope, in arrival order: the result of
     /// [`Self::decrypt`] and its plaintext.
+    ///
+    /// With a shared store ([`ReplayStore::is_shared`]) the whole batch goes to
+    /// [`ReplayStore::check_and_update`] in one call; if that fails, nothing is
+    /// accepted either.
     pub fn accept_batch<'a>(
         &mut self,
         decrypted: Vec<Result<(Decrypted<'a>, Vec<u8>)>>,
     ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
+        if self.store.is_shared() {
+            return self.accept_batch_shared(decrypted);
+        }
         let mut touched: Vec<&'a [u8]> = Vec::new();
         let mut results: Vec<Result<(Envelope<'a>, Vec<u8>)>> = Vec::with_capacity(decrypted.len());
         for item in decrypted {

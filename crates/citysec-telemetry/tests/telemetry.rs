@@ -529,3 +529,115 @@ proptest::proptest! {
         proptest::prop_assert_eq!(accepted, originals);
     }
 }
+
+/// A store two receivers share (as gateways share a Redis): it decides through the
+/// default `check_and_update`, and can be made to fail.
+#[derive(Clone)]
+struct SharedStore {
+    inner: std::rc::Rc<std::cell::RefCell<MemoryReplayStore>>,
+    down: std::rc::Rc<Cell<bool>>,
+}
+
+impl ReplayStore for SharedStore {
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>, Error> {
+        if self.down.get() {
+            return Err(Error::ReplayStore);
+        }
+        self.inner.borrow().load(device)
+    }
+
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<(), Error> {
+        if self.down.get() {
+            return Err(Error::ReplayStore);
+        }
+        self.inner.borrow_mut().save(updates)
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn receivers_sharing_a_store_accept_each_envelope_once() {
+    let store = SharedStore {
+        inner: std::rc::Rc::default(),
+        down: std::rc::Rc::default(),
+    };
+    let mut a = Receiver::new(master(), ReceiverConfig::default(), store.clone());
+    let mut b = Receiver::new(master(), ReceiverConfig::default(), store.clone());
+    let envs: Vec<Vec<u8>> = (0..40).map(|s| envelope(b"sensor-9", s, TOPIC, b"r")).collect();
+    let mut out = Vec::new();
+    for (i, e) in envs.iter().enumerate().take(20) {
+        let (first, second) = if i % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+        first.open(&RustCrypto, e, None, &mut out).unwrap();
+        assert_eq!(second.open(&RustCrypto, e, None, &mut out).unwrap_err(), Error::Replay);
+        assert!(out.is_empty());
+    }
+    // Batches: a duplicate inside the batch and envelopes the other receiver took.
+    let batch: Vec<&[u8]> = envs[15..30].iter().chain(&envs[25..26]).map(Vec::as_slice).collect();
+    let got = a.open_batch(&RustCrypto, &batch);
+    let accepted: Vec<u64> = got
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(e, _)| e.seq())
+        .collect();
+    assert_eq!(accepted, (20..30).collect::<Vec<_>>());
+    assert_eq!(got[15].as_ref().unwrap_err(), &Error::Replay);
+    assert!(
+        b.open_batch(&RustCrypto, &batch)
+            .iter()
+            .all(|r| r.as_ref().unwrap_err() == &Error::Replay)
+    );
+    // A failing store accepts nothing, one by one or in a batch, and recovers.
+    store.down.set(true);
+    assert_eq!(
+        a.open(&RustCrypto, &envs[30], None, &mut out).unwrap_err(),
+        Error::ReplayStore
+    );
+    let batch: Vec<&[u8]> = envs[30..35].iter().map(Vec::as_slice).collect();
+    assert!(
+        a.open_batch(&RustCrypto, &batch)
+            .iter()
+            .all(|r| r.as_ref().unwrap_err() == &Error::ReplayStore)
+    );
+    store.down.set(false);
+    assert_eq!(
+        b.open_batch(&RustCrypto, &batch).iter().filter(|r| r.is_ok()).count(),
+        5
+    );
+    assert_eq!(
+        a.open(&RustCrypto, &envs[30], None, &mut out).unwrap_err(),
+        Error::Replay
+    );
+}
+
+#[test]
+fn the_default_check_and_update_matches_the_window() {
+    let mut store = MemoryReplayStore::new();
+    let items: Vec<(&[u8], u64)> = vec![
+        (b"d1", 5),
+        (b"d1", 5),
+        (b"d2", 100),
+        (b"d1", 3),
+        (b"d2", 30),
+        (b"d1", 70),
+    ];
+    let got = store.check_and_update(&items, 64).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            Ok(()),
+            Err(Error::Replay),
+            Ok(()),
+            Ok(()),
+            Err(Error::OutsideWindow),
+            Ok(())
+        ]
+    );
+    assert_eq!(store.load(b"d1").unwrap().unwrap().top(), Some(70));
+    assert_eq!(
+        store.check_and_update(&[(b"d1", 5)], 64).unwrap(),
+        vec![Err(Error::OutsideWindow)]
+    );
+}
