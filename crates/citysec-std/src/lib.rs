@@ -4,6 +4,9 @@
 
 mod clock;
 mod error;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod fleet;
 mod fsutil;
 mod keyfile;
 mod random;

@@ -1,0 +1,654 @@
+//! Stores a fleet of gateways and verifiers share through Redis: replay windows
+//! ([`RedisReplayStore`]) and attestation nonces ([`RedisNonceStore`]).
+//!
+//! Every decision is taken on the Redis server, in one Lua script per call, so two
+//! gateways racing on the same envelope (or two verifiers on the same nonce)
+//! cannot both accept it; nothing is read, decided in Rust and written back.
+//!
+//! # Data in Redis
+//!
+//! - Replay window of device `D` (hex `H`): a string at `{prefix}replay:{H}` of
+//!   136 bytes: the highest accepted sequence number `top` (8 bytes, big-endian),
+//!   then a 1,024-bit ring (Redis bit order, `SETBIT` offset 64 + `seq mod 1024`)
+//!   in which the bit of `seq` says whether `seq` was accepted, for the 1,024
+//!   numbers up to `top`. The key has no expiry: forgetting it would let every old
+//!   envelope of the device in again. The braces make it a cluster hash tag.
+//! - Challenge nonce `N` (hex `H`): a string at `{prefix}nonce:{H}`, the expiry in
+//!   Unix seconds (prefixed with `u` once used), with a server-side TTL until that
+//!   expiry, so used and expired nonces disappear by themselves.
+//!
+//! # Failures
+//!
+//! While Redis cannot be reached or answers with an error, every check fails
+//! closed: the receiver refuses with [`citysec_telemetry::Error::ReplayStore`]
+//! and the nonce store refuses challenges and appraisals. The Redis error, in
+//! words, is kept for the operator ([`RedisReplayStore::last_error`]). The next
+//! call reconnects, so the stores recover by themselves when Redis is back. A
+//! connection that broke after Redis ran a script but before its answer arrived
+//! leaves the numbers recorded and the envelopes refused: lost, never accepted
+//! twice.
+
+use core::fmt::{self, Write as _};
+use core::time::Duration;
+use std::sync::Mutex;
+
+use citysec_attest::NonceStore;
+use citysec_attest::evidence::NONCE_LEN_RANGE;
+use citysec_attest::nonce::MIN_CHALLENGE_NONCE_LEN;
+use citysec_core::Timestamp;
+use citysec_telemetry::window::{MAX_WINDOW, ReplayWindow, WINDOW_BYTES};
+use citysec_telemetry::{Error as TelemetryError, MAX_SEQ, ReplayStore};
+use redis::{Connection, RedisError, RedisResult};
+
+/// Length of a window in Redis: `top` and the 1,024-bit ring.
+const RING_BYTES: usize = 8 + RING_BITS / 8;
+/// Numbers the ring remembers below `top` (and including it).
+const RING_BITS: usize = 1024;
+/// At most this many items per script call: a call blocks the server while it runs.
+const ITEMS_PER_SCRIPT: usize = 512;
+
+/// Checks and records `(device, seq)` pairs. KEYS: one window per item (repeats
+/// allowed, taken in order); ARGV[1]: the window size; ARGV[1 + i]: the sequence
+/// number of KEYS[i]. Returns per item 1 accepted, 2 replay, 3 below the window.
+const REPLAY_SCRIPT: &str = r"
+local size = tonumber(ARGV[1])
+local zeros = string.rep('\0', 128)
+local function decode(head)
+  local n = 0
+  for i = 1, 8 do n = n * 256 + string.byte(head, i) end
+  return n
+end
+local function encode(n)
+  local t = {}
+  for i = 8, 1, -1 do
+    t[i] = string.char(n % 256)
+    n = math.floor(n / 256)
+  end
+  return table.concat(t)
+end
+for i = 1, #KEYS do
+  local len = redis.call('STRLEN', KEYS[i])
+  if len ~= 0 and len ~= 136 then
+    return redis.error_reply('citysec: malformed replay window')
+  end
+end
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local seq = tonumber(ARGV[i + 1])
+  local slot = 64 + (seq % 1024)
+  local head = redis.call('GETRANGE', key, 0, 7)
+  if head == '' then
+    redis.call('SET', key, encode(seq) .. zeros)
+    redis.call('SETBIT', key, slot, 1)
+    out[i] = 1
+  else
+    local top = decode(head)
+    if seq > top then
+      if seq - top >= 1024 then
+        redis.call('SETRANGE', key, 8, zeros)
+      else
+        for s = top + 1, seq - 1 do
+          redis.call('SETBIT', key, 64 + (s % 1024), 0)
+        end
+      end
+      redis.call('SETBIT', key, slot, 1)
+      redis.call('SETRANGE', key, 0, encode(seq))
+      out[i] = 1
+    elseif top - seq >= size then
+      out[i] = 3
+    elseif redis.call('GETBIT', key, slot) == 1 then
+      out[i] = 2
+    else
+      redis.call('SETBIT', key, slot, 1)
+      out[i] = 1
+    end
+  end
+end
+return out
+";
+
+/// Uses a nonce. KEYS[1]: the nonce; ARGV[1]: now (Unix seconds). Returns 1 used
+/// now, 0 unknown, 2 used before, 3 expired.
+const CONSUME_SCRIPT: &str = r"
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+if string.sub(v, 1, 1) == 'u' then return 2 end
+if tonumber(ARGV[1]) >= tonumber(v) then return 3 end
+redis.call('SET', KEYS[1], 'u' .. v, 'KEEPTTL')
+return 1
+";
+
+/// How the Redis stores connect and what they demand of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisOptions {
+    /// Prefix of every key (default `citysec:`); gateways that share windows must
+    /// use the same one.
+    pub prefix: String,
+    /// Longest wait for a connection (default 1 s).
+    pub connect_timeout: Duration,
+    /// Longest wait for an answer (default 2 s); a call that takes longer fails
+    /// closed and the connection is dropped.
+    pub io_timeout: Duration,
+    /// Refuse a server that would forget windows on restart or under memory
+    /// pressure: append-only file off, or an `allkeys-*` eviction policy. Default
+    /// `true` for [`RedisReplayStore`]; [`RedisNonceStore`] ignores it (a
+    /// forgotten nonce is refused as unknown, which fails closed).
+    pub require_persistence: bool,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        Self {
+            prefix: "citysec:".to_owned(),
+            connect_timeout: Duration::from_secs(1),
+            io_timeout: Duration::from_secs(2),
+            require_persistence: true,
+        }
+    }
+}
+
+impl RedisOptions {
+    /// These options with another key prefix.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// These options with other timeouts for connecting and for each answer.
+    #[must_use]
+    pub const fn with_timeouts(mut self, connect: Duration, io: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.io_timeout = io;
+        self
+    }
+
+    /// These options accepting a server without an append-only file or with an
+    /// `allkeys-*` eviction policy. Only for tests: a restart of such a server
+    /// forgets the windows, and every envelope seen before is accepted again.
+    #[must_use]
+    pub const fn allow_volatile_server(mut self) -> Self {
+        self.require_persistence = false;
+        self
+    }
+}
+
+/// One connection to Redis, made again after any failure.
+struct Link {
+    client: redis::Client,
+    /// `host:port` or the socket path, never the password.
+    addr: String,
+    con: Option<Connection>,
+    options: RedisOptions,
+    check_persistence: bool,
+    scripts: Vec<redis::Script>,
+    last_error: Option<String>,
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("addr", &self.addr)
+            .field("connected", &self.con.is_some())
+            .field("options", &self.options)
+            .field("last_error", &self.last_error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Link {
+    fn open(url: &str, options: RedisOptions, check_persistence: bool, scripts: &[&str]) -> crate::Result<Self> {
+        let client = redis::Client::open(url).map_err(|e| crate::Error::Store(format!("invalid redis url: {e}")))?;
+        let addr = client.get_connection_info().addr().to_string();
+        let mut link = Self {
+            client,
+            addr,
+            con: None,
+            options,
+            check_persistence,
+            scripts: scripts.iter().map(|s| redis::Script::new(s)).collect(),
+            last_error: None,
+        };
+        link.connection().map_err(crate::Error::Store)?;
+        Ok(link)
+    }
+
+    /// The open connection, or a new one (timeouts set, server checked, scripts
+    /// loaded).
+    fn connection(&mut self) -> Result<&mut Connection, String> {
+        if self.con.is_none() {
+            let con = self.connect()?;
+            self.con = Some(con);
+        }
+        self.con.as_mut().ok_or_else(|| "no connection".to_owned())
+    }
+
+    fn connect(&self) -> Result<Connection, String> {
+        let unreachable = |e: RedisError| format!("redis at `{}` unreachable: {e}", self.addr);
+        let mut con = self
+            .client
+            .get_connection_with_timeout(self.options.connect_timeout)
+            .map_err(unreachable)?;
+        let io = Some(self.options.io_timeout);
+        con.set_read_timeout(io).map_err(unreachable)?;
+        con.set_write_timeout(io).map_err(unreachable)?;
+        if self.check_persistence && self.options.require_persistence {
+            self.check_server(&mut con)?;
+        }
+        for script in &self.scripts {
+            script
+                .load(&mut con)
+                .map_err(|e| format!("redis at `{}` refused a script: {e}", self.addr))?;
+        }
+        Ok(con)
+    }
+
+    /// Refuses a server that would forget the windows.
+    fn check_server(&self, con: &mut Connection) -> Result<(), String> {
+        let (persistence, memory): (String, String) = redis::pipe()
+            .cmd("INFO")
+            .arg("persistence")
+            .cmd("INFO")
+            .arg("memory")
+            .query(con)
+            .map_err(|e| format!("redis at `{}` unreachable: {e}", self.addr))?;
+        let field = |text: &str, name: &str| -> Option<String> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(|v| v.trim().to_owned()))
+        };
+        if field(&persistence, "aof_enabled").as_deref() != Some("1") {
+            return Err(format!(
+                "redis at `{}` keeps no append-only file (`appendonly no`): a restart would forget the replay \
+                 windows; set `appendonly yes`",
+                self.addr
+            ));
+        }
+        if let Some(policy) = field(&memory, "maxmemory_policy")
+            && policy.starts_with("allkeys-")
+        {
+            return Err(format!(
+                "redis at `{}` evicts any key under memory pressure (`maxmemory-policy {policy}`): it could forget \
+                 replay windows; use `noeviction` or a `volatile-*` policy",
+                self.addr
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the connection. On failure the connection is dropped; if an old
+    /// connection broke (Redis may have restarted since it was made), `f` runs once
+    /// more on a new one. The error, in words, is kept in `last_error`.
+    fn run<T>(&mut self, mut f: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, String> {
+        let reused = self.con.is_some();
+        let mut attempt = |link: &mut Self| -> Result<T, (String, bool)> {
+            let con = link.connection().map_err(|e| (e, false))?;
+            let r = f(con).map_err(|e| {
+                let broken = e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal();
+                if broken || e.is_timeout() {
+                    (format!("redis at `{}` unreachable: {e}", link.addr), broken)
+                } else {
+                    (format!("redis at `{}` failed: {e}", link.addr), false)
+                }
+            });
+            if r.is_err() {
+                link.con = None;
+            }
+            r
+        };
+        let r = match attempt(self) {
+            Err((_, true)) if reused => attempt(self),
+            r => r,
+        }
+        .map_err(|(e, _)| e);
+        match &r {
+            Ok(_) => self.last_error = None,
+            Err(e) => self.last_error = Some(e.clone()),
+        }
+        r
+    }
+}
+
+/// The Redis key of something: `prefix`, `kind`, the id in hex (in braces for a
+/// cluster hash tag).
+fn key(prefix: &str, kind: &str, id: &[u8], tag: bool) -> String {
+    let mut k = String::with_capacity(
+        prefix
+            .len()
+            .saturating_add(kind.len())
+            .saturating_add(id.len().saturating_mul(2))
+            .saturating_add(2),
+    );
+    k.push_str(prefix);
+    k.push_str(kind);
+    if tag {
+        k.push('{');
+    }
+    for b in id {
+        let _ = write!(k, "{b:02x}");
+    }
+    if tag {
+        k.push('}');
+    }
+    k
+}
+
+/// Replay windows in Redis, shared by every gateway that uses the same server and
+/// prefix: the check and update of a window is one Lua script on the server
+/// ([`ReplayStore::check_and_update`]), so of several gateways that receive the
+/// same envelope exactly one accepts it. A batch goes to the server in one
+/// round trip (scripts of up to 512 envelopes each, pipelined).
+///
+/// Durability is the server's: the store refuses a server without an append-only
+/// file (`appendonly yes`) or with an `allkeys-*` eviction policy, checked on every
+/// (re)connection. With `appendfsync everysec` (Redis's default) a Redis restart
+/// or crash loses nothing, a power loss of the Redis machine up to a second of
+/// updates; `appendfsync always` closes that gap at the cost of an fsync per
+/// call. What is *not* checked: replication (a failover to a replica that had not
+/// received the last updates would accept those envelopes again), and who else
+/// may write to the keys.
+#[derive(Debug)]
+pub struct RedisReplayStore {
+    link: Mutex<Link>,
+    prefix: String,
+    /// SHA-1 of the check-and-update script (loaded on every connection).
+    script_sha: String,
+}
+
+impl RedisReplayStore {
+    /// Connects to the server at `url` (`redis://[:password@]host[:port][/db]`,
+    /// `redis+unix:///path`) with the default [`RedisOptions`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Store`] if the url is invalid, the server unreachable, or it
+    /// does not persist (see [`RedisOptions::require_persistence`]).
+    pub fn open(url: &str) -> crate::Result<Self> {
+        Self::open_with(url, RedisOptions::default())
+    }
+
+    /// As [`Self::open`], with `options`.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub fn open_with(url: &str, options: RedisOptions) -> crate::Result<Self> {
+        let prefix = options.prefix.clone();
+        let link = Link::open(url, options, true, &[REPLAY_SCRIPT])?;
+        Ok(Self {
+            link: Mutex::new(link),
+            prefix,
+            script_sha: redis::Script::new(REPLAY_SCRIPT).get_hash().to_owned(),
+        })
+    }
+
+    /// Why the last call failed, in words (`None` after a success): what an
+    /// operator needs when the receiver reports
+    /// [`citysec_telemetry::Error::ReplayStore`].
+    #[must_use]
+    pub fn last_error(&self) -> Option<String> {
+        self.link.lock().ok().and_then(|l| l.last_error.clone())
+    }
+
+    fn key(&self, device: &[u8]) -> String {
+        key(&self.prefix, "replay:", device, true)
+    }
+
+    fn run<T>(&self, f: impl FnMut(&mut Connection) -> RedisResult<T>) -> citysec_telemetry::Result<T> {
+        let mut link = self.link.lock().map_err(|_| TelemetryError::ReplayStore)?;
+        link.run(f).map_err(|_| TelemetryError::ReplayStore)
+    }
+}
+
+impl ReplayStore for RedisReplayStore {
+    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
+        let key = self.key(device);
+        let raw: Option<Vec<u8>> = self.run(|con| redis::cmd("GET").arg(&key).query(con))?;
+        raw.map(|r| ring_to_window(&r)).transpose()
+    }
+
+    /// Replaces the stored windows (one `MULTI`/`EXEC`). Not needed by a receiver,
+    /// which uses [`ReplayStore::check_and_update`]; for moving windows between
+    /// stores. Racing with gateways that accept envelopes, it can undo their
+    /// updates: do not use it on a live fleet.
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (device, window) in updates {
+            let key = self.key(device);
+            match window_to_ring(window)? {
+                Some(ring) => pipe.cmd("SET").arg(key).arg(ring.as_slice()).ignore(),
+                None => pipe.cmd("DEL").arg(key).ignore(),
+            };
+        }
+        self.run(|con| pipe.query::<()>(con))
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn check_and_update(
+        &mut self,
+        items: &[(&[u8], u64)],
+        window: u32,
+    ) -> citysec_telemetry::Result<Vec<citysec_telemetry::Result<()>>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The script computes in doubles; every valid sequence number fits.
+        if items.iter().any(|(_, seq)| *seq > MAX_SEQ) {
+            return Err(TelemetryError::ReplayStore);
+        }
+        let size = window.clamp(1, MAX_WINDOW);
+        let prefix = &self.prefix;
+        let calls: Vec<redis::Cmd> = items
+            .chunks(ITEMS_PER_SCRIPT)
+            .map(|chunk| {
+                let mut cmd = redis::cmd("EVALSHA");
+                cmd.arg(&self.script_sha).arg(chunk.len());
+                for (device, _) in chunk {
+                    cmd.arg(key(prefix, "replay:", device, true));
+                }
+                cmd.arg(size);
+                for (_, seq) in chunk {
+                    cmd.arg(*seq);
+                }
+                cmd
+            })
+            .collect();
+        let answers: Vec<Vec<i64>> = self.run(|con| {
+            let mut pipe = redis::pipe();
+            for c in &calls {
+                pipe.add_command(c.clone());
+            }
+            pipe.query(con)
+        })?;
+        let codes: Vec<i64> = answers.into_iter().flatten().collect();
+        if codes.len() != items.len() {
+            return Err(TelemetryError::ReplayStore);
+        }
+        codes
+            .into_iter()
+            .map(|c| match c {
+                1 => Ok(Ok(())),
+                2 => Ok(Err(TelemetryError::Replay)),
+                3 => Ok(Err(TelemetryError::OutsideWindow)),
+                _ => Err(TelemetryError::ReplayStore),
+            })
+            .collect()
+    }
+}
+
+/// A window as stored in Redis, as a [`ReplayWindow`].
+fn ring_to_window(raw: &[u8]) -> citysec_telemetry::Result<ReplayWindow> {
+    let (head, ring) = raw.split_at_checked(8).ok_or(TelemetryError::ReplayStore)?;
+    if raw.len() != RING_BYTES {
+        return Err(TelemetryError::ReplayStore);
+    }
+    let top = u64::from_be_bytes(head.try_into().map_err(|_| TelemetryError::ReplayStore)?);
+    let mut words = [0u64; (MAX_WINDOW as usize) / 64];
+    for back in 0..u64::from(MAX_WINDOW).min(top.saturating_add(1)) {
+        let seq = top.saturating_sub(back);
+        if ring_bit(ring, seq) {
+            set_word_bit(&mut words, back);
+        }
+    }
+    let mut bytes = [0u8; WINDOW_BYTES];
+    let (flag, rest) = bytes.split_at_mut(1);
+    let (top_bytes, word_bytes) = rest.split_at_mut(8);
+    flag.fill(1);
+    top_bytes.copy_from_slice(&top.to_be_bytes());
+    for (chunk, w) in word_bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_be_bytes());
+    }
+    ReplayWindow::from_bytes(&bytes).map_err(|_| TelemetryError::ReplayStore)
+}
+
+/// A [`ReplayWindow`] as stored in Redis (`None` for an empty window).
+fn window_to_ring(w: &ReplayWindow) -> citysec_telemetry::Result<Option<[u8; RING_BYTES]>> {
+    let Some(top) = w.top() else { return Ok(None) };
+    let bytes = w.to_bytes();
+    let words = bytes.get(9..).ok_or(TelemetryError::ReplayStore)?;
+    let mut out = [0u8; RING_BYTES];
+    let (head, ring) = out.split_at_mut(8);
+    head.copy_from_slice(&top.to_be_bytes());
+    for (word_index, chunk) in (0u64..).zip(words.chunks_exact(8)) {
+        let word = u64::from_be_bytes(chunk.try_into().map_err(|_| TelemetryError::ReplayStore)?);
+        for bit in 0..64u64 {
+            if word & (1u64 << bit) == 0 {
+                continue;
+            }
+            let back = word_index.saturating_mul(64).saturating_add(bit);
+            if let Some(seq) = top.checked_sub(back) {
+                set_ring_bit(ring, seq);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Byte and mask of `seq`'s bit in the ring (Redis bit order: most significant first).
+fn ring_pos(seq: u64) -> (usize, u8) {
+    let slot = seq.rem_euclid(RING_BITS as u64);
+    let byte = usize::try_from(slot / 8).unwrap_or(usize::MAX);
+    let shift = u32::try_from(slot.rem_euclid(8)).unwrap_or(0);
+    (byte, 0x80u8.wrapping_shr(shift))
+}
+
+fn ring_bit(ring: &[u8], seq: u64) -> bool {
+    let (byte, mask) = ring_pos(seq);
+    ring.get(byte).is_some_and(|b| b & mask != 0)
+}
+
+fn set_ring_bit(ring: &mut [u8], seq: u64) {
+    let (byte, mask) = ring_pos(seq);
+    if let Some(b) = ring.get_mut(byte) {
+        *b |= mask;
+    }
+}
+
+fn set_word_bit(words: &mut [u64], back: u64) {
+    let word = usize::try_from(back / 64).unwrap_or(usize::MAX);
+    if let Some(w) = words.get_mut(word) {
+        *w |= 1u64.wrapping_shl(u32::try_from(back.rem_euclid(64)).unwrap_or(0));
+    }
+}
+
+/// Attestation nonces in Redis, shared by every verifier that uses the same server
+/// and prefix: a challenge is `SET ... NX EX` with the nonce's lifetime as the
+/// server-side TTL, and using a nonce is one Lua script (known, not used, not
+/// expired, then marked used), so of two verifiers given the same evidence only
+/// one accepts it. Used nonces stay until they expire, so a replay is reported as
+/// such ([`citysec_attest::Error::NonceReplayed`]).
+///
+/// Redis failures have no error of their own in [`citysec_attest::Error`]: a
+/// challenge that could not be recorded is refused as
+/// [`citysec_attest::Error::NonceStoreFull`], a nonce that could not be checked as
+/// [`citysec_attest::Error::UnknownNonce`]; [`Self::last_error`] says why. Expiry
+/// is judged by the `now` the caller passes; the TTL only removes the key. A
+/// nonce lost with a Redis restart without persistence is refused as unknown.
+#[derive(Debug)]
+pub struct RedisNonceStore {
+    link: Link,
+    prefix: String,
+    consume_script: redis::Script,
+}
+
+impl RedisNonceStore {
+    /// Connects to the server at `url` with the default [`RedisOptions`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Store`] if the url is invalid or the server unreachable.
+    pub fn open(url: &str) -> crate::Result<Self> {
+        Self::open_with(url, RedisOptions::default())
+    }
+
+    /// As [`Self::open`], with `options`.
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub fn open_with(url: &str, options: RedisOptions) -> crate::Result<Self> {
+        let prefix = options.prefix.clone();
+        let link = Link::open(url, options, false, &[CONSUME_SCRIPT])?;
+        Ok(Self {
+            link,
+            prefix,
+            consume_script: redis::Script::new(CONSUME_SCRIPT),
+        })
+    }
+
+    /// Why the last call failed, in words (`None` after a success).
+    #[must_use]
+    pub fn last_error(&self) -> Option<&str> {
+        self.link.last_error.as_deref()
+    }
+
+    fn key(&self, nonce: &[u8]) -> String {
+        key(&self.prefix, "nonce:", nonce, false)
+    }
+}
+
+impl NonceStore for RedisNonceStore {
+    fn insert(&mut self, nonce: &[u8], expires: Timestamp, now: Timestamp) -> citysec_attest::Result<()> {
+        if nonce.len() < MIN_CHALLENGE_NONCE_LEN || !NONCE_LEN_RANGE.contains(&nonce.len()) {
+            return Err(citysec_attest::Error::InvalidNonce);
+        }
+        let key = self.key(nonce);
+        let ttl = expires.as_unix_seconds().saturating_sub(now.as_unix_seconds()).max(1);
+        let expires = expires.as_unix_seconds();
+        let set: Option<String> = self
+            .link
+            .run(|con| {
+                redis::cmd("SET")
+                    .arg(&key)
+                    .arg(expires)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl)
+                    .query(con)
+            })
+            .map_err(|_| citysec_attest::Error::NonceStoreFull)?;
+        match set {
+            Some(_) => Ok(()),
+            None => Err(citysec_attest::Error::InvalidNonce),
+        }
+    }
+
+    fn consume(&mut self, nonce: &[u8], now: Timestamp) -> citysec_attest::Result<()> {
+        let key = self.key(nonce);
+        let now = now.as_unix_seconds();
+        let code: i64 = self
+            .link
+            .run(|con| self.consume_script.key(&key).arg(now).invoke(con))
+            .map_err(|_| citysec_attest::Error::UnknownNonce)?;
+        match code {
+            1 => Ok(()),
+            2 => Err(citysec_attest::Error::NonceReplayed),
+            3 => Err(citysec_attest::Error::NonceExpired),
+            _ => Err(citysec_attest::Error::UnknownNonce),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
