@@ -56,7 +56,9 @@ Exit 0 and the result as JSON when it is affirming; exit 1 otherwise (the result
 printed and written when one was made).
 
 Freshness: --challenge (the file `attest challenge` wrote: nonce and expiry), --nonce
-(hex; this run accepts it once, but a CLI cannot remember used nonces between runs), or
+(hex; this run accepts it once, but a CLI cannot remember used nonces between runs),
+--store redis://HOST:PORT (the nonce must come from `attest challenge --store` with the
+same store, unexpired and unused; it is used up, for every verifier sharing the store), or
 --max-age (timestamp mode: the evidence iat must be at most this old).
 
 Example:
@@ -104,6 +106,9 @@ pub(crate) struct ChallengeArgs {
     /// The time, seconds since the epoch (default: the system clock).
     #[arg(long)]
     now: Option<u64>,
+    /// Also record the nonce in the verifiers' shared nonce store (`redis://HOST:PORT`).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Where to write the challenge (CBOR).
     #[arg(long)]
     out: PathBuf,
@@ -179,6 +184,9 @@ pub(crate) struct AppraiseArgs {
     /// Timestamp mode: the oldest accepted evidence `iat`, in seconds.
     #[arg(long, group = "freshness")]
     max_age: Option<u64>,
+    /// Nonce mode through the verifiers' shared nonce store (`redis://HOST:PORT`).
+    #[arg(long, group = "freshness", value_name = "URL")]
+    store: Option<String>,
     /// A trusted manufacturer public key; repeat for several.
     #[arg(long, required = true)]
     trust: Vec<PathBuf>,
@@ -434,10 +442,14 @@ fn verdict(r: &AttestationResult, out: &mut Out) -> CmdResult {
 
 fn challenge(a: &ChallengeArgs, out: &mut Out) -> CmdResult {
     let now = now_or_clock(a.now)?;
-    // The CLI keeps no state between runs; the store only shapes the challenge.
+    // Without --store the CLI keeps no state between runs; the store only shapes the challenge.
     let mut store = MemoryNonceStore::new(1);
-    let c = Challenge::issue(&mut store, &mut OsRandom, now, a.ttl)
-        .map_err(|e| bad(format!("cannot make a challenge: {e}")))?;
+    let mut shared = a.store.as_deref().map(shared_nonces).transpose()?;
+    let c = match shared.as_deref_mut() {
+        Some(s) => Challenge::issue(s, &mut OsRandom, now, a.ttl),
+        None => Challenge::issue(&mut store, &mut OsRandom, now, a.ttl),
+    }
+    .map_err(|e| bad(format!("cannot make a challenge: {}", why(e, shared.as_deref()))))?;
     let v = Value::Array(vec![
         Value::Bytes(c.nonce().to_vec()),
         Value::from(c.expires().as_unix_seconds()),
@@ -694,7 +706,12 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
     let appraiser =
         Appraiser::new(manufacturers, signer, a.aud.clone(), references(&a.reference)?).result_ttl(a.result_ttl);
     let mut store = MemoryNonceStore::new(1);
+    let mut shared = a.store.as_deref().map(shared_nonces).transpose()?;
     let freshness = match (&a.challenge, &a.nonce, a.max_age) {
+        _ if shared.is_some() => match shared.as_deref_mut() {
+            Some(s) => Freshness::Nonce(s),
+            None => return Err(bad("no nonce store")),
+        },
         (Some(p), _, _) => {
             let (nonce, expires) = challenge_file(p)?;
             // An expired challenge is remembered as valid until its expiry, which has passed.
@@ -710,11 +727,11 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
             Freshness::Nonce(&mut store)
         }
         (None, None, Some(max_age_seconds)) => Freshness::Timestamp { max_age_seconds },
-        (None, None, None) => return Err(bad("choose freshness: --challenge, --nonce or --max-age")),
+        (None, None, None) => return Err(bad("choose freshness: --challenge, --nonce, --store or --max-age")),
     };
     let appraisal = appraiser
         .appraise(&Ring, &endorsement, &evidence, freshness, now)
-        .map_err(|e| Failure::Rejected(e.to_string()))?;
+        .map_err(|e| Failure::Rejected(why(e, shared.as_deref())))?;
     write_file(&a.out, &appraisal.token)?;
     verdict(&appraisal.result, out)
 }
@@ -729,4 +746,39 @@ fn verify_result(a: &VerifyResultArgs, out: &mut Out) -> CmdResult {
     let rp = trusting(&a.trust, &iss, peek_kid.as_deref())?.audience(a.aud.clone());
     let result = AttestationResult::verify(&rp, &Ring, &token, now).map_err(|e| Failure::Rejected(e.to_string()))?;
     verdict(&result, out)
+}
+
+// ---- --store: challenge nonces shared by verifiers (Redis)
+
+/// A nonce store shared by verifiers, and the reason its last call failed.
+trait SharedNonces: NonceStore {
+    fn last_failure(&self) -> Option<String>;
+}
+
+#[cfg(feature = "redis")]
+impl SharedNonces for citysec_std::fleet::RedisNonceStore {
+    fn last_failure(&self) -> Option<String> {
+        self.last_error().map(str::to_owned)
+    }
+}
+
+#[cfg(feature = "redis")]
+fn shared_nonces(url: &str) -> Result<Box<dyn SharedNonces>, Failure> {
+    let store = citysec_std::fleet::RedisNonceStore::open(url).map_err(|e| bad(e.to_string()))?;
+    Ok(Box::new(store))
+}
+
+#[cfg(not(feature = "redis"))]
+fn shared_nonces(_url: &str) -> Result<Box<dyn SharedNonces>, Failure> {
+    Err(bad(
+        "this citysec was built without the `redis` feature: --store is not available",
+    ))
+}
+
+/// `e`, with the shared store's reason when it failed.
+fn why(e: impl core::fmt::Display, shared: Option<&dyn SharedNonces>) -> String {
+    match shared.and_then(SharedNonces::last_failure) {
+        Some(reason) => format!("{e}: {reason}"),
+        None => e.to_string(),
+    }
 }

@@ -2,6 +2,12 @@
 //!
 //! The master secret file holds 32 bytes, raw or as 64 hex digits
 //! (`citysec telemetry new-master` writes one with mode 0600).
+//!
+//! `open` keeps the replay windows in a redb file under `--state DIR` (one
+//! gateway), or in Redis with `--store redis://HOST:PORT` (gateways sharing the
+//! same devices; the CLI's default `redis` feature). Redis unreachable when `open`
+//! starts is exit 2; Redis failing while it checks the window is exit 1 (refused,
+//! nothing accepted) with Redis's reason.
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -11,7 +17,7 @@ use citysec::core::Key;
 use citysec::ring::Ring;
 use citysec::std_adapters::telemetry::RedbReplayStore;
 use citysec::std_adapters::{ExistingFile, KeyFormat, OsRandom, write_key};
-use citysec::telemetry::{MasterSecret, Receiver, ReceiverConfig, seal};
+use citysec::telemetry::{Envelope, MasterSecret, Receiver, ReceiverConfig, seal};
 use clap::{Args, Subcommand};
 
 use crate::inspect::read_token;
@@ -23,7 +29,8 @@ Examples:
   citysec telemetry new-master --out site.master
   citysec telemetry derive --master site.master --device sensor-0042 --out sensor-0042.key
   citysec telemetry seal --master site.master --device sensor-0042 --seq 1 --topic city/air/no2 reading.json env.cbor
-  citysec telemetry open --master site.master --state gateway-state env.cbor";
+  citysec telemetry open --master site.master --state gateway-state env.cbor
+  citysec telemetry open --master site.master --store redis://127.0.0.1:6379 env.cbor";
 
 /// Telemetry subcommands.
 #[derive(Debug, Subcommand)]
@@ -43,7 +50,7 @@ pub(crate) enum TelemetryCommand {
     Seal(SealArgs),
     /// Open an envelope, with the replay state kept in a directory across runs.
     #[command(
-        after_help = "Exit 0 and the reading; exit 1 if the envelope is forged, replayed or for another topic.\n\nExample:\n  citysec telemetry open --master site.master --state gateway-state env.cbor"
+        after_help = "Exit 0 and the reading; exit 1 if the envelope is forged, replayed or for another topic.\n\nExamples:\n  citysec telemetry open --master site.master --state gateway-state env.cbor\n  citysec telemetry open --master site.master --store redis://127.0.0.1:6379 env.cbor"
     )]
     Open(OpenArgs),
 }
@@ -104,8 +111,11 @@ pub(crate) struct OpenArgs {
     #[arg(long)]
     master: PathBuf,
     /// Directory of the persistent replay state (created if missing).
-    #[arg(long)]
-    state: PathBuf,
+    #[arg(long, required_unless_present = "store", conflicts_with = "store")]
+    state: Option<PathBuf>,
+    /// Replay state in Redis instead, shared by gateways (`redis://[:PASSWORD@]HOST:PORT`).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Accepted key epochs (default 0); repeat for several.
     #[arg(long)]
     epoch: Vec<u32>,
@@ -205,16 +215,22 @@ fn seal_cmd(a: &SealArgs, out: &mut Out) -> CmdResult {
 
 fn open(a: &OpenArgs, out: &mut Out) -> CmdResult {
     let master = read_master(&a.master)?;
-    std::fs::create_dir_all(&a.state)
-        .map_err(|e| Failure::usage(format!("cannot create `{}`: {}", a.state.display(), e.kind())))?;
-    let store = RedbReplayStore::open(a.state.join("replay.redb")).map_err(|e| Failure::usage(e.to_string()))?;
     let epochs = if a.epoch.is_empty() { vec![0] } else { a.epoch.clone() };
-    let mut receiver = Receiver::new(master, ReceiverConfig::default().with_epochs(&epochs), store);
+    let config = ReceiverConfig::default().with_epochs(&epochs);
     let bytes = read_token(&a.envelope)?;
     let mut plaintext = Vec::new();
-    let env = receiver
-        .open(&Ring, &bytes, a.topic.as_deref(), &mut plaintext)
-        .map_err(|e| Failure::Rejected(e.to_string()))?;
+    let env = match (&a.store, &a.state) {
+        (Some(url), _) => open_shared(url, master, config, &bytes, a.topic.as_deref(), &mut plaintext)?,
+        (None, Some(state)) => {
+            std::fs::create_dir_all(state)
+                .map_err(|e| Failure::usage(format!("cannot create `{}`: {}", state.display(), e.kind())))?;
+            let store = RedbReplayStore::open(state.join("replay.redb")).map_err(|e| Failure::usage(e.to_string()))?;
+            Receiver::new(master, config, store)
+                .open(&Ring, &bytes, a.topic.as_deref(), &mut plaintext)
+                .map_err(|e| Failure::Rejected(e.to_string()))?
+        }
+        (None, None) => return Err(Failure::usage("give --state DIR or --store redis://HOST:PORT")),
+    };
     let device = String::from_utf8_lossy(env.device_id());
     outln!(out, "device: {device}");
     outln!(out, "seq: {}", env.seq());
@@ -234,4 +250,39 @@ fn open(a: &OpenArgs, out: &mut Out) -> CmdResult {
         },
     }
     Ok(())
+}
+
+/// `open --store URL`: the replay windows in Redis, shared by gateways.
+#[cfg(feature = "redis")]
+fn open_shared<'a>(
+    url: &str,
+    master: MasterSecret,
+    config: ReceiverConfig,
+    bytes: &'a [u8],
+    topic: Option<&str>,
+    plaintext: &mut Vec<u8>,
+) -> Result<Envelope<'a>, Failure> {
+    let store = citysec_std::fleet::RedisReplayStore::open(url).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut receiver = Receiver::new(master, config, store);
+    receiver
+        .open(&Ring, bytes, topic, plaintext)
+        .map_err(|e| match receiver.store().last_error() {
+            Some(why) => Failure::Rejected(format!("{e}: {why}")),
+            None => Failure::Rejected(e.to_string()),
+        })
+}
+
+/// `open --store URL` in a build without the `redis` feature.
+#[cfg(not(feature = "redis"))]
+fn open_shared<'a>(
+    _url: &str,
+    _master: MasterSecret,
+    _config: ReceiverConfig,
+    _bytes: &'a [u8],
+    _topic: Option<&str>,
+    _plaintext: &mut Vec<u8>,
+) -> Result<Envelope<'a>, Failure> {
+    Err(Failure::usage(
+        "this citysec was built without the `redis` feature: --store is not available",
+    ))
 }
