@@ -56,6 +56,9 @@ pub enum Error {
     NonceReplayed,
     /// The nonce store holds as many unexpired nonces as it may; no challenge was issued.
     NonceStoreFull,
+    /// The nonce store could not be reached or failed (a shared store's server is
+    /// down, say); the challenge or the appraisal fails closed.
+    NonceStoreUnavailable,
     /// Timestamp freshness: the evidence `iat` is older than the window allows.
     StaleEvidence,
     /// Timestamp freshness: the evidence `iat` lies in the future (beyond the skew).
@@ -95,6 +98,7 @@ impl fmt::Display for Error {
             Self::NonceExpired => "nonce expired",
             Self::NonceReplayed => "nonce already used",
             Self::NonceStoreFull => "nonce store full",
+            Self::NonceStoreUnavailable => "nonce store unavailable",
             Self::StaleEvidence => "evidence too old",
             Self::EvidenceFromFuture => "evidence issued in the future",
             Self::UeidMismatch => "evidence is from another device than the endorsed one",

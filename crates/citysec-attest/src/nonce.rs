@@ -24,14 +24,16 @@ pub const MIN_CHALLENGE_NONCE_LEN: usize = 16;
 /// Where a verifier remembers the nonces it issued until they expire.
 ///
 /// Implementations must make [`NonceStore::consume`] atomic: of two appraisals that
-/// present the same nonce at once, only one may succeed.
+/// present the same nonce at once, only one may succeed. A store that cannot answer
+/// (its server is down) returns [`Error::NonceStoreUnavailable`], never success.
 pub trait NonceStore {
     /// Records `nonce`, issued at `now`, as valid until `expires` (exclusive).
     ///
     /// # Errors
     /// [`Error::InvalidNonce`] for a nonce shorter than [`MIN_CHALLENGE_NONCE_LEN`] or
     /// longer than 64 bytes, or one the store already holds;
-    /// [`Error::NonceStoreFull`] when the store cannot hold another unexpired nonce.
+    /// [`Error::NonceStoreFull`] when the store cannot hold another unexpired nonce;
+    /// [`Error::NonceStoreUnavailable`] when it cannot be reached.
     fn insert(&mut self, nonce: &[u8], expires: Timestamp, now: Timestamp) -> Result<()>;
 
     /// Uses `nonce` at `now`: succeeds once for a nonce that was issued and has not
@@ -40,7 +42,8 @@ pub trait NonceStore {
     /// # Errors
     /// [`Error::UnknownNonce`] if it was never issued (or was forgotten after it
     /// expired); [`Error::NonceExpired`] if `now` is at or past its expiry;
-    /// [`Error::NonceReplayed`] if it was used before.
+    /// [`Error::NonceReplayed`] if it was used before; [`Error::NonceStoreUnavailable`]
+    /// when the store cannot be reached.
     fn consume(&mut self, nonce: &[u8], now: Timestamp) -> Result<()>;
 }
 
