@@ -336,9 +336,10 @@ const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = [
 
 /// Verifies many Ed25519 signatures at once (ed25519-dalek's batch equation with
 /// deterministic random coefficients), after the per-signature checks that batch
-/// verification does not make: a canonical `S` and an `R` accepted by
-/// [`ed25519_r_is_strict`]. Keys were checked when they were made (no small-order or
-/// mixed-order keys).
+/// verification does not make: a canonical `S`, an `R` accepted by
+/// [`ed25519_r_is_strict`], and a key in the prime-order subgroup
+/// ([`VerifyingKey::is_torsion_free`], computed once per key and kept, so keep the
+/// keys of a trust store alive between batches).
 ///
 /// Returns `Ok` only if every signature is valid; on `Err` the caller verifies one by
 /// one to find the bad ones.
@@ -363,7 +364,7 @@ pub fn ed25519_verify_batch(items: &[(&[u8], &[u8], &VerifyingKey)]) -> Result<(
         let PublicInner::Ed25519(k) = &key.inner else {
             return Err(Error::BadSignature);
         };
-        if !ed25519_r_is_strict(sig) {
+        if !ed25519_r_is_strict(sig) || !key.is_torsion_free() {
             return Err(Error::BadSignature);
         }
         let s = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::BadSignature)?;

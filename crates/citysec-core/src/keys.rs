@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 use core::fmt;
+use core::sync::atomic::{AtomicU8, Ordering};
 
 use coset::iana;
 use coset::{CborSerializable, CoseKey, KeyType, Label};
@@ -82,11 +83,32 @@ pub(crate) enum PublicInner {
 }
 
 /// A public signature key (Ed25519 or P-256) with an optional `kid`.
-#[derive(Clone, PartialEq, Eq)]
 pub struct VerifyingKey {
     kid: Option<Vec<u8>>,
     pub(crate) inner: PublicInner,
+    /// Whether an Ed25519 key lies in the prime-order subgroup: 0 not computed yet,
+    /// 1 yes, 2 no. Computed on first use by batch verification (a scalar
+    /// multiplication, as costly as a verification), then kept.
+    torsion: AtomicU8,
 }
+
+impl Clone for VerifyingKey {
+    fn clone(&self) -> Self {
+        Self {
+            kid: self.kid.clone(),
+            inner: self.inner.clone(),
+            torsion: AtomicU8::new(self.torsion.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+impl PartialEq for VerifyingKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.kid == other.kid && self.inner == other.inner
+    }
+}
+
+impl Eq for VerifyingKey {}
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -102,17 +124,13 @@ impl VerifyingKey {
     ///
     /// # Errors
     /// [`Error::InvalidKey`] if the bytes are not a point; [`Error::WeakKey`] if the
-    /// point has small order or a small-order component (no honest key generation
-    /// makes either).
+    /// point has small order (as `verify_strict` would refuse it).
     pub fn ed25519(bytes: &[u8; 32]) -> Result<Self> {
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidKey)?;
-        if key.is_weak() || !crate::backend::ed25519_point_is_torsion_free(&key.to_edwards()) {
+        if key.is_weak() {
             return Err(Error::WeakKey);
         }
-        Ok(Self {
-            kid: None,
-            inner: PublicInner::Ed25519(key),
-        })
+        Ok(Self::from_inner(PublicInner::Ed25519(key)))
     }
 
     /// A P-256 public key from its affine coordinates.
@@ -131,15 +149,40 @@ impl VerifyingKey {
     #[cfg(feature = "p256")]
     fn p256_sec1(sec1: [u8; 65]) -> Result<Self> {
         let parsed = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| Error::InvalidKey)?;
-        Ok(Self {
-            kid: None,
-            inner: PublicInner::P256(P256Public { sec1, parsed }),
-        })
+        Ok(Self::from_inner(PublicInner::P256(P256Public { sec1, parsed })))
     }
 
     #[cfg(not(feature = "p256"))]
     fn p256_sec1(_sec1: [u8; 65]) -> Result<Self> {
         Err(Error::UnsupportedAlgorithm)
+    }
+
+    pub(crate) const fn from_inner(inner: PublicInner) -> Self {
+        Self {
+            kid: None,
+            inner,
+            torsion: AtomicU8::new(0),
+        }
+    }
+
+    /// Whether this is an Ed25519 key in the prime-order subgroup (every honestly
+    /// generated key is). Strict single verification does not need it; batch
+    /// verification does, to accept exactly what single verification accepts. The
+    /// first call costs a scalar multiplication; the answer is kept.
+    #[must_use]
+    pub fn is_torsion_free(&self) -> bool {
+        match self.torsion.load(Ordering::Relaxed) {
+            1 => true,
+            2 => false,
+            _ => {
+                let free = match &self.inner {
+                    PublicInner::Ed25519(k) => crate::backend::ed25519_point_is_torsion_free(&k.to_edwards()),
+                    PublicInner::P256(_) => false,
+                };
+                self.torsion.store(if free { 1 } else { 2 }, Ordering::Relaxed);
+                free
+            }
+        }
     }
 
     /// This key with a `kid`.
@@ -327,6 +370,8 @@ impl SigningKey {
         VerifyingKey {
             kid: self.kid.clone(),
             inner,
+            // A key derived from its secret is torsion-free by construction.
+            torsion: AtomicU8::new(1),
         }
     }
 

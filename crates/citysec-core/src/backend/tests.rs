@@ -56,3 +56,25 @@ fn random_points_agree() {
         x += curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
     }
 }
+
+#[test]
+fn mixed_order_keys_import_but_never_batch() {
+    let honest = SigningKey::ed25519(&[3; 32]).verifying_key();
+    assert!(honest.is_torsion_free());
+    let a = curve25519_dalek::edwards::CompressedEdwardsY(honest.as_bytes().try_into().unwrap())
+        .decompress()
+        .unwrap();
+    let mixed = (a + curve25519_dalek::constants::EIGHT_TORSION[1])
+        .compress()
+        .to_bytes();
+    let key = VerifyingKey::ed25519(&mixed).unwrap();
+    assert!(!key.is_torsion_free());
+    assert!(!key.is_torsion_free(), "the cached answer is the same");
+    // a fresh import computes it again and agrees
+    assert!(!VerifyingKey::ed25519(&mixed).unwrap().clone().is_torsion_free());
+    #[cfg(feature = "batch")]
+    {
+        let sig = [0u8; 64];
+        assert_eq!(ed25519_verify_batch(&[(b"m", &sig, &key)]), Err(Error::BadSignature));
+    }
+}
