@@ -21,7 +21,8 @@
 //!
 //! While Redis cannot be reached or answers with an error, every check fails
 //! closed: the receiver refuses with [`citysec_telemetry::Error::ReplayStore`]
-//! and the nonce store refuses challenges and appraisals. The Redis error, in
+//! and the nonce store refuses challenges and appraisals with
+//! [`citysec_attest::Error::NonceStoreUnavailable`]. The Redis error, in
 //! words, is kept for the operator ([`RedisReplayStore::last_error`]). The next
 //! call reconnects, so the stores recover by themselves when Redis is back. A
 //! connection that broke after Redis ran a script but before its answer arrived
@@ -50,59 +51,90 @@ const ITEMS_PER_SCRIPT: usize = 512;
 /// Checks and records `(device, seq)` pairs. KEYS: one window per item (repeats
 /// allowed, taken in order); ARGV[1]: the window size; ARGV[1 + i]: the sequence
 /// number of KEYS[i]. Returns per item 1 accepted, 2 replay, 3 below the window.
+///
+/// Each window is read once (`GET`), worked on in Lua, and written once (`SET`)
+/// at the end, so a malformed window refuses the call before anything changed.
+/// Bit `slot` of the ring is bit `7 - slot % 8` of byte `slot / 8`, the order of
+/// Redis's `SETBIT`.
 const REPLAY_SCRIPT: &str = r"
 local size = tonumber(ARGV[1])
-local zeros = string.rep('\0', 128)
-local function decode(head)
+local function decode(v)
   local n = 0
-  for i = 1, 8 do n = n * 256 + string.byte(head, i) end
+  for i = 1, 8 do n = n * 256 + string.byte(v, i) end
   return n
 end
 local function encode(n)
   local t = {}
   for i = 8, 1, -1 do
-    t[i] = string.char(n % 256)
+    t[i] = n % 256
     n = math.floor(n / 256)
   end
-  return table.concat(t)
+  return string.char(unpack(t))
 end
-for i = 1, #KEYS do
-  local len = redis.call('STRLEN', KEYS[i])
-  if len ~= 0 and len ~= 136 then
-    return redis.error_reply('citysec: malformed replay window')
-  end
+local function pos(seq)
+  local slot = seq % 1024
+  return math.floor(slot / 8) + 1, 2 ^ (7 - slot % 8)
 end
-local out = {}
+local function get(ring, seq)
+  local i, m = pos(seq)
+  return math.floor(ring[i] / m) % 2 == 1
+end
+local function set(ring, seq)
+  local i, m = pos(seq)
+  if math.floor(ring[i] / m) % 2 == 0 then ring[i] = ring[i] + m end
+end
+local function clear(ring, seq)
+  local i, m = pos(seq)
+  if math.floor(ring[i] / m) % 2 == 1 then ring[i] = ring[i] - m end
+end
+local function zeros()
+  local t = {}
+  for i = 1, 128 do t[i] = 0 end
+  return t
+end
+local windows, order, out = {}, {}, {}
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local seq = tonumber(ARGV[i + 1])
-  local slot = 64 + (seq % 1024)
-  local head = redis.call('GETRANGE', key, 0, 7)
-  if head == '' then
-    redis.call('SET', key, encode(seq) .. zeros)
-    redis.call('SETBIT', key, slot, 1)
-    out[i] = 1
-  else
-    local top = decode(head)
-    if seq > top then
-      if seq - top >= 1024 then
-        redis.call('SETRANGE', key, 8, zeros)
-      else
-        for s = top + 1, seq - 1 do
-          redis.call('SETBIT', key, 64 + (s % 1024), 0)
-        end
-      end
-      redis.call('SETBIT', key, slot, 1)
-      redis.call('SETRANGE', key, 0, encode(seq))
-      out[i] = 1
-    elseif top - seq >= size then
-      out[i] = 3
-    elseif redis.call('GETBIT', key, slot) == 1 then
-      out[i] = 2
+  local w = windows[key]
+  if not w then
+    local v = redis.call('GET', key)
+    if not v then
+      w = { top = nil, ring = nil, dirty = false }
+    elseif string.len(v) ~= 136 then
+      return redis.error_reply('citysec: malformed replay window')
     else
-      redis.call('SETBIT', key, slot, 1)
-      out[i] = 1
+      w = { top = decode(v), ring = { string.byte(v, 9, 136) }, dirty = false }
     end
+    windows[key] = w
+    order[#order + 1] = key
+  end
+  local seq = tonumber(ARGV[i + 1])
+  if w.top == nil then
+    w.top, w.ring = seq, zeros()
+    set(w.ring, seq)
+    w.dirty, out[i] = true, 1
+  elseif seq > w.top then
+    if seq - w.top >= 1024 then
+      w.ring = zeros()
+    else
+      for s = w.top + 1, seq - 1 do clear(w.ring, s) end
+    end
+    set(w.ring, seq)
+    w.top = seq
+    w.dirty, out[i] = true, 1
+  elseif w.top - seq >= size then
+    out[i] = 3
+  elseif get(w.ring, seq) then
+    out[i] = 2
+  else
+    set(w.ring, seq)
+    w.dirty, out[i] = true, 1
+  end
+end
+for _, key in ipairs(order) do
+  local w = windows[key]
+  if w.dirty then
+    redis.call('SET', key, encode(w.top) .. string.char(unpack(w.ring)))
   end
 end
 return out
@@ -561,10 +593,9 @@ fn set_word_bit(words: &mut [u64], back: u64) {
 /// one accepts it. Used nonces stay until they expire, so a replay is reported as
 /// such ([`citysec_attest::Error::NonceReplayed`]).
 ///
-/// Redis failures have no error of their own in [`citysec_attest::Error`]: a
-/// challenge that could not be recorded is refused as
-/// [`citysec_attest::Error::NonceStoreFull`], a nonce that could not be checked as
-/// [`citysec_attest::Error::UnknownNonce`]; [`Self::last_error`] says why. Expiry
+/// While Redis cannot be reached or fails, challenges and appraisals are refused
+/// with [`citysec_attest::Error::NonceStoreUnavailable`]; [`Self::last_error`]
+/// says why. Expiry
 /// is judged by the `now` the caller passes; the TTL only removes the key. A
 /// nonce lost with a Redis restart without persistence is refused as unknown.
 #[derive(Debug)]
@@ -627,7 +658,7 @@ impl NonceStore for RedisNonceStore {
                     .arg(ttl)
                     .query(con)
             })
-            .map_err(|_| citysec_attest::Error::NonceStoreFull)?;
+            .map_err(|_| citysec_attest::Error::NonceStoreUnavailable)?;
         match set {
             Some(_) => Ok(()),
             None => Err(citysec_attest::Error::InvalidNonce),
@@ -640,7 +671,7 @@ impl NonceStore for RedisNonceStore {
         let code: i64 = self
             .link
             .run(|con| self.consume_script.key(&key).arg(now).invoke(con))
-            .map_err(|_| citysec_attest::Error::UnknownNonce)?;
+            .map_err(|_| citysec_attest::Error::NonceStoreUnavailable)?;
         match code {
             1 => Ok(()),
             2 => Err(citysec_attest::Error::NonceReplayed),

@@ -404,6 +404,92 @@ mod with_redis {
         }
     }
 
+    /// The Lua window against the Rust `ReplayWindow` (through the memory store's
+    /// default `check_and_update`): same verdicts, same windows, for random
+    /// traffic with reordering, duplicates, small and huge jumps, several sizes.
+    #[test]
+    fn the_server_side_window_decides_like_the_rust_window() {
+        use citysec_telemetry::{MemoryReplayStore, ReplayStore};
+        let (_server, url) = server();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for size in [1u32, 7, 64, 1000, 1024] {
+            let mut redis = RedisReplayStore::open_with(&url, options("model")).unwrap();
+            let mut model = MemoryReplayStore::new();
+            let devices: [&[u8]; 3] = [b"a", b"bb", b"\x00\xff"];
+            let mut tops = [0u64; 3];
+            for round in 0..300 {
+                let n = 1 + rand(40) as usize;
+                let items: Vec<(&[u8], u64)> = (0..n)
+                    .map(|_| {
+                        let d = rand(3) as usize;
+                        let seq = match rand(10) {
+                            0 => tops[d] + 1 + rand(3000),
+                            1..=3 => tops[d] + rand(5),
+                            _ => tops[d].saturating_sub(rand(u64::from(size) + 40)),
+                        };
+                        tops[d] = tops[d].max(seq);
+                        (devices[d], seq)
+                    })
+                    .collect();
+                let got = redis.check_and_update(&items, size).unwrap();
+                let want = model.check_and_update(&items, size).unwrap();
+                assert_eq!(got, want, "size {size}, round {round}, {items:?}");
+                // The ring keeps 1,024 numbers whatever the size; the windows agree on
+                // every number the size covers.
+                for d in devices {
+                    let (r, m) = (redis.load(d).unwrap(), model.load(d).unwrap());
+                    assert_eq!(r.map(|w| w.top()), m.map(|w| w.top()), "size {size}, round {round}");
+                    if let (Some(r), Some(m)) = (r, m) {
+                        let top = m.top().unwrap();
+                        for seq in top.saturating_sub(1100)..=top + 1 {
+                            assert_eq!(
+                                r.check(seq, size),
+                                m.check(seq, size),
+                                "size {size}, round {round}, {seq}"
+                            );
+                        }
+                    }
+                }
+            }
+            // save writes the same windows back.
+            let windows: Vec<(&[u8], _)> = devices.iter().map(|d| (*d, model.load(d).unwrap().unwrap())).collect();
+            redis.save(&windows).unwrap();
+            for (d, w) in &windows {
+                let r = redis.load(d).unwrap().unwrap();
+                let top = w.top().unwrap();
+                for seq in top.saturating_sub(1100)..=top + 1 {
+                    assert_eq!(r.check(seq, size), w.check(seq, size));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_malformed_window_refuses_the_whole_call() {
+        use citysec_telemetry::ReplayStore;
+        let (_server, url) = server();
+        let opts = options("malformed");
+        let mut store = RedisReplayStore::open_with(&url, opts.clone()).unwrap();
+        let mut con = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+        redis::cmd("SET")
+            .arg(format!("{}replay:{{6262}}", opts.prefix))
+            .arg("short")
+            .query::<()>(&mut con)
+            .unwrap();
+        let items: [(&[u8], u64); 2] = [(b"aa", 1), (b"bb", 1)];
+        assert_eq!(store.check_and_update(&items, 64), Err(Error::ReplayStore));
+        assert!(store.last_error().unwrap().contains("malformed replay window"));
+        // Nothing was recorded for the other device either.
+        assert_eq!(store.load(b"aa").unwrap(), None);
+        assert_eq!(store.check_and_update(&items[..1], 64), Ok(vec![Ok(())]));
+    }
+
     #[test]
     fn a_server_that_forgets_is_refused_unless_allowed() {
         let server = Server::start(false);
@@ -495,11 +581,11 @@ mod with_redis {
         let now = Timestamp::from_unix_seconds(1_767_000_000);
         let c = Challenge::issue(&mut v, &mut OsRandom, now, 60).unwrap();
         server.kill();
-        assert_eq!(v.consume(c.nonce(), now), Err(AttestError::UnknownNonce));
+        assert_eq!(v.consume(c.nonce(), now), Err(AttestError::NonceStoreUnavailable));
         assert!(v.last_error().unwrap().contains("unreachable"));
         assert_eq!(
             Challenge::issue(&mut v, &mut OsRandom, now, 60).unwrap_err(),
-            AttestError::NonceStoreFull
+            AttestError::NonceStoreUnavailable
         );
         server.restart();
         // The append-only file kept the nonce: it is still good, once.
