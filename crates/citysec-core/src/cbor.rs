@@ -45,6 +45,8 @@ pub struct Head {
     pub major: u8,
     /// The argument: a value, a length or a count.
     pub arg: u64,
+    /// Whether this is a floating-point number (major type 7, 2-, 4- or 8-byte form).
+    pub float: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -112,7 +114,11 @@ impl<'a> Reader<'a> {
             // RFC 8949 3.3: simple values 0..=31 in the one-byte form are not well-formed.
             return Err(Error::Malformed);
         }
-        Ok(Head { major, arg })
+        Ok(Head {
+            major,
+            arg,
+            float: major == MAJOR_SIMPLE && (25..=27).contains(&info),
+        })
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
@@ -159,7 +165,15 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
     }
     let head = r.head()?;
     match head.major {
-        MAJOR_UINT | MAJOR_NINT | MAJOR_SIMPLE => Ok(()),
+        MAJOR_UINT | MAJOR_NINT => Ok(()),
+        // false, true, null and floats. `undefined` and unassigned simple values have
+        // no place in COSE, and decoders disagree on them (ciborium reads `undefined`
+        // as null, so two distinct map keys could decode as one).
+        MAJOR_SIMPLE => match head.arg {
+            20..=22 => Ok(()),
+            _ if head.float => Ok(()),
+            _ => Err(Error::Malformed),
+        },
         MAJOR_BYTES => r.take_string(head).map(|_| ()),
         MAJOR_TEXT => {
             let s = r.take_string(head)?;
@@ -180,6 +194,12 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
             let map_start = r.position();
             for i in 0..count {
                 let key_start = r.position();
+                // Map keys are integers or strings: keys of other types have no
+                // agreed equality, so "no duplicate keys" could not be checked.
+                let key_major = r.remaining().first().map(|b| b >> 5);
+                if !matches!(key_major, Some(MAJOR_UINT | MAJOR_NINT | MAJOR_BYTES | MAJOR_TEXT)) {
+                    return Err(Error::Malformed);
+                }
                 skip_item(r, inner, limits, tags)?;
                 let key = r.bytes.get(key_start..r.position()).ok_or(Error::Malformed)?;
                 if i > 0 {

@@ -30,7 +30,7 @@ fn rejects_duplicate_keys_by_value() {
     assert_eq!(check("a20101180102"), Err(Error::DuplicateMapKey));
     assert_eq!(check("a2616101616102"), Err(Error::DuplicateMapKey));
     // nested
-    assert_eq!(check("81a1a2000000000a"), Err(Error::DuplicateMapKey));
+    assert_eq!(check("81a101a200000000"), Err(Error::DuplicateMapKey));
     // a text key and a byte key with the same content are different keys
     assert_eq!(check("a2616101416102"), Ok(()));
 }
@@ -88,4 +88,20 @@ fn to_be_processed_matches_cose_wg_intermediate() {
         hex::encode_upper(tbs),
         "846A5369676E61747572653143A101264C11AA22BB33CC44DD5500669954546869732069732074686520636F6E74656E742E"
     );
+}
+
+#[test]
+fn only_plain_simple_values_and_scalar_keys() {
+    // false, true, null, half/single/double floats are fine
+    assert_eq!(check("84f4f5f6f93c00"), Ok(()));
+    assert_eq!(check("82fa3f800000fb3ff0000000000000"), Ok(()));
+    // undefined, an unassigned simple value, a one-byte simple value
+    assert_eq!(check("f7"), Err(Error::Malformed));
+    assert_eq!(check("f0"), Err(Error::Malformed));
+    assert_eq!(check("f820"), Err(Error::Malformed));
+    // keys: integers and strings only (null and undefined would both read as null)
+    assert_eq!(check("a2f610f730"), Err(Error::Malformed));
+    assert_eq!(check("a1f93c0001"), Err(Error::Malformed));
+    assert_eq!(check("a1800101"), Err(Error::Malformed));
+    assert_eq!(check("a241000141610f"), Ok(()));
 }
