@@ -125,6 +125,10 @@ pub struct StatusRef {
 /// The holder binding of a credential (RFC 8747).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per credential, decoded once; boxing the key would add an allocation to every verify"
+)]
 pub enum Confirmation {
     /// The holder's public key, embedded.
     Key(VerifyingKey),
