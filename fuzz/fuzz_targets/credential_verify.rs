@@ -19,7 +19,9 @@ const NOW: u64 = 1_767_139_300;
 
 static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     let ed = SigningKey::ed25519(&[0x11; 32]).with_kid(b"issuer-2026".to_vec());
-    let es = SigningKey::p256(&[0x22; 32]).expect("valid scalar").with_kid(b"issuer-es".to_vec());
+    let es = SigningKey::p256(&[0x22; 32])
+        .expect("valid scalar")
+        .with_kid(b"issuer-es".to_vec());
     Verifier::new()
         .trust(ISS, ed.verifying_key())
         .and_then(|v| v.trust("https://other.example", es.verifying_key()))

@@ -29,8 +29,10 @@ fn unhex<const N: usize>(s: &str) -> [u8; N] {
 
 /// Ed25519 public key of RFC 8032 test 1 (COSE WG eddsa-sig-01, kid "11").
 pub static ED25519: LazyLock<VerifyingKey> = LazyLock::new(|| {
-    VerifyingKey::ed25519(&unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
-        .expect("Ed25519 test key")
+    VerifyingKey::ed25519(&unhex(
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    ))
+    .expect("Ed25519 test key")
 });
 
 /// P-256 public key of the COSE WG ECDSA and sign1 examples (kid "11").
@@ -61,9 +63,8 @@ pub static A128: LazyLock<SymmetricKey> = LazyLock::new(|| {
 });
 
 /// A256GCM with "sec-256" (aes-gcm-enc-03).
-pub static A256: LazyLock<SymmetricKey> = LazyLock::new(|| {
-    SymmetricKey::new(Algorithm::A256GCM, &unhex::<32>(SEC_256)).expect("A256GCM test key")
-});
+pub static A256: LazyLock<SymmetricKey> =
+    LazyLock::new(|| SymmetricKey::new(Algorithm::A256GCM, &unhex::<32>(SEC_256)).expect("A256GCM test key"));
 
 /// Limits with room for up to two leading tags (CWT 61 around COSE_Sign1 18).
 fn limits_with_tag_room() -> Limits {
@@ -92,9 +93,18 @@ fn check_decoded_headers(
 ) {
     let Ok(p) = protected else { return };
     let decoded_alg = p.alg.as_ref().and_then(Algorithm::from_cose);
-    assert_eq!(decoded_alg, Some(alg), "coset reads protected alg {:?}, the profile reader {alg}", p.alg);
+    assert_eq!(
+        decoded_alg,
+        Some(alg),
+        "coset reads protected alg {:?}, the profile reader {alg}",
+        p.alg
+    );
     if !p.key_id.is_empty() {
-        assert_eq!(kid, Some(&p.key_id[..]), "kid differs from the protected kid coset reads");
+        assert_eq!(
+            kid,
+            Some(&p.key_id[..]),
+            "kid differs from the protected kid coset reads"
+        );
     }
     let Ok(u) = unprotected else { return };
     assert!(u.alg.is_none(), "alg in both buckets got through");
@@ -129,7 +139,10 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
     let wf_forbid = cbor::check_well_formed(data, &limits, Tags::Forbid);
     // Forbidding tags only ever rejects more.
     if wf_forbid.is_ok() {
-        assert!(wf_allow.is_ok(), "Tags::Forbid accepted what Tags::Allow refused: {wf_allow:?}");
+        assert!(
+            wf_allow.is_ok(),
+            "Tags::Forbid accepted what Tags::Allow refused: {wf_allow:?}"
+        );
     }
 
     let tagged_opts = VerifyOptions::default();
@@ -138,23 +151,39 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
         let Ok(msg) = UnverifiedSign1::parse(data, &opts) else {
             continue;
         };
-        assert!(data.len() <= limits.max_message_size, "parsed a {}-byte message", data.len());
+        assert!(
+            data.len() <= limits.max_message_size,
+            "parsed a {}-byte message",
+            data.len()
+        );
         if tagged {
             out.parsed_tagged = true;
             // The body passed the tag-free pass; with at most two leading tags the
             // whole message is well-formed once tags count towards the depth.
             let r = cbor::check_well_formed(data, &limits_with_tag_room(), Tags::Allow);
-            assert!(r.is_ok(), "tagged Sign1 parsed but is not well-formed with tags allowed: {r:?}");
+            assert!(
+                r.is_ok(),
+                "tagged Sign1 parsed but is not well-formed with tags allowed: {r:?}"
+            );
         } else {
             out.parsed_untagged = true;
-            assert!(wf_forbid.is_ok(), "untagged Sign1 parsed but is not well-formed: {wf_forbid:?}");
+            assert!(
+                wf_forbid.is_ok(),
+                "untagged Sign1 parsed but is not well-formed: {wf_forbid:?}"
+            );
         }
         assert_eq!(msg.algorithm().kind(), citysec_core::AlgorithmKind::Signature);
         // Zero-copy: every part borrows the message.
-        assert!(within(data, msg.protected_bytes()), "protected bytes outside the message");
+        assert!(
+            within(data, msg.protected_bytes()),
+            "protected bytes outside the message"
+        );
         assert!(within(data, msg.payload_unverified()), "payload outside the message");
         assert!(within(data, msg.signature()), "signature outside the message");
-        assert!(msg.kid().is_none_or(|k| within(data, k) && !k.is_empty()), "bad kid slice");
+        assert!(
+            msg.kid().is_none_or(|k| within(data, k) && !k.is_empty()),
+            "bad kid slice"
+        );
         check_decoded_headers(msg.algorithm(), msg.kid(), msg.protected(), msg.unprotected());
         // The Sig_structure embeds the protected bytes and the payload.
         let tbs = msg.to_be_signed(b"aad");
@@ -164,7 +193,12 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
             let algorithm_matches = key.algorithm() == msg.algorithm();
             match msg.verify(&RustCrypto, key, &[]) {
                 Ok(v) => {
-                    assert!(algorithm_matches, "a {} key verified a {} message", key.algorithm(), msg.algorithm());
+                    assert!(
+                        algorithm_matches,
+                        "a {} key verified a {} message",
+                        key.algorithm(),
+                        msg.algorithm()
+                    );
                     assert_eq!(v.algorithm(), key.algorithm());
                     assert_eq!(v.payload(), msg.payload_unverified());
                     assert_eq!(v.kid(), msg.kid());
@@ -187,7 +221,10 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
         }
     }
     // A message is either tagged or untagged, never both.
-    assert!(!(out.parsed_tagged && out.parsed_untagged), "parsed both as tagged and untagged");
+    assert!(
+        !(out.parsed_tagged && out.parsed_untagged),
+        "parsed both as tagged and untagged"
+    );
     out
 }
 
@@ -215,7 +252,11 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
         let Ok(msg) = UnverifiedEncrypt0::parse(data, &opts) else {
             continue;
         };
-        assert!(data.len() <= limits.max_message_size, "parsed a {}-byte message", data.len());
+        assert!(
+            data.len() <= limits.max_message_size,
+            "parsed a {}-byte message",
+            data.len()
+        );
         if tagged {
             out.parsed_tagged = true;
         } else {
@@ -225,9 +266,15 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
         }
         assert_eq!(msg.algorithm().kind(), citysec_core::AlgorithmKind::Aead);
         // Zero-copy: every part borrows the message.
-        assert!(within(data, msg.protected_bytes()), "protected bytes outside the message");
+        assert!(
+            within(data, msg.protected_bytes()),
+            "protected bytes outside the message"
+        );
         assert!(within(data, msg.ciphertext()), "ciphertext outside the message");
-        assert!(msg.kid().is_none_or(|k| within(data, k) && !k.is_empty()), "bad kid slice");
+        assert!(
+            msg.kid().is_none_or(|k| within(data, k) && !k.is_empty()),
+            "bad kid slice"
+        );
         check_decoded_headers(msg.algorithm(), msg.kid(), msg.protected(), msg.unprotected());
         match msg.iv() {
             Some(citysec_core::encrypt0::Iv::Partial(p)) => {
@@ -254,11 +301,20 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
             }
             match msg.open(&RustCrypto, key, &[]) {
                 Ok(opened) => {
-                    assert!(algorithm_matches, "a {} key opened a {} message", key.algorithm(), msg.algorithm());
+                    assert!(
+                        algorithm_matches,
+                        "a {} key opened a {} message",
+                        key.algorithm(),
+                        msg.algorithm()
+                    );
                     assert_eq!(opened.algorithm(), key.algorithm());
                     assert_eq!(opened.kid(), msg.kid());
                     // The plaintext is the ciphertext less the 16-byte tag.
-                    assert_eq!(opened.plaintext().len() + 16, msg.ciphertext().len(), "plaintext length");
+                    assert_eq!(
+                        opened.plaintext().len() + 16,
+                        msg.ciphertext().len(),
+                        "plaintext length"
+                    );
                     out.opened = Some(opened.algorithm());
                     // Other external AAD must fail authentication.
                     assert!(
@@ -274,7 +330,10 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
             }
         }
     }
-    assert!(!(out.parsed_tagged && out.parsed_untagged), "parsed both as tagged and untagged");
+    assert!(
+        !(out.parsed_tagged && out.parsed_untagged),
+        "parsed both as tagged and untagged"
+    );
     out
 }
 
@@ -296,7 +355,11 @@ pub fn cose_key_decode(data: &[u8]) -> CoseKeyOutcome {
     let Ok(key) = Key::from_cose_key(data, &limits) else {
         return CoseKeyOutcome::default();
     };
-    assert!(data.len() <= limits.max_message_size, "decoded a {}-byte key", data.len());
+    assert!(
+        data.len() <= limits.max_message_size,
+        "decoded a {}-byte key",
+        data.len()
+    );
     let r = cbor::check_well_formed(data, &limits, Tags::Forbid);
     assert!(r.is_ok(), "COSE_Key decoded but is not well-formed: {r:?}");
     // Debug must not panic (and never shows secrets; not checked here).
@@ -304,11 +367,19 @@ pub fn cose_key_decode(data: &[u8]) -> CoseKeyOutcome {
 
     let encoded = key.to_cose_key().expect("a decoded key re-encodes");
     let again = Key::from_cose_key(&encoded, &limits).expect("a re-encoded key decodes");
-    assert_eq!(again.algorithm(), key.algorithm(), "algorithm changed in the round trip");
+    assert_eq!(
+        again.algorithm(),
+        key.algorithm(),
+        "algorithm changed in the round trip"
+    );
     assert_eq!(again.kid(), key.kid(), "kid changed in the round trip");
     assert_eq!(again.is_secret(), key.is_secret(), "secrecy changed in the round trip");
     let encoded_again = again.to_cose_key().expect("a decoded key re-encodes");
-    assert_eq!(&encoded[..], &encoded_again[..], "encoding is not stable across a round trip");
+    assert_eq!(
+        &encoded[..],
+        &encoded_again[..],
+        "encoding is not stable across a round trip"
+    );
 
     if let Some(public) = key.public() {
         assert!(!public.is_secret(), "public half is secret");
@@ -318,7 +389,10 @@ pub fn cose_key_decode(data: &[u8]) -> CoseKeyOutcome {
         let p2 = Key::from_cose_key(&p, &limits).expect("a public key decodes");
         assert_eq!(p2.algorithm(), key.algorithm());
     } else {
-        assert!(matches!(key, Key::Symmetric(_)), "only symmetric keys lack a public half");
+        assert!(
+            matches!(key, Key::Symmetric(_)),
+            "only symmetric keys lack a public half"
+        );
     }
 
     CoseKeyOutcome {
@@ -354,7 +428,10 @@ mod tests {
     }
 
     fn find<'a>(all: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
-        &all.iter().find(|(n, _)| n.starts_with(name)).unwrap_or_else(|| panic!("seed {name} missing")).1
+        &all.iter()
+            .find(|(n, _)| n.starts_with(name))
+            .unwrap_or_else(|| panic!("seed {name} missing"))
+            .1
     }
 
     #[test]
@@ -382,10 +459,22 @@ mod tests {
         for (_, data) in &all {
             encrypt0_open(data);
         }
-        assert_eq!(encrypt0_open(find(&all, "chacha-poly-examples-chacha-poly-enc-01")).opened, Some(Algorithm::ChaCha20Poly1305));
-        assert_eq!(encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-01")).opened, Some(Algorithm::A128GCM));
-        assert_eq!(encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-03")).opened, Some(Algorithm::A256GCM));
-        assert_eq!(encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-04")).opened, None);
+        assert_eq!(
+            encrypt0_open(find(&all, "chacha-poly-examples-chacha-poly-enc-01")).opened,
+            Some(Algorithm::ChaCha20Poly1305)
+        );
+        assert_eq!(
+            encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-01")).opened,
+            Some(Algorithm::A128GCM)
+        );
+        assert_eq!(
+            encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-03")).opened,
+            Some(Algorithm::A256GCM)
+        );
+        assert_eq!(
+            encrypt0_open(find(&all, "aes-gcm-examples-aes-gcm-enc-04")).opened,
+            None
+        );
         let piv = encrypt0_open(find(&all, "hand-chacha-partial-iv"));
         assert!(piv.partial_iv);
         assert_eq!(piv.opened, Some(Algorithm::ChaCha20Poly1305));
@@ -402,13 +491,22 @@ mod tests {
         assert_eq!(ed.kid.as_deref(), Some(&b"1"[..]));
         assert!(!ed.secret);
         assert!(cose_key_decode(find(&all, "hand-okp-ed25519-private")).secret);
-        assert_eq!(cose_key_decode(find(&all, "hand-ec2-p256-public")).algorithm, Some(Algorithm::ES256));
+        assert_eq!(
+            cose_key_decode(find(&all, "hand-ec2-p256-public")).algorithm,
+            Some(Algorithm::ES256)
+        );
         assert!(cose_key_decode(find(&all, "hand-ec2-p256-private")).secret);
         let sym = cose_key_decode(find(&all, "hand-symmetric-chacha"));
         assert_eq!(sym.algorithm, Some(Algorithm::ChaCha20Poly1305));
         assert!(sym.secret);
-        assert_eq!(cose_key_decode(find(&all, "hand-symmetric-a128gcm")).algorithm, Some(Algorithm::A128GCM));
-        assert_eq!(cose_key_decode(find(&all, "hand-okp-x25519-public")).algorithm, Some(Algorithm::EcdhEsHkdf256));
+        assert_eq!(
+            cose_key_decode(find(&all, "hand-symmetric-a128gcm")).algorithm,
+            Some(Algorithm::A128GCM)
+        );
+        assert_eq!(
+            cose_key_decode(find(&all, "hand-okp-x25519-public")).algorithm,
+            Some(Algorithm::EcdhEsHkdf256)
+        );
         assert!(cose_key_decode(find(&all, "hand-okp-x25519-private")).secret);
     }
 }
