@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::cbor::{Head, Reader, Tags, check_well_formed};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::coset::{CborSerializable, CoseKey};
 use citysec_core::{Key, Limits, Timestamp, VerifyingKey};
@@ -287,46 +287,68 @@ impl Claims {
     /// duplicate keys, no tags, within `limits`; registered and profile claims must
     /// have their types; unknown claims are kept.
     ///
+    /// The registered and profile claims are read straight from the bytes; only
+    /// unknown claims (and `cnf`'s COSE_Key) are decoded into [`Value`]s.
+    ///
     /// # Errors
     /// [`Error::Core`] with the well-formedness error; [`Error::MalformedClaims`];
     /// [`Error::InvalidTime`].
     pub fn from_cbor(bytes: &[u8], limits: &Limits) -> Result<Self> {
         check_well_formed(bytes, limits, Tags::Forbid)?;
-        let value: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedClaims)?;
-        let Value::Map(entries) = value else {
+        if limits.max_depth >= VALUE_NESTING_LIMIT {
+            // Only reachable with limits above the default: keeps refusing what the
+            // `Value` decoder (nesting limit 256) refused.
+            check_value_nesting(&mut Reader::new(bytes), 0)?;
+        }
+        let mut r = Reader::new(bytes);
+        let map = head(&mut r)?;
+        if map.major != MAJOR_MAP {
             return Err(Error::MalformedClaims);
-        };
+        }
         let mut c = Self::default();
-        for (key, v) in entries {
-            let key = match key {
-                Value::Integer(i) => ClaimKey::Int(i64::try_from(i).map_err(|_| Error::MalformedClaims)?),
-                Value::Text(t) => ClaimKey::Text(t),
+        for _ in 0..map.arg {
+            let key = head(&mut r)?;
+            let key = match key.major {
+                MAJOR_UINT => i64::try_from(key.arg).map_err(|_| Error::MalformedClaims)?,
+                MAJOR_NINT => {
+                    let n = i64::try_from(key.arg).map_err(|_| Error::MalformedClaims)?;
+                    (-1i64).checked_sub(n).ok_or(Error::MalformedClaims)?
+                }
+                MAJOR_TEXT => {
+                    // Every registered and profile claim has an integer key.
+                    let name = String::from(text_str(&mut r, key)?);
+                    c.other.push((ClaimKey::Text(name), value(&mut r)?));
+                    continue;
+                }
                 _ => return Err(Error::MalformedClaims),
             };
             match key {
-                ClaimKey::Int(keys::ISS) => c.iss = Some(text(v)?),
-                ClaimKey::Int(keys::SUB) => c.sub = Some(text(v)?),
-                ClaimKey::Int(keys::AUD) => {
-                    c.aud = match v {
-                        Value::Text(t) => alloc::vec![t],
-                        Value::Array(a) if !a.is_empty() => text_list(a)?,
-                        _ => return Err(Error::MalformedClaims),
+                keys::ISS => c.iss = Some(text(&mut r)?),
+                keys::SUB => c.sub = Some(text(&mut r)?),
+                keys::AUD => c.aud = audience(&mut r)?,
+                keys::EXP => c.exp = Some(time(&mut r)?),
+                keys::NBF => c.nbf = Some(time(&mut r)?),
+                keys::IAT => c.iat = Some(time(&mut r)?),
+                keys::CTI => {
+                    let h = head(&mut r)?;
+                    if h.major != MAJOR_BYTES {
+                        return Err(Error::MalformedClaims);
                     }
+                    c.cti = Some(string(&mut r, h)?.to_vec());
                 }
-                ClaimKey::Int(keys::EXP) => c.exp = Some(time(&v)?),
-                ClaimKey::Int(keys::NBF) => c.nbf = Some(time(&v)?),
-                ClaimKey::Int(keys::IAT) => c.iat = Some(time(&v)?),
-                ClaimKey::Int(keys::CTI) => match v {
-                    Value::Bytes(b) => c.cti = Some(b),
-                    _ => return Err(Error::MalformedClaims),
-                },
-                ClaimKey::Int(keys::CNF) => c.cnf = Some(confirmation(v)?),
-                ClaimKey::Int(keys::STATUS) => c.status = Some(status_ref(v)?),
-                ClaimKey::Int(keys::ROLES) => c.roles = text_array(v)?,
-                ClaimKey::Int(keys::ZONES) => c.zones = text_array(v)?,
-                ClaimKey::Int(keys::KIND) => c.kind = Some(CredentialKind::from_text(&text(v)?)),
-                ClaimKey::Int(keys::SCHEDULE) => c.schedule = schedule(v)?,
-                other => c.other.push((other, v)),
+                keys::CNF => c.cnf = Some(confirmation(value(&mut r)?)?),
+                keys::STATUS => c.status = Some(status_ref(&mut r)?),
+                keys::ROLES => c.roles = text_array(&mut r)?,
+                keys::ZONES => c.zones = text_array(&mut r)?,
+                keys::KIND => {
+                    let h = head(&mut r)?;
+                    if h.major != MAJOR_TEXT {
+                        return Err(Error::MalformedClaims);
+                    }
+                    c.kind = Some(CredentialKind::from_text(text_str(&mut r, h)?));
+                }
+                keys::SCHEDULE => c.schedule = schedule(&mut r)?,
+                other => c.other.push((ClaimKey::Int(other), value(&mut r)?)),
             }
         }
         Ok(c)
@@ -337,39 +359,138 @@ fn texts(items: &[String]) -> Value {
     Value::Array(items.iter().cloned().map(Value::Text).collect())
 }
 
-fn text(v: Value) -> Result<String> {
-    match v {
-        Value::Text(t) => Ok(t),
+const MAJOR_UINT: u8 = 0;
+const MAJOR_NINT: u8 = 1;
+const MAJOR_BYTES: u8 = 2;
+const MAJOR_TEXT: u8 = 3;
+const MAJOR_ARRAY: u8 = 4;
+const MAJOR_MAP: u8 = 5;
+const MAJOR_TAG: u8 = 6;
+
+/// The container nesting ciborium's `from_reader` refuses beyond.
+const VALUE_NESTING_LIMIT: usize = 256;
+
+// The readers below run after `check_well_formed` accepted the whole map, so the
+// reader's own errors cannot happen; they map to `MalformedClaims` all the same.
+
+fn head(r: &mut Reader<'_>) -> Result<Head> {
+    r.head().map_err(|_| Error::MalformedClaims)
+}
+
+fn string<'a>(r: &mut Reader<'a>, h: Head) -> Result<&'a [u8]> {
+    r.take_string(h).map_err(|_| Error::MalformedClaims)
+}
+
+fn text_str<'a>(r: &mut Reader<'a>, h: Head) -> Result<&'a str> {
+    core::str::from_utf8(string(r, h)?).map_err(|_| Error::MalformedClaims)
+}
+
+/// Skips one item.
+fn skip(r: &mut Reader<'_>) -> Result<()> {
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        pending = pending.checked_sub(1).ok_or(Error::MalformedClaims)?;
+        let h = head(r)?;
+        let more = match h.major {
+            MAJOR_BYTES | MAJOR_TEXT => {
+                string(r, h)?;
+                0
+            }
+            MAJOR_ARRAY => h.arg,
+            MAJOR_MAP => h.arg.checked_mul(2).ok_or(Error::MalformedClaims)?,
+            MAJOR_TAG => 1,
+            _ => 0,
+        };
+        pending = pending.checked_add(more).ok_or(Error::MalformedClaims)?;
+    }
+    Ok(())
+}
+
+/// Refuses a container nested [`VALUE_NESTING_LIMIT`] deep or deeper (the top item is
+/// at `depth` 0); recurses at most that deep.
+fn check_value_nesting(r: &mut Reader<'_>, depth: usize) -> Result<()> {
+    let h = head(r)?;
+    let items = match h.major {
+        MAJOR_BYTES | MAJOR_TEXT => {
+            string(r, h)?;
+            return Ok(());
+        }
+        MAJOR_ARRAY => h.arg,
+        MAJOR_MAP => h.arg.checked_mul(2).ok_or(Error::MalformedClaims)?,
+        MAJOR_TAG => 1,
+        _ => return Ok(()),
+    };
+    if depth >= VALUE_NESTING_LIMIT {
+        return Err(Error::MalformedClaims);
+    }
+    let inner = depth.checked_add(1).ok_or(Error::MalformedClaims)?;
+    for _ in 0..items {
+        check_value_nesting(r, inner)?;
+    }
+    Ok(())
+}
+
+/// The next item as a ciborium [`Value`] (unknown claims, `cnf`).
+fn value(r: &mut Reader<'_>) -> Result<Value> {
+    let start = r.position();
+    skip(r)?;
+    let item = r.slice_from(start).map_err(|_| Error::MalformedClaims)?;
+    citysec_core::coset::cbor::de::from_reader(item).map_err(|_| Error::MalformedClaims)
+}
+
+fn text(r: &mut Reader<'_>) -> Result<String> {
+    let h = head(r)?;
+    if h.major != MAJOR_TEXT {
+        return Err(Error::MalformedClaims);
+    }
+    text_str(r, h).map(String::from)
+}
+
+/// `count` texts into a vector.
+fn texts_of(r: &mut Reader<'_>, count: u64) -> Result<Vec<String>> {
+    // The count was checked against the bytes present and the entry limit.
+    let mut out = Vec::with_capacity(usize::try_from(count).map_err(|_| Error::MalformedClaims)?);
+    for _ in 0..count {
+        out.push(text(r)?);
+    }
+    Ok(out)
+}
+
+fn text_array(r: &mut Reader<'_>) -> Result<Vec<String>> {
+    let h = head(r)?;
+    if h.major != MAJOR_ARRAY {
+        return Err(Error::MalformedClaims);
+    }
+    texts_of(r, h.arg)
+}
+
+/// A text or a non-empty array of texts.
+fn audience(r: &mut Reader<'_>) -> Result<Vec<String>> {
+    let h = head(r)?;
+    match h.major {
+        MAJOR_TEXT => Ok(alloc::vec![String::from(text_str(r, h)?)]),
+        MAJOR_ARRAY if h.arg > 0 => texts_of(r, h.arg),
         _ => Err(Error::MalformedClaims),
     }
 }
 
-fn text_list(a: Vec<Value>) -> Result<Vec<String>> {
-    a.into_iter().map(text).collect()
-}
-
-fn text_array(v: Value) -> Result<Vec<String>> {
-    match v {
-        Value::Array(a) => text_list(a),
-        _ => Err(Error::MalformedClaims),
+/// An unsigned integer (a negative one is refused too).
+fn uint(r: &mut Reader<'_>) -> Result<u64> {
+    let h = head(r)?;
+    if h.major != MAJOR_UINT {
+        return Err(Error::MalformedClaims);
     }
-}
-
-fn uint(v: &Value) -> Result<u64> {
-    match v {
-        Value::Integer(i) => u64::try_from(*i).map_err(|_| Error::MalformedClaims),
-        _ => Err(Error::MalformedClaims),
-    }
+    Ok(h.arg)
 }
 
 /// A NumericDate: an integer in 0..=253402300799; floats, negatives and larger
 /// values are refused.
-fn time(v: &Value) -> Result<Timestamp> {
-    let Value::Integer(i) = v else {
+fn time(r: &mut Reader<'_>) -> Result<Timestamp> {
+    let h = head(r)?;
+    if h.major != MAJOR_UINT {
         return Err(Error::InvalidTime);
-    };
-    let t = u64::try_from(*i).map_err(|_| Error::InvalidTime)?;
-    let t = Timestamp::from_unix_seconds(t);
+    }
+    let t = Timestamp::from_unix_seconds(h.arg);
     if t > Timestamp::MAX {
         return Err(Error::InvalidTime);
     }
@@ -381,7 +502,11 @@ fn confirmation(v: Value) -> Result<Confirmation> {
         return Err(Error::MalformedClaims);
     };
     let [(k, inner)] = <[(Value, Value); 1]>::try_from(entries).map_err(|_| Error::MalformedClaims)?;
-    match (uint(&k)?, inner) {
+    let k = match k {
+        Value::Integer(i) => u64::try_from(i).map_err(|_| Error::MalformedClaims)?,
+        _ => return Err(Error::MalformedClaims),
+    };
+    match (k, inner) {
         (1, key @ Value::Map(_)) => {
             let cose = <CoseKey as citysec_core::coset::AsCborValue>::from_cbor_value(key)
                 .map_err(|_| Error::MalformedClaims)?;
@@ -396,55 +521,81 @@ fn confirmation(v: Value) -> Result<Confirmation> {
     }
 }
 
-fn status_ref(v: Value) -> Result<StatusRef> {
-    let Value::Map(outer) = v else {
+/// Reads a map key and tells whether it is the text `name` (keys are integers or
+/// strings: the well-formedness pass refused others).
+fn key_is(r: &mut Reader<'_>, name: &str) -> Result<bool> {
+    let h = head(r)?;
+    match h.major {
+        MAJOR_TEXT => Ok(string(r, h)? == name.as_bytes()),
+        MAJOR_BYTES => string(r, h).map(|_| false),
+        _ => Ok(false),
+    }
+}
+
+/// `{"status_list": {"idx": uint, "uri": text, ...}, ...}`; other entries are ignored.
+fn status_ref(r: &mut Reader<'_>) -> Result<StatusRef> {
+    let outer = head(r)?;
+    if outer.major != MAJOR_MAP {
         return Err(Error::MalformedClaims);
-    };
+    }
     let mut found = None;
-    for (k, inner) in outer {
-        if matches!(&k, Value::Text(t) if t == "status_list") {
-            let Value::Map(fields) = inner else {
-                return Err(Error::MalformedClaims);
-            };
-            let (mut idx, mut uri) = (None, None);
-            for (fk, fv) in fields {
-                match &fk {
-                    Value::Text(t) if t == "idx" => idx = Some(uint(&fv)?),
-                    Value::Text(t) if t == "uri" => uri = Some(text(fv)?),
-                    _ => {}
-                }
-            }
-            found = Some(StatusRef {
-                idx: idx.ok_or(Error::MalformedClaims)?,
-                uri: uri.ok_or(Error::MalformedClaims)?,
-            });
+    for _ in 0..outer.arg {
+        if !key_is(r, "status_list")? {
+            skip(r)?;
+            continue;
         }
+        let fields = head(r)?;
+        if fields.major != MAJOR_MAP {
+            return Err(Error::MalformedClaims);
+        }
+        let (mut idx, mut uri) = (None, None);
+        for _ in 0..fields.arg {
+            let h = head(r)?;
+            let name = match h.major {
+                MAJOR_TEXT => string(r, h)?,
+                MAJOR_BYTES => {
+                    string(r, h)?;
+                    &[]
+                }
+                _ => &[],
+            };
+            match name {
+                b"idx" => idx = Some(uint(r)?),
+                b"uri" => uri = Some(text(r)?),
+                _ => skip(r)?,
+            }
+        }
+        found = Some(StatusRef {
+            idx: idx.ok_or(Error::MalformedClaims)?,
+            uri: uri.ok_or(Error::MalformedClaims)?,
+        });
     }
     found.ok_or(Error::MalformedClaims)
 }
 
-fn schedule(v: Value) -> Result<Vec<ScheduleWindow>> {
-    let Value::Array(windows) = v else {
+/// An array of `[days, start_minute, end_minute]`.
+fn schedule(r: &mut Reader<'_>) -> Result<Vec<ScheduleWindow>> {
+    let windows = head(r)?;
+    if windows.major != MAJOR_ARRAY {
         return Err(Error::MalformedClaims);
-    };
-    windows
-        .into_iter()
-        .map(|w| {
-            let Value::Array(parts) = w else {
-                return Err(Error::MalformedClaims);
-            };
-            let [days, start, end] = <[Value; 3]>::try_from(parts).map_err(|_| Error::MalformedClaims)?;
-            let days = u8::try_from(uint(&days)?).map_err(|_| Error::MalformedClaims)?;
-            let start_minute = u16::try_from(uint(&start)?).map_err(|_| Error::MalformedClaims)?;
-            let end_minute = u16::try_from(uint(&end)?).map_err(|_| Error::MalformedClaims)?;
-            if days == 0 || days > 0x7f || start_minute >= end_minute || end_minute > 1440 {
-                return Err(Error::MalformedClaims);
-            }
-            Ok(ScheduleWindow {
-                days,
-                start_minute,
-                end_minute,
-            })
-        })
-        .collect()
+    }
+    let mut out = Vec::with_capacity(usize::try_from(windows.arg).map_err(|_| Error::MalformedClaims)?);
+    for _ in 0..windows.arg {
+        let parts = head(r)?;
+        if parts.major != MAJOR_ARRAY || parts.arg != 3 {
+            return Err(Error::MalformedClaims);
+        }
+        let days = u8::try_from(uint(r)?).map_err(|_| Error::MalformedClaims)?;
+        let start_minute = u16::try_from(uint(r)?).map_err(|_| Error::MalformedClaims)?;
+        let end_minute = u16::try_from(uint(r)?).map_err(|_| Error::MalformedClaims)?;
+        if days == 0 || days > 0x7f || start_minute >= end_minute || end_minute > 1440 {
+            return Err(Error::MalformedClaims);
+        }
+        out.push(ScheduleWindow {
+            days,
+            start_minute,
+            end_minute,
+        });
+    }
+    Ok(out)
 }
