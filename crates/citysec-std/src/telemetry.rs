@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use citysec_core::Backend;
 use citysec_telemetry::window::ReplayWindow;
-use citysec_telemetry::{CounterStore, Decrypted, Envelope, Error as TelemetryError, Receiver, ReplayStore};
+use citysec_telemetry::{CounterStore, Envelope, Error as TelemetryError, Receiver, ReplayStore};
 
 use crate::ExistingFile;
 use crate::fsutil::{read_bounded, write_atomic};
@@ -116,10 +116,12 @@ impl CounterStore for FileCounterStore {
 pub type BatchItem<'a> = citysec_telemetry::Result<(Envelope<'a>, Vec<u8>)>;
 
 /// Opens `envelopes` (from any number of devices) like
-/// [`Receiver::open_batch`], but decrypts on `threads` threads; the replay windows
-/// are then checked in arrival order and persisted in one step. Results come in
-/// the order of `envelopes`. Batches smaller than 64 envelopes per thread are
-/// decrypted on the calling thread, where threads do not pay off.
+/// [`Receiver::open_batch`], on `threads` threads: the devices are split into
+/// disjoint shards, each thread decrypts and checks the windows of its own devices
+/// in arrival order, and the touched windows are persisted in one step at the end;
+/// nothing is handed out before that step succeeded. Results come in the order of
+/// `envelopes`. Small batches (under 64 envelopes per thread) and shared stores
+/// ([`ReplayStore::is_shared`]) go through [`Receiver::open_batch`] instead.
 pub fn open_batch_parallel<'a, S>(
     receiver: &mut Receiver<S>,
     backend: &dyn Backend,
@@ -129,37 +131,74 @@ pub fn open_batch_parallel<'a, S>(
 where
     S: ReplayStore + Sync,
 {
-    let threads = threads.clamp(1, 64);
-    if threads == 1 || envelopes.len() < threads.saturating_mul(64) {
+    let threads = threads.clamp(1, citysec_telemetry::SHARDS);
+    if threads == 1 || envelopes.len() < threads.saturating_mul(64) || receiver.store().is_shared() {
         return receiver.open_batch(backend, envelopes);
     }
-    let chunk = envelopes.len().div_ceil(threads);
-    let shared: &Receiver<S> = receiver;
-    let decrypted: Vec<citysec_telemetry::Result<(Decrypted<'a>, Vec<u8>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = envelopes
-            .chunks(chunk)
-            .map(|part| {
-                let len = part.len();
-                let handle = scope.spawn(move || {
-                    part.iter()
-                        .map(|bytes| {
-                            let mut out = Vec::new();
-                            shared.decrypt(backend, bytes, None, &mut out).map(|d| (d, out))
-                        })
-                        .collect::<Vec<_>>()
-                });
-                (len, handle)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, h)| {
-                // A decryption thread cannot panic (the libraries do not); if one
-                // did, its envelopes are refused, never accepted.
-                h.join()
-                    .unwrap_or_else(|_| (0..len).map(|_| Err(TelemetryError::ReplayStore)).collect())
-            })
-            .collect()
-    });
-    receiver.accept_batch(decrypted)
+    let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(envelopes.len());
+    let mut updates: Vec<(&'a [u8], ReplayWindow)> = Vec::new();
+    {
+        let (ctx, groups) = receiver.split(threads);
+        let mut parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
+        for (i, bytes) in envelopes.iter().enumerate() {
+            if let Some(p) = parts.get_mut(ctx.group_of(bytes)) {
+                p.push(i);
+            }
+        }
+        let ctx = &ctx;
+        type Done<'a> = (Vec<(usize, BatchItem<'a>)>, Vec<(&'a [u8], ReplayWindow)>);
+        let done: Vec<Done<'a>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = groups
+                .into_iter()
+                .zip(parts)
+                .map(|(mut group, indices)| {
+                    let n = indices.len();
+                    let handle = scope.spawn(move || {
+                        let opened: Vec<(usize, BatchItem<'a>)> = indices
+                            .into_iter()
+                            .map(|i| {
+                                let mut out = Vec::new();
+                                let r = match envelopes.get(i) {
+                                    Some(bytes) => ctx.open(&mut group, backend, bytes, &mut out).map(|e| (e, out)),
+                                    None => Err(TelemetryError::Malformed),
+                                };
+                                (i, r)
+                            })
+                            .collect();
+                        // The final window of every device this thread accepted for.
+                        let windows: Vec<(&'a [u8], ReplayWindow)> = opened
+                            .iter()
+                            .filter_map(|(_, r)| r.as_ref().ok())
+                            .filter_map(|(e, _)| ctx.window_of(&group, e.device_id()).map(|w| (e.device_id(), w)))
+                            .collect();
+                        (opened, windows)
+                    });
+                    (n, handle)
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(n, h)| {
+                    // The libraries do not panic; if a thread did anyway, its envelopes
+                    // are refused, never accepted.
+                    h.join().unwrap_or_else(|_| {
+                        let refused = (0..n).map(|_| (usize::MAX, Err(TelemetryError::ReplayStore))).collect();
+                        (refused, Vec::new())
+                    })
+                })
+                .collect()
+        });
+        let mut slots: Vec<Option<BatchItem<'a>>> = (0..envelopes.len()).map(|_| None).collect();
+        for (opened, windows) in done {
+            updates.extend(windows);
+            for (i, r) in opened {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+        results.extend(slots.into_iter().map(|s| s.unwrap_or(Err(TelemetryError::ReplayStore))));
+    }
+    receiver.finish_batch(&updates, &mut results);
+    results
 }

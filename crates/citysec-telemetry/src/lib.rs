@@ -20,6 +20,8 @@ pub mod window;
 pub use envelope::{Envelope, MAX_DEVICE_ID, MAX_SEQ, MAX_TOPIC, seal, seal_into};
 pub use error::{Error, Result};
 pub use keys::{DeviceKey, IV_LABEL, KDF_SALT, KEY_LABEL, MasterSecret};
-pub use receiver::{Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore};
+pub use receiver::{
+    BatchContext, Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore, SHARDS, Shard, ShardGroup,
+};
 pub use sender::{CounterStore, DEFAULT_BLOCK, MemoryCounterStore, Sender};
 pub use window::{DEFAULT_WINDOW, ReplayWindow};

@@ -2,7 +2,10 @@
 //! window, persisted before anything is handed out.
 
 use alloc::collections::{BTreeMap, BTreeSet};
+use core::hash::BuildHasher as _;
+
 use alloc::vec::Vec;
+use hashbrown::{DefaultHashBuilder, HashMap};
 
 use citysec_core::{Backend, SymmetricKey};
 
@@ -83,16 +86,14 @@ pub trait ReplayStore {
 /// Replay windows in memory: for tests and for receivers that need no restart safety.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryReplayStore {
-    windows: BTreeMap<Vec<u8>, ReplayWindow>,
+    windows: HashMap<Vec<u8>, ReplayWindow, DefaultHashBuilder>,
 }
 
 impl MemoryReplayStore {
     /// An empty store.
     #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            windows: BTreeMap::new(),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Number of devices stored.
@@ -115,12 +116,7 @@ impl ReplayStore for MemoryReplayStore {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         for (d, w) in updates {
-            match self.windows.get_mut(*d) {
-                Some(slot) => *slot = *w,
-                None => {
-                    self.windows.insert(d.to_vec(), *w);
-                }
-            }
+            *self.windows.entry_ref(*d).or_default() = *w;
         }
         Ok(())
     }
@@ -221,22 +217,51 @@ impl DeviceEntry {
     }
 }
 
+/// How many shards the per-device state is split into (a power of two). Batches
+/// handle disjoint shards on different threads.
+pub const SHARDS: usize = 16;
+
+/// The per-device state of one shard of the device space.
+#[derive(Debug, Default)]
+pub struct Shard {
+    devices: HashMap<Vec<u8>, DeviceEntry, DefaultHashBuilder>,
+}
+
+impl Shard {
+    fn with_hasher(h: DefaultHashBuilder) -> Self {
+        Self {
+            devices: HashMap::with_hasher(h),
+        }
+    }
+}
+
 /// A gateway's receiver for many devices.
 #[derive(Debug)]
 pub struct Receiver<S: ReplayStore> {
     master: MasterSecret,
     config: ReceiverConfig,
-    devices: BTreeMap<Vec<u8>, DeviceEntry>,
+    hasher: DefaultHashBuilder,
+    shards: Vec<Shard>,
     store: S,
+}
+
+/// Which shard a device id falls in.
+fn shard_of(hasher: &DefaultHashBuilder, device: &[u8]) -> usize {
+    let h = hasher.hash_one(device);
+    const MASK: u64 = (SHARDS as u64).wrapping_sub(1);
+    usize::try_from(h & MASK).unwrap_or(0)
 }
 
 impl<S: ReplayStore> Receiver<S> {
     /// A receiver deriving device keys from `master`, with windows in `store`.
     pub fn new(master: MasterSecret, config: ReceiverConfig, store: S) -> Self {
+        let hasher = DefaultHashBuilder::default();
+        let shards = (0..SHARDS).map(|_| Shard::with_hasher(hasher.clone())).collect();
         Self {
             master,
             config,
-            devices: BTreeMap::new(),
+            hasher,
+            shards,
             store,
         }
     }
@@ -264,11 +289,20 @@ impl<S: ReplayStore> Receiver<S> {
     /// As [`MasterSecret::derive`].
     pub fn warm(&mut self, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<()> {
         let k = clone_key(self.master.derive(backend, device, epoch)?.key())?;
-        let entry = self.devices.entry(device.to_vec()).or_default();
+        let entry = self.shard_mut(device)?.devices.entry_ref(device).or_default();
         if entry.key(epoch).is_none() {
             entry.keys.push((epoch, k));
         }
         Ok(())
+    }
+
+    fn shard(&self, device: &[u8]) -> Option<&Shard> {
+        self.shards.get(shard_of(&self.hasher, device))
+    }
+
+    fn shard_mut(&mut self, device: &[u8]) -> Result<&mut Shard> {
+        let i = shard_of(&self.hasher, device);
+        self.shards.get_mut(i).ok_or(Error::UnknownDevice)
     }
 
     /// Parses, checks the epoch, device and topic, and decrypts into `out`. Does not
@@ -299,8 +333,8 @@ impl<S: ReplayStore> Receiver<S> {
             return Err(Error::TopicMismatch);
         }
         let cached = self
-            .devices
-            .get(envelope.device_id())
+            .shard(envelope.device_id())
+            .and_then(|s| s.devices.get(envelope.device_id()))
             .and_then(|d| d.key(envelope.epoch()));
         let derived = match cached {
             Some(_) => None,
@@ -317,14 +351,10 @@ impl<S: ReplayStore> Receiver<S> {
 
     /// The device's entry, its window loaded from the store if needed.
     fn entry(&mut self, device: &[u8]) -> Result<&mut DeviceEntry> {
-        if !self.devices.contains_key(device) {
-            self.devices.insert(device.to_vec(), DeviceEntry::default());
-        }
-        let entry = self.devices.get_mut(device).ok_or(Error::UnknownDevice)?;
-        if entry.window.is_none() {
-            entry.window = Some(self.store.load(device)?.unwrap_or_default());
-        }
-        Ok(entry)
+        let i = shard_of(&self.hasher, device);
+        let Self { shards, store, .. } = self;
+        let shard = shards.get_mut(i).ok_or(Error::UnknownDevice)?;
+        load_entry(shard, store, device)
     }
 
     /// Checks `d` against its device's window and returns the updated window
@@ -355,7 +385,9 @@ impl<S: ReplayStore> Receiver<S> {
     fn keep_key(&mut self, d: Decrypted<'_>) {
         let Some(k) = d.derived else { return };
         let epoch = d.envelope.epoch();
-        let entry = self.devices.entry(d.envelope.device_id().to_vec()).or_default();
+        let device = d.envelope.device_id();
+        let Ok(shard) = self.shard_mut(device) else { return };
+        let entry = shard.devices.entry_ref(device).or_default();
         if entry.key(epoch).is_none() {
             entry.keys.push((epoch, k));
         }
@@ -486,26 +518,100 @@ impl<S: ReplayStore> Receiver<S> {
         }
         touched.sort_unstable();
         touched.dedup();
+        self.persist(touched, &mut results);
+        results
+    }
+
+    /// Persists the windows of `touched` devices in one save; if it fails, turns
+    /// every accepted result into `Err(ReplayStore)` (wiping its plaintext) and
+    /// forgets the cached windows so they are read from the store again.
+    fn persist<'a>(&mut self, touched: Vec<&'a [u8]>, results: &mut [Result<(Envelope<'a>, Vec<u8>)>]) {
+        if touched.is_empty() {
+            return;
+        }
+        // A device touched twice is written twice with its final window: harmless.
         let updates: Vec<(&[u8], ReplayWindow)> = touched
             .iter()
-            .map(|d| (*d, self.devices.get(*d).and_then(|e| e.window).unwrap_or_default()))
+            .map(|d| {
+                let w = self
+                    .shard(d)
+                    .and_then(|s| s.devices.get(*d))
+                    .and_then(|e| e.window)
+                    .unwrap_or_default();
+                (*d, w)
+            })
             .collect();
         if self.store.save(&updates).is_err() {
-            // The store is atomic: it still holds the windows from before this batch.
-            // Forget the cached ones so they are read from it again.
-            for d in touched {
-                if let Some(e) = self.devices.get_mut(d) {
-                    e.window = None;
-                }
-            }
-            for r in &mut results {
-                if let Ok((_, plaintext)) = r {
-                    zeroize::Zeroize::zeroize(plaintext);
-                    *r = Err(Error::ReplayStore);
-                }
+            self.fail_batch(touched, results);
+        }
+    }
+
+    /// Splits the receiver for a batch on `groups` threads: a shared context and
+    /// one [`ShardGroup`] per thread, owning disjoint shards. Each thread opens the
+    /// envelopes whose device falls in its group ([`BatchContext::group_of`]) with
+    /// [`BatchContext::open`]; then [`Self::finish_batch`] persists the windows in
+    /// one step. Only for stores that are not shared ([`ReplayStore::is_shared`]).
+    pub fn split(&mut self, groups: usize) -> (BatchContext<'_, S>, Vec<ShardGroup<'_>>) {
+        let groups = groups.clamp(1, SHARDS);
+        let Self {
+            master,
+            config,
+            hasher,
+            shards,
+            store,
+        } = self;
+        let mut out: Vec<ShardGroup<'_>> = (0..groups).map(|_| ShardGroup { shards: Vec::new() }).collect();
+        for (i, shard) in shards.iter_mut().enumerate() {
+            if let Some(g) = i.checked_rem(groups).and_then(|k| out.get_mut(k)) {
+                g.shards.push((i, shard));
             }
         }
-        results
+        let ctx = BatchContext {
+            master,
+            config,
+            hasher,
+            store,
+            groups,
+        };
+        (ctx, out)
+    }
+
+    /// Persists the windows a split batch touched (see [`Self::split`]), as the
+    /// threads collected them with [`BatchContext::window_of`], in one save, and
+    /// fails every accepted result if that is not possible.
+    pub fn finish_batch<'a>(
+        &mut self,
+        updates: &[(&'a [u8], ReplayWindow)],
+        results: &mut [Result<(Envelope<'a>, Vec<u8>)>],
+    ) {
+        if updates.is_empty() {
+            return;
+        }
+        if self.store.save(updates).is_err() {
+            self.fail_batch(updates.iter().map(|(d, _)| *d), results);
+        }
+    }
+
+    /// After a failed save: forget the touched windows (the atomic store still holds
+    /// the ones from before the batch) and refuse every accepted result.
+    fn fail_batch<'a, I: IntoIterator<Item = &'a [u8]>>(
+        &mut self,
+        touched: I,
+        results: &mut [Result<(Envelope<'a>, Vec<u8>)>],
+    ) {
+        for d in touched {
+            if let Ok(shard) = self.shard_mut(d)
+                && let Some(e) = shard.devices.get_mut(d)
+            {
+                e.window = None;
+            }
+        }
+        for r in results.iter_mut() {
+            if let Ok((_, plaintext)) = r {
+                zeroize::Zeroize::zeroize(plaintext);
+                *r = Err(Error::ReplayStore);
+            }
+        }
     }
 
     /// Opens a batch of envelopes from many devices, one after the other, with one
@@ -525,6 +631,117 @@ impl<S: ReplayStore> Receiver<S> {
             .collect();
         self.accept_batch(decrypted)
     }
+}
+
+/// The device's entry in `shard`, created if missing, its window loaded from
+/// `store` if not cached yet.
+fn load_entry<'s, S: ReplayStore>(shard: &'s mut Shard, store: &S, device: &[u8]) -> Result<&'s mut DeviceEntry> {
+    let entry = shard.devices.entry_ref(device).or_default();
+    if entry.window.is_none() {
+        entry.window = Some(store.load(device)?.unwrap_or_default());
+    }
+    Ok(entry)
+}
+
+/// The shards one thread of a split batch owns.
+#[derive(Debug)]
+pub struct ShardGroup<'r> {
+    shards: Vec<(usize, &'r mut Shard)>,
+}
+
+/// What the threads of a split batch share (see [`Receiver::split`]).
+#[derive(Debug)]
+pub struct BatchContext<'r, S: ReplayStore> {
+    master: &'r MasterSecret,
+    config: &'r ReceiverConfig,
+    hasher: &'r DefaultHashBuilder,
+    store: &'r S,
+    groups: usize,
+}
+
+impl<S: ReplayStore> BatchContext<'_, S> {
+    /// The group (thread) that handles `bytes`: by its device id; envelopes that do
+    /// not parse go to group 0, which refuses them.
+    #[must_use]
+    pub fn group_of(&self, bytes: &[u8]) -> usize {
+        // The device id sits at a fixed place in the fixed layout; anything else goes
+        // to group 0, whose full parse refuses it.
+        crate::envelope::device_id_hint(bytes)
+            .and_then(|d| shard_of(self.hasher, d).checked_rem(self.groups))
+            .unwrap_or(0)
+    }
+
+    /// The current window of `device` in `group` (after [`Self::open`] updated it),
+    /// for the one persistence step of the batch.
+    #[must_use]
+    pub fn window_of(&self, group: &ShardGroup<'_>, device: &[u8]) -> Option<ReplayWindow> {
+        let index = shard_of(self.hasher, device);
+        group
+            .shards
+            .iter()
+            .find(|(i, _)| *i == index)
+            .and_then(|(_, s)| s.devices.get(device))
+            .and_then(|e| e.window)
+    }
+
+    /// Opens one envelope of `group`'s devices: decrypt, then check and update the
+    /// window in memory. Not persisted yet: the caller collects the device ids of
+    /// the accepted ones for [`Receiver::finish_batch`] and hands out nothing before.
+    ///
+    /// # Errors
+    /// As [`Receiver::open`], and [`Error::UnknownDevice`] for an envelope of another
+    /// group's devices.
+    pub fn open<'a>(
+        &self,
+        group: &mut ShardGroup<'_>,
+        backend: &dyn Backend,
+        bytes: &'a [u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Envelope<'a>> {
+        out.clear();
+        let env = Envelope::parse(bytes, self.config.max_envelope)?;
+        if !self.config.epochs.contains(&env.epoch()) {
+            return Err(Error::UnknownEpoch);
+        }
+        if let Some(devices) = &self.config.devices
+            && !devices.contains(env.device_id())
+        {
+            return Err(Error::UnknownDevice);
+        }
+        let index = shard_of(self.hasher, env.device_id());
+        let shard = group
+            .shards
+            .iter_mut()
+            .find(|(i, _)| *i == index)
+            .map(|(_, s)| &mut **s)
+            .ok_or(Error::UnknownDevice)?;
+        let cached = shard.devices.get(env.device_id()).and_then(|d| d.key(env.epoch()));
+        let derived = match cached {
+            Some(_) => None,
+            None => Some(clone_key(
+                self.master.derive(backend, env.device_id(), env.epoch())?.key(),
+            )?),
+        };
+        let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
+        env.open_into(backend, key, out)?;
+        let size = self.config.window;
+        let entry = load_entry(shard, self.store, env.device_id()).inspect_err(|_| wipe(out))?;
+        let mut w = entry.window.unwrap_or_default();
+        w.check(env.seq(), size).inspect_err(|_| wipe(out))?;
+        w.accept(env.seq(), size);
+        entry.window = Some(w);
+        if let Some(k) = derived
+            && entry.key(env.epoch()).is_none()
+        {
+            entry.keys.push((env.epoch(), k));
+        }
+        Ok(env)
+    }
+}
+
+fn wipe(out: &mut Vec<u8>) {
+    zeroize::Zeroize::zeroize(out);
+    out.clear();
 }
 
 fn clone_key(k: &SymmetricKey) -> Result<SymmetricKey> {
