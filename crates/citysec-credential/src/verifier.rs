@@ -44,8 +44,9 @@ impl Default for Verifier {
 /// checked. Only [`Verifier`] makes one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedCredential {
+    /// `claims.iss` is the trusted key's issuer (checked before one is made), so it
+    /// doubles as [`Self::issuer`] instead of a second copy.
     claims: Claims,
-    issuer: String,
     kid: Vec<u8>,
     alg: Algorithm,
 }
@@ -60,7 +61,7 @@ impl VerifiedCredential {
     /// The issuer whose key signed the credential (equal to `claims().iss`).
     #[must_use]
     pub fn issuer(&self) -> &str {
-        &self.issuer
+        self.claims.iss.as_deref().unwrap_or_default()
     }
 
     /// The `kid` of the issuer key that verified.
@@ -266,7 +267,6 @@ impl Verifier {
         }
         Ok(VerifiedCredential {
             claims,
-            issuer: trusted.iss.clone(),
             kid: trusted.key.kid().unwrap_or_default().to_vec(),
             alg: trusted.key.algorithm(),
         })
