@@ -457,11 +457,22 @@ impl<S: ReplayStore> Receiver<S> {
             return self.accept_shared(d);
         }
         let env = d.envelope;
-        let w = self.next_window(&d)?;
-        self.store
-            .save(&[(env.device_id(), w)])
-            .map_err(|_| Error::ReplayStore)?;
-        self.commit(d, w)?;
+        let size = self.config.window;
+        let i = shard_of(&self.hasher, env.device_id());
+        let Self { shards, store, .. } = self;
+        let shard = shards.get_mut(i).ok_or(Error::UnknownDevice)?;
+        // One lookup: check, persist, then record, on the same entry.
+        let entry = load_entry(shard, store, env.device_id())?;
+        let mut w = entry.window.unwrap_or_default();
+        w.check(env.seq(), size)?;
+        w.accept(env.seq(), size);
+        store.save(&[(env.device_id(), w)]).map_err(|_| Error::ReplayStore)?;
+        entry.window = Some(w);
+        if let Some(k) = d.derived
+            && entry.key(env.epoch()).is_none()
+        {
+            entry.keys.push((env.epoch(), k));
+        }
         Ok(env)
     }
 
