@@ -192,6 +192,9 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
             let count = entry_count(r, head.arg, 2, limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
             let map_start = r.position();
+            // The first keys are remembered on the stack and compared directly; a
+            // map with more keys than that re-reads its earlier entries.
+            let mut seen = [KeyRef::EMPTY; KEY_CACHE];
             for i in 0..count {
                 let key_start = r.position();
                 // Map keys are integers or strings: keys of other types have no
@@ -202,8 +205,17 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
                 }
                 skip_item(r, inner, limits, tags)?;
                 let key = r.bytes.get(key_start..r.position()).ok_or(Error::Malformed)?;
-                if i > 0 {
-                    check_key_unique(r.bytes, map_start, i, key)?;
+                let this = KeyRef::of(key)?;
+                match seen.get(..i) {
+                    Some(earlier) => {
+                        if earlier.iter().any(|k| k.same(&this, r.bytes, key)) {
+                            return Err(Error::DuplicateMapKey);
+                        }
+                        if let Some(slot) = seen.get_mut(i) {
+                            *slot = this.at(key_start);
+                        }
+                    }
+                    None => check_key_unique(r.bytes, map_start, i, key)?,
                 }
                 skip_item(r, inner, limits, tags)?;
             }
@@ -214,6 +226,83 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
             Tags::Allow => skip_item(r, depth.checked_add(1).ok_or(Error::TooDeep)?, limits, tags),
         },
         _ => Err(Error::Malformed),
+    }
+}
+
+/// How many keys per map are remembered for the duplicate check.
+const KEY_CACHE: usize = 16;
+
+/// A map key already read: an integer by value, a string by where its content lies.
+#[derive(Clone, Copy, Debug)]
+struct KeyRef {
+    major: u8,
+    /// The integer's argument, or the string content's offset within the key.
+    arg: u64,
+    /// Offset of the key in the whole input (strings only), and content length.
+    start: usize,
+    len: usize,
+}
+
+impl KeyRef {
+    const EMPTY: Self = Self {
+        major: u8::MAX,
+        arg: 0,
+        start: 0,
+        len: 0,
+    };
+
+    /// The key's value from its encoding (`key` is one checked key item).
+    fn of(key: &[u8]) -> Result<Self> {
+        let mut kr = Reader::new(key);
+        let h = kr.head()?;
+        Ok(match h.major {
+            MAJOR_BYTES | MAJOR_TEXT => {
+                let content_at = kr.position();
+                let content = kr.take_string(h)?;
+                Self {
+                    major: h.major,
+                    arg: content_at as u64,
+                    start: 0,
+                    len: content.len(),
+                }
+            }
+            _ => Self {
+                major: h.major,
+                arg: h.arg,
+                start: 0,
+                len: 0,
+            },
+        })
+    }
+
+    /// This key, remembered at `key_start` in the input.
+    const fn at(mut self, key_start: usize) -> Self {
+        self.start = key_start;
+        self
+    }
+
+    /// Whether `self` (remembered) and `other` (encoded as `other_key`) denote the
+    /// same value.
+    fn same(&self, other: &Self, bytes: &[u8], other_key: &[u8]) -> bool {
+        if self.major != other.major {
+            return false;
+        }
+        match self.major {
+            MAJOR_BYTES | MAJOR_TEXT => {
+                if self.len != other.len {
+                    return false;
+                }
+                let mine = usize::try_from(self.arg)
+                    .ok()
+                    .and_then(|off| self.start.checked_add(off))
+                    .and_then(|from| bytes.get(from..from.checked_add(self.len)?));
+                let theirs = usize::try_from(other.arg)
+                    .ok()
+                    .and_then(|off| other_key.get(off..off.checked_add(other.len)?));
+                mine.is_some() && mine == theirs
+            }
+            _ => self.arg == other.arg,
+        }
     }
 }
 

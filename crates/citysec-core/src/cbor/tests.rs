@@ -105,3 +105,30 @@ fn only_plain_simple_values_and_scalar_keys() {
     assert_eq!(check("a1800101"), Err(Error::Malformed));
     assert_eq!(check("a241000141610f"), Ok(()));
 }
+
+#[test]
+fn duplicate_keys_in_large_maps() {
+    // 20 distinct integer keys, then the same map with key 3 again at the end
+    // (beyond the remembered keys) and at position 5 (within them).
+    let mut ok = std::vec![0xb4u8];
+    for k in 0..20u8 {
+        ok.extend_from_slice(&[k, 0x00]);
+    }
+    assert_eq!(check_well_formed(&ok, &Limits::DEFAULT, Tags::Forbid), Ok(()));
+    let mut late = ok.clone();
+    late[1 + 19 * 2] = 3;
+    assert_eq!(
+        check_well_formed(&late, &Limits::DEFAULT, Tags::Forbid),
+        Err(Error::DuplicateMapKey)
+    );
+    let mut early = ok.clone();
+    early[1 + 5 * 2] = 3;
+    assert_eq!(
+        check_well_formed(&early, &Limits::DEFAULT, Tags::Forbid),
+        Err(Error::DuplicateMapKey)
+    );
+    // strings: equal content in two encodings is a duplicate, text vs bytes is not
+    assert_eq!(check("a2616101780161f6"), Err(Error::DuplicateMapKey));
+    assert_eq!(check("a3616101416102616202"), Ok(()));
+    assert_eq!(check("a3616101416102416102"), Err(Error::DuplicateMapKey));
+}
