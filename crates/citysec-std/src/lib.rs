@@ -2,6 +2,9 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "attest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "attest")))]
+pub mod attest;
 mod clock;
 mod error;
 #[cfg(feature = "redis")]
