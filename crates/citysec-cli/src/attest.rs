@@ -12,16 +12,16 @@ use citysec::attest::{
     Appraiser, AttestationResult, Challenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     NonceStore, OemId, ReferenceSet, ReferenceValues, Tier,
 };
+use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
-use citysec::core::{Key, SigningKey, Timestamp, VerifyingKey};
 use citysec::credential::{Claims, Issuer, Verifier};
 use citysec::ring::Ring;
-use citysec::std_adapters::{OsRandom, SystemClock};
+use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
 
+use crate::common::{now_or_clock, signing_key, verifying_key, write_file};
 use crate::inspect::read_token;
-use crate::key::read_key;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
 
@@ -245,40 +245,6 @@ pub(crate) fn run(cmd: AttestCommand, out: &mut Out) -> CmdResult {
 }
 
 // ---- helpers
-
-fn now_or_clock(now: Option<u64>) -> Result<Timestamp, Failure> {
-    match now {
-        Some(s) => Ok(Timestamp::from_unix_seconds(s)),
-        None => {
-            citysec::core::Clock::now(&SystemClock).ok_or_else(|| Failure::usage("the system clock is before 1970"))
-        }
-    }
-}
-
-fn signing_key(path: &Path) -> Result<SigningKey, Failure> {
-    match read_key(path)? {
-        Key::Signing(k) => Ok(k),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 private key",
-            path.display()
-        ))),
-    }
-}
-
-fn verifying_key(path: &Path) -> Result<VerifyingKey, Failure> {
-    match read_key(path)? {
-        Key::Verifying(k) => Ok(k),
-        Key::Signing(k) => Ok(k.verifying_key()),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 key",
-            path.display()
-        ))),
-    }
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> CmdResult {
-    std::fs::write(path, bytes).map_err(|e| Failure::usage(format!("cannot write `{}`: {}", path.display(), e.kind())))
-}
 
 fn read_json(path: &Path) -> Result<Json, Failure> {
     let text = std::fs::read_to_string(path)

@@ -6,22 +6,22 @@
 //! `status`, `cnf`). Any other key is an integer or text claim whose JSON value is
 //! carried as CBOR.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
-use citysec::core::{Key, SigningKey, Timestamp, VerifyingKey};
 use citysec::credential::status::{INVALID, SUSPENDED, StatusList, VALID};
 use citysec::credential::{
     Challenge, ClaimKey, Claims, Confirmation, CredentialKind, Error as CredError, Issuer, ScheduleWindow, StatusRef,
     VerifiedStatusList, Verifier, present,
 };
 use citysec::ring::Ring;
-use citysec::std_adapters::{OsRandom, SystemClock};
+use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
 
+use crate::common::{now_or_clock, signing_key, verifying_key, write_file};
 use crate::inspect::read_token;
-use crate::key::read_key;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
 
@@ -226,40 +226,6 @@ pub(crate) fn run(cmd: CredentialCommand, out: &mut Out) -> CmdResult {
         CredentialCommand::Status(StatusCommand::Revoke(a)) => status_revoke(&a, out),
         CredentialCommand::Status(StatusCommand::Show(a)) => status_show(&a, out),
     }
-}
-
-fn now_or_clock(now: Option<u64>) -> Result<Timestamp, Failure> {
-    match now {
-        Some(s) => Ok(Timestamp::from_unix_seconds(s)),
-        None => {
-            citysec::core::Clock::now(&SystemClock).ok_or_else(|| Failure::usage("the system clock is before 1970"))
-        }
-    }
-}
-
-fn signing_key(path: &Path) -> Result<SigningKey, Failure> {
-    match read_key(path)? {
-        Key::Signing(k) => Ok(k),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 private key",
-            path.display()
-        ))),
-    }
-}
-
-fn verifying_key(path: &Path) -> Result<VerifyingKey, Failure> {
-    match read_key(path)? {
-        Key::Verifying(k) => Ok(k),
-        Key::Signing(k) => Ok(k.verifying_key()),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 key",
-            path.display()
-        ))),
-    }
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> CmdResult {
-    std::fs::write(path, bytes).map_err(|e| Failure::usage(format!("cannot write `{}`: {}", path.display(), e.kind())))
 }
 
 fn rejected(e: CredError) -> Failure {

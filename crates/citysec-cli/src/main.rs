@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod attest;
+mod common;
 mod credential;
 mod demo;
 mod inspect;

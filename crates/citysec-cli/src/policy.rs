@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use citysec::core::{Clock as _, Key, KeySet, SigningKey, VerifyingKey};
+use citysec::core::{Clock as _, KeySet};
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
 use citysec::policy::{Decision, Diagnostics, Effect, PolicyLimits, PolicySet, Schema, Type, Value, Weekday, compile};
 use citysec::ring::Ring;
@@ -16,7 +16,7 @@ use citysec::std_adapters::SystemClock;
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 
-use crate::key::read_key;
+use crate::common::{signing_key, verifying_key};
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
 
@@ -275,27 +275,6 @@ fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
     match decision {
         Decision::Allow => Ok(()),
         Decision::Deny => Err(Failure::Rejected("deny".into())),
-    }
-}
-
-fn signing_key(path: &Path) -> Result<SigningKey, Failure> {
-    match read_key(path)? {
-        Key::Signing(k) => Ok(k),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 private key",
-            path.display()
-        ))),
-    }
-}
-
-fn verifying_key(path: &Path) -> Result<VerifyingKey, Failure> {
-    match read_key(path)? {
-        Key::Verifying(k) => Ok(k),
-        Key::Signing(k) => Ok(k.verifying_key()),
-        _ => Err(Failure::usage(format!(
-            "`{}` is not an EdDSA or ES256 key",
-            path.display()
-        ))),
     }
 }
 
