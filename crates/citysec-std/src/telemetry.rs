@@ -115,6 +115,37 @@ impl CounterStore for FileCounterStore {
 /// One opened envelope of a batch and its plaintext.
 pub type BatchItem<'a> = citysec_telemetry::Result<(Envelope<'a>, Vec<u8>)>;
 
+/// What one group of a split batch produced: each result with its envelope's
+/// index, and the final window of every device it accepted for.
+type Done<'a> = (Vec<(usize, BatchItem<'a>)>, Vec<(&'a [u8], ReplayWindow)>);
+
+/// Opens the envelopes at `indices` (all of `group`'s devices), in order.
+fn run_group<'a, S: ReplayStore>(
+    ctx: &citysec_telemetry::BatchContext<'_, S>,
+    group: &mut citysec_telemetry::ShardGroup<'_>,
+    backend: &dyn Backend,
+    envelopes: &[&'a [u8]],
+    indices: Vec<usize>,
+) -> Done<'a> {
+    let opened: Vec<(usize, BatchItem<'a>)> = indices
+        .into_iter()
+        .map(|i| {
+            let mut out = Vec::new();
+            let r = match envelopes.get(i) {
+                Some(bytes) => ctx.open(group, backend, bytes, &mut out).map(|e| (e, out)),
+                None => Err(TelemetryError::Malformed),
+            };
+            (i, r)
+        })
+        .collect();
+    let windows = opened
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .filter_map(|(e, _)| ctx.window_of(group, e.device_id()).map(|w| (e.device_id(), w)))
+        .collect();
+    (opened, windows)
+}
+
 /// Opens `envelopes` (from any number of devices) like
 /// [`Receiver::open_batch`], on `threads` threads: the devices are split into
 /// disjoint shards, each thread decrypts and checks the windows of its own devices
@@ -146,47 +177,32 @@ where
             }
         }
         let ctx = &ctx;
-        type Done<'a> = (Vec<(usize, BatchItem<'a>)>, Vec<(&'a [u8], ReplayWindow)>);
         let done: Vec<Done<'a>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = groups
-                .into_iter()
-                .zip(parts)
+            // The calling thread works on the first group itself rather than waiting:
+            // with two cores, a second spawned thread could sit queued behind the
+            // first one until the scheduler rebalances.
+            let mut work = groups.into_iter().zip(parts);
+            let first = work.next();
+            let handles: Vec<_> = work
                 .map(|(mut group, indices)| {
                     let n = indices.len();
-                    let handle = scope.spawn(move || {
-                        let opened: Vec<(usize, BatchItem<'a>)> = indices
-                            .into_iter()
-                            .map(|i| {
-                                let mut out = Vec::new();
-                                let r = match envelopes.get(i) {
-                                    Some(bytes) => ctx.open(&mut group, backend, bytes, &mut out).map(|e| (e, out)),
-                                    None => Err(TelemetryError::Malformed),
-                                };
-                                (i, r)
-                            })
-                            .collect();
-                        // The final window of every device this thread accepted for.
-                        let windows: Vec<(&'a [u8], ReplayWindow)> = opened
-                            .iter()
-                            .filter_map(|(_, r)| r.as_ref().ok())
-                            .filter_map(|(e, _)| ctx.window_of(&group, e.device_id()).map(|w| (e.device_id(), w)))
-                            .collect();
-                        (opened, windows)
-                    });
+                    let handle = scope.spawn(move || run_group(ctx, &mut group, backend, envelopes, indices));
                     (n, handle)
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|(n, h)| {
-                    // The libraries do not panic; if a thread did anyway, its envelopes
-                    // are refused, never accepted.
-                    h.join().unwrap_or_else(|_| {
-                        let refused = (0..n).map(|_| (usize::MAX, Err(TelemetryError::ReplayStore))).collect();
-                        (refused, Vec::new())
-                    })
+            let mut done: Vec<Done<'a>> = Vec::with_capacity(handles.len().saturating_add(1));
+            if let Some((mut group, indices)) = first {
+                done.push(run_group(ctx, &mut group, backend, envelopes, indices));
+            }
+            done.extend(handles.into_iter().map(|(n, h)| {
+                // The libraries do not panic; if a thread did anyway, its envelopes
+                // are refused, never accepted.
+                h.join().unwrap_or_else(|_| {
+                    let refused = (0..n).map(|_| (usize::MAX, Err(TelemetryError::ReplayStore))).collect();
+                    (refused, Vec::new())
                 })
-                .collect()
+            }));
+            done
         });
         let mut slots: Vec<Option<BatchItem<'a>>> = (0..envelopes.len()).map(|_| None).collect();
         for (opened, windows) in done {
