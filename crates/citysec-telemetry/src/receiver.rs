@@ -215,6 +215,63 @@ impl DeviceEntry {
     fn key(&self, epoch: u32) -> Option<&SymmetricKey> {
         self.keys.iter().find(|(e, _)| *e == epoch).map(|(_, k)| k)
     }
+
+    /// The window after accepting `seq`, or why `seq` is refused (nothing changes).
+    fn next_window(&self, seq: u64, size: u32) -> Result<ReplayWindow> {
+        let mut w = self.window.unwrap_or_default();
+        w.check(seq, size)?;
+        w.accept(seq, size);
+        Ok(w)
+    }
+
+    /// Records an accepted window and keeps a key derived for this envelope.
+    fn record(&mut self, w: ReplayWindow, epoch: u32, derived: Option<SymmetricKey>) {
+        self.window = Some(w);
+        if let Some(k) = derived
+            && self.key(epoch).is_none()
+        {
+            self.keys.push((epoch, k));
+        }
+    }
+}
+
+/// Parses, checks epoch, device and topic, finds the device key in `shard` (or
+/// derives it from `master`) and decrypts into `out`. Shared by single opens and
+/// split batches.
+fn decrypt_envelope<'a, 's>(
+    master: &MasterSecret,
+    config: &ReceiverConfig,
+    shard: impl FnOnce(&[u8]) -> Option<&'s Shard>,
+    backend: &dyn Backend,
+    bytes: &'a [u8],
+    expected_topic: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<Decrypted<'a>> {
+    out.clear();
+    let envelope = Envelope::parse(bytes, config.max_envelope)?;
+    if !config.epochs.contains(&envelope.epoch()) {
+        return Err(Error::UnknownEpoch);
+    }
+    if let Some(devices) = &config.devices
+        && !devices.contains(envelope.device_id())
+    {
+        return Err(Error::UnknownDevice);
+    }
+    if expected_topic.is_some_and(|t| t != envelope.topic()) {
+        return Err(Error::TopicMismatch);
+    }
+    let cached = shard(envelope.device_id())
+        .and_then(|s| s.devices.get(envelope.device_id()))
+        .and_then(|d| d.key(envelope.epoch()));
+    let derived = match cached {
+        Some(_) => None,
+        None => Some(clone_key(
+            master.derive(backend, envelope.device_id(), envelope.epoch())?.key(),
+        )?),
+    };
+    let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
+    envelope.open_into(backend, key, out)?;
+    Ok(Decrypted { envelope, derived })
 }
 
 /// How many shards the per-device state is split into (a power of two). Batches
@@ -319,34 +376,15 @@ impl<S: ReplayStore> Receiver<S> {
         expected_topic: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<Decrypted<'a>> {
-        out.clear();
-        let envelope = Envelope::parse(bytes, self.config.max_envelope)?;
-        if !self.config.epochs.contains(&envelope.epoch()) {
-            return Err(Error::UnknownEpoch);
-        }
-        if let Some(devices) = &self.config.devices
-            && !devices.contains(envelope.device_id())
-        {
-            return Err(Error::UnknownDevice);
-        }
-        if expected_topic.is_some_and(|t| t != envelope.topic()) {
-            return Err(Error::TopicMismatch);
-        }
-        let cached = self
-            .shard(envelope.device_id())
-            .and_then(|s| s.devices.get(envelope.device_id()))
-            .and_then(|d| d.key(envelope.epoch()));
-        let derived = match cached {
-            Some(_) => None,
-            None => Some(clone_key(
-                self.master
-                    .derive(backend, envelope.device_id(), envelope.epoch())?
-                    .key(),
-            )?),
-        };
-        let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
-        envelope.open_into(backend, key, out)?;
-        Ok(Decrypted { envelope, derived })
+        decrypt_envelope(
+            &self.master,
+            &self.config,
+            |d| self.shard(d),
+            backend,
+            bytes,
+            expected_topic,
+            out,
+        )
     }
 
     /// The device's entry, its window loaded from the store if needed.
@@ -361,23 +399,13 @@ impl<S: ReplayStore> Receiver<S> {
     /// (nothing is changed yet).
     fn next_window(&mut self, d: &Decrypted<'_>) -> Result<ReplayWindow> {
         let size = self.config.window;
-        let env = &d.envelope;
-        let mut w = self.entry(env.device_id())?.window.unwrap_or_default();
-        w.check(env.seq(), size)?;
-        w.accept(env.seq(), size);
-        Ok(w)
+        self.entry(d.envelope.device_id())?.next_window(d.envelope.seq(), size)
     }
 
     /// Records an accepted window and a newly derived key in memory.
     fn commit(&mut self, d: Decrypted<'_>, w: ReplayWindow) -> Result<()> {
-        let epoch = d.envelope.epoch();
-        let entry = self.entry(d.envelope.device_id())?;
-        entry.window = Some(w);
-        if let Some(k) = d.derived
-            && entry.key(epoch).is_none()
-        {
-            entry.keys.push((epoch, k));
-        }
+        self.entry(d.envelope.device_id())?
+            .record(w, d.envelope.epoch(), d.derived);
         Ok(())
     }
 
@@ -463,16 +491,9 @@ impl<S: ReplayStore> Receiver<S> {
         let shard = shards.get_mut(i).ok_or(Error::UnknownDevice)?;
         // One lookup: check, persist, then record, on the same entry.
         let entry = load_entry(shard, store, env.device_id())?;
-        let mut w = entry.window.unwrap_or_default();
-        w.check(env.seq(), size)?;
-        w.accept(env.seq(), size);
+        let w = entry.next_window(env.seq(), size)?;
         store.save(&[(env.device_id(), w)]).map_err(|_| Error::ReplayStore)?;
-        entry.window = Some(w);
-        if let Some(k) = d.derived
-            && entry.key(env.epoch()).is_none()
-        {
-            entry.keys.push((env.epoch(), k));
-        }
+        entry.record(w, env.epoch(), d.derived);
         Ok(env)
     }
 
@@ -709,43 +730,29 @@ impl<S: ReplayStore> BatchContext<'_, S> {
         bytes: &'a [u8],
         out: &mut Vec<u8>,
     ) -> Result<Envelope<'a>> {
-        out.clear();
-        let env = Envelope::parse(bytes, self.config.max_envelope)?;
-        if !self.config.epochs.contains(&env.epoch()) {
-            return Err(Error::UnknownEpoch);
-        }
-        if let Some(devices) = &self.config.devices
-            && !devices.contains(env.device_id())
-        {
-            return Err(Error::UnknownDevice);
-        }
-        let index = shard_of(self.hasher, env.device_id());
+        let index = |d: &[u8]| shard_of(self.hasher, d);
+        let d = decrypt_envelope(
+            self.master,
+            self.config,
+            |dev| group.shards.iter().find(|(i, _)| *i == index(dev)).map(|(_, s)| &**s),
+            backend,
+            bytes,
+            None,
+            out,
+        )?;
+        let env = d.envelope;
         let shard = group
             .shards
             .iter_mut()
-            .find(|(i, _)| *i == index)
+            .find(|(i, _)| *i == index(env.device_id()))
             .map(|(_, s)| &mut **s)
-            .ok_or(Error::UnknownDevice)?;
-        let cached = shard.devices.get(env.device_id()).and_then(|d| d.key(env.epoch()));
-        let derived = match cached {
-            Some(_) => None,
-            None => Some(clone_key(
-                self.master.derive(backend, env.device_id(), env.epoch())?.key(),
-            )?),
-        };
-        let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
-        env.open_into(backend, key, out)?;
-        let size = self.config.window;
+            .ok_or(Error::UnknownDevice)
+            .inspect_err(|_| wipe(out))?;
         let entry = load_entry(shard, self.store, env.device_id()).inspect_err(|_| wipe(out))?;
-        let mut w = entry.window.unwrap_or_default();
-        w.check(env.seq(), size).inspect_err(|_| wipe(out))?;
-        w.accept(env.seq(), size);
-        entry.window = Some(w);
-        if let Some(k) = derived
-            && entry.key(env.epoch()).is_none()
-        {
-            entry.keys.push((env.epoch(), k));
-        }
+        let w = entry
+            .next_window(env.seq(), self.config.window)
+            .inspect_err(|_| wipe(out))?;
+        entry.record(w, env.epoch(), d.derived);
         Ok(env)
     }
 }
