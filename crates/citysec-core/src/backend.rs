@@ -298,6 +298,15 @@ pub fn ed25519_r_is_strict(signature: &[u8]) -> bool {
     lt_le(&y, &ED25519_P) && !ED25519_SMALL_ORDER_Y.contains(&y)
 }
 
+/// Whether a 32-byte X25519 public key (u-coordinate, little-endian) is in its
+/// canonical encoding: top bit clear and u below 2^255 - 19. X25519 itself masks
+/// the top bit and reduces u, so a decoder that wants one encoding per key checks
+/// this first.
+#[must_use]
+pub fn x25519_public_is_canonical(u: &[u8; 32]) -> bool {
+    lt_le(u, &ED25519_P)
+}
+
 /// Whether little-endian `a` < `b`.
 fn lt_le(a: &[u8; 32], b: &[u8; 32]) -> bool {
     for (x, y) in a.iter().rev().zip(b.iter().rev()) {

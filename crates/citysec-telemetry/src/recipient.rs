@@ -284,7 +284,7 @@ fn recipient_unprotected<'a>(r: &mut Reader<'a>) -> Result<([u8; 32], Option<&'a
                 // X25519 ignores the top bit and reduces u modulo p: two encodings of
                 // one key would make two distinct messages that open alike. Only the
                 // canonical encoding is accepted.
-                if !canonical_u(&x) {
+                if !citysec_core::backend::x25519_public_is_canonical(&x) {
                     return Err(Error::Core(citysec_core::Error::InvalidKey));
                 }
                 epk = Some(x);
@@ -294,18 +294,4 @@ fn recipient_unprotected<'a>(r: &mut Reader<'a>) -> Result<([u8; 32], Option<&'a
         }
     }
     Ok((epk.ok_or(Error::Malformed)?, kid))
-}
-
-/// Whether `u` (little-endian) is below 2^255 - 19.
-fn canonical_u(u: &[u8; 32]) -> bool {
-    const P: [u8; 32] = [
-        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
-    ];
-    for (a, b) in u.iter().rev().zip(P.iter().rev()) {
-        if a != b {
-            return a < b;
-        }
-    }
-    false
 }
