@@ -3,6 +3,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub use citysec_core as core;
 
 #[cfg(feature = "credential")]
@@ -28,3 +30,7 @@ pub use citysec_std as std_adapters;
 #[cfg(feature = "ring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ring")))]
 pub use citysec_ring as ring;
+
+#[cfg(feature = "door")]
+#[cfg_attr(docsrs, doc(cfg(feature = "door")))]
+pub mod door;

@@ -1,0 +1,670 @@
+//! Door decisions: a credential presentation, the door controller's attestation
+//! result and the signed policy, checked in that order, in one call.
+//!
+//! [`DoorAuthority::decide`] runs, for one [`DoorRequest`]:
+//!
+//! 1. **Credential and presentation**: the credential inside the presentation is
+//!    verified fully (signature by a trusted issuer key, issuer, validity period,
+//!    audience, revocation status), then the presentation's signature by the
+//!    credential's `cnf` key, then that it answers the reader's challenge, then
+//!    the challenge's age ([`Verifier::verify_presentation`]).
+//! 2. **Device trust**: the attestation result of the door controller that relays
+//!    the request is verified (trusted attestation verifier key, audience,
+//!    expiry), must name the door's device (`ueid`) and must be `affirming`
+//!    (or `warning`, if [`DoorAuthority::accept_device_warnings`] says so).
+//! 3. **Policy**: only now are the verified values turned into a policy request
+//!    (the attributes in [`attributes`]) and evaluated against the installed,
+//!    signed policy bundle.
+//!
+//! The policy request can only be built from a [`VerifiedCredential`] (which only
+//! a credential [`Verifier`] makes) and a [`TrustedDevice`] (which only step 2
+//! makes): unverified data cannot reach policy. Every failure denies, and the
+//! [`DoorDecision`] names the step that denied and why, with one line per step.
+//!
+//! `examples/door_access_offline.rs` walks through a whole door, from keys to
+//! decisions.
+
+use alloc::format;
+use alloc::string::{String, ToString as _};
+use alloc::vec::Vec;
+use core::fmt;
+
+use citysec_attest::{AttestationResult, Tier};
+use citysec_core::{Backend, KeySet, Timestamp, VerifyingKey};
+use citysec_credential::{Challenge, VerifiedCredential, VerifiedStatusList, Verifier};
+use citysec_policy::bundle::{self, BundleError, LoadOptions};
+use citysec_policy::{Attr, Decision, PolicyLimits, PolicySet, Reason, Request, Value, Weekday};
+
+/// The attributes the door glue sets in a policy request. A schema declares the
+/// ones its rules use; the others are not set. A declared attribute of another
+/// type than listed here makes every rule that reads it error, which denies.
+pub mod attributes {
+    /// `string`: the credential's `sub`.
+    pub const SUBJECT_ID: &str = "subject.id";
+    /// `string`: the credential's issuer.
+    pub const SUBJECT_ISSUER: &str = "subject.issuer";
+    /// `string`: the credential's kind (`staff`, `visitor`, `contractor`, `service`, ...).
+    pub const SUBJECT_KIND: &str = "subject.kind";
+    /// `set<string>`: the credential's roles.
+    pub const SUBJECT_ROLES: &str = "subject.roles";
+    /// `set<string>`: the credential's zones.
+    pub const SUBJECT_ZONES: &str = "subject.zones";
+    /// `bool`: the credential's weekly schedule allows the local time (true without a
+    /// schedule).
+    pub const SUBJECT_IN_SCHEDULE: &str = "subject.in_schedule";
+    /// `string`: the door's id.
+    pub const RESOURCE_ID: &str = "resource.id";
+    /// `string`: the door's zone.
+    pub const RESOURCE_ZONE: &str = "resource.zone";
+    /// `weekday`: the local weekday.
+    pub const CONTEXT_WEEKDAY: &str = "context.weekday";
+    /// `int`: the local hour, 0..=23.
+    pub const CONTEXT_HOUR: &str = "context.hour";
+    /// `int`: the local minute of the day, 0..=1439.
+    pub const CONTEXT_MINUTE: &str = "context.minute";
+    /// `int`: the threat level the site has set (0 = normal).
+    pub const CONTEXT_THREAT_LEVEL: &str = "context.threat_level";
+    /// `string`: the door controller's attestation tier (`affirming` or `warning`).
+    pub const CONTEXT_DEVICE_TRUST: &str = "context.device_trust";
+}
+
+/// Minutes in a day.
+const MINUTES_PER_DAY: u16 = 1440;
+
+/// A local wall-clock time as policies see it: weekday and minute of the day.
+///
+/// There is no time zone database in `no_std`: the caller knows its UTC offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalTime {
+    weekday: Weekday,
+    minute: u16,
+}
+
+impl LocalTime {
+    /// `weekday` at `minute` after local midnight; `None` unless `minute < 1440`.
+    #[must_use]
+    pub const fn new(weekday: Weekday, minute: u16) -> Option<Self> {
+        if minute < MINUTES_PER_DAY {
+            Some(Self { weekday, minute })
+        } else {
+            None
+        }
+    }
+
+    /// The local time at `now` for a site `utc_offset_minutes` east of UTC (clamped
+    /// to ±18 h).
+    #[must_use]
+    pub fn at(now: Timestamp, utc_offset_minutes: i16) -> Self {
+        let offset = i64::from(utc_offset_minutes.clamp(-18 * 60, 18 * 60)).saturating_mul(60);
+        // Timestamps end in year 9999, so the seconds fit an i64 with room to spare.
+        let secs = i64::try_from(now.as_unix_seconds())
+            .unwrap_or(i64::MAX)
+            .saturating_add(offset);
+        let days = secs.div_euclid(86_400);
+        let minute = u16::try_from(secs.rem_euclid(86_400) / 60).unwrap_or(0);
+        // 1970-01-01 was a Thursday (ISO 4); rem_euclid(7) is 0..=6.
+        let iso = u8::try_from(days.saturating_add(3).rem_euclid(7))
+            .unwrap_or(0)
+            .saturating_add(1);
+        Self {
+            weekday: Weekday::from_iso(iso).unwrap_or(Weekday::Mon),
+            minute,
+        }
+    }
+
+    /// The weekday.
+    #[must_use]
+    pub const fn weekday(self) -> Weekday {
+        self.weekday
+    }
+
+    /// The minute of the day, 0..=1439.
+    #[must_use]
+    pub const fn minute(self) -> u16 {
+        self.minute
+    }
+
+    /// The hour, 0..=23.
+    #[must_use]
+    pub const fn hour(self) -> u16 {
+        self.minute / 60
+    }
+}
+
+impl fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {:02}:{:02}",
+            self.weekday.as_str(),
+            self.minute / 60,
+            self.minute % 60
+        )
+    }
+}
+
+/// A door: what the policy calls the resource, and the controller that guards it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Door {
+    id: String,
+    zone: String,
+    device: Vec<u8>,
+    action: String,
+    resource_type: String,
+}
+
+impl Door {
+    /// Door `id` in `zone`, guarded by the controller whose attestation `ueid` is
+    /// `device`. The policy action is `open` on resource type `door` unless changed.
+    #[must_use]
+    pub fn new(id: impl Into<String>, zone: impl Into<String>, device: impl Into<Vec<u8>>) -> Self {
+        Self {
+            id: id.into(),
+            zone: zone.into(),
+            device: device.into(),
+            action: String::from("open"),
+            resource_type: String::from("door"),
+        }
+    }
+
+    /// The policy action this door asks about (default `open`).
+    #[must_use]
+    pub fn action(mut self, action: impl Into<String>) -> Self {
+        self.action = action.into();
+        self
+    }
+
+    /// The policy resource type (default `door`).
+    #[must_use]
+    pub fn resource_type(mut self, ty: impl Into<String>) -> Self {
+        self.resource_type = ty.into();
+        self
+    }
+
+    /// The door's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The door's zone.
+    #[must_use]
+    pub fn zone(&self) -> &str {
+        &self.zone
+    }
+
+    /// The `ueid` of the controller guarding the door.
+    #[must_use]
+    pub fn device(&self) -> &[u8] {
+        &self.device
+    }
+}
+
+/// A door controller whose attestation result verified, names it and is
+/// acceptable. Only [`DoorAuthority`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedDevice {
+    result: AttestationResult,
+}
+
+impl TrustedDevice {
+    /// The verified attestation result.
+    #[must_use]
+    pub const fn result(&self) -> &AttestationResult {
+        &self.result
+    }
+
+    /// The result's tier (`affirming`, or `warning` where accepted).
+    #[must_use]
+    pub fn tier(&self) -> Tier {
+        self.result.status
+    }
+}
+
+/// One door access attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct DoorRequest<'a> {
+    /// The door.
+    pub door: &'a Door,
+    /// The holder's presentation (COSE_Sign1 by the credential's `cnf` key).
+    pub presentation: &'a [u8],
+    /// The challenge the reader gave the holder.
+    pub challenge: &'a Challenge,
+    /// The controller's attestation result (a signed CWT from the attestation verifier).
+    pub device_result: &'a [u8],
+    /// The time, for validity periods, status lists and challenge age.
+    pub now: Timestamp,
+    /// The local time, for schedules and policies.
+    pub local_time: LocalTime,
+    /// The site's threat level (0 = normal).
+    pub threat_level: i64,
+}
+
+/// The step of a door decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// The credential and its presentation.
+    Credential,
+    /// The door controller's attestation result.
+    Device,
+    /// The policy.
+    Policy,
+}
+
+impl Step {
+    /// `credential`, `device` or `policy`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Credential => "credential",
+            Self::Device => "device",
+            Self::Policy => "policy",
+        }
+    }
+}
+
+/// Why a door request was denied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denial {
+    /// The credential or its presentation was refused.
+    Credential(citysec_credential::Error),
+    /// The controller's attestation result was refused.
+    DeviceResult(citysec_attest::Error),
+    /// The attestation result is about another device than the door's controller.
+    WrongDevice,
+    /// The attestation result does not affirm the controller.
+    DeviceNotTrusted(Tier),
+    /// No policy bundle is installed.
+    NoPolicy,
+    /// The policy denied.
+    Policy(Reason),
+}
+
+impl Denial {
+    /// The step that denied.
+    #[must_use]
+    pub const fn step(&self) -> Step {
+        match self {
+            Self::Credential(_) => Step::Credential,
+            Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) => Step::Device,
+            Self::NoPolicy | Self::Policy(_) => Step::Policy,
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Credential(e) => write!(f, "credential refused: {e}"),
+            Self::DeviceResult(e) => write!(f, "controller attestation refused: {e}"),
+            Self::WrongDevice => f.write_str("controller attestation is about another device"),
+            Self::DeviceNotTrusted(t) => write!(f, "controller attestation is {t}, not affirming"),
+            Self::NoPolicy => f.write_str("no policy installed"),
+            Self::Policy(Reason::Forbidden) => f.write_str("policy: a forbid rule applies"),
+            Self::Policy(Reason::NoPermit) => f.write_str("policy: no permit rule applies (default deny)"),
+            Self::Policy(Reason::LimitExceeded) => f.write_str("policy: evaluation limit exceeded"),
+            Self::Policy(r) => write!(f, "policy: {r:?}"),
+        }
+    }
+}
+
+/// One step's outcome, for logs and people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The step.
+    pub step: Step,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// The outcome of [`DoorAuthority::decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoorDecision {
+    denial: Option<Denial>,
+    subject: Option<String>,
+    rules: Vec<String>,
+    checks: Vec<Check>,
+}
+
+impl DoorDecision {
+    fn deny(mut self, denial: Denial) -> Self {
+        self.checks.push(Check {
+            step: denial.step(),
+            passed: false,
+            detail: denial.to_string(),
+        });
+        self.denial = Some(denial);
+        self
+    }
+
+    fn pass(&mut self, step: Step, detail: String) {
+        self.checks.push(Check {
+            step,
+            passed: true,
+            detail,
+        });
+    }
+
+    /// Allow or deny.
+    #[must_use]
+    pub const fn decision(&self) -> Decision {
+        if self.denial.is_none() {
+            Decision::Allow
+        } else {
+            Decision::Deny
+        }
+    }
+
+    /// Whether the door may open.
+    #[must_use]
+    pub const fn is_allowed(&self) -> bool {
+        self.denial.is_none()
+    }
+
+    /// Why it was denied; `None` when allowed.
+    #[must_use]
+    pub const fn denial(&self) -> Option<&Denial> {
+        self.denial.as_ref()
+    }
+
+    /// The verified subject (`sub`), once the credential verified.
+    #[must_use]
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The policy rules that decided: the permits that allowed, or the forbids
+    /// that denied.
+    #[must_use]
+    pub fn rules(&self) -> &[String] {
+        &self.rules
+    }
+
+    /// One line per step run, in order; the last one failed if denied.
+    #[must_use]
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+}
+
+impl fmt::Display for DoorDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.denial {
+            None => write!(f, "allow ({})", self.rules.join(", ")),
+            Some(d) => write!(f, "deny: {d}"),
+        }
+    }
+}
+
+/// What a door needs to decide: whom it trusts for credentials, attestation
+/// results and policy bundles, the installed policy and status lists.
+#[derive(Debug)]
+pub struct DoorAuthority {
+    credentials: Verifier,
+    attestation: Verifier,
+    policy_keys: KeySet<VerifyingKey>,
+    policy: Option<PolicySet>,
+    held_version: Option<u64>,
+    limits: PolicyLimits,
+    status_lists: Vec<VerifiedStatusList>,
+    max_challenge_age: u64,
+    accept_warnings: bool,
+}
+
+/// Default largest challenge age, in seconds.
+pub const DEFAULT_MAX_CHALLENGE_AGE: u64 = 30;
+
+impl DoorAuthority {
+    /// An authority that verifies credentials with `credentials` (trusting the
+    /// credential issuers, with this site's audience), attestation results with
+    /// `attestation` (trusting the attestation verifiers, with the audience they
+    /// sign results for) and policy bundles signed by a key in `policy_keys`. It
+    /// holds no policy yet, so it denies everything until [`Self::install_policy`].
+    #[must_use]
+    pub fn new(credentials: Verifier, attestation: Verifier, policy_keys: KeySet<VerifyingKey>) -> Self {
+        Self {
+            credentials,
+            attestation,
+            policy_keys,
+            policy: None,
+            held_version: None,
+            limits: PolicyLimits::DEFAULT,
+            status_lists: Vec::new(),
+            max_challenge_age: DEFAULT_MAX_CHALLENGE_AGE,
+            accept_warnings: false,
+        }
+    }
+
+    /// The largest accepted challenge age, in seconds (default 30).
+    #[must_use]
+    pub const fn max_challenge_age(mut self, seconds: u64) -> Self {
+        self.max_challenge_age = seconds;
+        self
+    }
+
+    /// Whether a controller whose attestation result is `warning` may still decide
+    /// (the policy then sees `context.device_trust == "warning"`). Default: no.
+    #[must_use]
+    pub const fn accept_device_warnings(mut self, yes: bool) -> Self {
+        self.accept_warnings = yes;
+        self
+    }
+
+    /// The policy version this controller held before (restored from its storage
+    /// after a reboot): only newer bundles install.
+    #[must_use]
+    pub const fn holding_version(mut self, version: u64) -> Self {
+        self.held_version = Some(version);
+        self
+    }
+
+    /// The version of the installed or held policy.
+    #[must_use]
+    pub const fn policy_version(&self) -> Option<u64> {
+        self.held_version
+    }
+
+    /// Verifies, compiles and installs a signed policy bundle, replacing the
+    /// current policy only if the bundle's version is above the one held. Returns
+    /// the new version; store it durably before relying on the new policy.
+    ///
+    /// # Errors
+    /// Every [`BundleError`], including [`BundleError::Rollback`]; the held policy
+    /// stays in place.
+    pub fn install_policy(&mut self, backend: &dyn Backend, signed: &[u8]) -> Result<u64, BundleError> {
+        let opts = LoadOptions {
+            held_version: self.held_version,
+            limits: self.limits,
+            ..LoadOptions::default()
+        };
+        let loaded = bundle::load(backend, &self.policy_keys, signed, &opts)?;
+        let version = loaded.version();
+        self.policy = Some(loaded.into_policy());
+        self.held_version = Some(version);
+        Ok(version)
+    }
+
+    /// Verifies a status list token with the credential verifier's issuer keys and
+    /// keeps it, replacing a list with the same URI.
+    ///
+    /// # Errors
+    /// The errors of [`Verifier::verify_status_list`].
+    pub fn install_status_list(
+        &mut self,
+        backend: &dyn Backend,
+        token: &[u8],
+        max_entries: usize,
+    ) -> Result<(), citysec_credential::Error> {
+        let list = self.credentials.verify_status_list(backend, token, max_entries)?;
+        self.status_lists.retain(|l| l.uri() != list.uri());
+        self.status_lists.push(list);
+        Ok(())
+    }
+
+    /// Verifies a controller's attestation result at `now` and checks it names
+    /// `device` and is acceptable.
+    ///
+    /// # Errors
+    /// [`Denial::DeviceResult`], [`Denial::WrongDevice`], [`Denial::DeviceNotTrusted`].
+    pub fn trust_device(
+        &self,
+        backend: &dyn Backend,
+        result: &[u8],
+        device: &[u8],
+        now: Timestamp,
+    ) -> Result<TrustedDevice, Denial> {
+        let result =
+            AttestationResult::verify(&self.attestation, backend, result, now).map_err(Denial::DeviceResult)?;
+        if result.ueid != device {
+            return Err(Denial::WrongDevice);
+        }
+        match result.status {
+            Tier::Affirming => {}
+            Tier::Warning if self.accept_warnings => {}
+            other => return Err(Denial::DeviceNotTrusted(other)),
+        }
+        Ok(TrustedDevice { result })
+    }
+
+    /// Decides one door request: credential and presentation, device trust,
+    /// policy, in that order; the first failure denies.
+    #[must_use]
+    pub fn decide(&self, backend: &dyn Backend, req: &DoorRequest<'_>) -> DoorDecision {
+        let mut out = DoorDecision {
+            denial: None,
+            subject: None,
+            rules: Vec::new(),
+            checks: Vec::new(),
+        };
+        let credential = match self.credentials.verify_presentation(
+            backend,
+            req.presentation,
+            req.challenge,
+            req.now,
+            self.max_challenge_age,
+            &self.status_lists,
+        ) {
+            Ok(c) => c,
+            Err(e) => return out.deny(Denial::Credential(e)),
+        };
+        let claims = credential.claims();
+        out.subject.clone_from(&claims.sub);
+        out.pass(
+            Step::Credential,
+            format!(
+                "`{}` from `{}`, roles [{}], holder proved possession",
+                claims.sub.as_deref().unwrap_or("?"),
+                credential.issuer(),
+                claims.roles.join(", ")
+            ),
+        );
+
+        let device = match self.trust_device(backend, req.device_result, req.door.device(), req.now) {
+            Ok(d) => d,
+            Err(d) => return out.deny(d),
+        };
+        out.pass(
+            Step::Device,
+            format!(
+                "controller of `{}` is {} (result from `{}`)",
+                req.door.id(),
+                device.tier(),
+                device.result().issuer
+            ),
+        );
+
+        let Some(policy) = &self.policy else {
+            return out.deny(Denial::NoPolicy);
+        };
+        let (roles, zones) = (strs(&claims.roles), strs(&claims.zones));
+        let mut request = policy.request();
+        fill(&mut request, policy, &credential, &roles, &zones, &device, req);
+        let response = request.evaluate();
+        out.rules = response.rules().map(String::from).collect();
+        if response.is_allowed() {
+            out.pass(
+                Step::Policy,
+                format!(
+                    "permitted by {} (policy v{})",
+                    out.rules.join(", "),
+                    self.held_version.unwrap_or(0)
+                ),
+            );
+            out
+        } else {
+            let reason = response.reason();
+            let mut errors = response
+                .errors()
+                .map(|e| format!("{} ({} {})", e.rule, e.attribute, e.kind));
+            let detail = match (out.rules.is_empty(), errors.next()) {
+                (false, _) => format!("denied by {}", out.rules.join(", ")),
+                (true, Some(first)) => format!("no permit applies; erroring rules: {first}"),
+                (true, None) => String::from("no permit applies"),
+            };
+            out.checks.push(Check {
+                step: Step::Policy,
+                passed: false,
+                detail,
+            });
+            out.denial = Some(Denial::Policy(reason));
+            out
+        }
+    }
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Sets every attribute of [`attributes`] the schema declares, from verified data only.
+fn fill<'v>(
+    request: &mut Request<'_, 'v>,
+    policy: &PolicySet,
+    credential: &'v VerifiedCredential,
+    roles: &'v [&'v str],
+    zones: &'v [&'v str],
+    device: &'v TrustedDevice,
+    req: &DoorRequest<'v>,
+) {
+    use attributes as a;
+    let claims = credential.claims();
+    request
+        .set_action_name(&req.door.action)
+        .set_resource_type_name(&req.door.resource_type);
+    let time = req.local_time;
+    let iso = time.weekday().iso();
+    let in_schedule = claims.schedule_allows(iso.saturating_sub(1), time.minute());
+    let mut set = |name: &str, value: Value<'v>| {
+        if let Some(attr) = policy.attribute(name) {
+            set_attr(request, attr, value);
+        }
+    };
+    if let Some(sub) = &claims.sub {
+        set(a::SUBJECT_ID, Value::String(sub));
+    }
+    set(a::SUBJECT_ISSUER, Value::String(credential.issuer()));
+    if let Some(kind) = &claims.kind {
+        set(a::SUBJECT_KIND, Value::String(kind.as_str()));
+    }
+    set(a::SUBJECT_ROLES, Value::StringSet(roles));
+    set(a::SUBJECT_ZONES, Value::StringSet(zones));
+    set(a::SUBJECT_IN_SCHEDULE, Value::Bool(in_schedule));
+    set(a::RESOURCE_ID, Value::String(&req.door.id));
+    set(a::RESOURCE_ZONE, Value::String(&req.door.zone));
+    set(a::CONTEXT_WEEKDAY, Value::Weekday(time.weekday()));
+    set(a::CONTEXT_HOUR, Value::Int(i64::from(time.hour())));
+    set(a::CONTEXT_MINUTE, Value::Int(i64::from(time.minute())));
+    set(a::CONTEXT_THREAT_LEVEL, Value::Int(req.threat_level));
+    set(a::CONTEXT_DEVICE_TRUST, Value::String(device.tier().name()));
+}
+
+/// Sets one attribute. A handle of this policy set cannot be foreign, and a
+/// failure would leave the attribute unset, which makes the rules reading it
+/// error and deny: failing closed either way.
+fn set_attr<'v>(request: &mut Request<'_, 'v>, attr: Attr, value: Value<'v>) {
+    let _unset_denies = request.set(attr, value);
+}
