@@ -1,35 +1,107 @@
-//! `citysec demo`: an end-to-end round trip in memory, with verdicts and timings.
+//! `citysec demo`: a small city, end to end, with verdicts and timings.
+//!
+//! Keys are generated in memory; attestation nonces, the sensor's counter and the
+//! gateway's replay windows live in embedded stores under a temporary directory
+//! that is removed afterwards. Servers (issuer, attestation verifier, gateway) use
+//! the ring backend; door controllers and the sensor use the pure-Rust backend that
+//! firmware embeds.
 
 use core::fmt::Display;
 use core::time::Duration;
+use std::path::PathBuf;
 use std::time::Instant;
 
-use citysec::core::coset::HeaderBuilder;
-use citysec::core::coset::cbor::Value;
-use citysec::core::encrypt0::{self, Iv};
-use citysec::core::sign1::{self, Tagging, VerifyOptions};
-use citysec::core::{Algorithm, Error, RandomSource as _, SigningKey, SymmetricKey};
+use citysec::attest::{
+    Appraisal, Appraiser, Challenge as AttestChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness,
+    ReferenceSet, ReferenceValues,
+};
+use citysec::core::{Algorithm, Backend, KeySet, RustCrypto, SigningKey, Timestamp};
+use citysec::credential::{
+    Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
+};
+use citysec::door::{Denial, Door, DoorAuthority, DoorDecision, DoorRequest, LocalTime};
+use citysec::policy::Reason;
+use citysec::policy::bundle::{self, BundleError, BundleSource};
 use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
+use citysec::std_adapters::attest::RedbNonceStore;
+use citysec::std_adapters::telemetry::{FileCounterStore, RedbReplayStore};
+use citysec::telemetry::{MasterSecret, Receiver, ReceiverConfig, Sender};
 use clap::Args;
 
 use crate::out::{Colour, Out, outln};
 use crate::{CmdResult, Failure};
 
 pub(crate) const HELP: &str = "\
-Generates an Ed25519 issuer key and a ChaCha20/Poly1305 device key in memory,
-signs an access grant as COSE_Sign1 and verifies it, shows that a tampered
-grant is rejected, seals a sensor reading as COSE_Encrypt0 and opens it, and
-shows that a wrong key or wrong context is rejected. Nothing touches the disk.
-Exit 0 only if every step was accepted or rejected as expected, else 1.
+A small city: a credential issuer, a manufacturer, an attestation verifier, a
+telemetry gateway and two door controllers. The demo onboards the controllers by
+attestation, issues a staff and a visitor credential, decides door requests in
+office hours and at night, opens sealed sensor readings at the gateway, pushes a
+lockdown as a new signed policy bundle, and then runs five attacks, each of which
+must be refused for the right reason: a cloned credential without the holder key,
+a revoked credential, a replayed telemetry envelope, tampered firmware, and a
+rolled-back policy bundle.
+
+Keys are generated in memory; nonce, counter and replay state live in embedded
+stores under a temporary directory, removed at the end. The city clock is
+simulated (Thursday 2026-11-26, UTC). Exit 0 only if every step came out as
+expected, else 1.
 
 Examples:
   citysec demo
-  citysec demo --json";
+  citysec demo --json
+  NO_COLOR=1 citysec demo";
 
-const ISSUER_KID: &[u8] = b"city-issuer-1";
-const DEVICE_KID: &[u8] = b"door-17";
-const TELEMETRY_AAD: &[u8] = b"door-17/telemetry";
+/// Thursday 2026-11-26 10:00 UTC: office hours.
+const MORNING: u64 = 1_795_687_200;
+/// The same day, 23:30 UTC.
+const NIGHT: u64 = 1_795_735_800;
+const DAY: u64 = 86_400;
+
+const CITY: &str = "https://id.city.example";
+const OEM: &str = "https://oem.example";
+const VERIFIER: &str = "https://attest.city.example";
+const AUDIENCE_DOORS: &str = "city-doors";
+const AUDIENCE_CONTROLLERS: &str = "door-controllers";
+const STATUS_URI: &str = "https://id.city.example/status/1";
+const HWMODEL: &[u8] = b"door-ctl-2";
+const FIRMWARE: &str = "1.2.0";
+const BOOTLOADER: [u8; 32] = [0xb0; 32];
+const APPLICATION: [u8; 32] = [0xa7; 32];
+const TOPIC: &str = "city/air/no2";
+
+const SCHEMA: &str = r"
+action open;
+resource door;
+subject.kind: string;
+subject.roles: set<string>;
+subject.in_schedule: bool;
+resource.zone: string;
+context.weekday: weekday;
+context.hour: int;
+context.threat_level: int;
+context.device_trust: string;
+";
+const POLICY: &str = r#"
+permit "staff-office-hours"
+  action open on door
+  when subject.roles has "staff"
+   and context.weekday in mon..fri and context.hour in 7..19;
+
+permit "visitor-lobby"
+  action open on door
+  when subject.kind == "visitor" and resource.zone == "lobby" and subject.in_schedule;
+
+permit "security-any-time"
+  action open on door
+  when subject.roles has "security";
+"#;
+const LOCKDOWN: &str = r#"
+forbid "lockdown"
+  action * on *
+  when context.threat_level >= 3
+  unless subject.roles has "security";
+"#;
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -47,16 +119,19 @@ enum Expect {
 
 #[derive(Debug)]
 struct Step {
-    name: &'static str,
+    act: &'static str,
+    name: String,
     expect: Expect,
     accepted: bool,
     as_expected: bool,
     detail: String,
     elapsed: Duration,
+    checks: Vec<String>,
 }
 
 #[derive(Debug, Default)]
 struct Demo {
+    act: &'static str,
     steps: Vec<Step>,
 }
 
@@ -67,47 +142,83 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 }
 
 impl Demo {
-    /// Records a step that must succeed; returns its value if it did.
-    fn accept<T, E: Display>(
+    fn record(
         &mut self,
-        name: &'static str,
-        (result, elapsed): (Result<T, E>, Duration),
-        detail: impl FnOnce(&T) -> String,
-    ) -> Option<T> {
-        let (accepted, detail, value) = match result {
-            Ok(v) => (true, detail(&v), Some(v)),
-            Err(e) => (false, format!("unexpectedly failed: {e}"), None),
-        };
+        name: String,
+        expect: Expect,
+        accepted: bool,
+        as_expected: bool,
+        detail: String,
+        elapsed: Duration,
+    ) {
         self.steps.push(Step {
+            act: self.act,
             name,
-            expect: Expect::Accept,
-            accepted,
-            as_expected: accepted,
-            detail,
-            elapsed,
-        });
-        value
-    }
-
-    /// Records a step that must be rejected with `want`.
-    fn reject<T>(&mut self, name: &'static str, (result, elapsed): (Result<T, Error>, Duration), want: Error) {
-        let (accepted, as_expected, detail) = match result {
-            Ok(_) => (true, false, "unexpectedly accepted".to_owned()),
-            Err(e) if e == want => (false, true, format!("{e}, as expected")),
-            Err(e) => (
-                false,
-                false,
-                format!("rejected for the wrong reason: {e} (expected: {want})"),
-            ),
-        };
-        self.steps.push(Step {
-            name,
-            expect: Expect::Reject,
+            expect,
             accepted,
             as_expected,
             detail,
             elapsed,
+            checks: Vec::new(),
         });
+    }
+
+    /// A step that must succeed; returns its value if it did.
+    fn accept<T, E: Display>(
+        &mut self,
+        name: impl Into<String>,
+        (result, elapsed): (Result<T, E>, Duration),
+        detail: impl FnOnce(&T) -> String,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => {
+                self.record(name.into(), Expect::Accept, true, true, detail(&v), elapsed);
+                Some(v)
+            }
+            Err(e) => {
+                let detail = format!("unexpectedly failed: {e}");
+                self.record(name.into(), Expect::Accept, false, false, detail, elapsed);
+                None
+            }
+        }
+    }
+
+    /// A step that must fail with an error equal to `want`.
+    fn reject<T, E: Display + PartialEq>(
+        &mut self,
+        name: impl Into<String>,
+        (result, elapsed): (Result<T, E>, Duration),
+        want: &E,
+    ) {
+        let (accepted, as_expected, detail) = match result {
+            Ok(_) => (true, false, String::from("unexpectedly accepted")),
+            Err(e) if e == *want => (false, true, e.to_string()),
+            Err(e) => (
+                false,
+                false,
+                format!("refused for the wrong reason: {e} (expected: {want})"),
+            ),
+        };
+        self.record(name.into(), Expect::Reject, accepted, as_expected, detail, elapsed);
+    }
+
+    /// A door decision: allowed when `want` is `None`, else denied exactly so.
+    fn door(&mut self, name: impl Into<String>, (d, elapsed): (DoorDecision, Duration), want: Option<Denial>) {
+        let expect = if want.is_none() { Expect::Accept } else { Expect::Reject };
+        let as_expected = d.denial() == want.as_ref();
+        let detail = match (&want, as_expected) {
+            (_, true) => d.to_string(),
+            (None, false) => format!("expected allow, got {d}"),
+            (Some(w), false) => format!("expected deny ({w}), got {d}"),
+        };
+        self.record(name.into(), expect, d.is_allowed(), as_expected, detail, elapsed);
+        if let Some(step) = self.steps.last_mut() {
+            step.checks = d
+                .checks()
+                .iter()
+                .map(|c| format!("{} {}: {}", if c.passed { "+" } else { "-" }, c.step.name(), c.detail))
+                .collect();
+        }
     }
 
     fn passed(&self) -> bool {
@@ -115,144 +226,474 @@ impl Demo {
     }
 }
 
-fn cbor(v: &Value) -> Result<Vec<u8>, Error> {
-    let mut buf = Vec::new();
-    citysec::core::coset::cbor::ser::into_writer(v, &mut buf).map_err(|_| Error::Malformed)?;
-    Ok(buf)
+fn at(t: u64) -> Timestamp {
+    Timestamp::from_unix_seconds(t)
 }
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
+/// A temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> std::io::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("citysec-demo-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
 }
 
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _best_effort = std::fs::remove_dir_all(&self.0);
+    }
 }
 
-/// Flips the lowest bit of the last byte of `needle` inside `haystack`.
-fn tamper(haystack: &[u8], needle: &[u8]) -> Option<Vec<u8>> {
-    let start = haystack.windows(needle.len()).position(|w| w == needle)?;
-    let last = start.checked_add(needle.len())?.checked_sub(1)?;
-    let mut out = haystack.to_vec();
-    let byte = out.get_mut(last)?;
-    *byte ^= 1;
-    Some(out)
+/// The city's parties.
+struct City {
+    issuer: Issuer,
+    policy_key: SigningKey,
+    appraiser: Appraiser,
+    nonces: RedbNonceStore,
+    manufacturer: Issuer,
+    statuses: StatusList,
+}
+
+/// A door controller: its attestation key, identity, endorsement, door and authority.
+struct Controller {
+    name: &'static str,
+    key: SigningKey,
+    ueid: Vec<u8>,
+    endorsement: Vec<u8>,
+    door: Door,
+    authority: DoorAuthority,
+    result: Vec<u8>,
+}
+
+/// A credential holder: holder key and credential.
+struct Holder {
+    key: SigningKey,
+    credential: Vec<u8>,
+}
+
+fn generate(kid: &[u8]) -> Result<SigningKey, citysec::core::Error> {
+    Ok(SigningKey::generate(Algorithm::EdDSA, &mut OsRandom)?.with_kid(kid))
+}
+
+impl City {
+    fn new(state: &TempDir) -> Result<Self, Box<dyn core::error::Error>> {
+        let issuer = Issuer::new(CITY, generate(b"city-2026")?)?;
+        let manufacturer = Issuer::new(OEM, generate(b"oem-2026")?)?;
+        let signer = Issuer::new(VERIFIER, generate(b"av-1")?)?;
+        let references = ReferenceSet::new().with(
+            ReferenceValues::new(HWMODEL, "1.0.0")?
+                .accept_version(FIRMWARE)?
+                .component("bootloader", BOOTLOADER)?
+                .component("door-app", APPLICATION)?,
+        )?;
+        let manufacturers = Verifier::new()
+            .trust(manufacturer.iss(), manufacturer.verifying_key())?
+            .any_audience();
+        let appraiser = Appraiser::new(manufacturers, signer, AUDIENCE_CONTROLLERS, references)
+            .result_ttl(DAY)
+            .verifier_id("city of example", "citysec-demo");
+        Ok(Self {
+            issuer,
+            policy_key: generate(b"policy-2026")?,
+            appraiser,
+            nonces: RedbNonceStore::open(state.0.join("nonces.redb"))?,
+            manufacturer,
+            statuses: StatusList::new(1, 1024)?,
+        })
+    }
+
+    /// A controller built at the factory: key, ueid, endorsement.
+    fn controller(
+        &self,
+        name: &'static str,
+        zone: &str,
+        serial: u8,
+    ) -> Result<Controller, Box<dyn core::error::Error>> {
+        let key = generate(name.as_bytes())?;
+        let ueid = vec![0x01, 0xc1, 0x71, 0x00, 0x00, 0x00, serial];
+        let endorsement = Endorsement::new(ueid.clone(), key.verifying_key(), HWMODEL)?.issue(
+            &self.manufacturer,
+            &Ring,
+            at(MORNING - DAY),
+            at(MORNING + 5 * 365 * DAY),
+        )?;
+        let credentials = Verifier::new()
+            .trust(self.issuer.iss(), self.issuer.verifying_key())?
+            .audience(AUDIENCE_DOORS);
+        let attestation = Verifier::new()
+            .trust(VERIFIER, self.appraiser.signer().verifying_key())?
+            .audience(AUDIENCE_CONTROLLERS);
+        let policy_keys = KeySet::from_keys([self.policy_key.verifying_key()])?;
+        Ok(Controller {
+            name,
+            key,
+            door: Door::new(name, zone, ueid.clone()),
+            ueid,
+            endorsement,
+            authority: DoorAuthority::new(credentials, attestation, policy_keys),
+            result: Vec::new(),
+        })
+    }
+
+    /// Challenge, evidence signed on the controller (pure-Rust backend), appraisal.
+    fn attest(&mut self, c: &Controller, boot: [u8; 32]) -> Result<Appraisal, citysec::attest::Error> {
+        let now = at(MORNING);
+        let challenge = AttestChallenge::issue(&mut self.nonces, &mut OsRandom, now, 60)?;
+        let measurements = [("bootloader", boot), ("door-app", APPLICATION)];
+        let mut buf = [0u8; 1024];
+        let len = EvidenceBuilder::new(&c.ueid)
+            .nonce(challenge.nonce())
+            .hwmodel(HWMODEL)
+            .swversion(FIRMWARE)
+            .dbgstat(DebugStatus::DisabledPermanently)
+            .oemboot(true)
+            .measurements(&measurements)
+            .sign(&RustCrypto, &c.key, &mut buf)?;
+        let evidence = buf.get(..len).unwrap_or_default();
+        self.appraiser
+            .appraise(&Ring, &c.endorsement, evidence, Freshness::Nonce(&mut self.nonces), now)
+    }
+
+    fn credential(
+        &self,
+        name: &'static str,
+        kind: CredentialKind,
+        roles: &[&str],
+        idx: u64,
+    ) -> Result<Holder, Box<dyn core::error::Error>> {
+        let key = generate(name.as_bytes())?;
+        let mut claims = Claims::new();
+        claims.iss = Some(CITY.into());
+        claims.sub = Some(name.into());
+        claims.aud = vec![AUDIENCE_DOORS.into()];
+        claims.iat = Some(at(MORNING - 3600));
+        claims.exp = Some(at(MORNING + 30 * DAY));
+        claims.roles = roles.iter().map(|r| (*r).to_owned()).collect();
+        if kind == CredentialKind::Visitor {
+            // Weekdays, 08:00 to 18:00.
+            claims.schedule = vec![ScheduleWindow {
+                days: 0b001_1111,
+                start_minute: 8 * 60,
+                end_minute: 18 * 60,
+            }];
+        }
+        claims.kind = Some(kind);
+        claims.cnf = Some(Confirmation::Key(key.verifying_key()));
+        claims.status = Some(StatusRef {
+            idx,
+            uri: STATUS_URI.into(),
+        });
+        Ok(Holder {
+            credential: self.issuer.issue(&Ring, &claims)?,
+            key,
+        })
+    }
+
+    fn status_list(&self) -> Result<Vec<u8>, citysec::credential::Error> {
+        self.statuses.sign(
+            &Ring,
+            &self.issuer,
+            STATUS_URI,
+            at(MORNING),
+            at(MORNING + DAY),
+            Some(300),
+        )
+    }
+
+    fn bundle(&self, version: u64, extra: &str) -> Result<Vec<u8>, BundleError> {
+        let policy = format!("{POLICY}{extra}");
+        let src = BundleSource {
+            schema: SCHEMA,
+            policy: &policy,
+            version,
+            issued_at: MORNING,
+        };
+        bundle::create(&Ring, &self.policy_key, &src, &citysec::policy::PolicyLimits::DEFAULT)
+    }
+}
+
+/// The holder answers the reader's challenge with `signer`; the controller decides.
+fn knock(
+    backend: &dyn Backend,
+    c: &Controller,
+    credential: &[u8],
+    signer: &SigningKey,
+    t: u64,
+    threat: i64,
+) -> DoorDecision {
+    let challenge = match Challenge::new(&mut OsRandom, c.name, at(t)) {
+        Ok(ch) => ch,
+        Err(_) => Challenge::from_parts([0; 32], c.name, at(t)),
+    };
+    let presentation = present(backend, signer, credential, &challenge).unwrap_or_default();
+    c.authority.decide(
+        backend,
+        &DoorRequest {
+            door: &c.door,
+            presentation: &presentation,
+            challenge: &challenge,
+            device_result: &c.result,
+            now: at(t),
+            local_time: LocalTime::at(at(t), 0),
+            threat_level: threat,
+        },
+    )
+}
+
+fn summary(a: &Appraisal) -> String {
+    let worst = a.result.reasons.iter().find(|r| r.tier == a.result.status);
+    match worst {
+        Some(r) if !a.result.is_affirming() => format!("{}: {}", a.result.status, r.detail),
+        _ => format!(
+            "{}, firmware {FIRMWARE}, {} checks, result {} bytes",
+            a.result.status,
+            a.result.reasons.len(),
+            a.token.len()
+        ),
+    }
 }
 
 /// The scenario; stops at the first step whose result later steps need.
-fn scenario(d: &mut Demo) -> Option<()> {
-    let issuer = d.accept(
-        "generate issuer signing key",
-        timed(|| SigningKey::generate(Algorithm::EdDSA, &mut OsRandom).map(|k| k.with_kid(ISSUER_KID))),
-        |_| "Ed25519, kid \"city-issuer-1\", from the OS random source".to_owned(),
-    )?;
-    let device = d.accept(
-        "generate device key",
-        timed(|| -> Result<SymmetricKey, Error> {
-            let mut base_iv = [0u8; 12];
-            OsRandom.fill(&mut base_iv)?;
-            let key = SymmetricKey::generate(Algorithm::ChaCha20Poly1305, &mut OsRandom)?;
-            Ok(key.with_kid(DEVICE_KID).with_base_iv(base_iv))
-        }),
-        |_| "ChaCha20/Poly1305, kid \"door-17\", random Base IV".to_owned(),
-    )?;
-
-    // An access grant: iss, sub, aud and a city claim, as CBOR.
-    let grant_value = Value::Map(vec![
-        (int(1), text("city-issuer-1")),
-        (int(2), text("badge-4711")),
-        (int(3), text("door-17")),
-        (text("zone"), text("lobby")),
-    ]);
-    let grant = cbor(&grant_value).ok()?;
-    let signed = d.accept(
-        "sign access grant (COSE_Sign1)",
-        timed(|| sign1::sign(&Ring, &issuer, &grant, b"")),
-        |m| format!("EdDSA, {} bytes", m.len()),
-    )?;
-    let public = issuer.verifying_key();
-    d.accept(
-        "verify access grant",
-        timed(|| {
-            sign1::verify_with_key(&Ring, &public, &signed, &VerifyOptions::default()).and_then(|v| {
-                if v.payload() == grant.as_slice() {
-                    Ok(v)
-                } else {
-                    Err(Error::Malformed)
-                }
-            })
-        }),
-        |_| "accepted: signature valid, payload intact".to_owned(),
-    );
-    // Change one character of "lobby" inside the signed message.
-    let tampered = tamper(&signed, b"lobby")?;
-    d.reject(
-        "verify tampered grant (one byte changed)",
-        timed(|| sign1::verify_with_key(&Ring, &public, &tampered, &VerifyOptions::default())),
-        Error::BadSignature,
-    );
-
-    let reading_value = Value::Map(vec![
-        (text("sensor"), text("door-17/temp")),
-        (text("seq"), int(1)),
-        (text("celsius_x10"), int(215)),
-    ]);
-    let reading = cbor(&reading_value).ok()?;
-    let partial_iv = [0x01u8];
-    let sealed = d.accept(
-        "seal reading (COSE_Encrypt0, Partial IV 1)",
-        timed(|| {
-            let protected = HeaderBuilder::new().key_id(DEVICE_KID.to_vec()).build();
-            encrypt0::seal_with_headers(
-                &Ring,
-                &device,
-                Iv::Partial(&partial_iv),
-                protected,
-                citysec::core::coset::Header::default(),
-                &reading,
-                TELEMETRY_AAD,
-                Tagging::Tagged,
+fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
+    let rc = &RustCrypto;
+    d.act = "setup";
+    let mut city = d.accept(
+        "keys for issuer, manufacturer, attestation verifier, policy signer",
+        timed(|| City::new(state)),
+        |_| {
+            format!(
+                "Ed25519 from the OS; nonce store {}",
+                state.0.join("nonces.redb").display()
             )
-        }),
-        |m| format!("ChaCha20/Poly1305, {} bytes", m.len()),
+        },
     )?;
-    let opts = VerifyOptions::default().with_external_aad(TELEMETRY_AAD);
-    d.accept(
-        "open reading",
-        timed(|| {
-            encrypt0::open(&Ring, &device, &sealed, &opts).and_then(|o| {
-                if o.plaintext() == reading.as_slice() {
-                    Ok(o)
-                } else {
-                    Err(Error::Malformed)
-                }
-            })
-        }),
-        |o| format!("accepted: {} bytes of plaintext, tag valid", o.plaintext().len()),
+    let mut lobby = d.accept(
+        "factory: manufacturer endorses controller lobby-east",
+        timed(|| city.controller("lobby-east", "lobby", 1)),
+        |c| {
+            format!(
+                "ueid {}, endorsement {} bytes",
+                hex::encode(&c.ueid),
+                c.endorsement.len()
+            )
+        },
+    )?;
+    let mut lab = d.accept(
+        "factory: manufacturer endorses controller lab-3",
+        timed(|| city.controller("lab-3", "lab", 2)),
+        |c| {
+            format!(
+                "ueid {}, endorsement {} bytes",
+                hex::encode(&c.ueid),
+                c.endorsement.len()
+            )
+        },
+    )?;
+
+    d.act = "onboarding";
+    for c in [&mut lobby, &mut lab] {
+        let name = format!("{} attests (nonce, EAT evidence, appraisal)", c.name);
+        let appraisal = d.accept(name, timed(|| city.attest(c, BOOTLOADER)), summary)?;
+        c.result = appraisal.token;
+    }
+
+    d.act = "credentials";
+    let alice = d.accept(
+        "issue staff credential to alice",
+        timed(|| city.credential("alice", CredentialKind::Staff, &["staff"], 0)),
+        |h| format!("CWT {} bytes, bound to alice's key (cnf)", h.credential.len()),
+    )?;
+    let vera = d.accept(
+        "issue visitor credential to vera",
+        timed(|| city.credential("vera", CredentialKind::Visitor, &["visitor"], 1)),
+        |h| format!("CWT {} bytes, weekdays 08:00-18:00", h.credential.len()),
+    )?;
+    let sam = d.accept(
+        "issue security credential to sam",
+        timed(|| city.credential("sam", CredentialKind::Staff, &["security"], 2)),
+        |h| format!("CWT {} bytes", h.credential.len()),
+    )?;
+    let list = d.accept("publish status list", timed(|| city.status_list()), |l| {
+        format!("{} bytes, 1024 entries, all valid", l.len())
+    })?;
+    for c in [&mut lobby, &mut lab] {
+        let name = format!("{} installs status list", c.name);
+        d.accept(name, timed(|| c.authority.install_status_list(rc, &list, 1024)), |()| {
+            String::from("signature and issuer verified")
+        })?;
+    }
+
+    d.act = "policy";
+    let v1 = d.accept("policy signer creates bundle v1", timed(|| city.bundle(1, "")), |b| {
+        format!("{} bytes, 3 rules", b.len())
+    })?;
+    for c in [&mut lobby, &mut lab] {
+        let name = format!("{} installs bundle v1", c.name);
+        d.accept(name, timed(|| c.authority.install_policy(rc, &v1)), |v| {
+            format!("version {v} installed")
+        })?;
+    }
+
+    d.act = "doors";
+    let no_permit = || Some(Denial::Policy(Reason::NoPermit));
+    d.door(
+        "alice at lobby-east, thu 10:00",
+        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, MORNING, 0)),
+        None,
+    );
+    d.door(
+        "vera at lobby-east, thu 10:00",
+        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, MORNING, 0)),
+        None,
+    );
+    d.door(
+        "vera at lab-3, thu 10:00",
+        timed(|| knock(rc, &lab, &vera.credential, &vera.key, MORNING, 0)),
+        no_permit(),
+    );
+    d.door(
+        "alice at lobby-east, thu 23:30",
+        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, NIGHT, 0)),
+        no_permit(),
+    );
+    d.door(
+        "sam at lab-3, thu 23:30",
+        timed(|| knock(rc, &lab, &sam.credential, &sam.key, NIGHT, 0)),
+        None,
     );
 
-    let wrong = SymmetricKey::generate(Algorithm::ChaCha20Poly1305, &mut OsRandom).ok()?;
-    let wrong = match device.base_iv() {
-        Some(iv) => wrong.with_kid(DEVICE_KID).with_base_iv(*iv),
-        None => wrong.with_kid(DEVICE_KID),
-    };
-    d.reject(
-        "open reading with a wrong key (same kid)",
-        timed(|| encrypt0::open(&Ring, &wrong, &sealed, &opts)),
-        Error::DecryptFailed,
+    d.act = "telemetry";
+    let master = MasterSecret::new(d.accept("gateway master secret", timed(random32), |_| {
+        String::from("32 random bytes; devices get HKDF-derived keys")
+    })?);
+    let mut sensor = d.accept(
+        "provision sensor air-7 (derived key, counter file)",
+        timed(|| -> Result<_, Box<dyn core::error::Error>> {
+            let key = master.derive(rc, b"air-7", 0)?;
+            Ok(Sender::new(
+                key,
+                FileCounterStore::new(state.0.join("air-7.counter")),
+                64,
+            )?)
+        }),
+        |_| String::from("counter reserved in blocks of 64"),
+    )?;
+    let mut envelopes = Vec::new();
+    for reading in [&b"{\"no2\": 38}"[..], b"{\"no2\": 41}", b"{\"no2\": 40}"] {
+        let (seq, env) = d.accept(
+            "air-7 seals a reading",
+            timed(|| sensor.seal(rc, TOPIC, reading)),
+            |(s, e)| format!("seq {s}, COSE_Encrypt0 {} bytes", e.len()),
+        )?;
+        envelopes.push((seq, env, reading));
+    }
+    let store = d.accept(
+        "gateway opens its replay store",
+        timed(|| RedbReplayStore::open(state.0.join("replay.redb"))),
+        |_| String::from("embedded, crash-safe (redb)"),
+    )?;
+    let mut gateway = Receiver::new(master, ReceiverConfig::default(), store);
+    let mut plaintext = Vec::new();
+    for (seq, env, reading) in &envelopes {
+        let name = format!("gateway opens seq {seq} (ring)");
+        let ok = d.accept(
+            name,
+            timed(|| gateway.open(&Ring, env, Some(TOPIC), &mut plaintext)),
+            |o| format!("device air-7, seq {}, {}", o.seq(), String::from_utf8_lossy(reading)),
+        );
+        ok?;
+    }
+
+    d.act = "lockdown";
+    let v2 = d.accept(
+        "policy signer creates bundle v2 (lockdown)",
+        timed(|| city.bundle(2, LOCKDOWN)),
+        |b| format!("{} bytes, 4 rules", b.len()),
+    )?;
+    for c in [&mut lobby, &mut lab] {
+        let name = format!("{} installs bundle v2", c.name);
+        d.accept(name, timed(|| c.authority.install_policy(rc, &v2)), |v| {
+            format!("version {v} installed")
+        })?;
+    }
+    d.door(
+        "alice at lobby-east, threat level 3",
+        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, MORNING, 3)),
+        Some(Denial::Policy(Reason::Forbidden)),
     );
-    let other_context = VerifyOptions::default().with_external_aad(b"door-18/telemetry");
+    d.door(
+        "sam at lobby-east, threat level 3",
+        timed(|| knock(rc, &lobby, &sam.credential, &sam.key, MORNING, 3)),
+        None,
+    );
+
+    d.act = "attacks";
+    // Mallory copied alice's token and the holder key's id from its cnf, but not the key.
+    let mallory = generate(b"alice").ok()?;
+    d.door(
+        "cloned credential: mallory presents alice's token",
+        timed(|| knock(rc, &lobby, &alice.credential, &mallory, MORNING, 0)),
+        Some(Denial::Credential(citysec::credential::Error::Core(
+            citysec::core::Error::BadSignature,
+        ))),
+    );
+    city.statuses.set(1, 1).ok()?;
+    let revoked = d.accept("issuer revokes vera's credential", timed(|| city.status_list()), |l| {
+        format!("new status list, {} bytes", l.len())
+    })?;
+    d.accept(
+        "lobby-east installs the new status list",
+        timed(|| lobby.authority.install_status_list(rc, &revoked, 1024)),
+        |()| String::from("entry 1 revoked"),
+    )?;
+    d.door(
+        "revoked credential: vera at lobby-east",
+        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, MORNING, 0)),
+        Some(Denial::Credential(citysec::credential::Error::Revoked)),
+    );
+    if let Some((_, first, _)) = envelopes.first() {
+        d.reject(
+            "replayed telemetry: seq 0 sent again",
+            timed(|| gateway.open(&Ring, first, Some(TOPIC), &mut plaintext).map(|o| o.seq())),
+            &citysec::telemetry::Error::Replay,
+        );
+    }
+    let tampered = d.accept(
+        "tampered firmware: lab-3 runs a modified bootloader",
+        timed(|| city.attest(&lab, [0xee; 32])),
+        summary,
+    )?;
+    lab.result = tampered.token;
+    d.door(
+        "alice at lab-3 with tampered firmware",
+        timed(|| knock(rc, &lab, &alice.credential, &alice.key, MORNING, 0)),
+        Some(Denial::DeviceNotTrusted(citysec::attest::Tier::Contraindicated)),
+    );
     d.reject(
-        "open reading in another door's context (external AAD)",
-        timed(|| encrypt0::open(&Ring, &device, &sealed, &other_context)),
-        Error::DecryptFailed,
+        "rolled-back policy: bundle v1 replayed to lobby-east",
+        timed(|| lobby.authority.install_policy(rc, &v1)),
+        &BundleError::Rollback { held: 2, version: 1 },
     );
     Some(())
 }
 
+fn random32() -> Result<[u8; 32], citysec::core::Error> {
+    let mut b = [0u8; 32];
+    citysec::core::RandomSource::fill(&mut OsRandom, &mut b)?;
+    Ok(b)
+}
+
 pub(crate) fn run(args: &DemoArgs, out: &mut Out) -> CmdResult {
+    let state = TempDir::new().map_err(|e| Failure::Usage(format!("temporary directory: {e}")))?;
     let mut demo = Demo::default();
-    let (finished, total) = timed(|| scenario(&mut demo));
+    let (finished, total) = timed(|| scenario(&mut demo, &state));
     let passed = finished.is_some() && demo.passed();
     if args.json {
         print_json(out, &demo, passed, total);
@@ -267,45 +708,55 @@ pub(crate) fn run(args: &DemoArgs, out: &mut Out) -> CmdResult {
 }
 
 fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 fn print_text(out: &mut Out, demo: &Demo, passed: bool, total: Duration) {
     outln!(
         out,
         "{}",
-        out.paint(
-            Colour::Bold,
-            "citysec demo: issue, verify, tamper, seal, open (ring backend)"
-        )
+        out.paint(Colour::Bold, "citysec demo: a small city, end to end")
     );
-    outln!(out);
+    let mut act = "";
     for (i, s) in demo.steps.iter().enumerate() {
+        if s.act != act {
+            act = s.act;
+            outln!(out);
+            outln!(out, "{}", out.paint(Colour::Bold, &format!("== {act}")));
+        }
         let verdict = match (s.as_expected, s.accepted) {
-            (true, true) => out.paint(Colour::Green, "ok      "),
-            (true, false) => out.paint(Colour::Green, "rejected"),
-            (false, _) => out.paint(Colour::Red, "FAIL    "),
+            (true, true) => out.paint(Colour::Green, "ok     "),
+            (true, false) => out.paint(Colour::Yellow, "refused"),
+            (false, _) => out.paint(Colour::Red, "FAIL   "),
         };
         outln!(
             out,
-            "{:>2}. {:<56} {verdict}  {:>10}  {}",
+            "{:>2}. {:<62} {verdict} {:>9}  {}",
             i.saturating_add(1),
             s.name,
             ms(s.elapsed),
             s.detail
         );
+        for c in &s.checks {
+            outln!(out, "      {c}");
+        }
     }
     outln!(out);
     let expected = demo.steps.iter().filter(|s| s.as_expected).count();
+    let refused = demo
+        .steps
+        .iter()
+        .filter(|s| s.expect == Expect::Reject && s.as_expected)
+        .count();
     if passed {
         let line = format!(
-            "PASS: all {} steps were accepted or rejected as expected",
+            "PASS: all {} steps as expected ({refused} refusals, each for the expected reason)",
             demo.steps.len()
         );
-        outln!(out, "{} (total {})", out.paint(Colour::Green, &line), ms(total));
+        outln!(out, "{} in {}", out.paint(Colour::Green, &line), ms(total));
     } else {
         let line = format!("FAIL: {expected} of {} steps behaved as expected", demo.steps.len());
-        outln!(out, "{} (total {})", out.paint(Colour::Red, &line), ms(total));
+        outln!(out, "{} in {}", out.paint(Colour::Red, &line), ms(total));
     }
 }
 
@@ -317,18 +768,19 @@ fn print_json(out: &mut Out, demo: &Demo, passed: bool, total: Duration) {
         .map(|(i, s)| {
             serde_json::json!({
                 "step": i.saturating_add(1),
+                "act": s.act,
                 "name": s.name,
                 "expect": match s.expect { Expect::Accept => "accept", Expect::Reject => "reject" },
-                "outcome": if s.accepted { "accepted" } else { "rejected" },
+                "outcome": if s.accepted { "accepted" } else { "refused" },
                 "as_expected": s.as_expected,
                 "detail": s.detail,
+                "checks": s.checks,
                 "elapsed_us": u64::try_from(s.elapsed.as_micros()).unwrap_or(u64::MAX),
             })
         })
         .collect();
     let doc = serde_json::json!({
-        "demo": "citysec",
-        "backend": "ring",
+        "demo": "citysec city",
         "passed": passed,
         "total_us": u64::try_from(total.as_micros()).unwrap_or(u64::MAX),
         "steps": steps,

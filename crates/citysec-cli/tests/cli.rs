@@ -422,12 +422,52 @@ fn demo_passes_and_json_parses() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], true);
     let steps = v["steps"].as_array().unwrap();
-    assert!(steps.len() >= 7);
+    assert_eq!(steps.len(), 41);
     assert!(steps.iter().all(|s| s["as_expected"] == true));
+    // Every refusal, with its reason: three policy denials, the lockdown, and the five attacks.
+    let refused: Vec<(&str, &str)> = steps
+        .iter()
+        .filter(|s| s["outcome"] == "refused")
+        .map(|s| (s["name"].as_str().unwrap(), s["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (
+                "vera at lab-3, thu 10:00",
+                "deny: policy: no permit rule applies (default deny)"
+            ),
+            (
+                "alice at lobby-east, thu 23:30",
+                "deny: policy: no permit rule applies (default deny)"
+            ),
+            (
+                "alice at lobby-east, threat level 3",
+                "deny: policy: a forbid rule applies"
+            ),
+            (
+                "cloned credential: mallory presents alice's token",
+                "deny: credential refused: bad signature"
+            ),
+            (
+                "revoked credential: vera at lobby-east",
+                "deny: credential refused: credential revoked"
+            ),
+            ("replayed telemetry: seq 0 sent again", "replayed envelope"),
+            (
+                "alice at lab-3 with tampered firmware",
+                "deny: controller attestation is contraindicated, not affirming"
+            ),
+            (
+                "rolled-back policy: bundle v1 replayed to lobby-east",
+                "bundle version 1 is not above the version held (2): rollback refused"
+            ),
+        ]
+    );
     assert!(
         steps
             .iter()
-            .any(|s| s["expect"] == "reject" && s["outcome"] == "rejected")
+            .all(|s| s["expect"] == if s["outcome"] == "refused" { "reject" } else { "accept" })
     );
     assert!(v["total_us"].as_u64().unwrap() < 1_000_000);
 }
