@@ -1,0 +1,268 @@
+//! Makes the fixtures the firmware-door program verifies, and checks them.
+//!
+//! ```text
+//! cargo run --release            # (re)write ../fixtures/*
+//! cargo run --release -- --check # fail unless ../fixtures/* are what this makes
+//! ```
+//!
+//! Ed25519 signatures are deterministic and the CBOR encoders are too, so the same
+//! seeds give the same bytes: `--check` regenerates every fixture, compares it
+//! with the committed file, then verifies the committed files on the host with the
+//! same library calls and the same expected outcomes as the firmware.
+//!
+//! The seeds below are TEST KEYS, published here on purpose: never use them for
+//! anything but these fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use citysec_core::{KeySet, RustCrypto, SigningKey, Timestamp, VerifyingKey};
+use citysec_credential::presentation::Challenge;
+use citysec_credential::{Claims, Confirmation, CredentialKind, Error as CredentialError, Issuer, Verifier, present};
+use citysec_policy::bundle::{self, BundleError, BundleSource, LoadOptions};
+use citysec_policy::{Decision, PolicyLimits, Value, Weekday};
+
+#[allow(
+    dead_code,
+    reason = "the scenario file is shared with the firmware, which uses other parts"
+)]
+mod scenario {
+    include!("../../scenario.rs");
+}
+use scenario::*;
+
+/// TEST KEY: the issuer's Ed25519 seed.
+const ISSUER_SEED: [u8; 32] = [0x11; 32];
+/// TEST KEY: the credential holder's Ed25519 seed (the phone or badge).
+const HOLDER_SEED: [u8; 32] = [0x22; 32];
+/// TEST KEY: a key that is not the holder's (whoever cloned the credential).
+const CLONER_SEED: [u8; 32] = [0x33; 32];
+/// TEST KEY: the policy signer's Ed25519 seed.
+const POLICY_SEED: [u8; 32] = [0x44; 32];
+
+const SCHEMA: &str = "\
+action open;
+resource door;
+subject.roles: set<string>;
+resource.zone: string;
+context.weekday: weekday;
+context.hour: int;
+context.threat_level: int;
+";
+
+const POLICY_V1: &str = r#"
+permit "staff-office-hours"
+  action open on door
+  when subject.roles has "staff"
+   and resource.zone in ["lobby", "office"]
+   and context.weekday in mon..fri and context.hour in 7..19;
+"#;
+
+const POLICY_V2: &str = r#"
+permit "staff-office-hours"
+  action open on door
+  when subject.roles has "staff"
+   and resource.zone in ["lobby", "office"]
+   and context.weekday in mon..fri and context.hour in 7..19;
+
+forbid "lockdown"
+  action * on *
+  when context.threat_level >= 3
+  unless subject.roles has "security";
+"#;
+
+type Failure = String;
+
+fn fail(what: &str, e: impl std::fmt::Debug) -> Failure {
+    format!("{what}: {e:?}")
+}
+
+/// Every fixture, by file name.
+fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
+    let backend = RustCrypto;
+    let issuer =
+        Issuer::new(ISSUER, SigningKey::ed25519(&ISSUER_SEED).with_kid(ISSUER_KID)).map_err(|e| fail("issuer", e))?;
+    let holder = SigningKey::ed25519(&HOLDER_SEED).with_kid(*b"holder");
+    let cloner = SigningKey::ed25519(&CLONER_SEED).with_kid(*b"holder");
+    let policy_signer = SigningKey::ed25519(&POLICY_SEED).with_kid(POLICY_KID);
+
+    let mut claims = Claims::new();
+    claims.sub = Some("alice".into());
+    claims.aud = vec![DOOR.into()];
+    claims.exp = Some(Timestamp::from_unix_seconds(EXPIRES));
+    claims.iat = Some(Timestamp::from_unix_seconds(ISSUED_AT));
+    claims.cti = Some(b"cred-0001".to_vec());
+    claims.cnf = Some(Confirmation::Key(holder.verifying_key()));
+    claims.roles = vec!["staff".into()];
+    claims.zones = vec!["lobby".into(), "office".into()];
+    claims.kind = Some(CredentialKind::Staff);
+    let credential = issuer.issue(&backend, &claims).map_err(|e| fail("issue", e))?;
+
+    let challenge = challenge();
+    let by_holder = present(&backend, &holder, &credential, &challenge).map_err(|e| fail("present", e))?;
+    let by_cloner = present(&backend, &cloner, &credential, &challenge).map_err(|e| fail("present", e))?;
+
+    let limits = PolicyLimits::DEFAULT;
+    let bundle = |policy: &str, version: u64| {
+        let src = BundleSource {
+            schema: SCHEMA,
+            policy,
+            version,
+            issued_at: ISSUED_AT,
+        };
+        bundle::create(&backend, &policy_signer, &src, &limits).map_err(|e| fail("bundle", e))
+    };
+    let v1 = bundle(POLICY_V1, HELD_AT_BOOT)?;
+    let v2 = bundle(POLICY_V2, HELD_AT_BOOT + 1)?;
+
+    Ok(vec![
+        ("issuer.pub", issuer.verifying_key().as_bytes().to_vec()),
+        ("policy-signer.pub", policy_signer.verifying_key().as_bytes().to_vec()),
+        ("credential.cbor", credential),
+        ("presentation-holder.cbor", by_holder),
+        ("presentation-cloned.cbor", by_cloner),
+        ("bundle-v1.cbor", v1),
+        ("bundle-v2.cbor", v2),
+    ])
+}
+
+fn challenge() -> Challenge {
+    Challenge::from_parts(CHALLENGE_NONCE, DOOR, Timestamp::from_unix_seconds(CHALLENGE_AT))
+}
+
+/// Verifies the fixtures as the firmware does, expecting the same outcomes.
+fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
+    let get = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.as_slice())
+            .ok_or_else(|| format!("no fixture {name}"))
+    };
+    let key = |name: &str, kid: &[u8]| -> Result<VerifyingKey, Failure> {
+        let raw: [u8; 32] = get(name)?.try_into().map_err(|e| fail(name, e))?;
+        Ok(VerifyingKey::ed25519(&raw).map_err(|e| fail(name, e))?.with_kid(kid))
+    };
+    let backend = RustCrypto;
+    let now = Timestamp::from_unix_seconds(NOW);
+
+    let verifier = Verifier::new()
+        .trust(ISSUER, key("issuer.pub", ISSUER_KID)?)
+        .map_err(|e| fail("trust", e))?
+        .audience(DOOR);
+    let mut trusted = KeySet::new();
+    trusted
+        .insert(key("policy-signer.pub", POLICY_KID)?)
+        .map_err(|e| fail("key set", e))?;
+
+    let v2 = bundle::load(
+        &backend,
+        &trusted,
+        get("bundle-v2.cbor")?,
+        &LoadOptions::default().holding(HELD_AT_BOOT),
+    )
+    .map_err(|e| fail("bundle v2", e))?;
+
+    let cred = verifier
+        .verify_presentation(
+            &backend,
+            get("presentation-holder.cbor")?,
+            &challenge(),
+            now,
+            CHALLENGE_MAX_AGE,
+            &[],
+        )
+        .map_err(|e| fail("holder presentation", e))?;
+    let policy = v2.policy();
+    let roles: Vec<&str> = cred.claims().roles.iter().map(String::as_str).collect();
+    let attr = |name: &str| policy.attribute(name).ok_or_else(|| format!("no attribute {name}"));
+    let mut req = policy.request();
+    req.set_action(policy.action("open"))
+        .and_then(|r| r.set_resource_type(policy.resource_type("door")))
+        .map_err(|e| fail("request", e))?;
+    let (roles_attr, zone, weekday) = (attr("subject.roles")?, attr("resource.zone")?, attr("context.weekday")?);
+    let (hour, threat) = (attr("context.hour")?, attr("context.threat_level")?);
+    req.set(roles_attr, Value::StringSet(&roles))
+        .and_then(|r| r.set(zone, Value::String(DOOR_ZONE)))
+        .and_then(|r| r.set(weekday, Value::Weekday(Weekday::Tue)))
+        .and_then(|r| r.set(hour, Value::Int(9)))
+        .and_then(|r| r.set(threat, Value::Int(0)))
+        .map_err(|e| fail("request", e))?;
+    if req.evaluate().decision() != Decision::Allow {
+        return Err("the holder's request at 09:30 was not allowed".into());
+    }
+
+    match verifier.verify_presentation(
+        &backend,
+        get("presentation-cloned.cbor")?,
+        &challenge(),
+        now,
+        CHALLENGE_MAX_AGE,
+        &[],
+    ) {
+        Err(CredentialError::Core(citysec_core::Error::BadSignature)) => {}
+        other => return Err(fail("cloned presentation not refused as a bad signature", other)),
+    }
+
+    match bundle::load(
+        &backend,
+        &trusted,
+        get("bundle-v1.cbor")?,
+        &LoadOptions::default().holding(v2.version()),
+    ) {
+        Err(BundleError::Rollback { .. }) => Ok(()),
+        other => Err(fail("bundle v1 after v2 not refused as a rollback", other)),
+    }
+}
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("fixtures")
+}
+
+fn run() -> Result<(), Failure> {
+    let check = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--check") => true,
+        Some(other) => return Err(format!("unknown argument {other}; usage: gen [--check]")),
+    };
+    let made = fixtures()?;
+    let dir = fixture_dir();
+    if check {
+        let mut committed = Vec::new();
+        for (name, bytes) in &made {
+            let path = dir.join(name);
+            let on_disk = std::fs::read(&path).map_err(|e| fail(&path.display().to_string(), e))?;
+            if &on_disk != bytes {
+                return Err(format!(
+                    "{} differs from what the generator makes: run `cargo run --release` in {} and commit",
+                    path.display(),
+                    Path::new(env!("CARGO_MANIFEST_DIR")).display()
+                ));
+            }
+            committed.push((*name, on_disk));
+        }
+        verify(&committed)?;
+        println!(
+            "fixtures: {} files up to date and verified on the host",
+            committed.len()
+        );
+    } else {
+        verify(&made)?;
+        std::fs::create_dir_all(&dir).map_err(|e| fail("mkdir", e))?;
+        for (name, bytes) in &made {
+            std::fs::write(dir.join(name), bytes).map_err(|e| fail(name, e))?;
+            println!("wrote fixtures/{name} ({} bytes)", bytes.len());
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,36 @@
+// The door scenario shared by the firmware (`src/main.rs`) and the fixture
+// generator (`gen/src/main.rs`), both of which `include!` this file: one copy of
+// every name, time and id the fixtures are made for and checked against.
+//
+// Times are seconds since the Unix epoch (UTC; the door's local time is UTC).
+
+/// The issuer's `iss`.
+pub const ISSUER: &str = "city-issuer";
+/// The `kid` of the issuer's Ed25519 key (its public half is `fixtures/issuer.pub`).
+pub const ISSUER_KID: &[u8] = b"issuer-2026";
+/// The `kid` of the policy signer's Ed25519 key (`fixtures/policy-signer.pub`).
+pub const POLICY_KID: &[u8] = b"policy-2026";
+/// The door: the credential's audience and the reader id in its challenge.
+pub const DOOR: &str = "door-17";
+/// The zone the door is in.
+pub const DOOR_ZONE: &str = "office";
+
+/// The door's clock during the run: Tuesday 2026-09-15 09:30 UTC, office hours.
+pub const NOW: u64 = 1_789_464_600;
+/// The same Tuesday at 23:10, for the night-time decision.
+pub const NIGHT: u64 = 1_789_513_800;
+/// When the credential was issued (a day before `NOW`).
+pub const ISSUED_AT: u64 = NOW - 86_400;
+/// The credential's expiry: 2100-01-01, so the committed fixtures stay valid.
+pub const EXPIRES: u64 = 4_102_444_800;
+
+/// The reader's challenge nonce. A real reader draws it from its random source
+/// for every attempt; the fixtures answer this fixed one.
+pub const CHALLENGE_NONCE: [u8; 32] = *b"citysec-door-17-challenge-nonce!";
+/// When the reader made the challenge (two seconds before `NOW`).
+pub const CHALLENGE_AT: u64 = NOW - 2;
+/// How old a challenge may be when its answer arrives, in seconds.
+pub const CHALLENGE_MAX_AGE: u64 = 30;
+
+/// The policy version the door holds when it boots.
+pub const HELD_AT_BOOT: u64 = 1;

@@ -1,0 +1,453 @@
+//! A door controller on a Cortex-M4F (thumbv7em-none-eabihf), built on the
+//! `no_std` citysec cores and run under QEMU (`netduinoplus2`, an STM32F405).
+//!
+//! At boot it holds policy version [`HELD_AT_BOOT`]; then it
+//!
+//! 1. loads the signed policy bundle version 2 (signature, version above the one
+//!    held, sources compiled, digest checked);
+//! 2. verifies a holder's presentation: the credential inside it (issuer
+//!    signature, audience, validity at the door's clock) and the presentation's
+//!    signature by the credential's `cnf` key over the reader's challenge, then
+//!    evaluates the door request against the policy: allowed at 09:30,
+//!    denied at 23:10;
+//! 3. refuses a cloned credential: the same credential presented with a key
+//!    that is not its holder key;
+//! 4. refuses the policy bundle version 1 (validly signed, but a rollback).
+//!
+//! It prints each decision over semihosting and exits 0 only if every case came
+//! out as expected. Then it reports the peak stack (the stack is painted at
+//! start and scanned at the end) and the peak heap (counted by the allocator).
+//!
+//! The inputs are `fixtures/*`, made and checked on the host by `gen/` (the
+//! firmware has no signing code). The door's clock is fixed at
+//! [`NOW`]: a real door reads its RTC.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use citysec_core::{Backend, KeySet, RustCrypto, SharedSecret, SigningKey, SymmetricKey, Timestamp, VerifyingKey};
+use citysec_core::{X25519PublicKey, X25519SecretKey};
+use citysec_credential::presentation::Challenge;
+use citysec_credential::{Error as CredentialError, VerifiedCredential, Verifier};
+use citysec_policy::bundle::{self, Bundle, BundleError, LoadOptions};
+use citysec_policy::{Decision, PolicySet, Value, Weekday};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hio};
+use embedded_alloc::LlffHeap;
+
+#[allow(
+    dead_code,
+    reason = "the scenario file is shared with the generator, which uses other parts"
+)]
+mod scenario {
+    include!("../scenario.rs");
+}
+use scenario::*;
+
+const ISSUER_PUB: &[u8; 32] = include_bytes!("../fixtures/issuer.pub");
+const POLICY_PUB: &[u8; 32] = include_bytes!("../fixtures/policy-signer.pub");
+const CREDENTIAL_PRESENTED: &[u8] = include_bytes!("../fixtures/presentation-holder.cbor");
+const CREDENTIAL_CLONED: &[u8] = include_bytes!("../fixtures/presentation-cloned.cbor");
+const BUNDLE_V1: &[u8] = include_bytes!("../fixtures/bundle-v1.cbor");
+const BUNDLE_V2: &[u8] = include_bytes!("../fixtures/bundle-v2.cbor");
+
+// ---------------------------------------------------------------- heap
+
+/// Size of the fixed heap.
+const HEAP_SIZE: usize = 32 * 1024;
+
+/// The allocator with a high-water mark of the bytes it had handed out.
+struct CountingHeap {
+    heap: LlffHeap,
+    peak: AtomicUsize,
+}
+
+#[expect(
+    unsafe_code,
+    reason = "GlobalAlloc is an unsafe trait; each method only forwards to the heap"
+)]
+// SAFETY: forwards to `LlffHeap`, a correct allocator; the counting has no effect
+// on the memory handed out.
+unsafe impl GlobalAlloc for CountingHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on unchanged.
+        let p = unsafe { self.heap.alloc(layout) };
+        self.peak.fetch_max(self.heap.used(), Ordering::Relaxed);
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { self.heap.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static HEAP: CountingHeap = CountingHeap {
+    heap: LlffHeap::empty(),
+    peak: AtomicUsize::new(0),
+};
+
+#[expect(unsafe_code, reason = "hands the heap its memory, once, before the first allocation")]
+fn init_heap() {
+    use core::mem::MaybeUninit;
+    static mut MEMORY: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
+    // SAFETY: called once at the top of `main`, before anything allocates; MEMORY
+    // is used by nothing else.
+    unsafe { HEAP.heap.init(core::ptr::addr_of_mut!(MEMORY) as usize, HEAP_SIZE) }
+}
+
+// ---------------------------------------------------------------- stack
+
+/// What the free stack is painted with.
+const PAINT: u32 = 0xC5C5_C5C5;
+/// Bytes left unpainted below the painting function's own stack pointer.
+const PAINT_MARGIN: usize = 64;
+
+/// The stack region from cortex-m-rt's linker script: it grows down from
+/// `_stack_start` (the top of RAM) to `_stack_end` (the end of `.bss`).
+#[expect(unsafe_code, reason = "declares the linker script's symbols")]
+fn stack_region() -> (usize, usize) {
+    unsafe extern "C" {
+        static _stack_start: u32;
+        static _stack_end: u32;
+    }
+    (
+        core::ptr::addr_of!(_stack_end) as usize,
+        core::ptr::addr_of!(_stack_start) as usize,
+    )
+}
+
+/// Paints the unused stack below the current stack pointer.
+#[expect(unsafe_code, reason = "writes the pattern into the unused part of the stack")]
+fn paint_stack() {
+    let (bottom, _) = stack_region();
+    let sp = cortex_m::register::msp::read() as usize;
+    let mut p = bottom;
+    while p.saturating_add(PAINT_MARGIN) < sp {
+        // SAFETY: [bottom, sp - margin) is the free stack: no object lives there,
+        // nothing runs concurrently (no interrupts are enabled), and `p` is
+        // word-aligned (`_stack_end` is 4-aligned by the linker script).
+        unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
+        p = p.saturating_add(4);
+    }
+}
+
+/// The deepest the stack went since [`paint_stack`]: bytes from the top of RAM.
+#[expect(unsafe_code, reason = "reads the painted part of the stack")]
+fn stack_peak() -> usize {
+    let (bottom, top) = stack_region();
+    let mut p = bottom;
+    // SAFETY: `p` stays in [bottom, top), word-aligned; reading stack memory
+    // below the live frames has no side effect.
+    while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
+        p = p.saturating_add(4);
+    }
+    top.saturating_sub(p)
+}
+
+// ---------------------------------------------------------------- output
+
+/// The semihosting console (the host's stdout).
+struct Console(Option<hio::HostStream>);
+
+impl Console {
+    fn open() -> Self {
+        Self(hio::hstdout().ok())
+    }
+
+    fn put(&mut self, s: &str) -> &mut Self {
+        if let Some(out) = &mut self.0 {
+            // Output is best effort: a lost line changes no decision.
+            let _ = out.write_all(s.as_bytes());
+        }
+        self
+    }
+
+    fn num(&mut self, n: usize) -> &mut Self {
+        let mut buf = [0u8; 20];
+        let mut at = buf.len();
+        let mut n = n;
+        loop {
+            at = at.saturating_sub(1);
+            if let (Some(slot), Ok(digit)) = (buf.get_mut(at), u8::try_from(n % 10)) {
+                *slot = b'0'.saturating_add(digit);
+            }
+            n /= 10;
+            if n == 0 || at == 0 {
+                break;
+            }
+        }
+        self.put(core::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or("?"))
+    }
+
+    fn line(&mut self, s: &str) -> &mut Self {
+        self.put(s).put("\n")
+    }
+}
+
+// ---------------------------------------------------------------- crypto
+
+/// The door only verifies: a backend that offers nothing else keeps signing,
+/// AEAD, HKDF and X25519 code (and their tables) out of flash. Verification is
+/// the pure-Rust backend's.
+#[derive(Debug)]
+struct VerifyOnly;
+
+impl Backend for VerifyOnly {
+    fn name(&self) -> &'static str {
+        "rustcrypto-verify-only"
+    }
+
+    fn sign(&self, _key: &SigningKey, _msg: &[u8]) -> citysec_core::Result<[u8; 64]> {
+        Err(citysec_core::Error::UnsupportedAlgorithm)
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> citysec_core::Result<()> {
+        RustCrypto.verify(key, msg, sig)
+    }
+
+    fn seal(&self, _: &SymmetricKey, _: &[u8], _: &[u8], _: &mut [u8]) -> citysec_core::Result<[u8; 16]> {
+        Err(citysec_core::Error::UnsupportedAlgorithm)
+    }
+
+    fn open(&self, _: &SymmetricKey, _: &[u8], _: &[u8], _: &mut [u8], _: &[u8]) -> citysec_core::Result<()> {
+        Err(citysec_core::Error::UnsupportedAlgorithm)
+    }
+
+    fn hkdf_sha256(&self, _: &[u8], _: &[u8], _: &[u8], _: &mut [u8]) -> citysec_core::Result<()> {
+        Err(citysec_core::Error::UnsupportedAlgorithm)
+    }
+
+    fn x25519(&self, _: &X25519SecretKey, _: &X25519PublicKey) -> citysec_core::Result<SharedSecret> {
+        Err(citysec_core::Error::UnsupportedAlgorithm)
+    }
+}
+
+// ---------------------------------------------------------------- the door
+
+/// Local weekday (Monday first) and hour of a Unix time (the door runs on UTC).
+fn weekday_hour(t: u64) -> (Weekday, i64) {
+    let days = t / 86_400;
+    // 1970-01-01 was a Thursday (ISO weekday 4).
+    let iso = u8::try_from((days.saturating_add(3)) % 7)
+        .unwrap_or(0)
+        .saturating_add(1);
+    let hour = i64::try_from((t % 86_400) / 3_600).unwrap_or(0);
+    (Weekday::from_iso(iso).unwrap_or(Weekday::Mon), hour)
+}
+
+/// The door's decision for a verified credential at local time `t`, with the
+/// rule that made it (`None`: no rule applied, default deny) passed to `rule`.
+fn decide(
+    policy: &PolicySet,
+    cred: &VerifiedCredential,
+    t: u64,
+    rule: &mut dyn FnMut(Option<&str>),
+) -> Result<Decision, &'static str> {
+    let roles: Vec<&str> = cred.claims().roles.iter().map(|r| r.as_str()).collect();
+    let attr = |name| policy.attribute(name).ok_or("policy lacks an attribute the door sets");
+    let (weekday, hour) = weekday_hour(t);
+    let slots = [
+        attr("subject.roles")?,
+        attr("resource.zone")?,
+        attr("context.weekday")?,
+        attr("context.hour")?,
+        attr("context.threat_level")?,
+    ];
+    let values = [
+        Value::StringSet(&roles),
+        Value::String(DOOR_ZONE),
+        Value::Weekday(weekday),
+        Value::Int(hour),
+        Value::Int(0),
+    ];
+    let mut req = policy.request();
+    req.set_action(policy.action("open"))
+        .and_then(|r| r.set_resource_type(policy.resource_type("door")))
+        .map_err(|_| "policy lacks the door's action or resource type")?;
+    for (slot, value) in slots.into_iter().zip(values) {
+        req.set(slot, value)
+            .map_err(|_| "request does not fit the policy schema")?;
+    }
+    let response = req.evaluate();
+    rule(response.rules().next());
+    Ok(response.decision())
+}
+
+fn credential_error(e: &CredentialError) -> &'static str {
+    match e {
+        CredentialError::Core(citysec_core::Error::BadSignature) => "bad signature",
+        CredentialError::Core(citysec_core::Error::UnknownKey) => "unknown issuer key",
+        CredentialError::Core(_) => "malformed token",
+        CredentialError::Expired => "credential expired",
+        CredentialError::NotYetValid => "credential not yet valid",
+        CredentialError::WrongAudience | CredentialError::MissingAudience => "credential not for this door",
+        CredentialError::ChallengeMismatch => "presentation answers another challenge",
+        CredentialError::ChallengeExpired => "challenge expired",
+        _ => "credential refused",
+    }
+}
+
+fn bundle_error(e: &BundleError) -> &'static str {
+    match e {
+        BundleError::Rollback { .. } => "rollback: version not above the one held",
+        BundleError::Cose(citysec_core::Error::BadSignature) => "bad signature",
+        BundleError::Cose(_) => "malformed or untrusted bundle",
+        BundleError::DigestMismatch => "compiled form differs from the signed digest",
+        BundleError::Compile(_) => "policy does not compile",
+        _ => "bundle refused",
+    }
+}
+
+/// How the cases came out.
+#[derive(Debug, Default)]
+struct Tally {
+    passed: usize,
+    total: usize,
+}
+
+impl Tally {
+    /// Records one case and prints it.
+    fn case(&mut self, out: &mut Console, name: &str, ok: bool, what: &str) {
+        self.total = self.total.saturating_add(1);
+        if ok {
+            self.passed = self.passed.saturating_add(1);
+        }
+        out.put(if ok { "[ok]   " } else { "[FAIL] " })
+            .put(name)
+            .put(": ")
+            .line(what);
+    }
+}
+
+/// Runs the cases.
+fn run(out: &mut Console, t: &mut Tally) {
+    let backend = VerifyOnly;
+
+    let key = |raw: &[u8; 32], kid: &[u8]| VerifyingKey::ed25519(raw).map(|k| k.with_kid(kid));
+    let (Ok(issuer_key), Ok(policy_key)) = (key(ISSUER_PUB, ISSUER_KID), key(POLICY_PUB, POLICY_KID)) else {
+        t.case(out, "keys", false, "a fixture public key does not import");
+        return;
+    };
+    let Ok(verifier) = Verifier::new().trust(ISSUER, issuer_key).map(|v| v.audience(DOOR)) else {
+        t.case(out, "verifier", false, "cannot trust the issuer key");
+        return;
+    };
+    let mut trusted = KeySet::new();
+    if trusted.insert(policy_key).is_err() {
+        t.case(out, "key set", false, "cannot trust the policy key");
+        return;
+    }
+
+    // 1. Policy update: version 2 while holding version 1.
+    let policy: Bundle = match bundle::load(
+        &backend,
+        &trusted,
+        BUNDLE_V2,
+        &LoadOptions::default().holding(HELD_AT_BOOT),
+    ) {
+        Ok(b) => {
+            t.case(out, "policy bundle v2 (holding v1)", true, "loaded");
+            b
+        }
+        Err(e) => {
+            t.case(out, "policy bundle v2 (holding v1)", false, bundle_error(&e));
+            return;
+        }
+    };
+    let held = policy.version();
+
+    // 2. The holder presents the credential, answering the reader's challenge.
+    let challenge = Challenge::from_parts(CHALLENGE_NONCE, DOOR, Timestamp::from_unix_seconds(CHALLENGE_AT));
+    let now = Timestamp::from_unix_seconds(NOW);
+    let verified =
+        verifier.verify_presentation(&backend, CREDENTIAL_PRESENTED, &challenge, now, CHALLENGE_MAX_AGE, &[]);
+    match verified {
+        Ok(cred) => {
+            for (name, at, want) in [
+                ("holder's credential, 09:30", NOW, Decision::Allow),
+                ("holder's credential, 23:10", NIGHT, Decision::Deny),
+            ] {
+                let mut by = "";
+                let mut rule = |r: Option<&str>| {
+                    // The rule ids of this policy, as static text for the console.
+                    by = match r {
+                        Some("staff-office-hours") => "ALLOW by rule staff-office-hours",
+                        Some("lockdown") => "DENY by rule lockdown",
+                        Some(_) => "decided by another rule",
+                        None => "DENY: no rule permits (default deny)",
+                    };
+                };
+                match decide(policy.policy(), &cred, at, &mut rule) {
+                    Ok(decision) => t.case(out, name, decision == want, by),
+                    Err(e) => t.case(out, name, false, e),
+                }
+            }
+        }
+        Err(e) => t.case(out, "holder's credential", false, credential_error(&e)),
+    }
+
+    // 3. A cloned credential: presented with a key that is not its holder key.
+    let cloned = verifier.verify_presentation(&backend, CREDENTIAL_CLONED, &challenge, now, CHALLENGE_MAX_AGE, &[]);
+    match cloned {
+        Err(e @ CredentialError::Core(citysec_core::Error::BadSignature)) => {
+            t.case(out, "cloned credential", true, credential_error(&e));
+        }
+        Err(e) => t.case(out, "cloned credential", false, credential_error(&e)),
+        Ok(_) => t.case(out, "cloned credential", false, "ACCEPTED"),
+    }
+
+    // 4. A rollback: the validly signed version 1 while holding version 2.
+    match bundle::load(&backend, &trusted, BUNDLE_V1, &LoadOptions::default().holding(held)) {
+        Err(e @ BundleError::Rollback { .. }) => t.case(out, "policy bundle v1 (holding v2)", true, bundle_error(&e)),
+        Err(e) => t.case(out, "policy bundle v1 (holding v2)", false, bundle_error(&e)),
+        Ok(_) => t.case(out, "policy bundle v1 (holding v2)", false, "LOADED"),
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    paint_stack();
+    init_heap();
+    let mut out = Console::open();
+    out.line("citysec firmware-door: door-17, policy held at boot: v1");
+    let mut tally = Tally::default();
+    run(&mut out, &mut tally);
+    let Tally { passed, total } = tally;
+    out.put("stack peak bytes: ").num(stack_peak()).put("\n");
+    out.put("heap size bytes: ").num(HEAP_SIZE).put("\n");
+    out.put("heap peak bytes: ")
+        .num(HEAP.peak.load(Ordering::Relaxed))
+        .put("\n");
+    out.put("cases: ")
+        .num(passed)
+        .put(" passed, ")
+        .num(total.saturating_sub(passed))
+        .line(" failed");
+    let status = if passed == total && total > 0 {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    };
+    debug::exit(status);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // No message formatting (it would pull core::fmt into flash): say it and stop.
+    Console::open().line("panic");
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
