@@ -98,3 +98,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
         results_verifier,
     })
 }
+
+/// The repository README: its Rust example runs as a doctest of this package.
+#[doc = include_str!("../README.md")]
+mod readme {}
