@@ -10,6 +10,9 @@
 
 use crate::{Error, Limits, Result};
 
+mod value;
+pub use value::to_value;
+
 /// CBOR major types.
 const MAJOR_UINT: u8 = 0;
 const MAJOR_NINT: u8 = 1;

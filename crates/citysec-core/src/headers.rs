@@ -4,7 +4,7 @@
 //! well-formedness pass already checked. Every rule lives in this one place; coset
 //! is used to build messages and, on request, to present decoded headers.
 
-use coset::{CborSerializable, Header};
+use coset::{AsCborValue, Header};
 
 use crate::cbor::{self, Reader};
 use crate::{Algorithm, AlgorithmKind, Error, Limits, Result};
@@ -52,6 +52,17 @@ fn read_label<'a>(r: &mut Reader<'a>) -> Result<LabelRef<'a>> {
     }
 }
 
+/// A content type header value (label 3), borrowed from the message: a CoAP
+/// content format number or a media type text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentTypeRef<'a> {
+    /// A CoAP content format (uint, at most 65535).
+    Uint(u16),
+    /// A media type text (non-empty).
+    Text(&'a str),
+}
+
 /// An `alg` value as found on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum AlgValue {
@@ -63,6 +74,7 @@ enum AlgValue {
 #[derive(Clone, Copy, Debug, Default)]
 struct Bucket<'a> {
     alg: Option<AlgValue>,
+    content_type: Option<ContentTypeRef<'a>>,
     crit: Option<&'a [u8]>,
     kid: Option<&'a [u8]>,
     iv: Option<&'a [u8]>,
@@ -121,13 +133,14 @@ fn parse_bucket(map: &[u8]) -> Result<Bucket<'_>> {
             }
             LabelRef::Int(CONTENT_TYPE) => {
                 let v = r.head()?;
-                match v.major {
-                    0 if u16::try_from(v.arg).is_ok() => {}
+                out.content_type = Some(match v.major {
+                    0 => ContentTypeRef::Uint(u16::try_from(v.arg).map_err(|_| Error::Malformed)?),
                     3 if v.arg > 0 => {
-                        r.take_string(v)?;
+                        let text = r.take_string(v)?;
+                        ContentTypeRef::Text(core::str::from_utf8(text).map_err(|_| Error::Malformed)?)
                     }
                     _ => return Err(Error::Malformed),
-                }
+                });
             }
             LabelRef::Int(KID) => out.kid = Some(nonempty_bstr(&mut r)?),
             LabelRef::Int(IV) => out.iv = Some(nonempty_bstr(&mut r)?),
@@ -199,6 +212,8 @@ pub(crate) struct Headers<'a> {
     /// The unprotected header map, as encoded.
     pub(crate) unprotected: &'a [u8],
     pub(crate) alg: Algorithm,
+    /// The content type of the protected bucket.
+    pub(crate) protected_content_type: Option<ContentTypeRef<'a>>,
     pub(crate) kid: Option<&'a [u8]>,
     pub(crate) iv: Option<&'a [u8]>,
     pub(crate) partial_iv: Option<&'a [u8]>,
@@ -265,6 +280,7 @@ pub(crate) fn read<'a>(
         protected,
         unprotected,
         alg,
+        protected_content_type: p.content_type,
         kid: p.kid.or(u.kid),
         iv,
         partial_iv,
@@ -276,7 +292,8 @@ pub(crate) fn decode(map: &[u8]) -> Result<Header> {
     if map.is_empty() {
         return Ok(Header::default());
     }
-    Header::from_slice(map).map_err(|e| match e {
+    let value = cbor::to_value(map).map_err(|_| Error::Malformed)?;
+    Header::from_cbor_value(value).map_err(|e| match e {
         coset::CoseError::DuplicateMapKey => Error::DuplicateMapKey,
         _ => Error::Malformed,
     })

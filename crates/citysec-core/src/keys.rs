@@ -11,7 +11,7 @@ use core::fmt;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use coset::iana;
-use coset::{CborSerializable, CoseKey, KeyType, Label};
+use coset::{AsCborValue, CborSerializable, CoseKey, KeyType, Label};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -728,7 +728,8 @@ impl Key {
     /// citysec does not implement.
     pub fn from_cose_key(bytes: &[u8], limits: &Limits) -> Result<Self> {
         check_well_formed(bytes, limits, Tags::Forbid)?;
-        let key = CoseKey::from_slice(bytes).map_err(|_| Error::InvalidKey)?;
+        let value = crate::cbor::to_value(bytes).map_err(|_| Error::InvalidKey)?;
+        let key = CoseKey::from_cbor_value(value).map_err(|_| Error::InvalidKey)?;
         Self::from_coset(&key)
     }
 

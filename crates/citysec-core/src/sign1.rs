@@ -12,7 +12,7 @@ use coset::{CborSerializable, CoseSign1, Header, ProtectedHeader};
 
 use crate::backend::{Backend, SIGNATURE_LEN};
 use crate::cbor::{self, Reader, Tags, check_well_formed};
-use crate::headers::{self, CritPolicy, Headers};
+use crate::headers::{self, ContentTypeRef, CritPolicy, Headers};
 use crate::keys::{SigningKey, VerifyingKey};
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Limits, Result};
 
@@ -172,6 +172,13 @@ impl<'a> UnverifiedSign1<'a> {
         self.headers.kid
     }
 
+    /// The content type in the protected header (label 3), read from the wire
+    /// without decoding the header.
+    #[must_use]
+    pub const fn protected_content_type(&self) -> Option<ContentTypeRef<'a>> {
+        self.headers.protected_content_type
+    }
+
     /// The payload, unverified: for display and debugging only.
     #[must_use]
     pub const fn payload_unverified(&self) -> &'a [u8] {
@@ -278,6 +285,13 @@ impl<'a> VerifiedSign1<'a> {
     #[must_use]
     pub const fn kid(&self) -> Option<&'a [u8]> {
         self.inner.headers.kid
+    }
+
+    /// The content type in the protected (signed) header, read from the wire
+    /// without decoding the header.
+    #[must_use]
+    pub const fn protected_content_type(&self) -> Option<ContentTypeRef<'a>> {
+        self.inner.headers.protected_content_type
     }
 
     /// The verified payload.

@@ -487,3 +487,44 @@ fn untagged_encrypt0_only_through_the_untagged_api() {
         Some(Error::WrongTag)
     );
 }
+
+#[test]
+fn content_type_is_read_from_the_protected_bucket_without_decoding() {
+    use citysec_core::ContentTypeRef;
+    use citysec_core::coset::ContentType;
+    use citysec_core::sign1::UnverifiedSign1;
+
+    // protected {1: -8, 3: "text/plain", 4: 'k1'}
+    let text = sign1_raw(&hx("a3 01 27 03 6a 746578742f706c61696e 04 42 6b31"), &hx("a0"), b"p");
+    // protected {1: -8, 3: 60, 4: 'k1'}
+    let number = sign1_raw(&hx("a3 01 27 03 18 3c 04 42 6b31"), &hx("a0"), b"p");
+    // protected {1: -8, 4: 'k1'}, unprotected {3: 60}
+    let unprotected = sign1_raw(&hx(P_ED_KID), &hx("a1 03 18 3c"), b"p");
+    let opts = VerifyOptions::default();
+    for (msg, want, coset) in [
+        (
+            &text,
+            Some(ContentTypeRef::Text("text/plain")),
+            Some(ContentType::Text("text/plain".into())),
+        ),
+        (
+            &number,
+            Some(ContentTypeRef::Uint(60)),
+            Some(ContentType::Assigned(
+                citysec_core::coset::iana::CoapContentFormat::Cbor,
+            )),
+        ),
+        (&unprotected, None, None),
+    ] {
+        let parsed = UnverifiedSign1::parse(msg, &opts).unwrap();
+        assert_eq!(parsed.protected_content_type(), want);
+        assert_eq!(parsed.protected().unwrap().content_type, coset);
+        let verified = parsed.verify(&B, &ed_key().verifying_key(), b"").unwrap();
+        assert_eq!(verified.protected_content_type(), want);
+    }
+    // An empty text, or a number above 65535, is malformed.
+    for p in ["a3 01 27 03 60 04 42 6b31", "a3 01 27 03 1a 00010000 04 42 6b31"] {
+        let msg = sign1_raw(&hx(p), &hx("a0"), b"p");
+        assert_eq!(UnverifiedSign1::parse(&msg, &opts).unwrap_err(), Error::Malformed);
+    }
+}
