@@ -430,12 +430,13 @@ fn check_value_nesting(r: &mut Reader<'_>, depth: usize) -> Result<()> {
     Ok(())
 }
 
-/// The next item as a ciborium [`Value`] (unknown claims, `cnf`).
+/// The next item as a ciborium [`Value`] (unknown claims, `cnf`), built by
+/// citysec-core's serde-free reader (the same tree ciborium's `from_reader` makes).
 fn value(r: &mut Reader<'_>) -> Result<Value> {
     let start = r.position();
     skip(r)?;
     let item = r.slice_from(start).map_err(|_| Error::MalformedClaims)?;
-    citysec_core::coset::cbor::de::from_reader(item).map_err(|_| Error::MalformedClaims)
+    citysec_core::cbor::to_value(item).map_err(|_| Error::MalformedClaims)
 }
 
 fn text(r: &mut Reader<'_>) -> Result<String> {

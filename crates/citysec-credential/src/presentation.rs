@@ -13,7 +13,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::cbor::{Head, Reader, Tags, check_well_formed};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::sign1::{self, UnverifiedSign1};
 use citysec_core::{Backend, RandomSource, SigningKey, Timestamp};
@@ -97,7 +97,7 @@ impl Challenge {
             &citysec_core::Limits::DEFAULT.with_max_message_size(1024),
             Tags::Forbid,
         )?;
-        let v: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedPresentation)?;
+        let v = citysec_core::cbor::to_value(bytes).map_err(|_| Error::MalformedPresentation)?;
         let Value::Array(parts) = v else {
             return Err(Error::MalformedPresentation);
         };
@@ -134,31 +134,43 @@ pub fn present(
     Ok(sign1::sign(backend, holder, &bytes, b"")?)
 }
 
-/// The parts of a presentation payload.
-struct Parts {
-    credential: Vec<u8>,
-    nonce: Vec<u8>,
-    reader: String,
+/// The parts of a presentation payload, borrowed from it.
+struct Parts<'a> {
+    credential: &'a [u8],
+    nonce: &'a [u8],
+    reader: &'a str,
     time: u64,
 }
 
-/// Reads the presentation payload `{1: bstr, 2: bstr, 3: tstr, 4: uint}`.
-fn parts(payload: &[u8]) -> Result<Parts> {
-    let v: Value = citysec_core::coset::cbor::de::from_reader(payload).map_err(|_| Error::MalformedPresentation)?;
-    let Value::Map(entries) = v else {
+/// The content of the string whose head `h` was just read.
+fn string<'a>(r: &mut Reader<'a>, h: Head) -> Result<&'a [u8]> {
+    r.take_string(h).map_err(|_| Error::MalformedPresentation)
+}
+
+/// Reads the presentation payload `{1: bstr, 2: bstr, 3: tstr, 4: uint}`, which
+/// already passed the well-formedness pass (so no key appears twice), straight
+/// from the bytes.
+fn parts(payload: &[u8]) -> Result<Parts<'_>> {
+    const MAJOR_UINT: u8 = 0;
+    const MAJOR_BYTES: u8 = 2;
+    const MAJOR_TEXT: u8 = 3;
+    const MAJOR_MAP: u8 = 5;
+    let mut r = Reader::new(payload);
+    let map = r.head().map_err(|_| Error::MalformedPresentation)?;
+    if map.major != MAJOR_MAP {
         return Err(Error::MalformedPresentation);
-    };
+    }
     let (mut credential, mut nonce, mut reader, mut time) = (None, None, None, None);
-    for (k, v) in entries {
-        let key = match k {
-            Value::Integer(i) => u64::try_from(i).map_err(|_| Error::MalformedPresentation)?,
-            _ => return Err(Error::MalformedPresentation),
-        };
-        match (key, v) {
-            (1, Value::Bytes(b)) => credential = Some(b),
-            (2, Value::Bytes(b)) => nonce = Some(b),
-            (3, Value::Text(t)) => reader = Some(t),
-            (4, Value::Integer(t)) => time = Some(u64::try_from(t).map_err(|_| Error::MalformedPresentation)?),
+    for _ in 0..map.arg {
+        let key = r.head().map_err(|_| Error::MalformedPresentation)?;
+        let value = r.head().map_err(|_| Error::MalformedPresentation)?;
+        match (key.major, key.arg, value.major) {
+            (MAJOR_UINT, 1, MAJOR_BYTES) => credential = Some(string(&mut r, value)?),
+            (MAJOR_UINT, 2, MAJOR_BYTES) => nonce = Some(string(&mut r, value)?),
+            (MAJOR_UINT, 3, MAJOR_TEXT) => {
+                reader = Some(core::str::from_utf8(string(&mut r, value)?).map_err(|_| Error::MalformedPresentation)?);
+            }
+            (MAJOR_UINT, 4, MAJOR_UINT) => time = Some(value.arg),
             _ => return Err(Error::MalformedPresentation),
         }
     }
@@ -194,13 +206,13 @@ impl Verifier {
         let payload = outer.payload_unverified();
         check_well_formed(payload, self.current_limits(), Tags::Forbid).map_err(|_| Error::MalformedPresentation)?;
         let p = parts(payload)?;
-        let credential = self.verify(backend, &p.credential, now, status_lists)?;
+        let credential = self.verify(backend, p.credential, now, status_lists)?;
         let Some(Confirmation::Key(holder)) = &credential.claims().cnf else {
             return Err(Error::NoConfirmationKey);
         };
         outer.verify(backend, holder, b"")?;
         let same = bool::from(p.nonce.ct_eq(&challenge.nonce[..]))
-            && p.reader == challenge.reader
+            && p.reader == challenge.reader.as_str()
             && p.time == challenge.issued_at.as_unix_seconds();
         if !same {
             return Err(Error::ChallengeMismatch);

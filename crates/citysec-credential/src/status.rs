@@ -285,8 +285,7 @@ impl Verifier {
         }
         let payload = verified.payload();
         check_well_formed(payload, self.current_limits(), Tags::Forbid)?;
-        let value: Value =
-            citysec_core::coset::cbor::de::from_reader(payload).map_err(|_| Error::MalformedStatusList)?;
+        let value = citysec_core::cbor::to_value(payload).map_err(|_| Error::MalformedStatusList)?;
         let Value::Map(entries) = value else {
             return Err(Error::MalformedStatusList);
         };
