@@ -23,9 +23,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use citysec_core::cbor::{Tags, check_well_formed};
-use citysec_core::coset::{ContentType, HeaderBuilder};
+use citysec_core::coset::HeaderBuilder;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
-use citysec_core::{Backend, KeySet, Limits, SigningKey, VerifyingKey};
+use citysec_core::{Backend, ContentTypeRef, KeySet, Limits, SigningKey, VerifyingKey};
 
 use crate::cbor::{Dec, Enc, MAJOR_MAP};
 use crate::error::Diagnostics;
@@ -250,8 +250,9 @@ pub fn load(
 ) -> Result<Bundle, BundleError> {
     let vopts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(opts.max_bundle_len));
     let verified = sign1::verify(backend, trusted, bytes, &vopts)?;
-    let protected = verified.protected()?;
-    if protected.content_type != Some(ContentType::Text(CONTENT_TYPE.into())) {
+    // Read from the wire bytes: decoding the whole header would bring coset's
+    // header decoder into every firmware that loads bundles.
+    if verified.protected_content_type() != Some(ContentTypeRef::Text(CONTENT_TYPE)) {
         return Err(BundleError::WrongContentType);
     }
     let payload = verified.payload();

@@ -14,6 +14,7 @@ use crate::index::{Index, Key, KeyVals};
 use crate::policy::PolicySet;
 use crate::program::{Insn, List, Operand, Pools, Rule, Scope, Test};
 use crate::schema::{name_list, suggest};
+use crate::sort;
 use crate::value::Type;
 use crate::{PolicyLimits, Schema, parser};
 
@@ -173,9 +174,9 @@ pub fn compile(schema: &Schema, source: &str, limits: &PolicyLimits) -> Result<C
         }
     }
 
-    warnings.sort_by_key(|d| (d.line, d.column));
+    sort::sort_stable_by_key(&mut warnings, |d| (d.line, d.column));
     if !errors.is_empty() {
-        errors.sort_by_key(|d| (d.line, d.column));
+        sort::sort_stable_by_key(&mut errors, |d| (d.line, d.column));
         return Err(Diagnostics(errors));
     }
     let index = Index::build(&mut rules, &keys, &pools);
@@ -444,7 +445,7 @@ impl<'s> Compiler<'_, 's> {
                 }
             }
         }
-        ids.sort_unstable();
+        sort::sort_unstable(&mut ids);
         ids.dedup();
         Scope::Only(ids)
     }
@@ -709,7 +710,7 @@ impl<'s> Compiler<'_, 's> {
                     .map(|s| self.intern(s))
                     .collect();
                 let pools = &self.pools;
-                ids.sort_unstable_by(|a, b| pools.string(*a).cmp(pools.string(*b)));
+                sort::sort_unstable_by(&mut ids, |a, b| pools.string(*a) < pools.string(*b));
                 ids.dedup();
                 let list = push_list(&mut self.pools.str_lists, &ids)?;
                 Some(Test::StrIn { slot, list })
@@ -722,7 +723,7 @@ impl<'s> Compiler<'_, 's> {
                         _ => None,
                     })
                     .collect();
-                ns.sort_unstable();
+                sort::sort_unstable(&mut ns);
                 ns.dedup();
                 let list = push_list(&mut self.pools.int_lists, &ns)?;
                 Some(Test::IntIn { slot, list })

@@ -10,6 +10,7 @@ use crate::ast::{CmpOp, Effect};
 use crate::index::{ANY, KeyEntries, Part, hash_str};
 use crate::policy::{ActionId, Attr, PolicySet, ResourceTypeId};
 use crate::program::{Insn, Operand, Rule, Test, ix};
+use crate::sort;
 use crate::value::{Type, Value, Weekday};
 
 /// The decision on a request.
@@ -286,7 +287,7 @@ impl<'p, 'v> Request<'p, 'v> {
         let result = if scan { engine.scan() } else { engine.indexed() };
         match result {
             Ok(d) => {
-                self.hits.sort_unstable_by_key(|h| h.rule);
+                sort::sort_unstable_by(&mut self.hits, |a, b| a.rule < b.rule);
                 d
             }
             Err(OutOfSteps) => {

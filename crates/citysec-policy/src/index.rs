@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 
 use crate::ast::Effect;
 use crate::program::{Pools, Rule, Scope, ix};
+use crate::sort;
 
 /// The id standing for "any action" or "any resource type" in a bucket key, and
 /// for an action or resource type outside the schema in a request.
@@ -100,7 +101,7 @@ impl Index {
                 }
             }
         }
-        placements.sort_unstable();
+        sort::sort_unstable(&mut placements);
         let mut buckets: Vec<((u32, u32), Bucket)> = Vec::new();
         for (key, rule_id) in placements {
             if buckets.last().is_none_or(|(k, _)| *k != key) {
@@ -184,11 +185,11 @@ impl Part {
         for k in &mut self.keyed {
             match &mut k.entries {
                 KeyEntries::Str(e) => {
-                    e.sort_unstable();
+                    sort::sort_unstable(e);
                     e.dedup();
                 }
                 KeyEntries::Int(e) => {
-                    e.sort_unstable();
+                    sort::sort_unstable(e);
                     e.dedup();
                 }
             }

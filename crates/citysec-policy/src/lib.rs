@@ -22,6 +22,7 @@ mod parser;
 mod policy;
 mod program;
 mod schema;
+mod sort;
 mod value;
 
 pub use ast::Effect;
