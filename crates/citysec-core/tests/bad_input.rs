@@ -491,7 +491,7 @@ fn untagged_encrypt0_only_through_the_untagged_api() {
 #[test]
 fn content_type_is_read_from_the_protected_bucket_without_decoding() {
     use citysec_core::ContentTypeRef;
-    use citysec_core::coset::ContentType;
+    use citysec_core::coset::{ContentType, iana};
     use citysec_core::sign1::UnverifiedSign1;
 
     // protected {1: -8, 3: "text/plain", 4: 'k1'}
@@ -501,7 +501,7 @@ fn content_type_is_read_from_the_protected_bucket_without_decoding() {
     // protected {1: -8, 4: 'k1'}, unprotected {3: 60}
     let unprotected = sign1_raw(&hx(P_ED_KID), &hx("a1 03 18 3c"), b"p");
     let opts = VerifyOptions::default();
-    for (msg, want, coset) in [
+    for (msg, want, decoded) in [
         (
             &text,
             Some(ContentTypeRef::Text("text/plain")),
@@ -510,15 +510,13 @@ fn content_type_is_read_from_the_protected_bucket_without_decoding() {
         (
             &number,
             Some(ContentTypeRef::Uint(60)),
-            Some(ContentType::Assigned(
-                citysec_core::coset::iana::CoapContentFormat::Cbor,
-            )),
+            Some(ContentType::Assigned(iana::CoapContentFormat::Cbor)),
         ),
         (&unprotected, None, None),
     ] {
         let parsed = UnverifiedSign1::parse(msg, &opts).unwrap();
         assert_eq!(parsed.protected_content_type(), want);
-        assert_eq!(parsed.protected().unwrap().content_type, coset);
+        assert_eq!(parsed.protected().unwrap().content_type, decoded);
         let verified = parsed.verify(&B, &ed_key().verifying_key(), b"").unwrap();
         assert_eq!(verified.protected_content_type(), want);
     }

@@ -117,8 +117,16 @@ fn f16_to_f64(h: u16) -> f64 {
     let exp = (h >> 10) & 0x1f;
     let man = u64::from(h & 0x03ff);
     let magnitude = match exp {
-        // Zero and subnormals: man * 2^-24, exact in binary64.
-        0 => f64::from(h & 0x03ff) * (1.0 / 16_777_216.0),
+        0 if man == 0 => 0.0,
+        // Subnormals: man * 2^-24, normal in binary64. Built from bits, as the
+        // rest: a Cortex-M4F has no double-precision unit to multiply with.
+        0 => {
+            // The top set bit of the 10-bit mantissa: 2^top <= man < 2^(top+1).
+            let top = 15u32.saturating_sub((h & 0x03ff).leading_zeros());
+            let exp = u64::from(top).saturating_add(1023 - 24);
+            let frac = man.checked_shl(52u32.saturating_sub(top)).unwrap_or(0) & 0x000f_ffff_ffff_ffff;
+            f64::from_bits((exp << 52) | frac)
+        }
         0x1f if man == 0 => f64::INFINITY,
         0x1f => f64::from_bits(0x7ff8_0000_0000_0000 | (man << 42)),
         // Rebias the exponent from 15 to 1023.
