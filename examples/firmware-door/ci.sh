@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 target=thumbv7em-none-eabihf
-elf=target/$target/release/firmware-door
+elf=${CARGO_TARGET_DIR:-target}/$target/release/firmware-door
 flash_limit=$((192 * 1024))
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
@@ -23,13 +23,13 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
 fi
 
 echo "--- fixtures (host generator, --check)"
-(cd gen && cargo fmt --check && cargo clippy -q --release --locked -- -D warnings &&
-    cargo run -q --release --locked -- --check)
+(cd gen && cargo fmt --check && cargo clippy -q --release -- -D warnings &&
+    cargo run -q --release -- --check)
 
 echo "--- build ($target, release: opt-level z, fat LTO, panic abort)"
 cargo fmt --check
-cargo clippy -q --release --locked -- -D warnings
-cargo build -q --release --locked
+cargo clippy -q --release -- -D warnings
+cargo build -q --release
 
 echo "--- run (qemu-system-arm -machine netduinoplus2, semihosting)"
 log=$(mktemp)
