@@ -474,27 +474,22 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
             )
         },
     )?;
+    let endorsed = |c: &Controller| {
+        format!(
+            "ueid {}, endorsement {} bytes",
+            hex::encode(&c.ueid),
+            c.endorsement.len()
+        )
+    };
     let mut lobby = d.accept(
         "factory: manufacturer endorses controller lobby-east",
         timed(|| city.controller("lobby-east", "lobby", 1)),
-        |c| {
-            format!(
-                "ueid {}, endorsement {} bytes",
-                hex::encode(&c.ueid),
-                c.endorsement.len()
-            )
-        },
+        endorsed,
     )?;
     let mut lab = d.accept(
         "factory: manufacturer endorses controller lab-3",
         timed(|| city.controller("lab-3", "lab", 2)),
-        |c| {
-            format!(
-                "ueid {}, endorsement {} bytes",
-                hex::encode(&c.ueid),
-                c.endorsement.len()
-            )
-        },
+        endorsed,
     )?;
 
     d.act = "onboarding";
