@@ -86,7 +86,7 @@ impl ReplayWindow {
                 }
             }
             Some(top) => {
-                self.shift(seq.saturating_sub(top));
+                self.shift(seq.saturating_sub(top), size);
                 self.top = Some(seq);
                 self.set(0);
             }
@@ -106,18 +106,21 @@ impl ReplayWindow {
         }
     }
 
-    /// Shifts every bit `n` places towards older numbers.
-    fn shift(&mut self, n: u64) {
-        let Ok(n) = usize::try_from(n) else {
+    /// Shifts the bits below `size` by `n` places towards older numbers. Bits at
+    /// or beyond `size` are left as they are: [`Self::clear_beyond`] clears them
+    /// next, and none of them can land below `size`.
+    fn shift(&mut self, n: u64, size: u64) {
+        if n >= size {
+            self.bits = [0; WORDS];
+            return;
+        }
+        // n < size <= MAX_WINDOW, so both fit.
+        let (Ok(n), Ok(words_used)) = (usize::try_from(n), usize::try_from(size.div_ceil(64))) else {
             self.bits = [0; WORDS];
             return;
         };
         let (words, bits) = (n / 64, n % 64);
-        if words >= WORDS {
-            self.bits = [0; WORDS];
-            return;
-        }
-        for i in (0..WORDS).rev() {
+        for i in (0..words_used.min(WORDS)).rev() {
             let src = i.checked_sub(words);
             let hi = src.and_then(|s| self.bits.get(s)).copied().unwrap_or(0);
             let lo = src
@@ -138,13 +141,15 @@ impl ReplayWindow {
 
     /// Forgets bits at or beyond `size` (so a smaller configured window behaves exactly).
     fn clear_beyond(&mut self, size: u64) {
-        for (i, word) in self.bits.iter_mut().enumerate() {
-            let start = (i as u64).saturating_mul(64);
-            if start >= size {
-                *word = 0;
-            } else if size.saturating_sub(start) < 64 {
-                *word &= (1u64 << size.saturating_sub(start)).wrapping_sub(1);
-            }
+        let used = usize::try_from(size.div_ceil(64)).unwrap_or(WORDS);
+        if let Some(rest) = self.bits.get_mut(used..) {
+            rest.fill(0);
+        }
+        let partial = size % 64;
+        if partial != 0
+            && let Some(word) = used.checked_sub(1).and_then(|i| self.bits.get_mut(i))
+        {
+            *word &= (1u64 << partial).wrapping_sub(1);
         }
     }
 
