@@ -17,7 +17,6 @@
 
 use alloc::vec::Vec;
 
-use citysec_core::cbor::Reader;
 use citysec_core::{Backend, SymmetricKey};
 
 use crate::{DeviceKey, Error, Result};
@@ -94,6 +93,7 @@ impl<'b> Writer<'b> {
     }
 
     /// The written part.
+    #[cfg(test)]
     pub(crate) fn written(&self) -> &[u8] {
         self.buf.get(..self.pos).unwrap_or_default()
     }
@@ -120,19 +120,43 @@ pub fn partial_iv(seq: u64) -> Result<([u8; 5], usize)> {
     Ok((out, len))
 }
 
-/// The Enc_structure (COSE's AAD) for this envelope, written into `buf`.
+/// Length of the CBOR head of `arg` in preferred form.
+const fn head_len(arg: u64) -> usize {
+    match arg {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// The start of every Enc_structure: `["Encrypt0", h'a1011818', ` (array head,
+/// context string, protected header).
+const ENC0_START: [u8; 15] = [
+    0x83, 0x68, b'E', b'n', b'c', b'r', b'y', b'p', b't', b'0', 0x44, 0xa1, 0x01, 0x18, 0x18,
+];
+
+/// The Enc_structure (COSE's AAD) for this envelope, written into `buf` in one
+/// pass: `["Encrypt0", protected, bstr(external_aad)]` with the external AAD
+/// `[device_id, seq, topic]`.
 fn enc_structure<'b>(device_id: &[u8], seq: u64, topic: &str, buf: &'b mut [u8; 256]) -> Result<&'b [u8]> {
-    let mut ext = [0u8; 224];
-    let mut e = Writer::new(&mut ext);
-    e.head(4, 3)?;
-    e.bytes(2, device_id)?;
-    e.head(0, seq)?;
-    e.bytes(3, topic.as_bytes())?;
+    let dev_len = device_id.len() as u64;
+    let topic_len = topic.len() as u64;
+    let ext_len = 1usize
+        .checked_add(head_len(dev_len))
+        .and_then(|n| n.checked_add(device_id.len()))
+        .and_then(|n| n.checked_add(head_len(seq)))
+        .and_then(|n| n.checked_add(head_len(topic_len)))
+        .and_then(|n| n.checked_add(topic.len()))
+        .ok_or(Error::InvalidParameter)?;
     let mut w = Writer::new(buf);
-    w.head(4, 3)?;
-    w.bytes(3, b"Encrypt0")?;
-    w.bytes(2, &PROTECTED)?;
-    w.bytes(2, e.written())?;
+    w.put(&ENC0_START)?;
+    w.head(2, ext_len as u64)?;
+    w.put(&[0x83])?;
+    w.bytes(2, device_id)?;
+    w.head(0, seq)?;
+    w.bytes(3, topic.as_bytes())?;
     let (buf, n) = w.into_split();
     buf.get(..n).ok_or(Error::Malformed)
 }
@@ -242,52 +266,48 @@ impl<'a> Envelope<'a> {
             return Err(Error::Core(citysec_core::Error::TooLarge));
         }
         let rest = bytes.strip_prefix(&PREFIX).ok_or(Error::Malformed)?;
-        let mut r = Reader::new(rest);
-        let map = r.head()?;
-        if map.major != 5 || !(2..=4).contains(&map.arg) {
+        let mut c = Cursor { rest };
+        let (major, entries) = c.head()?;
+        if major != 5 || !(2..=4).contains(&entries) {
             return Err(Error::Malformed);
         }
-        let expect = |r: &mut Reader<'a>, key: u8| -> Result<()> {
-            let h = r.head()?;
-            match (h.major, h.arg) {
-                (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
-                (0, k) if k == u64::from(key) => Ok(()),
-                _ => Err(Error::Malformed),
-            }
-        };
-        expect(&mut r, 4)?;
-        let device_id = bstr(&mut r)?;
-        expect(&mut r, 6)?;
-        let partial_iv = bstr(&mut r)?;
+        c.key(4)?;
+        let device_id = c.bstr()?;
+        c.key(6)?;
+        let partial_iv = c.bstr()?;
         if partial_iv.is_empty() || partial_iv.len() > 5 || (partial_iv.len() > 1 && partial_iv.first() == Some(&0)) {
             return Err(Error::Core(citysec_core::Error::InvalidIv));
         }
         let seq = partial_iv.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let (mut epoch, mut topic) = (0u32, "");
-        let mut remaining = map.arg.saturating_sub(2);
-        if remaining > 0 && r.remaining().starts_with(&EPOCH_KEY) {
-            r.take(EPOCH_KEY.len())?;
-            let h = r.head()?;
-            if h.major != 0 || h.arg == 0 {
+        let mut remaining = entries.saturating_sub(2);
+        if remaining > 0
+            && let Some(after) = c.rest.strip_prefix(&EPOCH_KEY)
+        {
+            c.rest = after;
+            let (major, arg) = c.head()?;
+            if major != 0 || arg == 0 {
                 return Err(Error::Malformed);
             }
-            epoch = u32::try_from(h.arg).map_err(|_| Error::Malformed)?;
+            epoch = u32::try_from(arg).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
-        if remaining > 0 && r.remaining().starts_with(&TOPIC_KEY) {
-            r.take(TOPIC_KEY.len())?;
-            let h = r.head()?;
-            if h.major != 3 || h.arg == 0 {
+        if remaining > 0
+            && let Some(after) = c.rest.strip_prefix(&TOPIC_KEY)
+        {
+            c.rest = after;
+            let (major, arg) = c.head()?;
+            if major != 3 || arg == 0 {
                 return Err(Error::Malformed);
             }
-            topic = core::str::from_utf8(r.take_string(h)?).map_err(|_| Error::Malformed)?;
+            topic = core::str::from_utf8(c.string(arg)?).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
         if remaining != 0 {
             return Err(Error::Malformed);
         }
-        let ciphertext = bstr(&mut r)?;
-        if !r.remaining().is_empty() {
+        let ciphertext = c.bstr()?;
+        if !c.rest.is_empty() {
             return Err(Error::Core(citysec_core::Error::TrailingBytes));
         }
         if ciphertext.len() < TAG_LEN {
@@ -376,10 +396,84 @@ pub(crate) fn device_id_hint(bytes: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-fn bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
-    let h = r.head()?;
-    if h.major != 2 {
-        return Err(Error::Malformed);
-    }
-    Ok(r.take_string(h)?)
+/// A cursor over the envelope for [`Envelope::parse`]. It reads heads and strings
+/// exactly as `citysec_core::cbor::Reader` does, with the same errors, but inline:
+/// the envelope is a handful of items, and calls cost more than the reading.
+struct Cursor<'a> {
+    rest: &'a [u8],
 }
+
+const fn malformed() -> Error {
+    Error::Core(citysec_core::Error::Malformed)
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn byte(&mut self) -> Result<u8> {
+        let (&b, rest) = self.rest.split_first().ok_or(malformed())?;
+        self.rest = rest;
+        Ok(b)
+    }
+
+    #[inline]
+    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let (taken, rest) = self.rest.split_at_checked(len).ok_or(malformed())?;
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    #[inline]
+    fn be<const N: usize>(&mut self) -> Result<[u8; N]> {
+        <[u8; N]>::try_from(self.take(N)?).map_err(|_| malformed())
+    }
+
+    /// One head: major type and argument (any length form, as the generic reader).
+    #[inline]
+    fn head(&mut self) -> Result<(u8, u64)> {
+        let initial = self.byte()?;
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        let arg = match info {
+            0..=23 => u64::from(info),
+            24 => u64::from(self.byte()?),
+            25 => u64::from(u16::from_be_bytes(self.be::<2>()?)),
+            26 => u64::from(u32::from_be_bytes(self.be::<4>()?)),
+            27 => u64::from_be_bytes(self.be::<8>()?),
+            31 => return Err(Error::Core(citysec_core::Error::IndefiniteLength)),
+            _ => return Err(malformed()),
+        };
+        if major == 7 && info == 24 && arg < 32 {
+            // RFC 8949 3.3: simple values 0..=31 in the one-byte form are not well-formed.
+            return Err(malformed());
+        }
+        Ok((major, arg))
+    }
+
+    #[inline]
+    fn string(&mut self, len: u64) -> Result<&'a [u8]> {
+        self.take(usize::try_from(len).map_err(|_| malformed())?)
+    }
+
+    #[inline]
+    fn bstr(&mut self) -> Result<&'a [u8]> {
+        let (major, len) = self.head()?;
+        if major != 2 {
+            return Err(Error::Malformed);
+        }
+        self.string(len)
+    }
+
+    /// The map key `key` (a small unsigned integer); the IV label (5) where another
+    /// key belongs is refused as an IV error.
+    #[inline]
+    fn key(&mut self, key: u8) -> Result<()> {
+        match self.head()? {
+            (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
+            (0, k) if k == u64::from(key) => Ok(()),
+            _ => Err(Error::Malformed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
