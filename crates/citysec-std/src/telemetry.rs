@@ -1,11 +1,15 @@
 //! Telemetry adapters: the embedded crash-safe replay store (redb), a file counter
 //! store for senders on std, and batch opening that decrypts on several threads.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use citysec_core::Backend;
 use citysec_telemetry::window::ReplayWindow;
-use citysec_telemetry::{CounterStore, Envelope, Error as TelemetryError, Receiver, ReplayStore};
+use citysec_telemetry::{
+    BatchContext, CounterStore, Envelope, Error as TelemetryError, Receiver, ReplayStore, SHARDS, ShardWork,
+};
 
 use crate::ExistingFile;
 use crate::fsutil::{read_bounded, write_atomic};
@@ -56,10 +60,15 @@ impl ReplayStore for RedbReplayStore {
     }
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+        self.save_all(&[updates])
+    }
+
+    /// All parts in one transaction.
+    fn save_all(&mut self, parts: &[&[(&[u8], ReplayWindow)]]) -> citysec_telemetry::Result<()> {
         let txn = self.db.begin_write().map_err(|_| TelemetryError::ReplayStore)?;
         {
             let mut table = txn.open_table(WINDOWS).map_err(|_| TelemetryError::ReplayStore)?;
-            for (device, window) in updates {
+            for (device, window) in parts.iter().flat_map(|p| p.iter()) {
                 table
                     .insert(*device, window.to_bytes().as_slice())
                     .map_err(|_| TelemetryError::ReplayStore)?;
@@ -115,44 +124,139 @@ impl CounterStore for FileCounterStore {
 /// One opened envelope of a batch and its plaintext.
 pub type BatchItem<'a> = citysec_telemetry::Result<(Envelope<'a>, Vec<u8>)>;
 
-/// What one group of a split batch produced: each result with its envelope's
-/// index, and the final window of every device it accepted for.
-type Done<'a> = (Vec<(usize, BatchItem<'a>)>, Vec<(&'a [u8], ReplayWindow)>);
+/// A shard's share of a parallel batch: its work and the indices of its
+/// envelopes, in arrival order.
+struct Job<'r, 'a> {
+    work: ShardWork<'r, 'a>,
+    indices: Vec<u32>,
+}
 
-/// Opens the envelopes at `indices` (all of `group`'s devices), in order.
-fn run_group<'a, S: ReplayStore>(
-    ctx: &citysec_telemetry::BatchContext<'_, S>,
-    group: &mut citysec_telemetry::ShardGroup<'_>,
+/// What one shard produced: its results, in the order of its indices, and the
+/// windows left for [`Receiver::finish_batch`] (none if the store has parts).
+struct Done<'a> {
+    shard: usize,
+    results: Vec<BatchItem<'a>>,
+    pending: Vec<(&'a [u8], ReplayWindow)>,
+}
+
+/// A result vector of `n` refusals.
+fn refusals<'a>(n: usize) -> Vec<BatchItem<'a>> {
+    let mut v = Vec::with_capacity(n);
+    v.resize_with(n, || Err(TelemetryError::ReplayStore));
+    v
+}
+
+/// How often a thread looks for its jobs before it sleeps until they come.
+const SPINS: u32 = 100_000;
+
+/// The jobs, once the calling thread has sorted the envelopes (a fraction of a
+/// millisecond after the threads start). A thread waits for them spinning: one
+/// that sleeps takes about as long again to be woken.
+fn wait_for<T>(jobs: &OnceLock<T>) -> &T {
+    for _ in 0..SPINS {
+        if let Some(j) = jobs.get() {
+            return j;
+        }
+        core::hint::spin_loop();
+    }
+    jobs.wait()
+}
+
+/// How many envelopes a thread reads ahead, together.
+const AHEAD: usize = 4;
+/// How many envelopes routing reads ahead (only their first bytes), together.
+const ROUTE_AHEAD: usize = 8;
+
+/// Reads a byte of each of the first cache lines of each of `group`, so that the
+/// memory reads of the whole group overlap instead of each envelope waiting for
+/// its own later: a shard's envelopes lie far apart in memory (one in every
+/// [`SHARDS`]), where the CPU's own prefetching does not follow. Changes no
+/// result.
+fn touch<'b>(group: impl Iterator<Item = &'b [u8]>) {
+    let mut x = 0u8;
+    for bytes in group {
+        for offset in (0..bytes.len()).step_by(64).take(3) {
+            x ^= bytes.get(offset).copied().unwrap_or(0);
+        }
+    }
+    core::hint::black_box(x);
+}
+
+/// Opens the envelopes of one shard, in order, and ends the shard's part of the
+/// batch: if its windows cannot be persisted, none of its envelopes is accepted.
+fn run_shard<'a, S: ReplayStore>(
+    ctx: &BatchContext<'_, S>,
+    mut work: ShardWork<'_, 'a>,
+    indices: Vec<u32>,
     backend: &dyn Backend,
     envelopes: &[&'a [u8]],
-    indices: Vec<usize>,
 ) -> Done<'a> {
-    let opened: Vec<(usize, BatchItem<'a>)> = indices
-        .into_iter()
-        .map(|i| {
-            let mut out = Vec::new();
-            let r = match envelopes.get(i) {
-                Some(bytes) => ctx.open(group, backend, bytes, &mut out).map(|e| (e, out)),
-                None => Err(TelemetryError::Malformed),
-            };
-            (i, r)
-        })
-        .collect();
-    let windows = opened
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .filter_map(|(e, _)| ctx.window_of(group, e.device_id()).map(|w| (e.device_id(), w)))
-        .collect();
-    (opened, windows)
+    let shard = work.index();
+    let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(indices.len());
+    let envelope = |i: &u32| usize::try_from(*i).ok().and_then(|i| envelopes.get(i)).copied();
+    touch(indices.iter().take(AHEAD).filter_map(envelope));
+    for (k, i) in indices.iter().enumerate() {
+        if k % AHEAD == 0 {
+            // The next group's reads overlap with this group's work.
+            let next = indices.get(k.saturating_add(AHEAD)..).unwrap_or_default();
+            touch(next.iter().take(AHEAD).filter_map(envelope));
+        }
+        let mut out = Vec::new();
+        let r = match envelope(i) {
+            Some(bytes) => ctx.open(&mut work, backend, bytes, &mut out).map(|e| (e, out)),
+            None => Err(TelemetryError::Malformed),
+        };
+        results.push(r);
+    }
+    let pending = work.finish().unwrap_or_else(|_| {
+        for r in &mut results {
+            if let Ok((_, plaintext)) = r {
+                zeroize::Zeroize::zeroize(plaintext);
+                *r = Err(TelemetryError::ReplayStore);
+            }
+        }
+        Vec::new()
+    });
+    Done {
+        shard,
+        results,
+        pending,
+    }
+}
+
+/// Takes shards one after the other until none is left (each thread of a batch
+/// runs this, so a thread that starts late or is slowed down takes fewer).
+fn run_jobs<'a, S: ReplayStore>(
+    ctx: &BatchContext<'_, S>,
+    jobs: &[Mutex<Option<Job<'_, 'a>>>],
+    next: &AtomicUsize,
+    backend: &dyn Backend,
+    envelopes: &[&'a [u8]],
+) -> Vec<Done<'a>> {
+    let mut done = Vec::new();
+    loop {
+        let Some(slot) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
+            return done;
+        };
+        if let Some(Job { work, indices }) = slot.lock().ok().and_then(|mut j| j.take()) {
+            done.push(run_shard(ctx, work, indices, backend, envelopes));
+        }
+    }
 }
 
 /// Opens `envelopes` (from any number of devices) like
-/// [`Receiver::open_batch`], on `threads` threads: the devices are split into
-/// disjoint shards, each thread decrypts and checks the windows of its own devices
-/// in arrival order, and the touched windows are persisted in one step at the end;
-/// nothing is handed out before that step succeeded. Results come in the order of
-/// `envelopes`. Small batches (under 64 envelopes per thread) and shared stores
-/// ([`ReplayStore::is_shared`]) go through [`Receiver::open_batch`] instead.
+/// [`Receiver::open_batch`], on `threads` threads. The devices fall into
+/// [`SHARDS`] disjoint shards; each thread takes whole shards (as many as it gets
+/// to: a thread that starts late takes fewer) and opens their envelopes in
+/// arrival order, checking and updating the windows of the shard's devices. A
+/// store with parts ([`ReplayStore::parts_mut`], such as `MemoryReplayStore`)
+/// persists each shard's windows on the thread that opened it; if that fails, the
+/// shard's envelopes are refused. Other stores persist all touched windows in one
+/// step at the end, and if that fails, nothing is accepted. Either way no
+/// plaintext is handed out before its window was persisted. Results come in the
+/// order of `envelopes`. Small batches (under 64 envelopes per thread) and shared
+/// stores ([`ReplayStore::is_shared`]) go through [`Receiver::open_batch`]
+/// instead.
 pub fn open_batch_parallel<'a, S>(
     receiver: &mut Receiver<S>,
     backend: &dyn Backend,
@@ -162,59 +266,94 @@ pub fn open_batch_parallel<'a, S>(
 where
     S: ReplayStore + Sync,
 {
-    let threads = threads.clamp(1, citysec_telemetry::SHARDS);
-    if threads == 1 || envelopes.len() < threads.saturating_mul(64) || receiver.store().is_shared() {
+    let threads = threads.clamp(1, SHARDS);
+    if threads == 1
+        || envelopes.len() < threads.saturating_mul(64)
+        || u32::try_from(envelopes.len()).is_err()
+        || receiver.store().is_shared()
+    {
         return receiver.open_batch(backend, envelopes);
     }
-    let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(envelopes.len());
-    let mut updates: Vec<(&'a [u8], ReplayWindow)> = Vec::new();
-    {
-        let (ctx, groups) = receiver.split(threads);
-        let mut parts: Vec<Vec<usize>> = vec![Vec::new(); groups.len()];
-        for (i, bytes) in envelopes.iter().enumerate() {
-            if let Some(p) = parts.get_mut(ctx.group_of(bytes)) {
-                p.push(i);
-            }
-        }
-        let ctx = &ctx;
-        let done: Vec<Done<'a>> = std::thread::scope(|scope| {
-            // The calling thread works on the first group itself rather than waiting:
-            // with two cores, a second spawned thread could sit queued behind the
-            // first one until the scheduler rebalances.
-            let mut work = groups.into_iter().zip(parts);
-            let first = work.next();
-            let handles: Vec<_> = work
-                .map(|(mut group, indices)| {
-                    let n = indices.len();
-                    let handle = scope.spawn(move || run_group(ctx, &mut group, backend, envelopes, indices));
-                    (n, handle)
+    let n = envelopes.len();
+    let (routes, done, output) = {
+        let (ctx, works) = receiver.split();
+        let jobs: OnceLock<Vec<Mutex<Option<Job<'_, 'a>>>>> = OnceLock::new();
+        let next = AtomicUsize::new(0);
+        let (ctx, jobs_ref, next_ref) = (&ctx, &jobs, &next);
+        std::thread::scope(|scope| {
+            // Start the other threads first: they get going while this one sorts
+            // the envelopes into shards, and the first of them allocates the
+            // result vector meanwhile (touching its fresh pages off this thread).
+            let handles: Vec<_> = (1..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let output = (t == 1).then(|| refusals(n));
+                        (
+                            output,
+                            run_jobs(ctx, wait_for(jobs_ref).as_slice(), next_ref, backend, envelopes),
+                        )
+                    })
                 })
                 .collect();
-            let mut done: Vec<Done<'a>> = Vec::with_capacity(handles.len().saturating_add(1));
-            if let Some((mut group, indices)) = first {
-                done.push(run_group(ctx, &mut group, backend, envelopes, indices));
-            }
-            done.extend(handles.into_iter().map(|(n, h)| {
-                // The libraries do not panic; if a thread did anyway, its envelopes
-                // are refused, never accepted.
-                h.join().unwrap_or_else(|_| {
-                    let refused = (0..n).map(|_| (usize::MAX, Err(TelemetryError::ReplayStore))).collect();
-                    (refused, Vec::new())
+            let per_shard = n / SHARDS;
+            let mut lists: Vec<Vec<u32>> = (0..SHARDS)
+                .map(|_| Vec::with_capacity(per_shard.saturating_add(per_shard / 2).saturating_add(8)))
+                .collect();
+            let routes: Vec<citysec_telemetry::Result<u8>> = envelopes
+                .iter()
+                .zip(0u32..)
+                .enumerate()
+                .map(|(k, (bytes, i))| {
+                    if k % ROUTE_AHEAD == 0 {
+                        let next = envelopes.get(k.saturating_add(ROUTE_AHEAD)..).unwrap_or_default();
+                        touch(next.iter().take(ROUTE_AHEAD).map(|b| b.get(..1).unwrap_or_default()));
+                    }
+                    let shard = ctx.route(bytes)?;
+                    lists.get_mut(shard).ok_or(TelemetryError::UnknownDevice)?.push(i);
+                    u8::try_from(shard).map_err(|_| TelemetryError::UnknownDevice)
                 })
-            }));
-            done
-        });
-        let mut slots: Vec<Option<BatchItem<'a>>> = (0..envelopes.len()).map(|_| None).collect();
-        for (opened, windows) in done {
-            updates.extend(windows);
-            for (i, r) in opened {
-                if let Some(slot) = slots.get_mut(i) {
-                    *slot = Some(r);
+                .collect();
+            let all = works
+                .into_iter()
+                .zip(lists)
+                .map(|(work, indices)| Mutex::new(Some(Job { work, indices })))
+                .collect();
+            let mut done = run_jobs(ctx, jobs_ref.get_or_init(|| all), next_ref, backend, envelopes);
+            let mut output = None;
+            for h in handles {
+                // The libraries do not panic; if a thread did anyway, the shards it
+                // was opening give no results, and their envelopes are refused below.
+                if let Ok((o, d)) = h.join() {
+                    output = output.or(o);
+                    done.extend(d);
                 }
             }
+            (routes, done, output)
+        })
+    };
+    let mut per_shard: Vec<Option<<Vec<BatchItem<'a>> as IntoIterator>::IntoIter>> =
+        (0..SHARDS).map(|_| None).collect();
+    let mut pending: Vec<Vec<(&'a [u8], ReplayWindow)>> = Vec::new();
+    for d in done {
+        if let Some(slot) = per_shard.get_mut(d.shard) {
+            *slot = Some(d.results.into_iter());
         }
-        results.extend(slots.into_iter().map(|s| s.unwrap_or(Err(TelemetryError::ReplayStore))));
+        if !d.pending.is_empty() {
+            pending.push(d.pending);
+        }
     }
-    receiver.finish_batch(&updates, &mut results);
+    let mut results = output.filter(|v| v.len() == n).unwrap_or_else(|| refusals(n));
+    for (slot, route) in results.iter_mut().zip(routes) {
+        *slot = match route {
+            Ok(shard) => per_shard
+                .get_mut(usize::from(shard))
+                .and_then(Option::as_mut)
+                .and_then(Iterator::next)
+                .unwrap_or(Err(TelemetryError::ReplayStore)),
+            Err(e) => Err(e),
+        };
+    }
+    let pending: Vec<&[(&'a [u8], ReplayWindow)]> = pending.iter().map(Vec::as_slice).collect();
+    receiver.finish_batch(&pending, &mut results);
     results
 }

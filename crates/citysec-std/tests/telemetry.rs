@@ -9,13 +9,20 @@
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     clippy::cast_possible_truncation,
-    reason = "test code: a failed unwrap or index is a failed test"
+    clippy::std_instead_of_alloc,
+    reason = "test code: a failed unwrap or index is a failed test; Arc from std"
 )]
+
+use std::sync::{Arc, Mutex};
 
 use citysec_core::RustCrypto;
 use citysec_ring::Ring;
 use citysec_std::telemetry::{FileCounterStore, RedbReplayStore, open_batch_parallel};
-use citysec_telemetry::{Error, MasterSecret, MemoryReplayStore, Receiver, ReceiverConfig, Sender, seal};
+use citysec_telemetry::window::ReplayWindow;
+use citysec_telemetry::{
+    Error, MasterSecret, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore, ReplayStorePart, SHARDS, Sender,
+    device_shard, seal,
+};
 
 fn master() -> MasterSecret {
     MasterSecret::new([0x42; 32])
@@ -121,4 +128,177 @@ fn parallel_batch_equals_single_opens() {
         .collect();
     assert_eq!(got, expected);
     assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 2000);
+}
+
+/// Envelopes from `devices` devices, `per` each, interleaved, plus a duplicate of
+/// the first one at the end.
+fn spread(devices: usize, per: u64) -> Vec<Vec<u8>> {
+    let mut envs = Vec::new();
+    for s in 0..per {
+        for d in 0..devices {
+            envs.push(env(&format!("spread-{d}"), s));
+        }
+    }
+    envs.push(envs[0].clone());
+    envs
+}
+
+#[test]
+fn a_parallel_batch_persists_in_the_store_parts_before_handing_out() {
+    let envs = spread(300, 3);
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let mut r = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    assert_eq!(got.iter().filter(|x| x.is_ok()).count(), 900);
+    assert_eq!(got[900].as_ref().err(), Some(&Error::Replay));
+    // Every accepted window is in the store: a gateway restarted from it refuses
+    // the whole batch, in parallel and one by one.
+    let store = r.into_store();
+    assert_eq!(store.len(), 300);
+    let mut again = Receiver::new(master(), ReceiverConfig::default(), store.clone());
+    assert!(
+        open_batch_parallel(&mut again, &Ring, &refs, 2)
+            .iter()
+            .all(|x| x.as_ref().err() == Some(&Error::Replay))
+    );
+    let mut one = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut out = Vec::new();
+    for e in &refs {
+        assert_eq!(one.open(&Ring, e, None, &mut out).err(), Some(Error::Replay));
+        assert!(out.is_empty());
+    }
+}
+
+/// A store without parts that can be made to fail, keeping what it saved.
+#[derive(Default)]
+struct Flaky {
+    inner: MemoryReplayStore,
+    fail: core::sync::atomic::AtomicBool,
+}
+
+impl ReplayStore for Flaky {
+    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
+        self.inner.load(device)
+    }
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+        if self.fail.load(core::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::ReplayStore);
+        }
+        self.inner.save(updates)
+    }
+}
+
+#[test]
+fn a_parallel_batch_whose_store_fails_accepts_nothing_and_recovers() {
+    let envs = spread(200, 2);
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let store = Flaky::default();
+    store.fail.store(true, core::sync::atomic::Ordering::Relaxed);
+    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    assert!(got[..400].iter().all(|x| x.as_ref().err() == Some(&Error::ReplayStore)));
+    // (the duplicate within the batch is still a replay of its first copy, as in
+    // `Receiver::open_batch`)
+    assert_eq!(got[400].as_ref().err(), Some(&Error::Replay));
+    // Nothing counted as accepted: once the store works, the same batch goes through.
+    let store = r.into_store();
+    store.fail.store(false, core::sync::atomic::Ordering::Relaxed);
+    assert!(store.inner.is_empty());
+    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    assert_eq!(got.iter().filter(|x| x.is_ok()).count(), 400);
+    assert_eq!(got[400].as_ref().err(), Some(&Error::Replay));
+}
+
+/// A store whose parts save into a shared memory store, and whose part for one
+/// shard fails.
+struct OnePartFails {
+    parts: Vec<Part>,
+}
+
+struct Part {
+    shard: usize,
+    broken: bool,
+    saved: Arc<Mutex<MemoryReplayStore>>,
+}
+
+impl ReplayStorePart for Part {
+    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
+        self.saved.lock().unwrap().load(device)
+    }
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+        assert!(updates.iter().all(|(d, _)| device_shard(d) == self.shard));
+        if self.broken {
+            return Err(Error::ReplayStore);
+        }
+        self.saved.lock().unwrap().save(updates)
+    }
+}
+
+impl ReplayStore for OnePartFails {
+    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
+        self.parts[device_shard(device)].load(device)
+    }
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+        for u in updates {
+            self.parts[device_shard(u.0)].save(core::slice::from_ref(u))?;
+        }
+        Ok(())
+    }
+    fn parts_mut(&mut self) -> Option<[&mut dyn ReplayStorePart; SHARDS]> {
+        let parts: Vec<&mut dyn ReplayStorePart> = self
+            .parts
+            .iter_mut()
+            .map(|p| -> &mut dyn ReplayStorePart { p })
+            .collect();
+        parts.try_into().ok()
+    }
+}
+
+#[test]
+fn a_failing_store_part_refuses_its_shard_and_nothing_else() {
+    let envs = spread(400, 2);
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let broken = device_shard(b"spread-0");
+    let saved = Arc::new(Mutex::new(MemoryReplayStore::new()));
+    let parts = (0..SHARDS)
+        .map(|shard| Part {
+            shard,
+            broken: shard == broken,
+            saved: saved.clone(),
+        })
+        .collect();
+    let mut r = Receiver::new(master(), ReceiverConfig::default(), OnePartFails { parts });
+    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    let key = |e: &[u8]| {
+        citysec_telemetry::Envelope::parse(e, 1 << 16)
+            .unwrap()
+            .device_id()
+            .to_vec()
+    };
+    for (e, x) in refs.iter().zip(&got).take(800) {
+        if device_shard(&key(e)) == broken {
+            assert_eq!(x.as_ref().err(), Some(&Error::ReplayStore));
+        } else {
+            assert!(x.is_ok());
+        }
+    }
+    // The duplicate of an envelope of the broken shard is refused too.
+    assert_eq!(got[800].as_ref().err(), Some(&Error::Replay));
+    // The broken shard's windows were forgotten: with the part repaired, its
+    // envelopes are accepted now, and everything else is a replay.
+    for p in &mut r.into_store().parts {
+        p.broken = false;
+    }
+    let store = Arc::try_unwrap(saved).ok().unwrap().into_inner().unwrap();
+    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut out = Vec::new();
+    for e in &refs[..800] {
+        let x = r.open(&Ring, e, None, &mut out);
+        if device_shard(&key(e)) == broken {
+            assert!(x.is_ok());
+        } else {
+            assert_eq!(x.err(), Some(Error::Replay));
+        }
+    }
 }

@@ -21,7 +21,8 @@ pub use envelope::{Envelope, MAX_DEVICE_ID, MAX_SEQ, MAX_TOPIC, seal, seal_into}
 pub use error::{Error, Result};
 pub use keys::{DeviceKey, IV_LABEL, KDF_SALT, KEY_LABEL, MasterSecret};
 pub use receiver::{
-    BatchContext, Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore, SHARDS, Shard, ShardGroup,
+    BatchContext, Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore, ReplayStorePart, SHARDS,
+    ShardWork, device_shard,
 };
 pub use sender::{CounterStore, DEFAULT_BLOCK, MemoryCounterStore, Sender};
 pub use window::{DEFAULT_WINDOW, ReplayWindow};

@@ -2,16 +2,51 @@
 //! window, persisted before anything is handed out.
 
 use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use core::fmt;
 use core::hash::BuildHasher as _;
 
-use alloc::vec::Vec;
-use hashbrown::{DefaultHashBuilder, HashMap};
+use hashbrown::hash_table::Entry;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use citysec_core::{Backend, SymmetricKey};
 
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, MAX_DEVICE_ID};
 use crate::window::{DEFAULT_WINDOW, MAX_WINDOW, ReplayWindow};
 use crate::{Error, MasterSecret, Result};
+
+/// How many shards the device space is split into (a power of two). Batches
+/// handle disjoint shards on different threads; a store can offer one part per
+/// shard ([`ReplayStore::parts_mut`]).
+pub const SHARDS: usize = 64;
+
+/// The shard of `device`, `0..SHARDS`: a fixed function of the id (not keyed),
+/// so that a receiver and a store split the devices the same way.
+///
+/// It only spreads work: nothing depends on it being hard to predict.
+#[must_use]
+pub fn device_shard(device: &[u8]) -> usize {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = (device.len() as u64).wrapping_mul(K);
+    let mut chunks = device.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    let last = chunks
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    h = (h ^ last).wrapping_mul(K);
+    // murmur3's final mix
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    usize::try_from(h & (SHARDS as u64).wrapping_sub(1)).unwrap_or(0)
+}
 
 /// Persistent storage for replay windows.
 ///
@@ -36,6 +71,33 @@ pub trait ReplayStore {
     /// # Errors
     /// [`Error::ReplayStore`] if it could not (then none of them counts as stored).
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()>;
+
+    /// Stores the updates of all `parts` atomically and durably, as one
+    /// [`Self::save`] of all of them (a split batch collects one part per shard).
+    /// The default saves their concatenation.
+    ///
+    /// # Errors
+    /// As [`Self::save`].
+    fn save_all(&mut self, parts: &[&[(&[u8], ReplayWindow)]]) -> Result<()> {
+        match parts {
+            [] => Ok(()),
+            [one] => self.save(one),
+            _ => {
+                let all: Vec<(&[u8], ReplayWindow)> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+                self.save(&all)
+            }
+        }
+    }
+
+    /// The store as [`SHARDS`] parts, part `i` holding the devices of shard `i`
+    /// ([`device_shard`]), that the threads of a split batch load from and save
+    /// to at the same time ([`Receiver::split`]); each part's `save` is atomic and
+    /// durable like [`Self::save`], for its own devices. `None` (the default) if
+    /// the store cannot be split: then a split batch persists in one
+    /// [`Self::save_all`] at the end.
+    fn parts_mut(&mut self) -> Option<[&mut dyn ReplayStorePart; SHARDS]> {
+        None
+    }
 
     /// Whether the store decides itself, in [`Self::check_and_update`], which
     /// sequence numbers are new (default `false`: the receiver checks the windows it
@@ -83,10 +145,60 @@ pub trait ReplayStore {
     }
 }
 
-/// Replay windows in memory: for tests and for receivers that need no restart safety.
+/// One shard's part of a [`ReplayStore`] ([`ReplayStore::parts_mut`]): the
+/// windows of the devices of that shard, which one thread of a split batch loads
+/// and saves while other threads use the other parts.
+pub trait ReplayStorePart: Send {
+    /// The stored window of `device` (a device of this part's shard), if any.
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if the store cannot be read.
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>>;
+
+    /// Stores all `updates` (devices of this part's shard) atomically and durably.
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if it could not (then none of them counts as stored).
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()>;
+}
+
+/// One shard of a [`MemoryReplayStore`], on its own cache lines (threads write
+/// neighbouring shards at the same time).
 #[derive(Debug, Default, Clone)]
-pub struct MemoryReplayStore {
+#[repr(align(128))]
+struct MemoryShard {
     windows: HashMap<Vec<u8>, ReplayWindow, DefaultHashBuilder>,
+}
+
+impl ReplayStorePart for MemoryShard {
+    fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>> {
+        Ok(self.windows.get(device).copied())
+    }
+
+    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
+        // At most this many new devices: grow once, not step by step.
+        self.windows.reserve(updates.len());
+        for (d, w) in updates {
+            *self.windows.entry_ref(*d).or_default() = *w;
+        }
+        Ok(())
+    }
+}
+
+/// Replay windows in memory: for tests and for receivers that need no restart
+/// safety. Split into one part per shard, so a parallel batch saves on all its
+/// threads.
+#[derive(Debug, Clone)]
+pub struct MemoryReplayStore {
+    shards: [MemoryShard; SHARDS],
+}
+
+impl Default for MemoryReplayStore {
+    fn default() -> Self {
+        Self {
+            shards: core::array::from_fn(|_| MemoryShard::default()),
+        }
+    }
 }
 
 impl MemoryReplayStore {
@@ -99,27 +211,42 @@ impl MemoryReplayStore {
     /// Number of devices stored.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.windows.len()
+        self.shards.iter().map(|s| s.windows.len()).sum()
     }
 
     /// Whether nothing is stored.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
+        self.shards.iter().all(|s| s.windows.is_empty())
+    }
+
+    fn shard_mut(&mut self, device: &[u8]) -> Result<&mut MemoryShard> {
+        self.shards.get_mut(device_shard(device)).ok_or(Error::ReplayStore)
     }
 }
 
 impl ReplayStore for MemoryReplayStore {
     fn load(&self, device: &[u8]) -> Result<Option<ReplayWindow>> {
-        Ok(self.windows.get(device).copied())
+        self.shards
+            .get(device_shard(device))
+            .ok_or(Error::ReplayStore)?
+            .load(device)
     }
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         for (d, w) in updates {
-            *self.windows.entry_ref(*d).or_default() = *w;
+            *self.shard_mut(d)?.windows.entry_ref(*d).or_default() = *w;
         }
         Ok(())
     }
+
+    fn parts_mut(&mut self) -> Option<[&mut dyn ReplayStorePart; SHARDS]> {
+        Some(self.shards.each_mut().map(as_part))
+    }
+}
+
+fn as_part(shard: &mut MemoryShard) -> &mut dyn ReplayStorePart {
+    shard
 }
 
 impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
@@ -129,6 +256,14 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         (**self).save(updates)
+    }
+
+    fn save_all(&mut self, parts: &[&[(&[u8], ReplayWindow)]]) -> Result<()> {
+        (**self).save_all(parts)
+    }
+
+    fn parts_mut(&mut self) -> Option<[&mut dyn ReplayStorePart; SHARDS]> {
+        (**self).parts_mut()
     }
 
     fn is_shared(&self) -> bool {
@@ -186,6 +321,23 @@ impl ReceiverConfig {
         self.devices = Some(devices.into_iter().collect());
         self
     }
+
+    /// Parses `bytes` and checks the epoch, the device and the topic.
+    fn check<'a>(&self, bytes: &'a [u8], expected_topic: Option<&str>) -> Result<Envelope<'a>> {
+        let envelope = Envelope::parse(bytes, self.max_envelope)?;
+        if !self.epochs.contains(&envelope.epoch()) {
+            return Err(Error::UnknownEpoch);
+        }
+        if let Some(devices) = &self.devices
+            && !devices.contains(envelope.device_id())
+        {
+            return Err(Error::UnknownDevice);
+        }
+        if expected_topic.is_some_and(|t| t != envelope.topic()) {
+            return Err(Error::TopicMismatch);
+        }
+        Ok(envelope)
+    }
 }
 
 /// An envelope that decrypted but is not yet accepted (the replay window has not
@@ -204,16 +356,67 @@ impl<'a> Decrypted<'a> {
     }
 }
 
-/// What a receiver keeps per device: derived keys by epoch, and the window once loaded.
-#[derive(Debug, Default)]
+/// What a receiver keeps per device: the id inline (compared on every lookup),
+/// the derived key of the first epoch seen inline and any others after it, and
+/// the window once loaded.
+#[derive(Debug)]
 struct DeviceEntry {
-    keys: Vec<(u32, SymmetricKey)>,
+    id: [u8; MAX_DEVICE_ID],
+    id_len: u8,
+    key: Option<(u32, SymmetricKey)>,
+    other_keys: Vec<(u32, SymmetricKey)>,
     window: Option<ReplayWindow>,
+    /// In split batch `.0`, this device's update sits at index `.1` of its
+    /// shard's updates.
+    pending: Option<(u32, usize)>,
 }
 
 impl DeviceEntry {
+    fn new(device: &[u8]) -> Result<Self> {
+        let mut id = [0u8; MAX_DEVICE_ID];
+        id.get_mut(..device.len())
+            .ok_or(Error::InvalidParameter)?
+            .copy_from_slice(device);
+        Ok(Self {
+            id,
+            id_len: u8::try_from(device.len()).map_err(|_| Error::InvalidParameter)?,
+            key: None,
+            other_keys: Vec::new(),
+            window: None,
+            pending: None,
+        })
+    }
+
+    fn id(&self) -> &[u8] {
+        self.id.get(..usize::from(self.id_len)).unwrap_or_default()
+    }
+
     fn key(&self, epoch: u32) -> Option<&SymmetricKey> {
-        self.keys.iter().find(|(e, _)| *e == epoch).map(|(_, k)| k)
+        match &self.key {
+            Some((e, k)) if *e == epoch => Some(k),
+            _ => self.other_keys.iter().find(|(e, _)| *e == epoch).map(|(_, k)| k),
+        }
+    }
+
+    /// Keeps `key` for `epoch` unless one is kept already.
+    fn keep_key(&mut self, epoch: u32, key: SymmetricKey) {
+        if self.key(epoch).is_some() {
+            return;
+        }
+        if self.key.is_none() {
+            self.key = Some((epoch, key));
+        } else {
+            self.other_keys.push((epoch, key));
+        }
+    }
+
+    /// Loads the window from `load` if it is not cached yet.
+    fn load_window(&mut self, load: impl FnOnce(&[u8]) -> Result<Option<ReplayWindow>>) -> Result<()> {
+        if self.window.is_none() {
+            let w = load(self.id())?.unwrap_or_default();
+            self.window = Some(w);
+        }
+        Ok(())
     }
 
     /// The window after accepting `seq`, or why `seq` is refused (nothing changes).
@@ -223,71 +426,71 @@ impl DeviceEntry {
         w.accept(seq, size);
         Ok(w)
     }
-
-    /// Records an accepted window and keeps a key derived for this envelope.
-    fn record(&mut self, w: ReplayWindow, epoch: u32, derived: Option<SymmetricKey>) {
-        self.window = Some(w);
-        if let Some(k) = derived
-            && self.key(epoch).is_none()
-        {
-            self.keys.push((epoch, k));
-        }
-    }
 }
 
-/// Parses, checks epoch, device and topic, finds the device key in `shard` (or
-/// derives it from `master`) and decrypts into `out`. Shared by single opens and
-/// split batches.
-fn decrypt_envelope<'a, 's>(
-    master: &MasterSecret,
-    config: &ReceiverConfig,
-    shard: impl FnOnce(&[u8]) -> Option<&'s Shard>,
-    backend: &dyn Backend,
-    bytes: &'a [u8],
-    expected_topic: Option<&str>,
-    out: &mut Vec<u8>,
-) -> Result<Decrypted<'a>> {
-    out.clear();
-    let envelope = Envelope::parse(bytes, config.max_envelope)?;
-    if !config.epochs.contains(&envelope.epoch()) {
-        return Err(Error::UnknownEpoch);
-    }
-    if let Some(devices) = &config.devices
-        && !devices.contains(envelope.device_id())
-    {
-        return Err(Error::UnknownDevice);
-    }
-    if expected_topic.is_some_and(|t| t != envelope.topic()) {
-        return Err(Error::TopicMismatch);
-    }
-    let cached = shard(envelope.device_id())
-        .and_then(|s| s.devices.get(envelope.device_id()))
-        .and_then(|d| d.key(envelope.epoch()));
-    let derived = match cached {
-        Some(_) => None,
-        None => Some(clone_key(
-            master.derive(backend, envelope.device_id(), envelope.epoch())?.key(),
-        )?),
-    };
-    let key = cached.or(derived.as_ref()).ok_or(Error::UnknownDevice)?;
-    envelope.open_into(backend, key, out)?;
-    Ok(Decrypted { envelope, derived })
-}
-
-/// How many shards the per-device state is split into (a power of two). Batches
-/// handle disjoint shards on different threads.
-pub const SHARDS: usize = 16;
-
-/// The per-device state of one shard of the device space.
+/// The per-device state of one shard of the device space, on its own cache
+/// lines (batch threads work on neighbouring shards at the same time).
 #[derive(Debug, Default)]
-pub struct Shard {
-    devices: HashMap<Vec<u8>, DeviceEntry, DefaultHashBuilder>,
+#[repr(align(128))]
+struct Shard {
+    devices: HashTable<DeviceEntry>,
 }
 
 impl Shard {
-    fn with_hasher(h: DefaultHashBuilder) -> Self {
-        Self {
-            devices: HashMap::with_hasher(h),
+    fn find(&self, hash: u64, device: &[u8]) -> Option<&DeviceEntry> {
+        self.devices.find(hash, |e| e.id() == device)
+    }
+
+    fn find_mut(&mut self, hash: u64, device: &[u8]) -> Option<&mut DeviceEntry> {
+        self.devices.find_mut(hash, |e| e.id() == device)
+    }
+
+    /// The device's entry, created (without key or window) if missing.
+    fn entry(&mut self, hasher: &DefaultHashBuilder, hash: u64, device: &[u8]) -> Result<&mut DeviceEntry> {
+        match self
+            .devices
+            .entry(hash, |e| e.id() == device, |e| hasher.hash_one(e.id()))
+        {
+            Entry::Occupied(o) => Ok(o.into_mut()),
+            Entry::Vacant(v) => Ok(v.insert(DeviceEntry::new(device)?).into_mut()),
+        }
+    }
+
+    /// Adds an entry for a device known not to be in the shard.
+    fn insert_new(&mut self, hasher: &DefaultHashBuilder, hash: u64, entry: DeviceEntry) {
+        self.devices.insert_unique(hash, entry, |e| hasher.hash_one(e.id()));
+    }
+}
+
+/// Derives the key of `device` in `epoch`, as the receiver caches it (no `kid`).
+fn derive_key(master: &MasterSecret, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<SymmetricKey> {
+    let derived = master.derive(backend, device, epoch)?;
+    let k = derived.key();
+    let mut c = SymmetricKey::new(k.algorithm(), k.secret_bytes())?;
+    if let Some(iv) = k.base_iv() {
+        c = c.with_base_iv(*iv);
+    }
+    Ok(c)
+}
+
+/// Decrypts `envelope` into `out` with the key `entry` holds for its epoch, or
+/// one derived from `master` (returned, for the caller to keep once accepted).
+fn decrypt_with(
+    master: &MasterSecret,
+    entry: Option<&DeviceEntry>,
+    backend: &dyn Backend,
+    envelope: &Envelope<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Option<SymmetricKey>> {
+    match entry.and_then(|e| e.key(envelope.epoch())) {
+        Some(key) => {
+            envelope.open_into(backend, key, out)?;
+            Ok(None)
+        }
+        None => {
+            let key = derive_key(master, backend, envelope.device_id(), envelope.epoch())?;
+            envelope.open_into(backend, &key, out)?;
+            Ok(Some(key))
         }
     }
 }
@@ -298,28 +501,21 @@ pub struct Receiver<S: ReplayStore> {
     master: MasterSecret,
     config: ReceiverConfig,
     hasher: DefaultHashBuilder,
-    shards: Vec<Shard>,
+    shards: [Shard; SHARDS],
     store: S,
-}
-
-/// Which shard a device id falls in.
-fn shard_of(hasher: &DefaultHashBuilder, device: &[u8]) -> usize {
-    let h = hasher.hash_one(device);
-    const MASK: u64 = (SHARDS as u64).wrapping_sub(1);
-    usize::try_from(h & MASK).unwrap_or(0)
+    batches: u32,
 }
 
 impl<S: ReplayStore> Receiver<S> {
     /// A receiver deriving device keys from `master`, with windows in `store`.
     pub fn new(master: MasterSecret, config: ReceiverConfig, store: S) -> Self {
-        let hasher = DefaultHashBuilder::default();
-        let shards = (0..SHARDS).map(|_| Shard::with_hasher(hasher.clone())).collect();
         Self {
             master,
             config,
-            hasher,
-            shards,
+            hasher: DefaultHashBuilder::default(),
+            shards: core::array::from_fn(|_| Shard::default()),
             store,
+            batches: 0,
         }
     }
 
@@ -345,21 +541,17 @@ impl<S: ReplayStore> Receiver<S> {
     /// # Errors
     /// As [`MasterSecret::derive`].
     pub fn warm(&mut self, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<()> {
-        let k = clone_key(self.master.derive(backend, device, epoch)?.key())?;
-        let entry = self.shard_mut(device)?.devices.entry_ref(device).or_default();
-        if entry.key(epoch).is_none() {
-            entry.keys.push((epoch, k));
-        }
+        let k = derive_key(&self.master, backend, device, epoch)?;
+        let hash = self.hasher.hash_one(device);
+        let shard = self.shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
+        shard.entry(&self.hasher, hash, device)?.keep_key(epoch, k);
         Ok(())
     }
 
-    fn shard(&self, device: &[u8]) -> Option<&Shard> {
-        self.shards.get(shard_of(&self.hasher, device))
-    }
-
-    fn shard_mut(&mut self, device: &[u8]) -> Result<&mut Shard> {
-        let i = shard_of(&self.hasher, device);
-        self.shards.get_mut(i).ok_or(Error::UnknownDevice)
+    fn entry_mut(&mut self, device: &[u8]) -> Result<&mut DeviceEntry> {
+        let hash = self.hasher.hash_one(device);
+        let shard = self.shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
+        shard.entry(&self.hasher, hash, device)
     }
 
     /// Parses, checks the epoch, device and topic, and decrypts into `out`. Does not
@@ -376,48 +568,23 @@ impl<S: ReplayStore> Receiver<S> {
         expected_topic: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<Decrypted<'a>> {
-        decrypt_envelope(
-            &self.master,
-            &self.config,
-            |d| self.shard(d),
-            backend,
-            bytes,
-            expected_topic,
-            out,
-        )
-    }
-
-    /// The device's entry, its window loaded from the store if needed.
-    fn entry(&mut self, device: &[u8]) -> Result<&mut DeviceEntry> {
-        let i = shard_of(&self.hasher, device);
-        let Self { shards, store, .. } = self;
-        let shard = shards.get_mut(i).ok_or(Error::UnknownDevice)?;
-        load_entry(shard, store, device)
-    }
-
-    /// Checks `d` against its device's window and returns the updated window
-    /// (nothing is changed yet).
-    fn next_window(&mut self, d: &Decrypted<'_>) -> Result<ReplayWindow> {
-        let size = self.config.window;
-        self.entry(d.envelope.device_id())?.next_window(d.envelope.seq(), size)
-    }
-
-    /// Records an accepted window and a newly derived key in memory.
-    fn commit(&mut self, d: Decrypted<'_>, w: ReplayWindow) -> Result<()> {
-        self.entry(d.envelope.device_id())?
-            .record(w, d.envelope.epoch(), d.derived);
-        Ok(())
+        out.clear();
+        let envelope = self.config.check(bytes, expected_topic)?;
+        let device = envelope.device_id();
+        let entry = self
+            .shards
+            .get(device_shard(device))
+            .and_then(|s| s.find(self.hasher.hash_one(device), device));
+        let derived = decrypt_with(&self.master, entry, backend, &envelope, out)?;
+        Ok(Decrypted { envelope, derived })
     }
 
     /// Keeps a newly derived key (a shared store keeps the windows, not the receiver).
     fn keep_key(&mut self, d: Decrypted<'_>) {
         let Some(k) = d.derived else { return };
         let epoch = d.envelope.epoch();
-        let device = d.envelope.device_id();
-        let Ok(shard) = self.shard_mut(device) else { return };
-        let entry = shard.devices.entry_ref(device).or_default();
-        if entry.key(epoch).is_none() {
-            entry.keys.push((epoch, k));
+        if let Ok(entry) = self.entry_mut(d.envelope.device_id()) {
+            entry.keep_key(epoch, k);
         }
     }
 
@@ -485,15 +652,18 @@ impl<S: ReplayStore> Receiver<S> {
             return self.accept_shared(d);
         }
         let env = d.envelope;
+        let device = env.device_id();
+        let hash = self.hasher.hash_one(device);
         let size = self.config.window;
-        let i = shard_of(&self.hasher, env.device_id());
-        let Self { shards, store, .. } = self;
-        let shard = shards.get_mut(i).ok_or(Error::UnknownDevice)?;
-        // One lookup: check, persist, then record, on the same entry.
-        let entry = load_entry(shard, store, env.device_id())?;
-        let w = entry.next_window(env.seq(), size)?;
-        store.save(&[(env.device_id(), w)]).map_err(|_| Error::ReplayStore)?;
-        entry.record(w, env.epoch(), d.derived);
+        let Self {
+            hasher, shards, store, ..
+        } = self;
+        let shard = shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
+        let entry = shard.entry(hasher, hash, device)?;
+        accept_into(entry, store, &env, size)?;
+        if let Some(k) = d.derived {
+            entry.keep_key(env.epoch(), k);
+        }
         Ok(env)
     }
 
@@ -509,11 +679,40 @@ impl<S: ReplayStore> Receiver<S> {
         expected_topic: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<Envelope<'a>> {
-        let d = self.decrypt(backend, bytes, expected_topic, out)?;
-        self.accept(d).inspect_err(|_| {
-            zeroize::Zeroize::zeroize(out);
-            out.clear();
-        })
+        if self.store.is_shared() {
+            let d = self.decrypt(backend, bytes, expected_topic, out)?;
+            return self.accept_shared(d).inspect_err(|_| wipe(out));
+        }
+        // One hash and one lookup for the key, the window and the update.
+        out.clear();
+        let env = self.config.check(bytes, expected_topic)?;
+        let device = env.device_id();
+        let hash = self.hasher.hash_one(device);
+        let Self {
+            master,
+            config,
+            hasher,
+            shards,
+            store,
+            ..
+        } = self;
+        let shard = shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
+        if let Some(entry) = shard.find_mut(hash, device) {
+            let derived = decrypt_with(master, Some(&*entry), backend, &env, out)?;
+            accept_into(entry, store, &env, config.window).inspect_err(|_| wipe(out))?;
+            if let Some(k) = derived {
+                entry.keep_key(env.epoch(), k);
+            }
+        } else {
+            // A device seen for the first time gets an entry only once accepted.
+            let key = derive_key(master, backend, device, env.epoch())?;
+            env.open_into(backend, &key, out)?;
+            let mut entry = DeviceEntry::new(device).inspect_err(|_| wipe(out))?;
+            accept_into(&mut entry, store, &env, config.window).inspect_err(|_| wipe(out))?;
+            entry.keep_key(env.epoch(), key);
+            shard.insert_new(hasher, hash, entry);
+        }
+        Ok(env)
     }
 
     /// Accepts decrypted envelopes in order (a duplicate within the batch is a
@@ -533,14 +732,26 @@ impl<S: ReplayStore> Receiver<S> {
         if self.store.is_shared() {
             return self.accept_batch_shared(decrypted);
         }
+        let size = self.config.window;
         let mut touched: Vec<&'a [u8]> = Vec::new();
         let mut results: Vec<Result<(Envelope<'a>, Vec<u8>)>> = Vec::with_capacity(decrypted.len());
         for item in decrypted {
             let r = item.and_then(|(d, plaintext)| {
                 let env = d.envelope;
-                let w = self.next_window(&d)?;
-                self.commit(d, w)?;
-                touched.push(env.device_id());
+                let device = env.device_id();
+                let hash = self.hasher.hash_one(device);
+                let Self {
+                    hasher, shards, store, ..
+                } = &mut *self;
+                let shard = shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
+                let entry = shard.entry(hasher, hash, device)?;
+                entry.load_window(|id| store.load(id))?;
+                let w = entry.next_window(env.seq(), size)?;
+                entry.window = Some(w);
+                if let Some(k) = d.derived {
+                    entry.keep_key(env.epoch(), k);
+                }
+                touched.push(device);
                 Ok((env, plaintext))
             });
             results.push(r);
@@ -550,77 +761,91 @@ impl<S: ReplayStore> Receiver<S> {
         }
         touched.sort_unstable();
         touched.dedup();
-        self.persist(touched, &mut results);
-        results
-    }
-
-    /// Persists the windows of `touched` devices in one save; if it fails, turns
-    /// every accepted result into `Err(ReplayStore)` (wiping its plaintext) and
-    /// forgets the cached windows so they are read from the store again.
-    fn persist<'a>(&mut self, touched: Vec<&'a [u8]>, results: &mut [Result<(Envelope<'a>, Vec<u8>)>]) {
-        if touched.is_empty() {
-            return;
-        }
-        // A device touched twice is written twice with its final window: harmless.
+        // Each touched device once, with its final window.
         let updates: Vec<(&[u8], ReplayWindow)> = touched
             .iter()
             .map(|d| {
                 let w = self
-                    .shard(d)
-                    .and_then(|s| s.devices.get(*d))
+                    .shards
+                    .get(device_shard(d))
+                    .and_then(|s| s.find(self.hasher.hash_one(*d), d))
                     .and_then(|e| e.window)
                     .unwrap_or_default();
                 (*d, w)
             })
             .collect();
         if self.store.save(&updates).is_err() {
-            self.fail_batch(touched, results);
+            self.fail_batch(touched, &mut results);
         }
+        results
     }
 
-    /// Splits the receiver for a batch on `groups` threads: a shared context and
-    /// one [`ShardGroup`] per thread, owning disjoint shards. Each thread opens the
-    /// envelopes whose device falls in its group ([`BatchContext::group_of`]) with
-    /// [`BatchContext::open`]; then [`Self::finish_batch`] persists the windows in
-    /// one step. Only for stores that are not shared ([`ReplayStore::is_shared`]).
-    pub fn split(&mut self, groups: usize) -> (BatchContext<'_, S>, Vec<ShardGroup<'_>>) {
-        let groups = groups.clamp(1, SHARDS);
+    /// Splits the receiver for a batch on several threads: a shared context and
+    /// one [`ShardWork`] per shard (all [`SHARDS`] of them, in shard order). A
+    /// thread takes a shard's work and opens the envelopes of that shard's devices
+    /// ([`device_shard`]) with [`BatchContext::open`], in arrival order, then calls
+    /// [`ShardWork::finish`]. If the store has parts ([`ReplayStore::parts_mut`]),
+    /// `finish` persists the shard's windows in its part, on that thread; else it
+    /// returns them, and [`Self::finish_batch`] persists all of them in one step.
+    /// Nothing may be handed out before its shard's windows are persisted.
+    ///
+    /// Only for stores that are not shared ([`ReplayStore::is_shared`]).
+    pub fn split<'a>(&mut self) -> (BatchContext<'_, S>, Vec<ShardWork<'_, 'a>>) {
+        self.batches = self.batches.wrapping_add(1);
+        let batch = self.batches;
         let Self {
             master,
             config,
             hasher,
             shards,
             store,
+            ..
         } = self;
-        let mut out: Vec<ShardGroup<'_>> = (0..groups).map(|_| ShardGroup { shards: Vec::new() }).collect();
-        for (i, shard) in shards.iter_mut().enumerate() {
-            if let Some(g) = i.checked_rem(groups).and_then(|k| out.get_mut(k)) {
-                g.shards.push((i, shard));
+        let has_parts = store.parts_mut().is_some();
+        let (loads, parts): (Option<&S>, [Option<&mut dyn ReplayStorePart>; SHARDS]) = if has_parts {
+            match store.parts_mut() {
+                Some(parts) => (None, parts.map(Some)),
+                None => (None, [const { None }; SHARDS]),
             }
-        }
+        } else {
+            (Some(&*store), [const { None }; SHARDS])
+        };
+        let work = shards
+            .iter_mut()
+            .zip(parts)
+            .enumerate()
+            .map(|(index, (shard, part))| ShardWork {
+                index,
+                batch,
+                shard,
+                part,
+                updates: Vec::new(),
+            })
+            .collect();
         let ctx = BatchContext {
             master,
             config,
             hasher,
-            store,
-            groups,
+            store: loads,
+            batch,
         };
-        (ctx, out)
+        (ctx, work)
     }
 
-    /// Persists the windows a split batch touched (see [`Self::split`]), as the
-    /// threads collected them with [`BatchContext::window_of`], in one save, and
-    /// fails every accepted result if that is not possible.
+    /// Persists the windows a split batch left to it (see [`Self::split`]), in one
+    /// [`ReplayStore::save_all`], and fails every accepted result if that is not
+    /// possible.
     pub fn finish_batch<'a>(
         &mut self,
-        updates: &[(&'a [u8], ReplayWindow)],
+        pending: &[&[(&'a [u8], ReplayWindow)]],
         results: &mut [Result<(Envelope<'a>, Vec<u8>)>],
     ) {
-        if updates.is_empty() {
+        let parts: Vec<&[(&[u8], ReplayWindow)]> = pending.iter().copied().filter(|p| !p.is_empty()).collect();
+        if parts.is_empty() {
             return;
         }
-        if self.store.save(updates).is_err() {
-            self.fail_batch(updates.iter().map(|(d, _)| *d), results);
+        if self.store.save_all(&parts).is_err() {
+            self.fail_batch(pending.iter().flat_map(|p| p.iter().map(|(d, _)| *d)), results);
         }
     }
 
@@ -632,9 +857,8 @@ impl<S: ReplayStore> Receiver<S> {
         results: &mut [Result<(Envelope<'a>, Vec<u8>)>],
     ) {
         for d in touched {
-            if let Ok(shard) = self.shard_mut(d)
-                && let Some(e) = shard.devices.get_mut(d)
-            {
+            let hash = self.hasher.hash_one(d);
+            if let Some(e) = self.shards.get_mut(device_shard(d)).and_then(|s| s.find_mut(hash, d)) {
                 e.window = None;
             }
         }
@@ -648,7 +872,7 @@ impl<S: ReplayStore> Receiver<S> {
 
     /// Opens a batch of envelopes from many devices, one after the other, with one
     /// persistence step at the end. Results come in the order of `envelopes`.
-    /// (citysec-std spreads the decryption over threads.)
+    /// (citysec-std spreads the work over threads.)
     pub fn open_batch<'a>(
         &mut self,
         backend: &dyn Backend,
@@ -665,20 +889,80 @@ impl<S: ReplayStore> Receiver<S> {
     }
 }
 
-/// The device's entry in `shard`, created if missing, its window loaded from
-/// `store` if not cached yet.
-fn load_entry<'s, S: ReplayStore>(shard: &'s mut Shard, store: &S, device: &[u8]) -> Result<&'s mut DeviceEntry> {
-    let entry = shard.devices.entry_ref(device).or_default();
-    if entry.window.is_none() {
-        entry.window = Some(store.load(device)?.unwrap_or_default());
-    }
-    Ok(entry)
+/// Loads `entry`'s window if needed, checks `env` against it, persists the
+/// updated window and then records it in `entry`.
+fn accept_into<S: ReplayStore>(entry: &mut DeviceEntry, store: &mut S, env: &Envelope<'_>, size: u32) -> Result<()> {
+    entry.load_window(|id| store.load(id))?;
+    let (seq, device) = (env.seq(), env.device_id());
+    // The window is 144 bytes: check it in place and copy it once, into the update.
+    let current = entry.window.get_or_insert_default();
+    current.check(seq, size)?;
+    let mut update = [(device, *current)];
+    let [(_, next)] = &mut update;
+    next.accept(seq, size);
+    store.save(&update).map_err(|_| Error::ReplayStore)?;
+    current.accept(seq, size);
+    Ok(())
 }
 
-/// The shards one thread of a split batch owns.
-#[derive(Debug)]
-pub struct ShardGroup<'r> {
-    shards: Vec<(usize, &'r mut Shard)>,
+/// One shard of a split batch ([`Receiver::split`]): its devices' state, its part
+/// of the store if the store has parts, and the windows it updated.
+pub struct ShardWork<'r, 'a> {
+    index: usize,
+    batch: u32,
+    shard: &'r mut Shard,
+    part: Option<&'r mut dyn ReplayStorePart>,
+    updates: Vec<(&'a [u8], ReplayWindow)>,
+}
+
+impl fmt::Debug for ShardWork<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardWork")
+            .field("index", &self.index)
+            .field("devices", &self.shard.devices.len())
+            .field("has_part", &self.part.is_some())
+            .field("updates", &self.updates.len())
+            .finish()
+    }
+}
+
+impl<'a> ShardWork<'_, 'a> {
+    /// The shard this work is for (see [`device_shard`]).
+    #[must_use]
+    pub const fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Ends the shard's part of the batch. With a store that has parts, persists
+    /// the windows the shard updated in its part and returns nothing left to
+    /// persist; else returns them for [`Receiver::finish_batch`].
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if the part failed to save: then none of the shard's
+    /// envelopes may be accepted, and the shard forgets the windows it updated (they
+    /// are read from the store again).
+    pub fn finish(self) -> Result<Vec<(&'a [u8], ReplayWindow)>> {
+        let Self {
+            batch,
+            shard,
+            part,
+            updates,
+            ..
+        } = self;
+        let Some(part) = part else { return Ok(updates) };
+        if updates.is_empty() {
+            return Ok(updates);
+        }
+        if part.save(&updates).is_err() {
+            for e in shard.devices.iter_mut() {
+                if e.pending.is_some_and(|(b, _)| b == batch) {
+                    e.window = None;
+                }
+            }
+            return Err(Error::ReplayStore);
+        }
+        Ok(Vec::new())
+    }
 }
 
 /// What the threads of a split batch share (see [`Receiver::split`]).
@@ -687,72 +971,97 @@ pub struct BatchContext<'r, S: ReplayStore> {
     master: &'r MasterSecret,
     config: &'r ReceiverConfig,
     hasher: &'r DefaultHashBuilder,
-    store: &'r S,
-    groups: usize,
+    /// The store, for loading windows, when it has no parts.
+    store: Option<&'r S>,
+    batch: u32,
 }
 
 impl<S: ReplayStore> BatchContext<'_, S> {
-    /// The group (thread) that handles `bytes`: by its device id; envelopes that do
-    /// not parse go to group 0, which refuses them.
-    #[must_use]
-    pub fn group_of(&self, bytes: &[u8]) -> usize {
-        // The device id sits at a fixed place in the fixed layout; anything else goes
-        // to group 0, whose full parse refuses it.
-        crate::envelope::device_id_hint(bytes)
-            .and_then(|d| shard_of(self.hasher, d).checked_rem(self.groups))
-            .unwrap_or(0)
-    }
-
-    /// The current window of `device` in `group` (after [`Self::open`] updated it),
-    /// for the one persistence step of the batch.
-    #[must_use]
-    pub fn window_of(&self, group: &ShardGroup<'_>, device: &[u8]) -> Option<ReplayWindow> {
-        let index = shard_of(self.hasher, device);
-        group
-            .shards
-            .iter()
-            .find(|(i, _)| *i == index)
-            .and_then(|(_, s)| s.devices.get(device))
-            .and_then(|e| e.window)
-    }
-
-    /// Opens one envelope of `group`'s devices: decrypt, then check and update the
-    /// window in memory. Not persisted yet: the caller collects the device ids of
-    /// the accepted ones for [`Receiver::finish_batch`] and hands out nothing before.
+    /// The shard whose [`ShardWork`] opens `bytes`: that of its device id, found
+    /// at its fixed place in the layout. An envelope whose id is not there is
+    /// parsed in full: it goes to its device's shard if it parses, else the error
+    /// is what [`Self::open`] would return.
     ///
     /// # Errors
-    /// As [`Receiver::open`], and [`Error::UnknownDevice`] for an envelope of another
-    /// group's devices.
+    /// As [`Envelope::parse`], [`Error::UnknownEpoch`], [`Error::UnknownDevice`].
+    pub fn route(&self, bytes: &[u8]) -> Result<usize> {
+        if let Some(device) = crate::envelope::device_id_hint(bytes) {
+            return Ok(device_shard(device));
+        }
+        let env = self.config.check(bytes, None)?;
+        Ok(device_shard(env.device_id()))
+    }
+
+    /// Opens one envelope of `work`'s shard: decrypt, then check and update the
+    /// window in memory, noting the update in `work`. Not persisted yet: nothing
+    /// may be handed out before [`ShardWork::finish`] (and, for a store without
+    /// parts, [`Receiver::finish_batch`]) succeeded.
+    ///
+    /// # Errors
+    /// As [`Receiver::open`], and [`Error::UnknownDevice`] for an envelope of
+    /// another shard's device.
     pub fn open<'a>(
         &self,
-        group: &mut ShardGroup<'_>,
+        work: &mut ShardWork<'_, 'a>,
         backend: &dyn Backend,
         bytes: &'a [u8],
         out: &mut Vec<u8>,
     ) -> Result<Envelope<'a>> {
-        let index = |d: &[u8]| shard_of(self.hasher, d);
-        let d = decrypt_envelope(
-            self.master,
-            self.config,
-            |dev| group.shards.iter().find(|(i, _)| *i == index(dev)).map(|(_, s)| &**s),
-            backend,
-            bytes,
-            None,
-            out,
-        )?;
-        let env = d.envelope;
-        let shard = group
-            .shards
-            .iter_mut()
-            .find(|(i, _)| *i == index(env.device_id()))
-            .map(|(_, s)| &mut **s)
-            .ok_or(Error::UnknownDevice)
-            .inspect_err(|_| wipe(out))?;
-        let entry = load_entry(shard, self.store, env.device_id()).inspect_err(|_| wipe(out))?;
-        let w = entry
-            .next_window(env.seq(), self.config.window)
-            .inspect_err(|_| wipe(out))?;
-        entry.record(w, env.epoch(), d.derived);
+        out.clear();
+        let env = self.config.check(bytes, None)?;
+        let device = env.device_id();
+        if device_shard(device) != work.index {
+            return Err(Error::UnknownDevice);
+        }
+        let hash = self.hasher.hash_one(device);
+        let ShardWork {
+            shard, part, updates, ..
+        } = work;
+        let load = |id: &[u8]| match (&*part, self.store) {
+            (Some(p), _) => p.load(id),
+            (None, Some(s)) => s.load(id),
+            (None, None) => Err(Error::ReplayStore),
+        };
+        let entry = match shard.find_mut(hash, device) {
+            Some(entry) => {
+                let derived = decrypt_with(self.master, Some(&*entry), backend, &env, out)?;
+                if let Some(k) = derived {
+                    entry.keep_key(env.epoch(), k);
+                }
+                entry
+            }
+            None => {
+                // A device seen for the first time gets an entry only once its tag verified.
+                let key = derive_key(self.master, backend, device, env.epoch())?;
+                env.open_into(backend, &key, out)?;
+                let mut entry = DeviceEntry::new(device).inspect_err(|_| wipe(out))?;
+                entry.keep_key(env.epoch(), key);
+                shard.insert_new(self.hasher, hash, entry);
+                shard
+                    .find_mut(hash, device)
+                    .ok_or(Error::UnknownDevice)
+                    .inspect_err(|_| wipe(out))?
+            }
+        };
+        entry.load_window(load).inspect_err(|_| wipe(out))?;
+        // Updated in place (the window is 144 bytes) and copied once, into the
+        // shard's updates: one per device and batch, with its latest window.
+        let (seq, size) = (env.seq(), self.config.window);
+        let w = entry.window.get_or_insert_default();
+        w.check(seq, size).inspect_err(|_| wipe(out))?;
+        w.accept(seq, size);
+        let slot = match entry.pending {
+            Some((b, i)) if b == self.batch => updates.get_mut(i).filter(|(d, _)| *d == device),
+            _ => None,
+        };
+        match slot {
+            Some(slot) => slot.1 = *w,
+            None => {
+                let w = *w;
+                entry.pending = Some((self.batch, updates.len()));
+                updates.push((device, w));
+            }
+        }
         Ok(env)
     }
 }
@@ -760,15 +1069,4 @@ impl<S: ReplayStore> BatchContext<'_, S> {
 fn wipe(out: &mut Vec<u8>) {
     zeroize::Zeroize::zeroize(out);
     out.clear();
-}
-
-fn clone_key(k: &SymmetricKey) -> Result<SymmetricKey> {
-    let mut c = SymmetricKey::new(k.algorithm(), k.secret_bytes())?;
-    if let Some(kid) = k.kid() {
-        c = c.with_kid(kid.to_vec());
-    }
-    if let Some(iv) = k.base_iv() {
-        c = c.with_base_iv(*iv);
-    }
-    Ok(c)
 }
