@@ -302,3 +302,26 @@ fn a_failing_store_part_refuses_its_shard_and_nothing_else() {
         }
     }
 }
+
+#[test]
+fn a_small_parallel_batch_opens_one_by_one_with_the_same_results() {
+    let mut envs: Vec<Vec<u8>> = (0..20).map(|d| env(&format!("small-{d}"), 3)).collect();
+    envs.push(envs[2].clone());
+    envs.push(b"not an envelope".to_vec());
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let mut one = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let expected: Vec<_> = refs
+        .iter()
+        .map(|e| {
+            let mut out = Vec::new();
+            one.open(&Ring, e, None, &mut out).map(|x| (x.seq(), out))
+        })
+        .collect();
+    let mut par = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let got: Vec<_> = open_batch_parallel(&mut par, &Ring, &refs, 2)
+        .into_iter()
+        .map(|r| r.map(|(e, p)| (e.seq(), p)))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 20);
+}
