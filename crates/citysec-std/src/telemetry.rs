@@ -319,6 +319,16 @@ where
                 .map(|(work, indices)| Mutex::new(Some(Job { work, indices })))
                 .collect();
             let mut done = run_jobs(ctx, jobs_ref.get_or_init(|| all), next_ref, backend, envelopes);
+            // The others finish within about a shard's time of this thread: wait
+            // for them spinning, as for the jobs.
+            for h in &handles {
+                for _ in 0..SPINS {
+                    if h.is_finished() {
+                        break;
+                    }
+                    core::hint::spin_loop();
+                }
+            }
             let mut output = None;
             for h in handles {
                 // The libraries do not panic; if a thread did anyway, the shards it
