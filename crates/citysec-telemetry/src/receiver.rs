@@ -18,7 +18,7 @@ use crate::{Error, MasterSecret, Result};
 /// How many shards the device space is split into (a power of two). Batches
 /// handle disjoint shards on different threads; a store can offer one part per
 /// shard ([`ReplayStore::parts_mut`]).
-pub const SHARDS: usize = 32;
+pub const SHARDS: usize = 64;
 
 /// The shard of `device`, `0..SHARDS`: a fixed function of the id (not keyed),
 /// so that a receiver and a store split the devices the same way.
