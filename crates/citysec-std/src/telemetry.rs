@@ -139,13 +139,6 @@ struct Done<'a> {
     pending: Vec<(&'a [u8], ReplayWindow)>,
 }
 
-/// A result vector of `n` refusals.
-fn refusals<'a>(n: usize) -> Vec<BatchItem<'a>> {
-    let mut v = Vec::with_capacity(n);
-    v.resize_with(n, || Err(TelemetryError::ReplayStore));
-    v
-}
-
 /// How often a thread looks for its jobs before it sleeps until they come.
 const SPINS: u32 = 100_000;
 
@@ -275,24 +268,17 @@ where
         return receiver.open_batch(backend, envelopes);
     }
     let n = envelopes.len();
-    let (routes, done, output) = {
+    let (routes, done) = {
         let (ctx, works) = receiver.split();
         let jobs: OnceLock<Vec<Mutex<Option<Job<'_, 'a>>>>> = OnceLock::new();
         let next = AtomicUsize::new(0);
         let (ctx, jobs_ref, next_ref) = (&ctx, &jobs, &next);
         std::thread::scope(|scope| {
             // Start the other threads first: they get going while this one sorts
-            // the envelopes into shards, and the first of them allocates the
-            // result vector meanwhile (touching its fresh pages off this thread).
+            // the envelopes into shards.
             let handles: Vec<_> = (1..threads)
-                .map(|t| {
-                    scope.spawn(move || {
-                        let output = (t == 1).then(|| refusals(n));
-                        (
-                            output,
-                            run_jobs(ctx, wait_for(jobs_ref).as_slice(), next_ref, backend, envelopes),
-                        )
-                    })
+                .map(|_| {
+                    scope.spawn(move || run_jobs(ctx, wait_for(jobs_ref).as_slice(), next_ref, backend, envelopes))
                 })
                 .collect();
             let per_shard = n / SHARDS;
@@ -329,16 +315,14 @@ where
                     core::hint::spin_loop();
                 }
             }
-            let mut output = None;
             for h in handles {
                 // The libraries do not panic; if a thread did anyway, the shards it
                 // was opening give no results, and their envelopes are refused below.
-                if let Ok((o, d)) = h.join() {
-                    output = output.or(o);
+                if let Ok(d) = h.join() {
                     done.extend(d);
                 }
             }
-            (routes, done, output)
+            (routes, done)
         })
     };
     let mut per_shard: Vec<Option<<Vec<BatchItem<'a>> as IntoIterator>::IntoIter>> =
@@ -352,16 +336,16 @@ where
             pending.push(d.pending);
         }
     }
-    let mut results = output.filter(|v| v.len() == n).unwrap_or_else(|| refusals(n));
-    for (slot, route) in results.iter_mut().zip(routes) {
-        *slot = match route {
+    let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(n);
+    for route in routes {
+        results.push(match route {
             Ok(shard) => per_shard
                 .get_mut(usize::from(shard))
                 .and_then(Option::as_mut)
                 .and_then(Iterator::next)
                 .unwrap_or(Err(TelemetryError::ReplayStore)),
             Err(e) => Err(e),
-        };
+        });
     }
     let pending: Vec<&[(&'a [u8], ReplayWindow)]> = pending.iter().map(Vec::as_slice).collect();
     receiver.finish_batch(&pending, &mut results);
