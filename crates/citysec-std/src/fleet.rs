@@ -374,10 +374,13 @@ fn key(prefix: &str, kind: &str, id: &[u8], tag: bool) -> String {
 ///
 /// Durability is the server's: the store refuses a server without an append-only
 /// file (`appendonly yes`) or with an `allkeys-*` eviction policy, checked on every
-/// (re)connection. With `appendfsync everysec` (Redis's default) a Redis restart
-/// or crash loses nothing, a power loss of the Redis machine up to a second of
-/// updates; `appendfsync always` closes that gap at the cost of an fsync per
-/// call. What is *not* checked: replication (a failover to a replica that had not
+/// (re)connection. Run it with `appendfsync always`: with Redis's default
+/// `everysec`, a power loss of the Redis machine loses up to a second of
+/// updates, and even a crash of the Redis process can lose acknowledged updates,
+/// because while a background fsync is slow Redis postpones writing its
+/// append-only buffer to the file for up to two seconds (seen in this crate's
+/// kill-and-restart test on a busy machine: an envelope accepted before the kill
+/// was accepted again after the restart). `always` costs an fsync per call. What is *not* checked: replication (a failover to a replica that had not
 /// received the last updates would accept those envelopes again), and who else
 /// may write to the keys.
 #[derive(Debug)]

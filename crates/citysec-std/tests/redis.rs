@@ -4,7 +4,7 @@
 //! receiver refuses with a clear error and recovers when it is back; nonces are
 //! single use across verifiers and expire.
 //!
-//! Each test starts its own `redis-server` (`--appendonly yes`, in a temporary
+//! Each test starts its own `redis-server` (`--appendonly yes --appendfsync always`, in a temporary
 //! directory, on loopback ports from 6399 up, `CITYSEC_REDIS_PORT` to move them)
 //! and kills it at the end. With `CITYSEC_REDIS_URL` set, the tests that need no
 //! restart use that server instead. A test that cannot start or reach a server
@@ -103,6 +103,10 @@ mod with_redis {
                 .arg("--dir")
                 .arg(self.dir.path())
                 .args(["--appendonly", if self.appendonly { "yes" } else { "no" }])
+                // As the store's docs require: with `everysec`, Redis may hold
+                // acknowledged writes in memory for up to 2 s while an fsync is
+                // slow, and a SIGKILL loses them.
+                .args(["--appendfsync", "always"])
                 .args(["--save", ""])
                 .args(["--daemonize", "no"])
                 .stdout(Stdio::null())
