@@ -331,22 +331,23 @@ pub struct DoorDecision {
 }
 
 impl DoorDecision {
-    fn deny(mut self, denial: Denial) -> Self {
-        self.checks.push(Check {
-            step: denial.step(),
-            passed: false,
-            detail: denial.to_string(),
-        });
+    fn deny(self, denial: Denial) -> Self {
+        let detail = denial.to_string();
+        self.deny_with(denial, detail)
+    }
+
+    fn deny_with(mut self, denial: Denial, detail: String) -> Self {
+        self.check(denial.step(), false, detail);
         self.denial = Some(denial);
         self
     }
 
     fn pass(&mut self, step: Step, detail: String) {
-        self.checks.push(Check {
-            step,
-            passed: true,
-            detail,
-        });
+        self.check(step, true, detail);
+    }
+
+    fn check(&mut self, step: Step, passed: bool, detail: String) {
+        self.checks.push(Check { step, passed, detail });
     }
 
     /// Allow or deny.
@@ -605,13 +606,7 @@ impl DoorAuthority {
                 (true, Some(first)) => format!("no permit applies; erroring rules: {first}"),
                 (true, None) => String::from("no permit applies"),
             };
-            out.checks.push(Check {
-                step: Step::Policy,
-                passed: false,
-                detail,
-            });
-            out.denial = Some(Denial::Policy(reason));
-            out
+            out.deny_with(Denial::Policy(reason), detail)
         }
     }
 }

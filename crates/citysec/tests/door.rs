@@ -166,16 +166,16 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
         statuses,
     };
     if with_policy {
-        let v1 = c.bundle(POLICY, 1);
+        let v1 = c.bundle("", 1);
         assert_eq!(c.authority.install_policy(&RustCrypto, &v1), Ok(1));
     }
     c
 }
 
 impl City {
+    /// The city policy plus `extra` rules, signed as `version`.
     fn bundle(&self, extra: &str, version: u64) -> Vec<u8> {
-        let policy = format!("{POLICY}\n{extra}");
-        let policy = if extra == POLICY { POLICY.to_string() } else { policy };
+        let policy = format!("{POLICY}{extra}");
         let src = BundleSource {
             schema: SCHEMA,
             policy: &policy,
@@ -372,7 +372,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
     assert!(c.decide(&staff, &alice, THU_10, 0).is_allowed());
 
     // The old bundle (v1) cannot come back; v2 stays in force.
-    let v1 = c.bundle(POLICY, 1);
+    let v1 = c.bundle("", 1);
     assert_eq!(
         c.authority.install_policy(&RustCrypto, &v1),
         Err(BundleError::Rollback { held: 2, version: 1 })
