@@ -142,31 +142,83 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Which encodings of a well-formed item the pass accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Encoding {
+    /// Any well-formed encoding under the citysec profile (objects from other
+    /// implementations: credentials, COSE structures, keys).
+    Any,
+    /// RFC 8949 §4.2.1 deterministic encoding in full (formats citysec defines).
+    Deterministic,
+}
+
 /// Checks that `bytes` is exactly one well-formed CBOR item under the citysec profile.
+///
+/// Map keys must be integers or strings and distinct by value at every depth. The
+/// duplicate check is exact and linear: keys in ascending order (the order of RFC 8949
+/// §4.2.1, which for integer and string keys is: major type, then value or length, then
+/// content) are compared only with their predecessor; a map whose keys are not in that
+/// order may hold at most [`UNSORTED_MAP_MAX`] entries ([`Error::UnsortedMap`] above),
+/// and its keys are kept sorted in a fixed array on the stack. Nothing is allocated.
 ///
 /// # Errors
 /// [`Error::TooLarge`] before anything is read if `bytes` exceeds the size limit;
 /// then the first violation found: [`Error::Malformed`], [`Error::IndefiniteLength`],
-/// [`Error::DuplicateMapKey`], [`Error::TooDeep`], [`Error::TooManyEntries`],
-/// [`Error::UnexpectedTag`], or [`Error::TrailingBytes`].
+/// [`Error::DuplicateMapKey`], [`Error::UnsortedMap`], [`Error::TooDeep`],
+/// [`Error::TooManyEntries`], [`Error::UnexpectedTag`], or [`Error::TrailingBytes`].
 pub fn check_well_formed(bytes: &[u8], limits: &Limits, tags: Tags) -> Result<()> {
+    check(bytes, limits, tags, Encoding::Any)
+}
+
+/// Checks that `bytes` is exactly one item in RFC 8949 §4.2.1 deterministic encoding:
+/// everything [`check_well_formed`] checks, and also every head in its shortest form,
+/// floating-point values in the shortest form that keeps their value (NaN only as
+/// `f9 7e00`), and the keys of every map in strictly ascending bytewise order of their
+/// encodings. Formats citysec defines (telemetry envelopes, policy bundles, status
+/// lists, evidence, attestation results) use this check: one object, one byte form.
+///
+/// # Errors
+/// As [`check_well_formed`], and [`Error::NotDeterministic`] for a well-formed item in
+/// another encoding (a key equal to its predecessor is [`Error::DuplicateMapKey`]).
+pub fn check_deterministic(bytes: &[u8], limits: &Limits, tags: Tags) -> Result<()> {
+    check(bytes, limits, tags, Encoding::Deterministic)
+}
+
+fn check(bytes: &[u8], limits: &Limits, tags: Tags, encoding: Encoding) -> Result<()> {
     if bytes.len() > limits.max_message_size {
         return Err(Error::TooLarge);
     }
     let mut r = Reader::new(bytes);
-    skip_item(&mut r, 0, limits, tags)?;
+    let profile = Profile { limits, tags, encoding };
+    skip_item(&mut r, 0, &profile)?;
     if r.position() != bytes.len() {
         return Err(Error::TrailingBytes);
     }
     Ok(())
 }
 
+/// What one run of the pass enforces.
+struct Profile<'l> {
+    limits: &'l Limits,
+    tags: Tags,
+    encoding: Encoding,
+}
+
+/// Most entries of a map whose keys are not in ascending order (see
+/// [`check_well_formed`]). Maps from other implementations (claims sets, headers,
+/// keys) stay far below it; larger maps must be sorted.
+pub const UNSORTED_MAP_MAX: usize = 32;
+
 /// Skips one item, checking it; `depth` counts the containers around it.
-fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> Result<()> {
-    if depth > limits.max_depth {
+fn skip_item(r: &mut Reader<'_>, depth: usize, p: &Profile<'_>) -> Result<()> {
+    if depth > p.limits.max_depth {
         return Err(Error::TooDeep);
     }
+    let head_at = r.position();
     let head = r.head()?;
+    if p.encoding == Encoding::Deterministic {
+        check_shortest(r.bytes.get(head_at..r.position()).ok_or(Error::Malformed)?, head)?;
+    }
     match head.major {
         MAJOR_UINT | MAJOR_NINT => Ok(()),
         // false, true, null and floats. `undefined` and unassigned simple values have
@@ -184,21 +236,18 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
             Ok(())
         }
         MAJOR_ARRAY => {
-            let count = entry_count(r, head.arg, 1, limits)?;
+            let count = entry_count(r, head.arg, 1, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
             for _ in 0..count {
-                skip_item(r, inner, limits, tags)?;
+                skip_item(r, inner, p)?;
             }
             Ok(())
         }
         MAJOR_MAP => {
-            let count = entry_count(r, head.arg, 2, limits)?;
+            let count = entry_count(r, head.arg, 2, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
-            let map_start = r.position();
-            // The first keys are remembered on the stack and compared directly; a
-            // map with more keys than that re-reads its earlier entries.
-            let mut seen = [KeyRef::EMPTY; KEY_CACHE];
-            for i in 0..count {
+            let mut keys = MapKeys::new(count);
+            for _ in 0..count {
                 let key_start = r.position();
                 // Map keys are integers or strings: keys of other types have no
                 // agreed equality, so "no duplicate keys" could not be checked.
@@ -206,107 +255,199 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, limits: &Limits, tags: Tags) -> R
                 if !matches!(key_major, Some(MAJOR_UINT | MAJOR_NINT | MAJOR_BYTES | MAJOR_TEXT)) {
                     return Err(Error::Malformed);
                 }
-                skip_item(r, inner, limits, tags)?;
-                let key = r.bytes.get(key_start..r.position()).ok_or(Error::Malformed)?;
-                let this = KeyRef::of(key)?;
-                match seen.get(..i) {
-                    Some(earlier) => {
-                        if earlier.iter().any(|k| k.same(&this, r.bytes, key)) {
-                            return Err(Error::DuplicateMapKey);
-                        }
-                        if let Some(slot) = seen.get_mut(i) {
-                            *slot = this.at(key_start);
-                        }
-                    }
-                    None => check_key_unique(r.bytes, map_start, i, key)?,
-                }
-                skip_item(r, inner, limits, tags)?;
+                skip_item(r, inner, p)?;
+                keys.push(r.bytes, key_start, p.encoding)?;
+                skip_item(r, inner, p)?;
             }
             Ok(())
         }
-        MAJOR_TAG => match tags {
+        MAJOR_TAG => match p.tags {
             Tags::Forbid => Err(Error::UnexpectedTag),
-            Tags::Allow => skip_item(r, depth.checked_add(1).ok_or(Error::TooDeep)?, limits, tags),
+            Tags::Allow => skip_item(r, depth.checked_add(1).ok_or(Error::TooDeep)?, p),
         },
         _ => Err(Error::Malformed),
     }
 }
 
-/// How many keys per map are remembered for the duplicate check.
-const KEY_CACHE: usize = 16;
-
-/// A map key already read: an integer by value, a string by where its content lies.
-#[derive(Clone, Copy, Debug)]
-struct KeyRef {
-    major: u8,
-    /// The integer's argument, or the string content's offset within the key.
-    arg: u64,
-    /// Offset of the key in the whole input (strings only), and content length.
-    start: usize,
-    len: usize,
+/// Whether `raw` (one head as read, with `head` its decoding) is in the shortest form
+/// RFC 8949 §4.2.1 asks for.
+fn check_shortest(raw: &[u8], head: Head) -> Result<()> {
+    let width = raw.len().saturating_sub(1);
+    let shortest = if head.float {
+        match raw.get(1..) {
+            Some(&[a, b]) => is_preferred_half(u16::from_be_bytes([a, b])),
+            Some(&[a, b, c, d]) => !fits_half(u32::from_be_bytes([a, b, c, d])),
+            Some(&[a, b, c, d, e, f, g, h]) => !fits_single(u64::from_be_bytes([a, b, c, d, e, f, g, h])),
+            _ => false,
+        }
+    } else {
+        let needed = match head.arg {
+            0..=23 => 0,
+            24..=0xff => 1,
+            0x100..=0xffff => 2,
+            0x1_0000..=0xffff_ffff => 4,
+            _ => 8,
+        };
+        width == needed
+    };
+    if shortest { Ok(()) } else { Err(Error::NotDeterministic) }
 }
 
-impl KeyRef {
-    const EMPTY: Self = Self {
-        major: u8::MAX,
-        arg: 0,
-        start: 0,
-        len: 0,
-    };
+/// A half-precision value in preferred form: any value, but NaN only as 0x7e00.
+fn is_preferred_half(bits: u16) -> bool {
+    let nan = bits & 0x7c00 == 0x7c00 && bits & 0x03ff != 0;
+    !nan || bits == 0x7e00
+}
 
-    /// The key's value from its encoding (`key` is one checked key item).
-    fn of(key: &[u8]) -> Result<Self> {
-        let mut kr = Reader::new(key);
-        let h = kr.head()?;
-        Ok(match h.major {
-            MAJOR_BYTES | MAJOR_TEXT => {
-                let content_at = kr.position();
-                let content = kr.take_string(h)?;
-                Self {
-                    major: h.major,
-                    arg: content_at as u64,
-                    start: 0,
-                    len: content.len(),
+/// Whether a single-precision value (or a NaN) could be written as a half: then the
+/// four-byte form is not the shortest.
+fn fits_half(bits: u32) -> bool {
+    let exp = (bits >> 23) & 0xff;
+    let mant = bits & 0x007f_ffff;
+    if exp == 0xff {
+        // infinities fit; NaNs have one preferred form, the half 0x7e00
+        return true;
+    }
+    if exp == 0 {
+        // zero fits; single subnormals are far below the half range
+        return mant == 0;
+    }
+    // unbiased exponent in -126..=127
+    let e = i32::try_from(exp).unwrap_or(0).saturating_sub(127);
+    if (-14..=15).contains(&e) {
+        // a normal half keeps 10 of the 23 fraction bits
+        return mant & 0x1fff == 0;
+    }
+    if (-24..=-15).contains(&e) {
+        // a subnormal half is k * 2^-24 with k < 1024: the significand 1.mant * 2^e
+        // must be a multiple of 2^-24, so its lowest (23 - (e + 24)) bits are zero
+        let significand = mant | 0x0080_0000;
+        let needed_zero_bits = u32::try_from((-1_i32).saturating_sub(e)).unwrap_or(32);
+        return needed_zero_bits < 32 && significand.trailing_zeros() >= needed_zero_bits;
+    }
+    false
+}
+
+/// Whether a double-precision value (or a NaN) could be written as a single (or a
+/// half): then the eight-byte form is not the shortest.
+fn fits_single(bits: u64) -> bool {
+    let exp = (bits >> 52) & 0x7ff;
+    let mant = bits & 0x000f_ffff_ffff_ffff;
+    if exp == 0x7ff {
+        return true;
+    }
+    if exp == 0 {
+        return mant == 0;
+    }
+    let e = i64::try_from(exp).unwrap_or(0).saturating_sub(1023);
+    if (-126..=127).contains(&e) {
+        // a normal single keeps 23 of the 52 fraction bits
+        return mant & 0x1fff_ffff == 0;
+    }
+    if (-149..=-127).contains(&e) {
+        // a subnormal single is k * 2^-149 with k < 2^23
+        let significand = mant | 0x0010_0000_0000_0000;
+        // 1.mant * 2^e is a multiple of 2^-149 when its lowest 52 - (e + 149) bits are zero
+        let needed_zero_bits = u32::try_from((-97_i64).saturating_sub(e)).unwrap_or(64);
+        return needed_zero_bits < 64 && significand.trailing_zeros() >= needed_zero_bits;
+    }
+    false
+}
+
+/// The keys of one map as they are read, for the exact duplicate check.
+struct MapKeys {
+    /// Entries the map declares.
+    count: usize,
+    /// Keys read so far.
+    seen: usize,
+    /// Where the previous key starts.
+    prev: Option<usize>,
+    /// Whether every key so far was greater than its predecessor.
+    ascending: bool,
+    /// The keys so far, sorted, while the map has at most `UNSORTED_MAP_MAX` entries.
+    kept: [usize; UNSORTED_MAP_MAX],
+}
+
+impl MapKeys {
+    const fn new(count: usize) -> Self {
+        Self {
+            count,
+            seen: 0,
+            prev: None,
+            ascending: true,
+            kept: [0; UNSORTED_MAP_MAX],
+        }
+    }
+
+    /// Takes the key starting at `start` (already checked as one item).
+    fn push(&mut self, bytes: &[u8], start: usize, encoding: Encoding) -> Result<()> {
+        let keep = self.count <= UNSORTED_MAP_MAX;
+        if self.ascending {
+            if let Some(prev) = self.prev {
+                match cmp_keys(bytes, prev, start)? {
+                    core::cmp::Ordering::Less => {}
+                    core::cmp::Ordering::Equal => return Err(Error::DuplicateMapKey),
+                    core::cmp::Ordering::Greater => {
+                        if encoding == Encoding::Deterministic {
+                            return Err(Error::NotDeterministic);
+                        }
+                        if !keep {
+                            return Err(Error::UnsortedMap);
+                        }
+                        self.ascending = false;
+                    }
                 }
             }
-            _ => Self {
-                major: h.major,
-                arg: h.arg,
-                start: 0,
-                len: 0,
-            },
-        })
-    }
-
-    /// This key, remembered at `key_start` in the input.
-    const fn at(mut self, key_start: usize) -> Self {
-        self.start = key_start;
-        self
-    }
-
-    /// Whether `self` (remembered) and `other` (encoded as `other_key`) denote the
-    /// same value.
-    fn same(&self, other: &Self, bytes: &[u8], other_key: &[u8]) -> bool {
-        if self.major != other.major {
-            return false;
+            self.prev = Some(start);
         }
-        match self.major {
-            MAJOR_BYTES | MAJOR_TEXT => {
-                if self.len != other.len {
-                    return false;
+        if keep {
+            // `kept[..seen]` is sorted; find where this key goes.
+            let kept = self.kept.get(..self.seen).ok_or(Error::Malformed)?;
+            let at = if self.ascending {
+                self.seen
+            } else {
+                let mut lo = 0usize;
+                let mut hi = kept.len();
+                while lo < hi {
+                    let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+                    let probe = *kept.get(mid).ok_or(Error::Malformed)?;
+                    match cmp_keys(bytes, probe, start)? {
+                        core::cmp::Ordering::Less => lo = mid.saturating_add(1),
+                        core::cmp::Ordering::Equal => return Err(Error::DuplicateMapKey),
+                        core::cmp::Ordering::Greater => hi = mid,
+                    }
                 }
-                let mine = usize::try_from(self.arg)
-                    .ok()
-                    .and_then(|off| self.start.checked_add(off))
-                    .and_then(|from| bytes.get(from..from.checked_add(self.len)?));
-                let theirs = usize::try_from(other.arg)
-                    .ok()
-                    .and_then(|off| other_key.get(off..off.checked_add(other.len)?));
-                mine.is_some() && mine == theirs
+                lo
+            };
+            let end = self.seen.checked_add(1).ok_or(Error::Malformed)?;
+            let slots = self.kept.get_mut(at..end).ok_or(Error::Malformed)?;
+            slots.rotate_right(1);
+            if let Some(slot) = slots.first_mut() {
+                *slot = start;
             }
-            _ => self.arg == other.arg,
         }
+        self.seen = self.seen.saturating_add(1);
+        Ok(())
     }
+}
+
+/// Orders two checked keys (integers or strings) starting at `a` and `b`: by major
+/// type, then value or length, then content. For keys in shortest form this is the
+/// bytewise order of their encodings (RFC 8949 §4.2.1); keys that compare equal
+/// denote the same value whatever their encodings.
+fn cmp_keys(bytes: &[u8], a: usize, b: usize) -> Result<core::cmp::Ordering> {
+    let mut ra = Reader { bytes, pos: a };
+    let mut rb = Reader { bytes, pos: b };
+    let ha = ra.head()?;
+    let hb = rb.head()?;
+    let order = ha.major.cmp(&hb.major).then(ha.arg.cmp(&hb.arg));
+    if order.is_ne() {
+        return Ok(order);
+    }
+    Ok(match ha.major {
+        MAJOR_BYTES | MAJOR_TEXT => ra.take_string(ha)?.cmp(rb.take_string(hb)?),
+        _ => order,
+    })
 }
 
 /// Validates a declared entry count against the limit and the bytes left
@@ -321,24 +462,6 @@ fn entry_count(r: &Reader<'_>, arg: u64, items_per_entry: usize, limits: &Limits
         return Err(Error::Malformed);
     }
     Ok(count)
-}
-
-/// Compares `key` against the first `before` keys of the map whose entries start
-/// at `map_start`. Those entries were already checked, so they are re-read with a
-/// plain skip that does not repeat the duplicate checks of nested maps (which would
-/// make the cost grow with the nesting depth).
-fn check_key_unique(bytes: &[u8], map_start: usize, before: usize, key: &[u8]) -> Result<()> {
-    let mut r = Reader { bytes, pos: map_start };
-    for _ in 0..before {
-        let start = r.position();
-        skip_checked(&mut r)?;
-        let other = bytes.get(start..r.position()).ok_or(Error::Malformed)?;
-        if same_key(other, key)? {
-            return Err(Error::DuplicateMapKey);
-        }
-        skip_checked(&mut r)?;
-    }
-    Ok(())
 }
 
 /// Skips one item that an earlier pass already checked, without recursion.
@@ -360,24 +483,6 @@ pub(crate) fn skip_checked(r: &mut Reader<'_>) -> Result<()> {
         pending = pending.checked_add(more).ok_or(Error::Malformed)?;
     }
     Ok(())
-}
-
-/// Whether two encoded keys denote the same value. Integers and strings compare by
-/// value, so a non-preferred encoding of the same key still counts as a duplicate;
-/// other keys compare by their encoded bytes.
-fn same_key(a: &[u8], b: &[u8]) -> Result<bool> {
-    let mut ra = Reader::new(a);
-    let mut rb = Reader::new(b);
-    let ha = ra.head()?;
-    let hb = rb.head()?;
-    if ha.major != hb.major {
-        return Ok(false);
-    }
-    Ok(match ha.major {
-        MAJOR_UINT | MAJOR_NINT => ha.arg == hb.arg,
-        MAJOR_BYTES | MAJOR_TEXT => ra.take_string(ha)? == rb.take_string(hb)?,
-        _ => a == b,
-    })
 }
 
 /// Splits leading tags off `bytes`: returns the tag numbers (at most two are read)

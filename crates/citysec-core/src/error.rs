@@ -71,6 +71,13 @@ pub enum Error {
     Backend,
     /// The clock could not give the current time; time checks fail closed.
     ClockUnavailable,
+    /// A well-formed item that is not in the deterministic encoding (RFC 8949
+    /// §4.2.1) its format requires: a head longer than needed, a float not in its
+    /// shortest form, or map keys out of order.
+    NotDeterministic,
+    /// A map whose keys are not in ascending order has more entries than
+    /// `cbor::UNSORTED_MAP_MAX`.
+    UnsortedMap,
 }
 
 impl fmt::Display for Error {
@@ -103,6 +110,8 @@ impl fmt::Display for Error {
             Self::InvalidLength => "invalid length",
             Self::Backend => "crypto backend failure",
             Self::ClockUnavailable => "clock unavailable",
+            Self::NotDeterministic => "not in deterministic cbor encoding",
+            Self::UnsortedMap => "map keys out of order in a map too large to check unsorted",
         };
         f.write_str(msg)
     }

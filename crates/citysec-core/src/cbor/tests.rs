@@ -132,3 +132,133 @@ fn duplicate_keys_in_large_maps() {
     assert_eq!(check("a3616101416102616202"), Ok(()));
     assert_eq!(check("a3616101416102416102"), Err(Error::DuplicateMapKey));
 }
+
+fn det(hex_str: &str) -> Result<()> {
+    let bytes = hex::decode(hex_str).unwrap();
+    check_deterministic(&bytes, &Limits::DEFAULT, Tags::Forbid)
+}
+
+#[test]
+fn deterministic_requires_shortest_heads() {
+    assert_eq!(det("a2012604423131"), Ok(()));
+    // the integer 1 as 18 01, the map head as b8 02, a text length as 78 01
+    assert_eq!(det("1801"), Err(Error::NotDeterministic));
+    assert_eq!(check("1801"), Ok(()));
+    assert_eq!(det("b8020126044131"), Err(Error::NotDeterministic));
+    assert_eq!(det("780161"), Err(Error::NotDeterministic));
+    assert_eq!(det("190017"), Err(Error::NotDeterministic));
+    assert_eq!(det("1a0000ffff"), Err(Error::NotDeterministic));
+    assert_eq!(det("1b00000000ffffffff"), Err(Error::NotDeterministic));
+    assert_eq!(det("1b0000000100000000"), Ok(()));
+    assert_eq!(det("19ffff"), Ok(()));
+    assert_eq!(det("3818"), Ok(()));
+    assert_eq!(det("3817"), Err(Error::NotDeterministic));
+}
+
+#[test]
+fn deterministic_requires_ascending_keys() {
+    // {1: 0, -1: 0}: 0x01 < 0x20, in order
+    assert_eq!(det("a2010020 00".replace(' ', "").as_str()), Ok(()));
+    // {-1: 0, 1: 0}: out of order, fine for the general pass
+    assert_eq!(
+        det("a2200001 00".replace(' ', "").as_str()),
+        Err(Error::NotDeterministic)
+    );
+    assert_eq!(check("a22000 0100".replace(' ', "").as_str()), Ok(()));
+    // {"b": 0, "a": 0} and {"aa": 0, "b": 0} (shorter sorts first)
+    assert_eq!(det("a2616200616100"), Err(Error::NotDeterministic));
+    assert_eq!(det("a262616100616200"), Err(Error::NotDeterministic));
+    assert_eq!(det("a261620062616100"), Ok(()));
+    // integers before byte strings before text
+    assert_eq!(det("a30100410000616100"), Ok(()));
+    assert_eq!(det("a30100616100410000"), Err(Error::NotDeterministic));
+    // an equal key is a duplicate, in either pass
+    assert_eq!(
+        det("a2010001 00".replace(' ', "").as_str()),
+        Err(Error::DuplicateMapKey)
+    );
+    // nested maps are checked too
+    assert_eq!(
+        det("81a2020001 00".replace(' ', "").as_str()),
+        Err(Error::NotDeterministic)
+    );
+}
+
+#[test]
+fn deterministic_floats() {
+    // half 1.0 is preferred; 1.0 as single or double is not
+    assert_eq!(det("f93c00"), Ok(()));
+    assert_eq!(det("fa3f800000"), Err(Error::NotDeterministic));
+    assert_eq!(det("fb3ff0000000000000"), Err(Error::NotDeterministic));
+    // 0.1 needs a double; 100000.0 a single; 5.960464477539063e-8 is the smallest half subnormal
+    assert_eq!(det("fb3fb999999999999a"), Ok(()));
+    assert_eq!(det("fa47c35000"), Ok(()));
+    assert_eq!(det("fa33800000"), Err(Error::NotDeterministic));
+    assert_eq!(det("f90001"), Ok(()));
+    // half the smallest half subnormal needs a single
+    assert_eq!(det("fa33000000"), Ok(()));
+    // NaN only as f97e00; infinity as a half
+    assert_eq!(det("f97e00"), Ok(()));
+    assert_eq!(det("f97e01"), Err(Error::NotDeterministic));
+    assert_eq!(det("fa7fc00000"), Err(Error::NotDeterministic));
+    assert_eq!(det("fa7f800000"), Err(Error::NotDeterministic));
+    assert_eq!(det("f97c00"), Ok(()));
+    // the smallest single subnormal as a double, and 1.5 * 2^-149 (not a single)
+    assert_eq!(det("fb36a0000000000000"), Err(Error::NotDeterministic));
+    assert_eq!(det("fb36a8000000000000"), Ok(()));
+}
+
+/// An unsigned integer in shortest form.
+fn uint(k: u16) -> alloc::vec::Vec<u8> {
+    let mut out = alloc::vec::Vec::new();
+    write_head(&mut out, 0, u64::from(k));
+    out
+}
+
+/// A map of the given integer keys, each with value 0.
+fn int_map(keys: &[u16]) -> alloc::vec::Vec<u8> {
+    let mut out = alloc::vec::Vec::new();
+    write_head(&mut out, 5, keys.len() as u64);
+    for &k in keys {
+        out.extend(uint(k));
+        out.push(0);
+    }
+    out
+}
+
+#[test]
+fn unsorted_maps_are_checked_exactly_up_to_their_limit() {
+    let ok = |b: &[u8]| check_well_formed(b, &Limits::DEFAULT, Tags::Forbid);
+    // 32 keys in descending order: accepted; with a duplicate anywhere: refused
+    let desc: alloc::vec::Vec<u16> = (0..32).rev().collect();
+    assert_eq!(ok(&int_map(&desc)), Ok(()));
+    for dup_at in [0usize, 7, 15, 17, 31] {
+        let mut keys = desc.clone();
+        keys[dup_at] = desc[16];
+        assert_eq!(
+            ok(&int_map(&keys)),
+            Err(Error::DuplicateMapKey),
+            "duplicate at {dup_at}"
+        );
+    }
+    // shuffled distinct keys pass, in any order
+    let shuffled: alloc::vec::Vec<u16> = (0..32u16).map(|i| (i * 13) % 32).collect();
+    assert_eq!(ok(&int_map(&shuffled)), Ok(()));
+    // 33 keys in order: fine; one out of order: too large to check unsorted
+    let asc: alloc::vec::Vec<u16> = (0..33).collect();
+    assert_eq!(ok(&int_map(&asc)), Ok(()));
+    let mut swapped = asc.clone();
+    swapped.swap(30, 31);
+    assert_eq!(ok(&int_map(&swapped)), Err(Error::UnsortedMap));
+    // in a 256-entry ascending map a duplicate at the end is found
+    let big: alloc::vec::Vec<u16> = (0..256).collect();
+    assert_eq!(ok(&int_map(&big)), Ok(()));
+    let mut dup = big.clone();
+    dup[255] = 254;
+    assert_eq!(ok(&int_map(&dup)), Err(Error::DuplicateMapKey));
+    // and the same key in a longer encoding is still the same key
+    let mut long = int_map(&[1, 2]);
+    long.truncate(3);
+    long.extend([0x18, 0x01, 0x00]);
+    assert_eq!(ok(&long), Err(Error::DuplicateMapKey));
+}
