@@ -316,3 +316,24 @@ fn recipient_mode_round_trip_and_refusals() {
     assert_eq!(std::fs::read(&out).unwrap(), b"{\"no2\": 38}\n");
     assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+#[test]
+fn changed_subcommands_have_help_with_examples_and_the_rules() {
+    for (args, must) in [
+        (&["telemetry", "seal", "--help"][..], "65536 bytes"),
+        (&["telemetry", "open", "--help"], "U+2066-U+2069"),
+        (&["telemetry", "open", "--help"], "mode 0600"),
+        (&["credential", "verify", "--help"], "--trust ISS=FILE"),
+        (&["policy", "eval", "--help"], "duplicate key"),
+        (&["policy", "--help"], "does not declare"),
+        (&["telemetry", "--help"], "--recipient-key"),
+    ] {
+        let (code, stdout, _) = text(&citysec(args));
+        assert_eq!(code, 0, "{args:?}");
+        assert!(
+            stdout.contains("Example") && stdout.contains("  citysec "),
+            "{args:?}: {stdout}"
+        );
+        assert!(stdout.contains(must), "{args:?} lacks {must}: {stdout}");
+    }
+}
