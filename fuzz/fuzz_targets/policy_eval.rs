@@ -12,7 +12,8 @@
 use std::sync::LazyLock;
 
 use citysec_policy::{
-    Decision, Effect, PolicyLimits, PolicySet, Reason, RuleOutcome, Schema, Type, Value, Weekday, compile,
+    Decision, Effect, PolicyLimits, PolicySet, Reason, RequestError, RuleOutcome, Schema, Type, Value, Weekday,
+    compile,
 };
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -155,7 +156,13 @@ fn request(u: &mut Unstructured<'_>, attrs: &[(String, Type)]) -> Result<(usize,
 
 type Outcome = (Decision, Reason, Vec<String>);
 
-fn run(p: &PolicySet, action: &str, rtype: &str, attrs: &[(String, Type)], values: &[Option<Owned>]) -> Outcome {
+fn run(
+    p: &PolicySet,
+    action: &str,
+    rtype: &str,
+    attrs: &[(String, Type)],
+    values: &[Option<Owned>],
+) -> Option<Outcome> {
     let sets: Vec<Vec<&str>> = values
         .iter()
         .map(|v| match v {
@@ -164,7 +171,23 @@ fn run(p: &PolicySet, action: &str, rtype: &str, attrs: &[(String, Type)], value
         })
         .collect();
     let mut req = p.request();
-    req.set_action_name(action).set_resource_type_name(rtype);
+    // A name outside the schema is refused (never matched by `*` rules).
+    match req.set_action_name(action) {
+        Ok(_) => assert!(p.action(action).is_known()),
+        Err(e) => {
+            assert_eq!(e, RequestError::UnknownAction);
+            assert!(!p.action(action).is_known());
+            return None;
+        }
+    }
+    match req.set_resource_type_name(rtype) {
+        Ok(_) => assert!(p.resource_type(rtype).is_known()),
+        Err(e) => {
+            assert_eq!(e, RequestError::UnknownResourceType);
+            assert!(!p.resource_type(rtype).is_known());
+            return None;
+        }
+    }
     for (((name, _), v), strs) in attrs.iter().zip(values).zip(&sets) {
         let value = match v {
             None => continue,
@@ -229,7 +252,7 @@ fn run(p: &PolicySet, action: &str, rtype: &str, attrs: &[(String, Type)], value
         }
     }
     let _ = e.to_string();
-    out
+    Some(out)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -242,6 +265,10 @@ fuzz_target!(|data: &[u8]| {
     let (action, rtype) = (ACTIONS[action], RTYPES[rtype]);
     let out = run(full, action, rtype, &attrs, &values);
     let limited = run(tiny, action, rtype, &attrs, &values);
+    assert_eq!(out.is_some(), limited.is_some());
+    let (Some(out), Some(limited)) = (out, limited) else {
+        return;
+    };
     if limited.1 == Reason::LimitExceeded {
         assert_eq!(limited.0, Decision::Deny);
     } else {

@@ -34,6 +34,25 @@ Examples:
   citysec credential verify --trust issuer.pub --aud door-controllers --challenge challenge.cbor p.cbor
   citysec credential status new --key issuer.key --uri https://issuer.example/status/1 --size 1000 --out list.cwt";
 
+const VERIFY_HELP: &str = "\
+Trust: each --trust ISS=FILE binds one public key to one issuer; a credential is
+accepted only if the key its kid names verifies it AND its `iss` is that key's issuer
+(another issuer: rejected, `credential names another issuer than its key's`). A bare
+--trust FILE is allowed only as the single trust anchor (bound to --iss, or else to
+the token's own `iss`); several bare ones, or bare and named mixed, are a usage error
+(exit 2). With several keys each key file needs a kid; a single key without a kid is
+used under the token's kid.
+
+Exit 0: the verified claims as JSON on stdout, and on stderr one line naming the
+issuer and kid that verified, e.g.
+  verified: issuer \"https://issuer.city.example\", kid h'6973732d31' (\"iss-1\")
+Exit 1: rejected, the reason on stderr. Exit 2: usage or I/O error.
+
+Examples:
+  citysec credential verify --trust issuer.pub --aud door-controllers --now 1767000000 cred.cwt
+  citysec credential verify --trust https://issuer.city.example=city.pub \\
+      --trust https://transit.example=transit.pub --aud door-controllers cred.cwt";
+
 /// Credential subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum CredentialCommand {
@@ -44,7 +63,7 @@ pub(crate) enum CredentialCommand {
     Issue(IssueArgs),
     /// Verify a credential (or, with --challenge, a presentation) and print its claims as JSON.
     #[command(
-        after_help = "Exit 0 and the verified claims as JSON on stdout; exit 1 and the reason on stderr.\n\nExample:\n  citysec credential verify --trust issuer.pub --aud door-controllers --now 1767000000 cred.cwt"
+        after_help = VERIFY_HELP
     )]
     Verify(VerifyArgs),
     /// Make a reader challenge for proof of possession.
@@ -80,10 +99,13 @@ pub(crate) struct IssueArgs {
 /// Arguments of `credential verify`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// A trusted issuer public key (COSE_Key or PEM); repeat for several.
-    #[arg(long, required = true)]
-    trust: Vec<PathBuf>,
-    /// The issuer the trusted keys belong to; without it, the token's own `iss` is taken.
+    /// A trusted issuer public key (COSE_Key or PEM) bound to issuer ISS; repeat for
+    /// several issuers or keys. A bare FILE (no `=`) is accepted only as the single
+    /// trust anchor. The value is split at its first `=`.
+    #[arg(long, required = true, value_name = "ISS=FILE")]
+    trust: Vec<String>,
+    /// With a single bare `--trust FILE`: the issuer that key belongs to (without it,
+    /// the token's own `iss` is taken). Not allowed with `--trust ISS=FILE`.
     #[arg(long)]
     iss: Option<String>,
     /// An accepted audience; repeat for several. Without it, any audience is accepted.
@@ -272,17 +294,23 @@ fn verify(a: &VerifyArgs, out: &mut Out) -> CmdResult {
         None => input.clone(),
     };
     let peek = peek(&credential_bytes);
-    let iss = a.iss.clone().or_else(|| peek.iss.clone()).unwrap_or_default();
+    let anchors = trust_anchors(&a.trust, a.iss.as_deref(), peek.iss.as_deref())?;
+    let single = anchors.len() == 1;
     let mut verifier = Verifier::new().skew(a.skew);
-    for (n, path) in a.trust.iter().enumerate() {
-        let mut key = verifying_key(path)?;
+    for (iss, path) in anchors {
+        let mut key = verifying_key(&path)?;
         if key.kid().is_none() {
-            // A key file without a kid is trusted under the token's kid (or a local name).
-            let kid = peek.kid.clone().unwrap_or_else(|| format!("trusted-{n}").into_bytes());
-            key = key.with_kid(kid);
+            if !single {
+                return Err(Failure::usage(format!(
+                    "`{}` has no kid: with several --trust keys each key needs a kid",
+                    path.display()
+                )));
+            }
+            // The single trust anchor without a kid is used under the token's kid.
+            key = key.with_kid(peek.kid.clone().unwrap_or_else(|| b"trusted".to_vec()));
         }
         verifier = verifier
-            .trust(iss.clone(), key)
+            .trust(iss, key)
             .map_err(|e| Failure::usage(format!("cannot trust `{}`: {e}", path.display())))?;
     }
     verifier = if a.aud.is_empty() {
@@ -304,9 +332,60 @@ fn verify(a: &VerifyArgs, out: &mut Out) -> CmdResult {
         None => verifier.verify(&Ring, &input, now, &lists),
     }
     .map_err(rejected)?;
+    crate::out::eprint(&format!(
+        "verified: issuer {}, kid {}",
+        crate::view::quoted(verified.issuer()),
+        crate::view::kid_label(verified.kid())
+    ));
     let json = claims_to_json(verified.claims());
     outln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
     Ok(())
+}
+
+/// The `--trust` values as (issuer, key file) pairs.
+///
+/// `ISS=FILE` (split at the first `=`) binds the key to ISS. A bare `FILE` is the
+/// single trust anchor, bound to `--iss` or else to the token's own `iss`
+/// (`claimed`); several bare ones, or bare and named mixed, are usage errors, as
+/// is `--iss` with named ones.
+fn trust_anchors(
+    values: &[String],
+    iss: Option<&str>,
+    claimed: Option<&str>,
+) -> Result<Vec<(String, PathBuf)>, Failure> {
+    let mut named = Vec::new();
+    let mut bare = Vec::new();
+    for v in values {
+        match v.split_once('=') {
+            Some((name, file)) => {
+                if name.is_empty() || file.is_empty() {
+                    return Err(Failure::usage(format!(
+                        "--trust `{}`: write ISS=FILE with a non-empty issuer and file",
+                        v.escape_debug()
+                    )));
+                }
+                named.push((name.to_owned(), PathBuf::from(file)));
+            }
+            None => bare.push(PathBuf::from(v)),
+        }
+    }
+    match (named.len(), bare.len()) {
+        (0, 0) => Err(Failure::usage("give at least one --trust ISS=FILE")),
+        (0, 1) => {
+            let issuer = iss.or(claimed).unwrap_or_default().to_owned();
+            Ok(bare.into_iter().map(|p| (issuer.clone(), p)).collect())
+        }
+        (0, _) => Err(Failure::usage(
+            "several --trust keys: name the issuer of each with --trust ISS=FILE (a bare --trust FILE is allowed only as the single trust anchor)",
+        )),
+        (_, 0) if iss.is_some() => Err(Failure::usage(
+            "--iss applies to a single bare --trust FILE; with --trust ISS=FILE the issuer is in each --trust",
+        )),
+        (_, 0) => Ok(named),
+        _ => Err(Failure::usage(
+            "--trust FILE and --trust ISS=FILE mixed: name the issuer of each key with --trust ISS=FILE",
+        )),
+    }
 }
 
 /// What an unverified token says about itself (to pick keys and issuer names).

@@ -10,6 +10,7 @@ mod common;
 mod credential;
 mod demo;
 mod inspect;
+mod json;
 mod key;
 mod out;
 mod policy;

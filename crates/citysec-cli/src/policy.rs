@@ -5,18 +5,26 @@
 //! integer, boolean, array of strings, array of integers; a weekday is `"mon"` ..
 //! `"sun"`). A value of another type than the schema declares is passed as it is,
 //! so the rules that read it error and count against access, as on a controller.
+//!
+//! A request is refused (exit 1, nothing decided) when an object in it repeats a
+//! key (at any depth), or when it names an attribute, action or resource type the
+//! schema does not declare: the policy library refuses such names
+//! (`RequestError`), so an undeclared action never falls through to `*` rules.
 
 use std::path::{Path, PathBuf};
 
 use citysec::core::{Clock as _, KeySet};
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
-use citysec::policy::{Decision, Diagnostics, Effect, PolicyLimits, PolicySet, Schema, Type, Value, Weekday, compile};
+use citysec::policy::{
+    Decision, Diagnostics, Effect, PolicyLimits, PolicySet, RequestError, Schema, Type, Value, Weekday, compile,
+};
 use citysec::ring::Ring;
 use citysec::std_adapters::SystemClock;
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 
 use crate::common::{signing_key, verifying_key};
+use crate::json::StrictError;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
 
@@ -34,13 +42,36 @@ A request (req.json):
    \"subject\": {\"roles\": [\"staff\"]}, \"resource\": {\"zone\": \"lobby\"},
    \"context\": {\"weekday\": \"tue\", \"hour\": 9, \"threat_level\": 0}}
 
+A request repeating a key in any object, or naming an attribute, action or resource
+type the schema does not declare, is refused (exit 1) before any rule is consulted.
+
 Exit codes: 0 ok/allow, 1 errors/deny/rejected, 2 usage or I/O error.";
+
+const EVAL_HELP: &str = "\
+The request is a JSON object of at most 64 KiB with the fields action, resource_type
+(strings), subject, resource and context (objects of attributes). It is refused with
+exit 1 and nothing printed on stdout when any object repeats a key (keys compare
+after unescaping), or when it names an attribute, action or resource type the schema
+does not declare:
+  rejected: request `req.json`: duplicate key \"threat_level\" at line LINE column COLUMN
+  rejected: request `req.json`: action `paint`: the schema declares no such action
+(LINE and COLUMN locate the closing quote of the repeated key; control characters
+in a key are escaped.)
+
+Exit 0 allow, 1 deny or refused, 2 usage or I/O error.
+
+Example:
+  citysec policy eval --policy doors.policy --schema city.schema --request req.json";
+
+/// Largest request file `policy eval` reads.
+const MAX_REQUEST: u64 = 64 * 1024;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PolicyCommand {
     /// Compile a policy: print errors and warnings; exit 1 on an error.
     Check(CheckArgs),
     /// Decide a request: print {"decision": ..., "rules": [...]}; exit 0 allow, 1 deny.
+    #[command(after_help = EVAL_HELP)]
     Eval(EvalArgs),
     /// Compile and sign a policy as a versioned bundle (COSE_Sign1).
     Bundle(BundleArgs),
@@ -198,14 +229,38 @@ fn slot_from_json(name: &str, declared: Type, v: &Json) -> Result<Slot, Failure>
     })
 }
 
+/// Reads the request file: at most [`MAX_REQUEST`] bytes of UTF-8 JSON, with no
+/// key repeated in any object.
+fn read_request(path: &Path) -> Result<Json, Failure> {
+    let cannot = |e: std::io::Error| Failure::usage(format!("cannot read `{}`: {}", path.display(), e.kind()));
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(cannot)?,
+            MAX_REQUEST.saturating_add(1),
+        ),
+        &mut text,
+    )
+    .map_err(cannot)?;
+    if text.len() as u64 > MAX_REQUEST {
+        return Err(Failure::usage(format!(
+            "request `{}` is larger than {MAX_REQUEST} bytes",
+            path.display()
+        )));
+    }
+    crate::json::parse_strict(&text).map_err(|e| match e {
+        StrictError::DuplicateKey(e) => Failure::Rejected(format!("request `{}`: {e}", path.display())),
+        StrictError::Syntax(e) => Failure::usage(format!("`{}` is not JSON: {e}", path.display())),
+    })
+}
+
 fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
     let policy = compile_files(a.schema.as_ref(), &a.policy)?;
-    let text = read_text(&a.request)?;
-    let json: Json = serde_json::from_str(&text)
-        .map_err(|e| Failure::usage(format!("`{}` is not JSON: {e}", a.request.display())))?;
+    let json = read_request(&a.request)?;
     let obj = json
         .as_object()
         .ok_or_else(|| Failure::usage("the request must be a JSON object"))?;
+    let refused = |what: String| Failure::Rejected(format!("request `{}`: {what}", a.request.display()));
 
     let mut slots: Vec<(String, Slot)> = Vec::new();
     for (key, value) in obj {
@@ -217,10 +272,13 @@ fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
                     .ok_or_else(|| Failure::usage(format!("request `{key}` must be an object of attributes")))?;
                 for (attr, v) in attrs {
                     let name = format!("{key}.{attr}");
-                    let declared = policy
-                        .schema()
-                        .attribute_type(&name)
-                        .ok_or_else(|| Failure::usage(format!("request attribute `{name}` is not in the schema")))?;
+                    let declared = policy.schema().attribute_type(&name).ok_or_else(|| {
+                        refused(format!(
+                            "attribute `{}`: {}",
+                            name.escape_debug(),
+                            RequestError::UnknownAttribute
+                        ))
+                    })?;
                     slots.push((name.clone(), slot_from_json(&name, declared, v)?));
                 }
             }
@@ -243,7 +301,10 @@ fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
         })
         .collect();
     let mut req = policy.request();
-    req.set_action_name(action).set_resource_type_name(rtype);
+    req.set_action_name(action)
+        .map_err(|e| refused(format!("action `{}`: {e}", action.escape_debug())))?;
+    req.set_resource_type_name(rtype)
+        .map_err(|e| refused(format!("resource type `{}`: {e}", rtype.escape_debug())))?;
     for ((name, slot), strs) in slots.iter().zip(&str_sets) {
         let value = match slot {
             Slot::Str(s) => Value::String(s),
@@ -254,7 +315,7 @@ fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
             Slot::Ints(v) => Value::IntSet(v),
         };
         req.set_named(name, value)
-            .map_err(|e| Failure::usage(format!("{name}: {e}")))?;
+            .map_err(|e| refused(format!("attribute `{}`: {e}", name.escape_debug())))?;
     }
     if a.explain {
         crate::out::eprint(&req.explain().to_string());

@@ -22,6 +22,62 @@ pub(crate) fn printable(b: &[u8]) -> Option<&str> {
     }
 }
 
+/// Whether `c` is printed escaped (see [`escape`]): Unicode control characters
+/// (U+0000 to U+001F, U+007F to U+009F), the bidirectional formatting characters
+/// (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069) and the line and
+/// paragraph separators (U+2028, U+2029).
+pub(crate) const fn must_escape(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// Untrusted text made safe for a terminal: `\` becomes `\\`, each character of
+/// [`must_escape`] becomes `\u{H}` (its code point in lowercase hex, no leading
+/// zeros), everything else is kept.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if must_escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `"text"` with the text escaped by [`escape`] (and `"` as `\"`).
+pub(crate) fn quoted(s: &str) -> String {
+    format!("\"{}\"", escape(s).replace('"', "\\\""))
+}
+
+/// The bytes as text if they are non-empty UTF-8 with no character of
+/// [`must_escape`] (printed as they are); `None` means "print as hex".
+pub(crate) fn plain_text(b: &[u8]) -> Option<&str> {
+    let text = core::str::from_utf8(b).ok()?;
+    (!text.is_empty() && !text.chars().any(must_escape)).then_some(text)
+}
+
+/// A key id: `h'HEX'`, followed by `("text")` when [`plain_text`] holds.
+pub(crate) fn kid_label(b: &[u8]) -> String {
+    match plain_text(b) {
+        Some(text) => format!("h'{}' ({})", hex::encode(b), quoted(text)),
+        None => format!("h'{}'", hex::encode(b)),
+    }
+}
+
 /// The length of the first CBOR item in `bytes`, if it is well-formed.
 pub(crate) fn item_len(bytes: &[u8]) -> Option<usize> {
     let mut d = minicbor::Decoder::new(bytes);

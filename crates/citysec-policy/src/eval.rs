@@ -89,6 +89,10 @@ pub enum RequestError {
     ForeignHandle,
     /// The schema declares no attribute of this name.
     UnknownAttribute,
+    /// The schema declares no action of this name (or the handle names none).
+    UnknownAction,
+    /// The schema declares no resource type of this name (or the handle names none).
+    UnknownResourceType,
 }
 
 impl core::fmt::Display for RequestError {
@@ -96,6 +100,8 @@ impl core::fmt::Display for RequestError {
         f.write_str(match self {
             Self::ForeignHandle => "handle belongs to a policy set with another schema",
             Self::UnknownAttribute => "the schema declares no such attribute",
+            Self::UnknownAction => "the schema declares no such action",
+            Self::UnknownResourceType => "the schema declares no such resource type",
         })
     }
 }
@@ -193,40 +199,58 @@ impl<'p, 'v> Request<'p, 'v> {
         self.values.get(usize::from(attr.slot)).copied().flatten()
     }
 
-    /// Sets the action.
+    /// Sets the action. An action the schema does not declare is refused, as an
+    /// undeclared attribute is: it never falls through to `action *` rules.
     ///
     /// # Errors
-    /// [`RequestError::ForeignHandle`].
+    /// [`RequestError::ForeignHandle`]; [`RequestError::UnknownAction`] for a handle
+    /// of a name outside the schema ([`ActionId::is_known`] false). The request's
+    /// action is left as it was.
     pub fn set_action(&mut self, action: ActionId) -> Result<&mut Self, RequestError> {
         if action.fingerprint != self.policy.fingerprint {
             return Err(RequestError::ForeignHandle);
+        }
+        if !action.is_known() {
+            return Err(RequestError::UnknownAction);
         }
         self.action = action.id;
         Ok(self)
     }
 
-    /// Sets the action by name; a name outside the schema is "another action".
-    pub fn set_action_name(&mut self, name: &str) -> &mut Self {
-        self.action = self.policy.action(name).id;
-        self
-    }
-
-    /// Sets the resource type.
+    /// Sets the action by name.
     ///
     /// # Errors
-    /// [`RequestError::ForeignHandle`].
+    /// [`RequestError::UnknownAction`] for a name the schema does not declare (the
+    /// request's action is left as it was).
+    pub fn set_action_name(&mut self, name: &str) -> Result<&mut Self, RequestError> {
+        self.set_action(self.policy.action(name))
+    }
+
+    /// Sets the resource type. A resource type the schema does not declare is
+    /// refused, as an undeclared attribute is: it never falls through to `on *` rules.
+    ///
+    /// # Errors
+    /// [`RequestError::ForeignHandle`]; [`RequestError::UnknownResourceType`] for a
+    /// handle of a name outside the schema ([`ResourceTypeId::is_known`] false). The
+    /// request's resource type is left as it was.
     pub fn set_resource_type(&mut self, ty: ResourceTypeId) -> Result<&mut Self, RequestError> {
         if ty.fingerprint != self.policy.fingerprint {
             return Err(RequestError::ForeignHandle);
+        }
+        if !ty.is_known() {
+            return Err(RequestError::UnknownResourceType);
         }
         self.resource = ty.id;
         Ok(self)
     }
 
-    /// Sets the resource type by name; a name outside the schema is "another type".
-    pub fn set_resource_type_name(&mut self, name: &str) -> &mut Self {
-        self.resource = self.policy.resource_type(name).id;
-        self
+    /// Sets the resource type by name.
+    ///
+    /// # Errors
+    /// [`RequestError::UnknownResourceType`] for a name the schema does not declare
+    /// (the request's resource type is left as it was).
+    pub fn set_resource_type_name(&mut self, name: &str) -> Result<&mut Self, RequestError> {
+        self.set_resource_type(self.policy.resource_type(name))
     }
 
     /// Unsets every attribute, the action and the resource type.

@@ -63,8 +63,10 @@ impl<'s> Lexer<'s> {
             match self.byte(0) {
                 Some(b' ' | b'\t' | b'\r' | b'\n') => self.advance(1),
                 Some(b'/') if self.byte(1) == Some(b'/') => {
+                    // A comment ends at the first LF or CR (a bare CR included), as a
+                    // string literal does: nothing after a line break is ever hidden.
                     let rest = self.src.get(self.pos..).unwrap_or("");
-                    self.advance(rest.find('\n').unwrap_or(rest.len()));
+                    self.advance(rest.find(['\n', '\r']).unwrap_or(rest.len()));
                 }
                 _ => return,
             }

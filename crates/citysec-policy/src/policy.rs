@@ -44,8 +44,9 @@ impl Attr {
     }
 }
 
-/// A resolved action. Names outside the schema resolve to "another action", which
-/// only rules for every action (`action *`) cover.
+/// A resolved action. A name outside the schema resolves to an unknown handle
+/// ([`ActionId::is_known`] false), which [`Request::set_action`](crate::Request::set_action)
+/// refuses with [`RequestError::UnknownAction`](crate::RequestError::UnknownAction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ActionId {
     pub(crate) id: u32,
@@ -60,8 +61,10 @@ impl ActionId {
     }
 }
 
-/// A resolved resource type. Names outside the schema resolve to "another
-/// resource type", which only rules for every resource type (`on *`) cover.
+/// A resolved resource type. A name outside the schema resolves to an unknown
+/// handle ([`ResourceTypeId::is_known`] false), which
+/// [`Request::set_resource_type`](crate::Request::set_resource_type) refuses with
+/// [`RequestError::UnknownResourceType`](crate::RequestError::UnknownResourceType).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceTypeId {
     pub(crate) id: u32,

@@ -1,7 +1,7 @@
 //! Unit tests of the lexer, parser, compiler and evaluator.
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString as _};
 use alloc::vec::Vec;
 
 use crate::*;
@@ -71,7 +71,10 @@ fn ids<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 /// A request for the design example that the staff rule allows.
 fn office_request<'p>(p: &'p PolicySet, roles: &'p [&'p str]) -> Request<'p, 'p> {
     let mut req = p.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("subject.roles", Value::StringSet(roles)).unwrap();
     req.set_named("resource.zone", Value::String("lobby")).unwrap();
     req.set_named("context.weekday", Value::Weekday(Weekday::Tue)).unwrap();
@@ -164,7 +167,10 @@ fn forbid_wins_over_permit_regardless_of_order() {
     let b = set(r#"forbid "f" action open on door when subject.level < 2; permit "p" action open on door;"#);
     for p in [&a, &b] {
         let mut req = p.request();
-        req.set_action_name("open").set_resource_type_name("door");
+        req.set_action_name("open")
+            .unwrap()
+            .set_resource_type_name("door")
+            .unwrap();
         req.set_named("subject.level", Value::Int(1)).unwrap();
         assert_eq!(ids(req.evaluate().rules()), ["f"]);
         req.set_named("subject.level", Value::Int(2)).unwrap();
@@ -181,7 +187,10 @@ fn all_applying_permits_are_listed_in_source_order() {
         permit "d" action * on *  when subject.level >= 9;
     "#);
     let mut req = p.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("subject.level", Value::Int(5)).unwrap();
     assert_eq!(ids(req.evaluate().rules()), ["b", "a", "c"]);
 }
@@ -306,7 +315,10 @@ fn scope_and_unknown_names() {
     "#);
     let check = |action: &str, rtype: &str| {
         let mut req = p.request();
-        req.set_action_name(action).set_resource_type_name(rtype);
+        req.set_action_name(action)
+            .unwrap()
+            .set_resource_type_name(rtype)
+            .unwrap();
         let a = ids(req.evaluate().rules()).join(",");
         let b = ids(req.evaluate_scan().rules()).join(",");
         assert_eq!(a, b, "{action} on {rtype}");
@@ -317,15 +329,73 @@ fn scope_and_unknown_names() {
     assert_eq!(check("hold", "door"), "many");
     assert_eq!(check("hold", "vault"), "many");
     assert_eq!(check("hold", "gate"), "any-action-gate,many");
-    assert_eq!(check("paint", "gate"), "any-action-gate");
-    assert_eq!(check("open", "bench"), "");
-    assert_eq!(check("hold", "bench"), "");
+    assert_eq!(check("open", "hatch"), "");
     assert!(!p.action("paint").is_known());
     assert!(p.resource_type("gate").is_known());
+    assert!(!p.resource_type("bench").is_known());
     // An unset action or resource type is "another" one: only `*` rules cover it.
     let mut req = p.request();
-    req.set_resource_type_name("gate");
+    req.set_resource_type_name("gate").unwrap();
     assert_eq!(ids(req.evaluate().rules()), ["any-action-gate"]);
+}
+
+#[test]
+fn undeclared_action_or_resource_type_is_refused() {
+    // Without the refusal, `paint` on a gate would be permitted by `action *`.
+    let p = set(r#"
+        permit "any-action-gate" action * on gate;
+        permit "doors" action open on *;
+    "#);
+    let mut req = p.request();
+    assert_eq!(req.set_action_name("paint").unwrap_err(), RequestError::UnknownAction);
+    assert_eq!(
+        req.set_resource_type_name("bench").unwrap_err(),
+        RequestError::UnknownResourceType
+    );
+    assert_eq!(
+        req.set_action(p.action("paint")).unwrap_err(),
+        RequestError::UnknownAction
+    );
+    assert_eq!(
+        req.set_resource_type(p.resource_type("bench")).unwrap_err(),
+        RequestError::UnknownResourceType
+    );
+    // Names are case-sensitive: `Open` is not `open`.
+    assert_eq!(req.set_action_name("Open").unwrap_err(), RequestError::UnknownAction);
+    assert_eq!(
+        RequestError::UnknownAction.to_string(),
+        "the schema declares no such action"
+    );
+    assert_eq!(
+        RequestError::UnknownResourceType.to_string(),
+        "the schema declares no such resource type"
+    );
+    // A refused name leaves what was set before.
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("gate")
+        .unwrap();
+    assert!(req.set_action_name("paint").is_err());
+    assert!(req.set_resource_type_name("bench").is_err());
+    assert_eq!(ids(req.evaluate().rules()), ["any-action-gate", "doors"]);
+}
+
+#[test]
+fn bare_cr_ends_a_comment() {
+    // A comment ends at LF, CRLF or a bare CR: the rule after the CR is live.
+    let p = set("permit \"p\" action open on door;\n// note\rforbid \"after-cr\" action * on *;\n");
+    assert_eq!(p.len(), 2);
+    assert!(p.rules().any(|(id, e)| id == "after-cr" && e == Effect::Forbid));
+    let mut req = p.request();
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
+    assert_eq!(ids(req.evaluate().rules()), ["after-cr"]);
+    let crlf = set("// note\r\npermit \"p\" action open on door;\r\n// end");
+    assert_eq!(crlf.len(), 1);
+    // A comment with nothing after it runs to the end of the source.
+    assert_eq!(set("permit \"p\" action open on door; // end").len(), 1);
 }
 
 #[test]
@@ -340,7 +410,10 @@ fn index_skips_rules_by_first_test_and_falls_back_when_missing() {
     src.push_str("forbid \"zone-x\" action open on door when resource.zone in [\"x\", \"y\"] and context.hour < 6;\n");
     let p = set(&src);
     let mut req = p.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("resource.id", Value::String("d137")).unwrap();
     req.set_named("subject.level", Value::Int(4)).unwrap();
     req.set_named("resource.zone", Value::String("lobby")).unwrap();
@@ -372,7 +445,10 @@ fn int_keys_index() {
         permit "l3" action open on door when resource.level in [3];
     "#);
     let mut req = p.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("subject.level", Value::Int(1)).unwrap();
     for (level, want) in [(1, "l1"), (2, "l2"), (3, "l2,l3"), (4, "")] {
         req.set_named("resource.level", Value::Int(level)).unwrap();
@@ -412,7 +488,10 @@ fn explanation_outcomes() {
         permit "d" action open on door;
     "#);
     let mut req = p.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("subject.level", Value::Int(3)).unwrap();
     req.set_named("context.emergency", Value::Bool(true)).unwrap();
     let e = req.explain();

@@ -233,7 +233,10 @@ fn request_missing_an_attribute_a_forbid_needs_is_denied() {
     let policy = compile(&schema(), POLICY, &PolicyLimits::DEFAULT).unwrap().policy;
     let staff = ["staff"];
     let mut req = policy.request();
-    req.set_action_name("open").set_resource_type_name("door");
+    req.set_action_name("open")
+        .unwrap()
+        .set_resource_type_name("door")
+        .unwrap();
     req.set_named("subject.roles", Value::StringSet(&staff)).unwrap();
     req.set_named("context.hour", Value::Int(9)).unwrap();
     req.set_named("context.threat_level", Value::Int(0)).unwrap();

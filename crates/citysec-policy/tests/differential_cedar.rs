@@ -37,7 +37,7 @@ use cedar_policy::{
     AuthorizationError, Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid,
     Request as CedarRequest, RestrictedExpression,
 };
-use citysec_policy::{Decision, PolicyLimits, Reason, Schema, Value, Weekday, compile};
+use citysec_policy::{Decision, PolicyLimits, Reason, RequestError, Schema, Value, Weekday, compile};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -553,7 +553,23 @@ fn decisions_agree_with_cedar() {
             let (cedar_allow, reason, errors) = cedar_decide(&ps, req);
 
             let mut r = policy.request();
-            r.set_action_name(req.action).set_resource_type_name(req.rtype);
+            // An action or resource type outside the schema is refused before any
+            // rule is consulted (Cedar, without a schema, would match `*` rules).
+            let known = ACTIONS.contains(&req.action) && RTYPES.contains(&req.rtype);
+            let set = r
+                .set_action_name(req.action)
+                .and_then(|r| r.set_resource_type_name(req.rtype))
+                .map(|_| ());
+            if !known {
+                let want = if ACTIONS.contains(&req.action) {
+                    RequestError::UnknownResourceType
+                } else {
+                    RequestError::UnknownAction
+                };
+                prop_assert_eq!(set, Err(want));
+                continue;
+            }
+            prop_assert_eq!(set, Ok(()));
             for (name, v) in &req.attrs {
                 r.set_named(name, our_value(v)).unwrap();
             }

@@ -46,6 +46,17 @@ fn kdf_context(alg: Algorithm, key_bits: u64) -> Result<([u8; 32], usize)> {
     Ok((buf, n))
 }
 
+/// The content layer's protected header `{1: alg}` in its one byte form.
+fn protected_header(alg: Algorithm) -> Result<([u8; 4], usize)> {
+    let mut buf = [0u8; 4];
+    let mut w = Writer::new(&mut buf);
+    w.head(5, 1)?;
+    w.head(0, 1)?;
+    w.head(0, u64::try_from(alg.cose_id()).map_err(|_| Error::Malformed)?)?;
+    let n = w.len();
+    Ok((buf, n))
+}
+
 fn content_key(backend: &dyn Backend, shared: &[u8; 32], alg: Algorithm) -> Result<SymmetricKey> {
     let len = alg
         .aead_key_len()
@@ -94,14 +105,7 @@ pub fn seal_to(
     let epk = ephemeral.public_key();
     drop(ephemeral);
 
-    let mut protected = [0u8; 4];
-    let plen = {
-        let mut w = Writer::new(&mut protected);
-        w.head(5, 1)?;
-        w.head(0, 1)?;
-        w.head(0, u64::try_from(alg.cose_id()).map_err(|_| Error::Malformed)?)?;
-        w.len()
-    };
+    let (protected, plen) = protected_header(alg)?;
     let protected = protected.get(..plen).ok_or(Error::Malformed)?;
     let aad = enc_structure(protected, external_aad)?;
     let mut body = plaintext.to_vec();
@@ -135,8 +139,11 @@ pub fn seal_to(
 /// the same layout) with the recipient's secret key.
 ///
 /// Checked: tag 96, the citysec well-formedness rules and `limits`, a protected
-/// AEAD `alg`, exactly one recipient with protected `alg` -25 and an empty
-/// encrypted key, an X25519 ephemeral key, a `kid` (if any) equal to the key's.
+/// AEAD `alg` (the protected header exactly `{1: alg}` in shortest form), exactly
+/// one recipient with protected header exactly `h'a1013818'` (`{1: -25}`) and an
+/// empty encrypted key, an X25519 ephemeral key in canonical encoding, a `kid` (if
+/// any, and if `recipient` has one) equal to the key's. docs/telemetry-envelope.md,
+/// "Recipient mode", gives the layout byte for byte.
 ///
 /// # Errors
 /// `Error::Core(WrongTag)`, the well-formedness errors, `Error::Core(AlgNotProtected)`,
@@ -162,6 +169,11 @@ pub fn open_from(
     expect(&mut r, 4, 4)?;
     let protected = bstr(&mut r)?;
     let alg = protected_alg(protected)?;
+    // One byte form: exactly `{1: alg}` with shortest heads, nothing after it.
+    let (canonical, clen) = protected_header(alg)?;
+    if canonical.get(..clen) != Some(protected) {
+        return Err(Error::Malformed);
+    }
     let iv = single_iv(&mut r)?;
     let ciphertext = bstr(&mut r)?;
     expect(&mut r, 4, 1)?;
@@ -169,6 +181,10 @@ pub fn open_from(
     let rp = bstr(&mut r)?;
     if protected_alg_id(rp)? != -25 {
         return Err(Error::Core(citysec_core::Error::UnsupportedAlgorithm));
+    }
+    // The KDF context carries these bytes: only their one byte form `a1 01 38 18`.
+    if rp != RECIPIENT_PROTECTED {
+        return Err(Error::Malformed);
     }
     let (epk, kid) = recipient_unprotected(&mut r)?;
     if !bstr(&mut r)?.is_empty() {

@@ -33,7 +33,7 @@ use citysec_attest::{AttestationResult, Tier};
 use citysec_core::{Backend, KeySet, Timestamp, VerifyingKey};
 use citysec_credential::{Challenge, VerifiedCredential, VerifiedStatusList, Verifier};
 use citysec_policy::bundle::{self, BundleError, LoadOptions};
-use citysec_policy::{Attr, Decision, PolicyLimits, PolicySet, Reason, Request, Value, Weekday};
+use citysec_policy::{Attr, Decision, PolicyLimits, PolicySet, Reason, Request, RequestError, Value, Weekday};
 
 /// The attributes the door glue sets in a policy request. A schema declares the
 /// ones its rules use; the others are not set. A declared attribute of another
@@ -280,6 +280,10 @@ pub enum Denial {
     NoPolicy,
     /// The policy denied.
     Policy(Reason),
+    /// The door's action or resource type is not declared by the installed policy's
+    /// schema ([`RequestError::UnknownAction`] or [`RequestError::UnknownResourceType`]):
+    /// refused before any rule, never matched by `*` rules.
+    Request(RequestError),
 }
 
 impl Denial {
@@ -289,7 +293,7 @@ impl Denial {
         match self {
             Self::Credential(_) => Step::Credential,
             Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) => Step::Device,
-            Self::NoPolicy | Self::Policy(_) => Step::Policy,
+            Self::NoPolicy | Self::Policy(_) | Self::Request(_) => Step::Policy,
         }
     }
 }
@@ -306,6 +310,7 @@ impl fmt::Display for Denial {
             Self::Policy(Reason::NoPermit) => f.write_str("policy: no permit rule applies (default deny)"),
             Self::Policy(Reason::LimitExceeded) => f.write_str("policy: evaluation limit exceeded"),
             Self::Policy(r) => write!(f, "policy: {r:?}"),
+            Self::Request(e) => write!(f, "policy: request refused: {e}"),
         }
     }
 }
@@ -583,7 +588,9 @@ impl DoorAuthority {
         };
         let (roles, zones) = (strs(&claims.roles), strs(&claims.zones));
         let mut request = policy.request();
-        fill(&mut request, policy, &credential, &roles, &zones, &device, req);
+        if let Err(e) = fill(&mut request, policy, &credential, &roles, &zones, &device, req) {
+            return out.deny(Denial::Request(e));
+        }
         let response = request.evaluate();
         out.rules = response.rules().map(String::from).collect();
         if response.is_allowed() {
@@ -615,7 +622,11 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Sets every attribute of [`attributes`] the schema declares, from verified data only.
+/// Sets the action and resource type, and every attribute of [`attributes`] the
+/// schema declares, from verified data only.
+///
+/// # Errors
+/// The door's action or resource type is not declared by the schema.
 fn fill<'v>(
     request: &mut Request<'_, 'v>,
     policy: &PolicySet,
@@ -624,12 +635,12 @@ fn fill<'v>(
     zones: &'v [&'v str],
     device: &'v TrustedDevice,
     req: &DoorRequest<'v>,
-) {
+) -> Result<(), RequestError> {
     use attributes as a;
     let claims = credential.claims();
     request
-        .set_action_name(&req.door.action)
-        .set_resource_type_name(&req.door.resource_type);
+        .set_action_name(&req.door.action)?
+        .set_resource_type_name(&req.door.resource_type)?;
     let time = req.local_time;
     let iso = time.weekday().iso();
     let in_schedule = claims.schedule_allows(iso.saturating_sub(1), time.minute());
@@ -655,6 +666,7 @@ fn fill<'v>(
     set(a::CONTEXT_MINUTE, Value::Int(i64::from(time.minute())));
     set(a::CONTEXT_THREAT_LEVEL, Value::Int(req.threat_level));
     set(a::CONTEXT_DEVICE_TRUST, Value::String(device.tier().name()));
+    Ok(())
 }
 
 /// Sets one attribute. A handle of this policy set cannot be foreign, and a

@@ -13,7 +13,7 @@ use citysec::credential::{
 };
 use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime, Step};
 use citysec::policy::bundle::{self, BundleError, BundleSource};
-use citysec::policy::{Decision, PolicyLimits, Reason, Weekday};
+use citysec::policy::{Decision, PolicyLimits, Reason, RequestError, Weekday};
 
 /// Thursday 2026-11-26 10:00 UTC.
 const THU_10: u64 = 1_795_687_200;
@@ -431,4 +431,28 @@ fn local_time_from_a_timestamp() {
     assert_eq!(t.to_string(), "wed 23:00");
     assert_eq!(LocalTime::new(Weekday::Sun, 1440), None);
     assert_eq!(LocalTime::new(Weekday::Sun, 1439).map(LocalTime::hour), Some(23));
+}
+
+#[test]
+fn an_undeclared_action_or_resource_type_is_refused_before_any_rule() {
+    let mut c = city();
+    let alice = holder(10);
+    let token = c.credential("alice", &["staff"], &alice, 0);
+    c.door = Door::new("lobby-east", "lobby", DOOR_UEID).action("paint");
+    let d = c.decide(&token, &alice, THU_10, 0);
+    assert_eq!(d.denial(), Some(&Denial::Request(RequestError::UnknownAction)));
+    assert!(d.rules().is_empty());
+    assert_eq!(
+        d.checks().iter().map(|c| (c.step, c.passed)).collect::<Vec<_>>(),
+        [(Step::Credential, true), (Step::Device, true), (Step::Policy, false)]
+    );
+    assert_eq!(
+        d.checks()[2].detail,
+        "policy: request refused: the schema declares no such action"
+    );
+    c.door = Door::new("lobby-east", "lobby", DOOR_UEID).resource_type("bench");
+    assert_eq!(
+        c.decide(&token, &alice, THU_10, 0).denial(),
+        Some(&Denial::Request(RequestError::UnknownResourceType))
+    );
 }
