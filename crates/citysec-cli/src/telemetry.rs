@@ -114,6 +114,8 @@ pub(crate) struct OpenArgs {
     #[arg(long, required_unless_present = "store", conflicts_with = "store")]
     state: Option<PathBuf>,
     /// Replay state in Redis instead, shared by gateways (`redis://[:PASSWORD@]HOST:PORT`).
+    /// The server must run `appendonly yes` and `appendfsync always` and must not
+    /// evict with an `allkeys-*` policy; any other server is refused (exit 2).
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Accepted key epochs (default 0); repeat for several.
