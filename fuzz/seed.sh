@@ -8,8 +8,9 @@
 # (sign1-tests, eddsa-examples, ecdsa-examples -> sign1_verify; encrypted-tests,
 # aes-gcm-examples, chacha-poly-examples -> encrypt0_open) plus a few hand-made
 # inputs (COSE_Keys, a CWT-wrapped Sign1, a Partial IV Encrypt0). The vectors are
-# looked for in $COSE_VECTORS, then in shared/vectors/cose-wg-examples beside the
-# repository; when they are not there the committed seeds are used as they are.
+# looked for in $COSE_VECTORS, then in the repository's vendored copy,
+# vectors/cose-wg-examples; when neither is there the committed seeds are used as
+# they are.
 # Output is deterministic, so re-running it leaves fuzz/seeds/ unchanged.
 set -euo pipefail
 
@@ -17,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 
 vectors=""
-for candidate in "${COSE_VECTORS:-}" "$repo/../shared/vectors/cose-wg-examples" "/work/shared/vectors/cose-wg-examples"; do
+for candidate in "${COSE_VECTORS:-}" "$repo/vectors/cose-wg-examples"; do
     if [[ -n "$candidate" && -d "$candidate/sign1-tests" ]]; then
         vectors="$candidate"
         break

@@ -11,11 +11,12 @@ pub fn backends() -> [&'static dyn Backend; 2] {
     [&citysec_core::RustCrypto, &citysec_ring::Ring]
 }
 
-/// The folder with the outside test vectors.
+/// The folder with the outside test vectors: `vectors/` at the top of the
+/// repository, or `$CITYSEC_VECTORS` when set.
 #[must_use]
 pub fn vectors_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CITYSEC_VECTORS") {
         return PathBuf::from(dir);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../vectors")
 }

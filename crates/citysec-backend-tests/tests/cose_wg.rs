@@ -1,4 +1,4 @@
-//! The COSE working group examples (../shared/vectors/cose-wg-examples), each with
+//! The COSE working group examples (vectors/cose-wg-examples), each with
 //! its exact expected outcome under the citysec profile, on both backends.
 //!
 //! Profile decisions (DESIGN.md "Rules every decoder follows"):

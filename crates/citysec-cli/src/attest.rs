@@ -107,6 +107,8 @@ pub(crate) struct ChallengeArgs {
     #[arg(long)]
     now: Option<u64>,
     /// Also record the nonce in the verifiers' shared nonce store (`redis://HOST:PORT`).
+    /// The server must run `appendonly yes` and `appendfsync always`; any other
+    /// server is refused (exit 2).
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Where to write the challenge (CBOR).
@@ -184,7 +186,8 @@ pub(crate) struct AppraiseArgs {
     /// Timestamp mode: the oldest accepted evidence `iat`, in seconds.
     #[arg(long, group = "freshness")]
     max_age: Option<u64>,
-    /// Nonce mode through the verifiers' shared nonce store (`redis://HOST:PORT`).
+    /// Nonce mode through the verifiers' shared nonce store (`redis://HOST:PORT`;
+    /// `appendonly yes` and `appendfsync always` required, else exit 2).
     #[arg(long, group = "freshness", value_name = "URL")]
     store: Option<String>,
     /// A trusted manufacturer public key; repeat for several.

@@ -176,6 +176,8 @@ pub(crate) struct OpenArgs {
     )]
     state: Option<PathBuf>,
     /// Replay state in Redis instead, shared by gateways (`redis://[:PASSWORD@]HOST:PORT`).
+    /// The server must run `appendonly yes` and `appendfsync always` and must not
+    /// evict with an `allkeys-*` policy; any other server is refused (exit 2).
     #[arg(long, value_name = "URL", conflicts_with = "recipient_key")]
     store: Option<String>,
     /// Accepted key epochs (default 0); repeat for several.

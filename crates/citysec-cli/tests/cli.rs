@@ -304,7 +304,12 @@ fn inspect_opens_encrypt0_with_a_symmetric_key() {
 }
 
 fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/cose-wg-examples")
+    std::env::var_os("CITYSEC_VECTORS")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../vectors"),
+            PathBuf::from,
+        )
+        .join("cose-wg-examples")
 }
 
 fn json_field<'a>(v: &'a serde_json::Value, path: &[&str]) -> &'a str {

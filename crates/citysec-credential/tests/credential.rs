@@ -733,7 +733,7 @@ fn cbor(v: &Value) -> Vec<u8> {
 
 fn vector(name: &str) -> serde_json::Value {
     let dir = std::env::var_os("CITYSEC_VECTORS").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../vectors"),
         Into::into,
     );
     let text = std::fs::read_to_string(dir.join("cose-wg-examples/CWT").join(name)).unwrap();

@@ -50,6 +50,16 @@ pub enum Error {
     Encoding,
     /// A persistent store (the redb database) could not be opened or used.
     Store(String),
+    /// A Redis fleet store refused the server: its configuration could lose or
+    /// forget what the store records (see [`crate::fleet::RedisOptions`] for the
+    /// checks and the opt-outs).
+    #[cfg(feature = "redis")]
+    RedisRefused {
+        /// The server, `host:port` or the socket path (never the password).
+        addr: String,
+        /// What is wrong with it.
+        reason: crate::fleet::RedisRefusal,
+    },
 }
 
 impl Error {
@@ -92,6 +102,8 @@ impl fmt::Display for Error {
             Self::PemNotAvailable => f.write_str("pem is available for ed25519 and p-256 keys only"),
             Self::Encoding => f.write_str("key encoding failed"),
             Self::Store(msg) => write!(f, "store failed: {msg}"),
+            #[cfg(feature = "redis")]
+            Self::RedisRefused { addr, reason } => write!(f, "redis at `{addr}` refused: {reason}"),
         }
     }
 }

@@ -17,6 +17,43 @@
 //!   Unix seconds (prefixed with `u` once used), with a server-side TTL until that
 //!   expiry, so used and expired nonces disappear by themselves.
 //!
+//! # Durability: what the stores demand of the server
+//!
+//! Both stores keep their state only in Redis, so they are as durable as the
+//! server. On every connection (the first, and each reconnection after a failure)
+//! they ask the server how it is configured and refuse it with
+//! [`crate::Error::RedisRefused`] (from `open`; on a reconnection the call fails
+//! closed and [`RedisReplayStore::last_error`] / [`RedisNonceStore::last_error`]
+//! give the same text) when:
+//!
+//! | check | refusal | store | opt-out |
+//! | --- | --- | --- | --- |
+//! | `INFO persistence`: `aof_enabled` is not `1` (`appendonly no`) | [`RedisRefusal::NoAppendOnlyFile`] | both | [`RedisOptions::allow_volatile_server`] |
+//! | `CONFIG GET appendfsync` is not `always` | [`RedisRefusal::FsyncNotAlways`] | both | [`RedisOptions::allow_relaxed_fsync`] (also off with `allow_volatile_server`) |
+//! | `CONFIG GET appendfsync` fails (command disabled or renamed, no ACL permission) | [`RedisRefusal::FsyncUnknown`] | both | as above |
+//! | `INFO memory`: `maxmemory_policy` starts with `allkeys-` | [`RedisRefusal::EvictsAnyKey`] | replay store only | [`RedisOptions::allow_volatile_server`] |
+//!
+//! Why `always`: with `appendfsync everysec` (Redis's default) a power loss of the
+//! Redis machine loses up to about a second of acknowledged updates, and even a
+//! crash of the Redis process can lose some, because while a background fsync is
+//! slow Redis postpones writing its append-only buffer for up to two seconds (seen
+//! in this crate's kill-and-restart test on a busy machine: an envelope accepted
+//! before the kill was accepted again after the restart). A lost window update lets
+//! those envelopes in again; a lost "used" mark lets the same attestation evidence
+//! be appraised again. With `no`, the operating system decides when the file is
+//! written. `always` costs an fsync per call (see benches/README.md,
+//! `redis_fsync_batch`).
+//!
+//! Why the nonce store needs an append-only file too: a server that only takes
+//! snapshots (`save`) restarts from the last snapshot, in which a nonce used since
+//! may still be unused, so its evidence would be accepted once more.
+//!
+//! The settings are read when a connection is made, not on every call: a server
+//! reconfigured with `CONFIG SET` while connected is checked at the next
+//! reconnection. Not checked: replication (a failover to a replica that had not
+//! received the last updates forgets them, whatever the fsync policy), and who
+//! else may write to the keys.
+//!
 //! # Failures
 //!
 //! While Redis cannot be reached or answers with an error, every check fails
@@ -151,6 +188,50 @@ redis.call('SET', KEYS[1], 'u' .. v, 'KEEPTTL')
 return 1
 ";
 
+/// Why a Redis store refused a server (in [`crate::Error::RedisRefused`]); see
+/// the [module docs](self) for the checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisRefusal {
+    /// The server keeps no append-only file (`appendonly no`): a restart forgets
+    /// everything since the last snapshot, if any.
+    NoAppendOnlyFile,
+    /// The server's `appendfsync` is not `always` (the value it reported, such as
+    /// `everysec`): a crash can lose acknowledged updates.
+    FsyncNotAlways(String),
+    /// The server did not answer `CONFIG GET appendfsync` (the server's error):
+    /// its fsync policy is unknown.
+    FsyncUnknown(String),
+    /// The server may evict any key under memory pressure (the `maxmemory-policy`,
+    /// such as `allkeys-lru`): it could forget replay windows.
+    EvictsAnyKey(String),
+}
+
+impl fmt::Display for RedisRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoAppendOnlyFile => f.write_str(
+                "it keeps no append-only file (`appendonly no`), so a restart would forget what the store \
+                 recorded; set `appendonly yes`",
+            ),
+            Self::FsyncNotAlways(v) => write!(
+                f,
+                "it runs `appendfsync {v}`, so a crash can lose acknowledged updates; set `appendfsync always`"
+            ),
+            Self::FsyncUnknown(e) => write!(
+                f,
+                "`CONFIG GET appendfsync` failed ({e}), so its fsync policy is unknown; allow the command or \
+                 opt out with `allow_relaxed_fsync`"
+            ),
+            Self::EvictsAnyKey(policy) => write!(
+                f,
+                "it evicts any key under memory pressure (`maxmemory-policy {policy}`), so it could forget \
+                 replay windows; use `noeviction` or a `volatile-*` policy"
+            ),
+        }
+    }
+}
+
 /// How the Redis stores connect and what they demand of the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -163,11 +244,15 @@ pub struct RedisOptions {
     /// Longest wait for an answer (default 2 s); a call that takes longer fails
     /// closed and the connection is dropped.
     pub io_timeout: Duration,
-    /// Refuse a server that would forget windows on restart or under memory
-    /// pressure: append-only file off, or an `allkeys-*` eviction policy. Default
-    /// `true` for [`RedisReplayStore`]; [`RedisNonceStore`] ignores it (a
-    /// forgotten nonce is refused as unknown, which fails closed).
+    /// Refuse a server that would forget on restart or under memory pressure:
+    /// append-only file off (both stores), or an `allkeys-*` eviction policy
+    /// ([`RedisReplayStore`] only: an evicted nonce is refused as unknown, which
+    /// fails closed). Default `true`. When `false`, the fsync check is off too.
     pub require_persistence: bool,
+    /// Refuse a server whose `appendfsync` is not `always`, or that does not answer
+    /// `CONFIG GET appendfsync`. Default `true`; only checked while
+    /// [`Self::require_persistence`] is on.
+    pub require_fsync_always: bool,
 }
 
 impl Default for RedisOptions {
@@ -177,6 +262,7 @@ impl Default for RedisOptions {
             connect_timeout: Duration::from_secs(1),
             io_timeout: Duration::from_secs(2),
             require_persistence: true,
+            require_fsync_always: true,
         }
     }
 }
@@ -198,11 +284,27 @@ impl RedisOptions {
     }
 
     /// These options accepting a server without an append-only file or with an
-    /// `allkeys-*` eviction policy. Only for tests: a restart of such a server
-    /// forgets the windows, and every envelope seen before is accepted again.
+    /// `allkeys-*` eviction policy, whatever its `appendfsync`. Only for tests: a
+    /// restart of such a server forgets the windows, and every envelope seen
+    /// before is accepted again; one that restarts from a snapshot can make used
+    /// nonces unused again.
     #[must_use]
     pub const fn allow_volatile_server(mut self) -> Self {
         self.require_persistence = false;
+        self
+    }
+
+    /// These options accepting a server whose `appendfsync` is not `always`
+    /// (`everysec`, Redis's default, or `no`), or that refuses `CONFIG GET`
+    /// (managed services often do). The risk, taken knowingly: a crash of the
+    /// Redis process or its machine can lose updates the store was told were
+    /// written (up to about two seconds of them with `everysec`), and after the
+    /// restart the envelopes of those updates are accepted again and the nonces
+    /// used in them are usable again. The append-only file and eviction checks
+    /// stay on.
+    #[must_use]
+    pub const fn allow_relaxed_fsync(mut self) -> Self {
+        self.require_fsync_always = false;
         self
     }
 }
@@ -214,9 +316,26 @@ struct Link {
     addr: String,
     con: Option<Connection>,
     options: RedisOptions,
-    check_persistence: bool,
+    kind: StoreKind,
     scripts: Vec<redis::Script>,
     last_error: Option<String>,
+}
+
+/// Which store a [`Link`] serves: what the server is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    /// Replay windows: persistence, fsync and eviction checked.
+    Replay,
+    /// Nonces: persistence and fsync checked (an evicted nonce fails closed).
+    Nonce,
+}
+
+/// Why a connection could not be made.
+enum ConnectError {
+    /// Unreachable, or it failed; in words.
+    Failed(String),
+    /// Reached, and refused for its configuration.
+    Refused(RedisRefusal),
 }
 
 impl fmt::Debug for Link {
@@ -231,7 +350,7 @@ impl fmt::Debug for Link {
 }
 
 impl Link {
-    fn open(url: &str, options: RedisOptions, check_persistence: bool, scripts: &[&str]) -> crate::Result<Self> {
+    fn open(url: &str, options: RedisOptions, kind: StoreKind, scripts: &[&str]) -> crate::Result<Self> {
         let client = redis::Client::open(url).map_err(|e| crate::Error::Store(format!("invalid redis url: {e}")))?;
         let addr = client.get_connection_info().addr().to_string();
         let mut link = Self {
@@ -239,11 +358,18 @@ impl Link {
             addr,
             con: None,
             options,
-            check_persistence,
+            kind,
             scripts: scripts.iter().map(|s| redis::Script::new(s)).collect(),
             last_error: None,
         };
-        link.connection().map_err(crate::Error::Store)?;
+        let con = link.connect().map_err(|e| match e {
+            ConnectError::Failed(msg) => crate::Error::Store(msg),
+            ConnectError::Refused(reason) => crate::Error::RedisRefused {
+                addr: link.addr.clone(),
+                reason,
+            },
+        })?;
+        link.con = Some(con);
         Ok(link)
     }
 
@@ -251,14 +377,21 @@ impl Link {
     /// loaded).
     fn connection(&mut self) -> Result<&mut Connection, String> {
         if self.con.is_none() {
-            let con = self.connect()?;
+            let con = self.connect().map_err(|e| match e {
+                ConnectError::Failed(msg) => msg,
+                ConnectError::Refused(reason) => crate::Error::RedisRefused {
+                    addr: self.addr.clone(),
+                    reason,
+                }
+                .to_string(),
+            })?;
             self.con = Some(con);
         }
         self.con.as_mut().ok_or_else(|| "no connection".to_owned())
     }
 
-    fn connect(&self) -> Result<Connection, String> {
-        let unreachable = |e: RedisError| format!("redis at `{}` unreachable: {e}", self.addr);
+    fn connect(&self) -> Result<Connection, ConnectError> {
+        let unreachable = |e: RedisError| ConnectError::Failed(format!("redis at `{}` unreachable: {e}", self.addr));
         let mut con = self
             .client
             .get_connection_with_timeout(self.options.connect_timeout)
@@ -266,45 +399,57 @@ impl Link {
         let io = Some(self.options.io_timeout);
         con.set_read_timeout(io).map_err(unreachable)?;
         con.set_write_timeout(io).map_err(unreachable)?;
-        if self.check_persistence && self.options.require_persistence {
+        if self.options.require_persistence {
             self.check_server(&mut con)?;
         }
         for script in &self.scripts {
             script
                 .load(&mut con)
-                .map_err(|e| format!("redis at `{}` refused a script: {e}", self.addr))?;
+                .map_err(|e| ConnectError::Failed(format!("redis at `{}` refused a script: {e}", self.addr)))?;
         }
         Ok(con)
     }
 
-    /// Refuses a server that would forget the windows.
-    fn check_server(&self, con: &mut Connection) -> Result<(), String> {
+    /// Refuses a server that would forget or lose what the store records (the
+    /// checks of the module docs, in that order).
+    fn check_server(&self, con: &mut Connection) -> Result<(), ConnectError> {
         let (persistence, memory): (String, String) = redis::pipe()
             .cmd("INFO")
             .arg("persistence")
             .cmd("INFO")
             .arg("memory")
             .query(con)
-            .map_err(|e| format!("redis at `{}` unreachable: {e}", self.addr))?;
+            .map_err(|e| ConnectError::Failed(format!("redis at `{}` unreachable: {e}", self.addr)))?;
         let field = |text: &str, name: &str| -> Option<String> {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(|v| v.trim().to_owned()))
         };
         if field(&persistence, "aof_enabled").as_deref() != Some("1") {
-            return Err(format!(
-                "redis at `{}` keeps no append-only file (`appendonly no`): a restart would forget the replay \
-                 windows; set `appendonly yes`",
-                self.addr
-            ));
+            return Err(ConnectError::Refused(RedisRefusal::NoAppendOnlyFile));
         }
-        if let Some(policy) = field(&memory, "maxmemory_policy")
+        if self.options.require_fsync_always {
+            let fsync = config_get(con, "appendfsync").map_err(|e| {
+                if e.is_io_error() || e.is_timeout() || e.is_connection_dropped() {
+                    ConnectError::Failed(format!("redis at `{}` unreachable: {e}", self.addr))
+                } else {
+                    ConnectError::Refused(RedisRefusal::FsyncUnknown(e.to_string()))
+                }
+            })?;
+            match fsync {
+                Some(v) if v.eq_ignore_ascii_case("always") => {}
+                Some(v) => return Err(ConnectError::Refused(RedisRefusal::FsyncNotAlways(v))),
+                None => {
+                    return Err(ConnectError::Refused(RedisRefusal::FsyncUnknown(
+                        "no `appendfsync` in the answer".to_owned(),
+                    )));
+                }
+            }
+        }
+        if self.kind == StoreKind::Replay
+            && let Some(policy) = field(&memory, "maxmemory_policy")
             && policy.starts_with("allkeys-")
         {
-            return Err(format!(
-                "redis at `{}` evicts any key under memory pressure (`maxmemory-policy {policy}`): it could forget \
-                 replay windows; use `noeviction` or a `volatile-*` policy",
-                self.addr
-            ));
+            return Err(ConnectError::Refused(RedisRefusal::EvictsAnyKey(policy)));
         }
         Ok(())
     }
@@ -342,6 +487,15 @@ impl Link {
     }
 }
 
+/// The value of one setting by `CONFIG GET` (`None` if the server has no such
+/// setting). The answer is a list of name, value pairs (RESP2) or a map (RESP3).
+fn config_get(con: &mut Connection, name: &str) -> RedisResult<Option<String>> {
+    let pairs: std::collections::HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg(name).query(con)?;
+    Ok(pairs
+        .into_iter()
+        .find_map(|(k, v)| k.eq_ignore_ascii_case(name).then_some(v)))
+}
+
 /// The Redis key of something: `prefix`, `kind`, the id in hex (in braces for a
 /// cluster hash tag).
 fn key(prefix: &str, kind: &str, id: &[u8], tag: bool) -> String {
@@ -373,16 +527,12 @@ fn key(prefix: &str, kind: &str, id: &[u8], tag: bool) -> String {
 /// round trip (scripts of up to 512 envelopes each, pipelined).
 ///
 /// Durability is the server's: the store refuses a server without an append-only
-/// file (`appendonly yes`) or with an `allkeys-*` eviction policy, checked on every
-/// (re)connection. Run it with `appendfsync always`: with Redis's default
-/// `everysec`, a power loss of the Redis machine loses up to a second of
-/// updates, and even a crash of the Redis process can lose acknowledged updates,
-/// because while a background fsync is slow Redis postpones writing its
-/// append-only buffer to the file for up to two seconds (seen in this crate's
-/// kill-and-restart test on a busy machine: an envelope accepted before the kill
-/// was accepted again after the restart). `always` costs an fsync per call. What is *not* checked: replication (a failover to a replica that had not
-/// received the last updates would accept those envelopes again), and who else
-/// may write to the keys.
+/// file (`appendonly yes`), with an `appendfsync` other than `always`, or with an
+/// `allkeys-*` eviction policy, checked on every (re)connection (see the
+/// [module docs](self#durability-what-the-stores-demand-of-the-server) for why and
+/// for the opt-outs). What is *not* checked: replication (a failover to a replica
+/// that had not received the last updates would accept those envelopes again), and
+/// who else may write to the keys.
 #[derive(Debug)]
 pub struct RedisReplayStore {
     link: Mutex<Link>,
@@ -396,8 +546,9 @@ impl RedisReplayStore {
     /// `redis+unix:///path`) with the default [`RedisOptions`].
     ///
     /// # Errors
-    /// [`crate::Error::Store`] if the url is invalid, the server unreachable, or it
-    /// does not persist (see [`RedisOptions::require_persistence`]).
+    /// [`crate::Error::Store`] if the url is invalid or the server unreachable;
+    /// [`crate::Error::RedisRefused`] if the server could lose or forget windows
+    /// (no append-only file, `appendfsync` not `always`, `allkeys-*` eviction).
     pub fn open(url: &str) -> crate::Result<Self> {
         Self::open_with(url, RedisOptions::default())
     }
@@ -408,7 +559,7 @@ impl RedisReplayStore {
     /// As [`Self::open`].
     pub fn open_with(url: &str, options: RedisOptions) -> crate::Result<Self> {
         let prefix = options.prefix.clone();
-        let link = Link::open(url, options, true, &[REPLAY_SCRIPT])?;
+        let link = Link::open(url, options, StoreKind::Replay, &[REPLAY_SCRIPT])?;
         Ok(Self {
             link: Mutex::new(link),
             prefix,
@@ -598,9 +749,11 @@ fn set_word_bit(words: &mut [u64], back: u64) {
 ///
 /// While Redis cannot be reached or fails, challenges and appraisals are refused
 /// with [`citysec_attest::Error::NonceStoreUnavailable`]; [`Self::last_error`]
-/// says why. Expiry
-/// is judged by the `now` the caller passes; the TTL only removes the key. A
-/// nonce lost with a Redis restart without persistence is refused as unknown.
+/// says why. Expiry is judged by the `now` the caller passes; the TTL only removes
+/// the key. Like the replay store it refuses a server without an append-only file
+/// or with an `appendfsync` other than `always` (not one that evicts: an evicted
+/// nonce is refused as unknown); see the
+/// [module docs](self#durability-what-the-stores-demand-of-the-server).
 #[derive(Debug)]
 pub struct RedisNonceStore {
     link: Link,
@@ -612,7 +765,9 @@ impl RedisNonceStore {
     /// Connects to the server at `url` with the default [`RedisOptions`].
     ///
     /// # Errors
-    /// [`crate::Error::Store`] if the url is invalid or the server unreachable.
+    /// [`crate::Error::Store`] if the url is invalid or the server unreachable;
+    /// [`crate::Error::RedisRefused`] if the server could lose nonces or their use
+    /// (no append-only file, `appendfsync` not `always`).
     pub fn open(url: &str) -> crate::Result<Self> {
         Self::open_with(url, RedisOptions::default())
     }
@@ -623,7 +778,7 @@ impl RedisNonceStore {
     /// As [`Self::open`].
     pub fn open_with(url: &str, options: RedisOptions) -> crate::Result<Self> {
         let prefix = options.prefix.clone();
-        let link = Link::open(url, options, false, &[CONSUME_SCRIPT])?;
+        let link = Link::open(url, options, StoreKind::Nonce, &[CONSUME_SCRIPT])?;
         Ok(Self {
             link,
             prefix,

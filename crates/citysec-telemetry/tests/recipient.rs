@@ -15,7 +15,7 @@ use citysec_telemetry::recipient::{open_from, seal_to};
 
 fn vector(name: &str) -> serde_json::Value {
     let dir = std::env::var_os("CITYSEC_VECTORS").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../vectors"),
         Into::into,
     );
     serde_json::from_str(&std::fs::read_to_string(dir.join("cose-wg-examples/X25519-tests").join(name)).unwrap())
