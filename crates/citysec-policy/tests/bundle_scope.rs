@@ -367,3 +367,37 @@ fn a_store_that_fails_refuses_the_bundle() {
         BundleError::Store(StoreError::Read)
     );
 }
+
+/// The byte-by-byte example of docs/policy-language.md §8 (digest all zero).
+#[test]
+fn the_documented_payload_example() {
+    let zero = [0u8; 32];
+    let built = payload(&[
+        F::U(1, 2),
+        F::U(2, 3),
+        F::U(3, 1_790_000_000),
+        F::T(4, "S"),
+        F::T(5, "P"),
+        F::B(6, &zero),
+        F::T(7, "site:a"),
+    ]);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/policy-language.md")).unwrap();
+    let line = doc.lines().find(|l| l.starts_with("a7 01 02 02")).unwrap();
+    let hex: String = line
+        .replace("<32 bytes>", &"00".repeat(32))
+        .split_whitespace()
+        .collect();
+    let expected: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    assert_eq!(built, expected);
+    assert_eq!(
+        citysec_core::cbor::check_deterministic(
+            &built,
+            &citysec_core::Limits::DEFAULT,
+            citysec_core::cbor::Tags::Forbid
+        ),
+        Ok(())
+    );
+}
