@@ -776,3 +776,27 @@ fn held_status_list_iats_survive_a_restart() {
     );
     assert_eq!(c.authority.install_status_list(&RustCrypto, &new, 1024), Ok(()));
 }
+
+#[test]
+fn a_controller_restarted_from_its_state_file_refuses_the_old_bundle() {
+    use citysec::std_adapters::state::FileStateStore;
+    let c = city_with("1.2.0", false, false);
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        authority(&c.issuer, &c.attest_signer, &c.policy_key)
+            .scope(SCOPE)
+            .with_store(Box::new(FileStateStore::open(dir.path()).unwrap()))
+            .unwrap()
+    };
+    let mut door = open();
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle("", 1)), Ok(1));
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+    drop(door);
+    let mut door = open();
+    assert_eq!(door.policy_version(), Some(2));
+    assert_eq!(
+        door.install_policy(&RustCrypto, &c.bundle("", 1)),
+        Err(BundleError::Rollback { held: 2, version: 1 })
+    );
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+}
