@@ -2,7 +2,8 @@
 //! the holder's phone key, a status list and a signed policy bundle; the controller
 //! holds only public keys. At the door, the reader challenges the phone, the phone
 //! presents, and `DoorAuthority::decide` checks credential, presentation, the
-//! controller's own attestation and the policy, in that order.
+//! credential's own schedule, the controller's own attestation and the policy
+//! (signed for this site), in that order.
 //!
 //! Run: `cargo run --example door_access_offline`
 
@@ -50,6 +51,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             policy: r#"permit "staff-daytime" action open on door when subject.roles has "staff" and context.hour in 7..19;"#,
             version: 1,
             issued_at: THU_10,
+            scope: "site:lab-campus",
         },
         &PolicyLimits::DEFAULT,
     )?;
@@ -69,7 +71,10 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         credentials,
         onboarded.results_verifier,
         KeySet::from_keys([policy_key.verifying_key()])?,
-    );
+    )
+    // Bundles for this site only; a real controller also gives `with_store` a
+    // store that survives a restart (citysec-std: redb or a file).
+    .scope("site:lab-campus");
     controller.install_status_list(&RustCrypto, &status_list, 1024)?;
     controller.install_policy(&RustCrypto, &policy)?;
     let door = Door::new("lab-2-west", "lab", UEID);

@@ -5,10 +5,14 @@
 //!
 //! Run: `cargo run --example policy_lockdown`
 
+use citysec::core::state::{MemoryStateStore, StateStore as _};
 use citysec::core::{KeySet, RustCrypto, SigningKey};
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
 use citysec::policy::{Decision, PolicyLimits, PolicySet, Reason, Value, Weekday};
 use citysec_examples::THU_10;
+
+/// The site this controller belongs to: bundles are signed for it.
+const SITE: &str = "site:city-hall";
 
 const SCHEMA: &str = r"
 action open;
@@ -75,14 +79,19 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             policy,
             version,
             issued_at: THU_10,
+            scope: SITE,
         };
         bundle::create(&RustCrypto, &signer, &src, &PolicyLimits::DEFAULT)
     };
+    // The controller accepts bundles signed for its site only, and keeps the
+    // version it holds in a store (in memory here; redb or a file on a real
+    // controller, see citysec-std), written before a new bundle takes effect.
+    let opts = LoadOptions::default().scoped(SITE);
+    let mut store = MemoryStateStore::new();
 
     // Normal operation: bundle v1.
     let v1 = sign(RULES, 1)?;
-    let loaded = bundle::load(&RustCrypto, &trusted, &v1, &LoadOptions::default())?;
-    let held = loaded.version();
+    let loaded = bundle::load_held(&RustCrypto, &trusted, &v1, &opts, &mut store)?;
     let policy = loaded.into_policy();
     println!("v1 loaded: {} rules, {} bytes signed", policy.len(), v1.len());
     for (roles, threat) in [(&["staff"][..], 0), (&["visitor"][..], 0)] {
@@ -97,8 +106,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // The city raises the threat level and pushes v2 with the lockdown rule.
     let v2 = sign(&format!("{RULES}{LOCKDOWN}"), 2)?;
-    let loaded = bundle::load(&RustCrypto, &trusted, &v2, &LoadOptions::default().holding(held))?;
-    let held = loaded.version();
+    let loaded = bundle::load_held(&RustCrypto, &trusted, &v2, &opts, &mut store)?;
     let policy = loaded.into_policy();
     println!("v2 loaded: {} rules", policy.len());
     let staff = decide(&policy, &["staff"], 3, true)?;
@@ -109,9 +117,29 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     assert_eq!(guard.0, Decision::Allow);
 
     // An attacker replays the signed v1 to lift the lockdown.
-    let rollback = bundle::load(&RustCrypto, &trusted, &v1, &LoadOptions::default().holding(held));
+    let rollback = bundle::load_held(&RustCrypto, &trusted, &v1, &opts, &mut store);
     let err = rollback.err().ok_or("v1 was accepted over v2")?;
     println!("v1 replayed: {err}");
     assert_eq!(err, BundleError::Rollback { held: 2, version: 1 });
+    assert_eq!(store.bundle()?.map(|h| h.version), Some(2));
+
+    // A bundle v3 signed for another site (without the lockdown) is refused too.
+    let elsewhere = bundle::create(
+        &RustCrypto,
+        &signer,
+        &BundleSource {
+            schema: SCHEMA,
+            policy: RULES,
+            version: 3,
+            issued_at: THU_10,
+            scope: "site:depot-north",
+        },
+        &PolicyLimits::DEFAULT,
+    )?;
+    let err = bundle::load_held(&RustCrypto, &trusted, &elsewhere, &opts, &mut store)
+        .err()
+        .ok_or("a bundle for another site was accepted")?;
+    println!("v3 for another site: {err}");
+    assert!(matches!(err, BundleError::ScopeMismatch { .. }));
     Ok(())
 }

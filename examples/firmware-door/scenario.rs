@@ -32,5 +32,7 @@ pub const CHALLENGE_AT: u64 = NOW - 2;
 /// How old a challenge may be when its answer arrives, in seconds.
 pub const CHALLENGE_MAX_AGE: u64 = 30;
 
+/// The scope the door accepts policy bundles for (signed into every bundle).
+pub const SCOPE: &str = "site:city-hall";
 /// The policy version the door holds when it boots.
 pub const HELD_AT_BOOT: u64 = 1;

@@ -7,12 +7,16 @@
 //! backend accepts, the permissive one accepts with the same version and digest; a
 //! real-backend error other than a bad signature is the permissive backend's error
 //! too; an accepted bundle is within the size limit, above the held version, issued
-//! by year 9999, and its digest is its policy's digest.
+//! by year 9999, and its digest is its policy's digest. Each is loaded without and
+//! with the scope `site:fuzz`: a bundle the scoped load accepts is format 2 with
+//! exactly that scope. `load_held` with an empty store accepts exactly what `load`
+//! accepts, and then holds the bundle's version and payload digest.
 #![no_main]
 
 use std::sync::LazyLock;
 
 use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
+use citysec_core::state::{MemoryStateStore, StateStore as _};
 use citysec_core::{
     Backend, Error, KeySet, Result, RustCrypto, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
     X25519SecretKey,
@@ -61,10 +65,13 @@ static TRUSTED: LazyLock<KeySet<VerifyingKey>> = LazyLock::new(|| {
     KeySet::from_keys([ed, p256]).expect("key set")
 });
 
+const SCOPE: &str = "site:fuzz";
+
 fuzz_target!(|data: &[u8]| {
-    for held in [None, Some(3)] {
+    for (held, scope) in [(None, None), (Some(3), None), (None, Some(SCOPE))] {
         let opts = LoadOptions {
             held_version: held,
+            scope,
             ..LoadOptions::default()
         };
         let real = bundle::load(&RustCrypto, &TRUSTED, data, &opts);
@@ -83,8 +90,17 @@ fuzz_target!(|data: &[u8]| {
                 "the same error before the signature check"
             ),
         }
+        let mut store = MemoryStateStore::new();
+        let held_load = bundle::load_held(&AcceptAnySignature, &TRUSTED, data, &opts, &mut store);
+        assert_eq!(held_load.as_ref().err(), loose.as_ref().err(), "load_held and load disagree");
+        if let Ok(b) = &held_load {
+            assert_eq!(store.bundle(), Ok(Some(b.held())));
+        }
         if let Ok(b) = &loose {
             assert!(data.len() <= opts.max_bundle_len);
+            if scope.is_some() {
+                assert_eq!((b.format(), b.scope()), (bundle::FORMAT, scope), "scope not enforced");
+            }
             if let Some(h) = held {
                 assert!(b.version() > h, "rollback");
             }

@@ -37,10 +37,12 @@ A small city: a credential issuer, a manufacturer, an attestation verifier, a
 telemetry gateway and two door controllers. The demo onboards the controllers by
 attestation, issues a staff and a visitor credential, decides door requests in
 office hours and at night, opens sealed sensor readings at the gateway, pushes a
-lockdown as a new signed policy bundle, and then runs five attacks, each of which
+lockdown as a new signed policy bundle, and then runs seven attacks, each of which
 must be refused for the right reason: a cloned credential without the holder key,
-a revoked credential, a replayed telemetry envelope, tampered firmware, and a
-rolled-back policy bundle.
+a revoked credential, yesterday's status list replayed to un-revoke it, a replayed
+telemetry envelope, tampered firmware, a rolled-back policy bundle, and a bundle
+signed for another site. A visitor at night is refused by the door itself: the
+credential's own schedule does not allow it.
 
 Keys are generated in memory; nonce, counter and replay state live in embedded
 stores under a temporary directory, removed at the end. The city clock is
@@ -64,6 +66,8 @@ const VERIFIER: &str = "https://attest.city.example";
 const AUDIENCE_DOORS: &str = "city-doors";
 const AUDIENCE_CONTROLLERS: &str = "door-controllers";
 const STATUS_URI: &str = "https://id.city.example/status/1";
+/// The scope the city's door controllers accept policy bundles for.
+const SITE: &str = "site:city-hall";
 const HWMODEL: &[u8] = b"door-ctl-2";
 const FIRMWARE: &str = "1.2.0";
 const BOOTLOADER: [u8; 32] = [0xb0; 32];
@@ -337,7 +341,7 @@ impl City {
             door: Door::new(name, zone, ueid.clone()),
             ueid,
             endorsement,
-            authority: DoorAuthority::new(credentials, attestation, policy_keys),
+            authority: DoorAuthority::new(credentials, attestation, policy_keys).scope(SITE),
             result: Vec::new(),
         })
     }
@@ -396,24 +400,30 @@ impl City {
         })
     }
 
-    fn status_list(&self) -> Result<Vec<u8>, citysec::credential::Error> {
+    /// The status list as it stands, issued at `iat`.
+    fn status_list(&self, iat: u64) -> Result<Vec<u8>, citysec::credential::Error> {
         self.statuses.sign(
             &Ring,
             &self.issuer,
             STATUS_URI,
-            at(MORNING),
-            at(MORNING + DAY),
+            at(iat),
+            at(iat.saturating_add(DAY)),
             Some(300),
         )
     }
 
     fn bundle(&self, version: u64, extra: &str) -> Result<Vec<u8>, BundleError> {
+        self.bundle_for(version, extra, SITE)
+    }
+
+    fn bundle_for(&self, version: u64, extra: &str, scope: &str) -> Result<Vec<u8>, BundleError> {
         let policy = format!("{POLICY}{extra}");
         let src = BundleSource {
             schema: SCHEMA,
             policy: &policy,
             version,
             issued_at: MORNING,
+            scope,
         };
         bundle::create(&Ring, &self.policy_key, &src, &citysec::policy::PolicyLimits::DEFAULT)
     }
@@ -515,7 +525,7 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         timed(|| city.credential("sam", CredentialKind::Staff, &["security"], 2)),
         |h| format!("CWT {} bytes", h.credential.len()),
     )?;
-    let list = d.accept("publish status list", timed(|| city.status_list()), |l| {
+    let list = d.accept("publish status list", timed(|| city.status_list(MORNING - 60)), |l| {
         format!("{} bytes, 1024 entries, all valid", l.len())
     })?;
     for c in [&mut lobby, &mut lab] {
@@ -552,6 +562,11 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         "vera at lab-3, thu 10:00",
         timed(|| knock(rc, &lab, &vera.credential, &vera.key, MORNING, 0)),
         no_permit(),
+    );
+    d.door(
+        "vera at lobby-east, thu 23:30",
+        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, NIGHT, 0)),
+        Some(Denial::OutsideSchedule(LocalTime::at(at(NIGHT), 0))),
     );
     d.door(
         "alice at lobby-east, thu 23:30",
@@ -640,9 +655,11 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         ))),
     );
     city.statuses.set(1, 1).ok()?;
-    let revoked = d.accept("issuer revokes vera's credential", timed(|| city.status_list()), |l| {
-        format!("new status list, {} bytes", l.len())
-    })?;
+    let revoked = d.accept(
+        "issuer revokes vera's credential",
+        timed(|| city.status_list(MORNING)),
+        |l| format!("new status list, {} bytes", l.len()),
+    )?;
     d.accept(
         "lobby-east installs the new status list",
         timed(|| lobby.authority.install_status_list(rc, &revoked, 1024)),
@@ -652,6 +669,11 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         "revoked credential: vera at lobby-east",
         timed(|| knock(rc, &lobby, &vera.credential, &vera.key, MORNING, 0)),
         Some(Denial::Credential(citysec::credential::Error::Revoked)),
+    );
+    d.reject(
+        "stale status list: the list without the revocation replayed to lobby-east",
+        timed(|| lobby.authority.install_status_list(rc, &list, 1024)),
+        &citysec::credential::Error::StaleStatusList,
     );
     if let Some((_, first, _)) = envelopes.first() {
         d.reject(
@@ -675,6 +697,15 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         "rolled-back policy: bundle v1 replayed to lobby-east",
         timed(|| lobby.authority.install_policy(rc, &v1)),
         &BundleError::Rollback { held: 2, version: 1 },
+    );
+    let elsewhere = city.bundle_for(3, "", "site:depot-north").ok()?;
+    d.reject(
+        "bundle v3 signed for site:depot-north offered to lobby-east",
+        timed(|| lobby.authority.install_policy(rc, &elsewhere)),
+        &BundleError::ScopeMismatch {
+            expected: SITE.into(),
+            found: Some("site:depot-north".into()),
+        },
     );
     Some(())
 }

@@ -20,6 +20,7 @@ use citysec::policy::{
 };
 use citysec::ring::Ring;
 use citysec::std_adapters::SystemClock;
+use citysec::std_adapters::state::FileStateStore;
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 
@@ -34,8 +35,8 @@ The language is specified in docs/policy-language.md.
 Examples:
   citysec policy check doors.policy --schema city.schema
   citysec policy eval --policy doors.policy --schema city.schema --request req.json
-  citysec policy bundle --key signer.key --version 7 --schema city.schema doors.policy --out doors.bundle
-  citysec policy verify-bundle --trust signer.pub --min-version 7 doors.bundle
+  citysec policy bundle --key signer.key --version 7 --scope site:lyon-3 --schema city.schema doors.policy --out doors.bundle
+  citysec policy verify-bundle --trust signer.pub --scope site:lyon-3 --state /var/lib/door doors.bundle
 
 A request (req.json):
   {\"action\": \"open\", \"resource_type\": \"door\",
@@ -73,9 +74,13 @@ pub(crate) enum PolicyCommand {
     /// Decide a request: print {"decision": ..., "rules": [...]}; exit 0 allow, 1 deny.
     #[command(after_help = EVAL_HELP)]
     Eval(EvalArgs),
-    /// Compile and sign a policy as a versioned bundle (COSE_Sign1).
+    /// Compile and sign a policy as a versioned bundle (format 2, COSE_Sign1) for one scope.
     Bundle(BundleArgs),
-    /// Verify a bundle's signature and version and compile it; exit 1 if rejected.
+    /// Verify a bundle's signature, scope and version and compile it; exit 1 if rejected.
+    ///
+    /// With --state DIR, the version held in DIR/held-state is the floor (only a
+    /// higher version, or the held bundle itself, passes) and a higher version is
+    /// recorded there, durably, before the command reports success.
     VerifyBundle(VerifyBundleArgs),
 }
 
@@ -121,6 +126,11 @@ pub(crate) struct BundleArgs {
     /// The issue time, seconds since the epoch (default: the system clock).
     #[arg(long)]
     issued_at: Option<u64>,
+    /// The site or controller group the bundle is for, signed into it: 1 to 64
+    /// ASCII letters, digits and `._:/-`, by convention `site:NAME` or
+    /// `group:NAME`. Controllers configured with another scope refuse it.
+    #[arg(long)]
+    scope: String,
     /// Where to write the bundle (raw CBOR).
     #[arg(long)]
     out: PathBuf,
@@ -137,6 +147,15 @@ pub(crate) struct VerifyBundleArgs {
     /// The lowest acceptable version (a controller holding version H passes H + 1).
     #[arg(long)]
     min_version: Option<u64>,
+    /// The controller's scope: only a format 2 bundle signed for exactly this
+    /// scope passes (a format 1 bundle, which has none, is refused). Without it the
+    /// scope is not checked.
+    #[arg(long)]
+    scope: Option<String>,
+    /// A directory holding the controller's held state (file `held-state`,
+    /// created on first use with mode 0600); the directory must exist.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
     /// The bundle.
     bundle: PathBuf,
 }
@@ -357,19 +376,25 @@ fn make_bundle(a: &BundleArgs, out: &mut Out) -> CmdResult {
         policy: &policy,
         version: a.version,
         issued_at,
+        scope: &a.scope,
     };
     let bytes = bundle::create(&Ring, &key, &src, &PolicyLimits::DEFAULT).map_err(|e| match e {
         BundleError::Compile(d) => Failure::Rejected(report(&a.file, &d)),
+        BundleError::InvalidScope => Failure::usage(format!(
+            "invalid --scope `{}`: use 1 to 64 ASCII letters, digits and `._:/-`",
+            a.scope.escape_debug()
+        )),
         other => Failure::Rejected(other.to_string()),
     })?;
     std::fs::write(&a.out, &bytes)
         .map_err(|e| Failure::usage(format!("cannot write `{}`: {}", a.out.display(), e.kind())))?;
     outln!(
         out,
-        "wrote {} ({} bytes): version {}, issued at {issued_at}",
+        "wrote {} ({} bytes): version {}, scope {}, issued at {issued_at}",
         a.out.display(),
         bytes.len(),
-        a.version
+        a.version,
+        a.scope
     );
     Ok(())
 }
@@ -384,10 +409,20 @@ fn verify_bundle(a: &VerifyBundleArgs, out: &mut Out) -> CmdResult {
         .map_err(|e| Failure::usage(format!("cannot read `{}`: {}", a.bundle.display(), e.kind())))?;
     let opts = LoadOptions {
         held_version: a.min_version.and_then(|v| v.checked_sub(1)),
+        scope: a.scope.as_deref(),
         ..LoadOptions::default()
     };
-    let b = bundle::load(&Ring, &keys, &bytes, &opts).map_err(|e| Failure::Rejected(e.to_string()))?;
+    let loaded = match &a.state {
+        Some(dir) => {
+            let mut store = FileStateStore::open(dir).map_err(|e| Failure::usage(format!("--state: {e}")))?;
+            bundle::load_held(&Ring, &keys, &bytes, &opts, &mut store)
+        }
+        None => bundle::load(&Ring, &keys, &bytes, &opts),
+    };
+    let b = loaded.map_err(|e| Failure::Rejected(e.to_string()))?;
     let result = json!({
+        "format": b.format(),
+        "scope": b.scope(),
         "version": b.version(),
         "issued_at": b.issued_at(),
         "kid": hex::encode(b.kid()),

@@ -427,7 +427,7 @@ fn demo_passes_and_json_parses() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], true);
     let steps = v["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 41);
+    assert_eq!(steps.len(), 44);
     assert!(steps.iter().all(|s| s["as_expected"] == true));
     // Every refusal, with its reason: three policy denials, the lockdown, and the five attacks.
     let refused: Vec<(&str, &str)> = steps
@@ -441,6 +441,10 @@ fn demo_passes_and_json_parses() {
             (
                 "vera at lab-3, thu 10:00",
                 "deny: policy: no permit rule applies (default deny)"
+            ),
+            (
+                "vera at lobby-east, thu 23:30",
+                "deny: credential schedule does not allow thu 23:30"
             ),
             (
                 "alice at lobby-east, thu 23:30",
@@ -458,6 +462,10 @@ fn demo_passes_and_json_parses() {
                 "revoked credential: vera at lobby-east",
                 "deny: credential refused: credential revoked"
             ),
+            (
+                "stale status list: the list without the revocation replayed to lobby-east",
+                "status list is older than the one held for its uri"
+            ),
             ("replayed telemetry: seq 0 sent again", "replayed envelope"),
             (
                 "alice at lab-3 with tampered firmware",
@@ -466,6 +474,10 @@ fn demo_passes_and_json_parses() {
             (
                 "rolled-back policy: bundle v1 replayed to lobby-east",
                 "bundle version 1 is not above the version held (2): rollback refused"
+            ),
+            (
+                "bundle v3 signed for site:depot-north offered to lobby-east",
+                "bundle is for scope `site:depot-north`, not `site:city-hall`"
             ),
         ]
     );

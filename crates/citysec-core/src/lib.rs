@@ -17,6 +17,7 @@ pub mod keys;
 mod keyset;
 mod limits;
 pub mod sign1;
+pub mod state;
 mod time;
 
 pub use alg::{Algorithm, AlgorithmKind};

@@ -46,6 +46,15 @@ pub enum Error {
     StatusUnavailable,
     /// The status list has expired.
     StatusListExpired,
+    /// The status list is older (by `iat`) than the one held for its URI.
+    StaleStatusList,
+    /// The status list has the `iat` of the one held for its URI but another payload.
+    StatusListConflict,
+    /// The status list is older (`now - iat`) than the verifier's
+    /// `max_status_age`, or than its own `ttl` where the verifier bounds the age.
+    StatusListTooOld,
+    /// The held-state store failed; the status list is refused.
+    StateStore(citysec_core::state::StoreError),
     /// The credential's status index lies outside the status list.
     StatusIndexOutOfRange,
     /// The status list was issued by another issuer than the credential.
@@ -80,6 +89,10 @@ impl fmt::Display for Error {
             Self::Suspended => "credential suspended",
             Self::StatusUnavailable => "credential status unavailable",
             Self::StatusListExpired => "status list expired",
+            Self::StaleStatusList => "status list is older than the one held for its uri",
+            Self::StatusListConflict => "status list differs from the one held with the same issue time",
+            Self::StatusListTooOld => "status list is older than the verifier accepts",
+            Self::StateStore(e) => return write!(f, "status list refused: {e}"),
             Self::StatusIndexOutOfRange => "status index outside the status list",
             Self::StatusIssuerMismatch => "status list from another issuer",
             Self::MalformedStatusList => "malformed status list",
@@ -96,6 +109,7 @@ impl core::error::Error for Error {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             Self::Core(e) => Some(e),
+            Self::StateStore(e) => Some(e),
             _ => None,
         }
     }

@@ -13,14 +13,28 @@
 //! Status values: 0 valid, 1 invalid (revoked), 2 suspended; any other value is
 //! treated as revoked (fail closed). citysec requires `exp` on status lists so a
 //! stale list cannot be used forever.
+//!
+//! The payload must be in RFC 8949 §4.2.1 deterministic encoding (keys in the
+//! order 1, 2, 4, 6, 65533, 65534; inside 65533 `"lst"` before `"bits"`);
+//! anything else is refused with `Error::Core(NotDeterministic)`.
+//!
+//! **Freshness.** [`Verifier::accept_status_list`] refuses a list older (by `iat`)
+//! than the one held for its URI in a [`StateStore`] ([`Error::StaleStatusList`]),
+//! accepts the held list again (same `iat`, same payload) without a write, refuses
+//! another list with the held `iat` ([`Error::StatusListConflict`]) and records a
+//! newer one before returning it. A verifier with [`Verifier::max_status_age`]
+//! also refuses, when checking a credential, a list whose age (`now - iat`)
+//! exceeds that bound or the list's `ttl` ([`Error::StatusListTooOld`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::Header;
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::state::{HeldStatusList, StateStore};
 use citysec_core::{Backend, Timestamp};
+use sha2::{Digest as _, Sha256};
 
 use crate::claims::keys;
 use crate::{Error, Issuer, Result, Verifier};
@@ -163,22 +177,24 @@ impl StatusList {
         if exp <= iat || exp > Timestamp::MAX {
             return Err(Error::InvalidTime);
         }
+        // Deterministic encoding: keys in bytewise order of their encodings
+        // (1, 2, 4, 6, 65533, 65534; "lst" (0x63...) before "bits" (0x64...)).
         let mut m = alloc::vec![
             (Value::from(keys::ISS), Value::Text(issuer.iss().into())),
             (Value::from(keys::SUB), Value::Text(uri.into())),
             (Value::from(keys::EXP), Value::from(exp.as_unix_seconds())),
             (Value::from(keys::IAT), Value::from(iat.as_unix_seconds())),
+            (
+                Value::from(STATUS_LIST_CLAIM),
+                Value::Map(alloc::vec![
+                    (Value::Text("lst".into()), Value::Bytes(self.compressed())),
+                    (Value::Text("bits".into()), Value::from(self.bits)),
+                ]),
+            ),
         ];
         if let Some(ttl) = ttl {
             m.push((Value::from(TTL_CLAIM), Value::from(ttl)));
         }
-        m.push((
-            Value::from(STATUS_LIST_CLAIM),
-            Value::Map(alloc::vec![
-                (Value::Text("bits".into()), Value::from(self.bits)),
-                (Value::Text("lst".into()), Value::Bytes(self.compressed())),
-            ]),
-        ));
         let mut payload = Vec::new();
         citysec_core::coset::cbor::ser::into_writer(&Value::Map(m), &mut payload)
             .map_err(|_| Error::MalformedStatusList)?;
@@ -199,9 +215,25 @@ pub struct VerifiedStatusList {
     exp: Timestamp,
     ttl: Option<u64>,
     list: StatusList,
+    payload_digest: [u8; 32],
 }
 
 impl VerifiedStatusList {
+    /// SHA-256 of the signed payload: with `iat`, what a [`StateStore`] holds.
+    #[must_use]
+    pub const fn payload_digest(&self) -> &[u8; 32] {
+        &self.payload_digest
+    }
+
+    /// What a [`StateStore`] holds for this list.
+    #[must_use]
+    pub const fn held(&self) -> HeldStatusList {
+        HeldStatusList {
+            iat: self.iat.as_unix_seconds(),
+            payload_digest: self.payload_digest,
+        }
+    }
+
     /// The issuer that signed the list.
     #[must_use]
     pub fn issuer(&self) -> &str {
@@ -238,17 +270,36 @@ impl VerifiedStatusList {
         &self.list
     }
 
-    /// Checks entry `idx` for a credential of `iss` at `now`.
+    /// Checks entry `idx` for a credential of `iss` at `now`, with no bound on the
+    /// list's age (only `exp`): [`Self::check_with_age`] with `None`.
     ///
     /// # Errors
     /// [`Error::StatusIssuerMismatch`], [`Error::StatusListExpired`],
     /// [`Error::StatusIndexOutOfRange`], [`Error::Revoked`], [`Error::Suspended`].
     pub fn check(&self, iss: &str, idx: u64, now: Timestamp, skew: u64) -> Result<()> {
+        self.check_with_age(iss, idx, now, skew, None)
+    }
+
+    /// Checks entry `idx` for a credential of `iss` at `now`. With `max_age`, the
+    /// list is refused when its age `now - iat` exceeds `max_age` seconds, or its
+    /// `ttl` where it has one (a list at exactly that age still passes).
+    ///
+    /// # Errors
+    /// [`Error::StatusIssuerMismatch`], [`Error::StatusListExpired`],
+    /// [`Error::StatusListTooOld`], [`Error::StatusIndexOutOfRange`],
+    /// [`Error::Revoked`], [`Error::Suspended`].
+    pub fn check_with_age(&self, iss: &str, idx: u64, now: Timestamp, skew: u64, max_age: Option<u64>) -> Result<()> {
         if self.issuer != iss {
             return Err(Error::StatusIssuerMismatch);
         }
         if now >= self.exp.saturating_add(skew) {
             return Err(Error::StatusListExpired);
+        }
+        if let Some(max_age) = max_age {
+            let age = now.as_unix_seconds().saturating_sub(self.iat.as_unix_seconds());
+            if age > max_age || self.ttl.is_some_and(|ttl| age > ttl) {
+                return Err(Error::StatusListTooOld);
+            }
         }
         let idx = usize::try_from(idx).map_err(|_| Error::StatusIndexOutOfRange)?;
         match self.list.get(idx).ok_or(Error::StatusIndexOutOfRange)? {
@@ -266,8 +317,11 @@ impl Verifier {
     /// most `max_entries` entries. Expiry is checked when a credential is checked
     /// against it.
     ///
+    /// This checks no freshness: [`Self::accept_status_list`] does.
+    ///
     /// # Errors
-    /// [`Error::Core`] for the COSE layer; [`Error::WrongIssuer`];
+    /// [`Error::Core`] for the COSE layer and for a payload not in deterministic
+    /// encoding (`NotDeterministic`); [`Error::WrongIssuer`];
     /// [`Error::MalformedStatusList`]; [`Error::InvalidTime`].
     pub fn verify_status_list(
         &self,
@@ -284,7 +338,8 @@ impl Verifier {
             return Err(Error::MalformedStatusList);
         }
         let payload = verified.payload();
-        check_well_formed(payload, self.current_limits(), Tags::Forbid)?;
+        check_deterministic(payload, self.current_limits(), Tags::Forbid)?;
+        let payload_digest: [u8; 32] = Sha256::digest(payload).into();
         let value = citysec_core::cbor::to_value(payload).map_err(|_| Error::MalformedStatusList)?;
         let Value::Map(entries) = value else {
             return Err(Error::MalformedStatusList);
@@ -312,7 +367,44 @@ impl Verifier {
             exp: exp.ok_or(Error::MalformedStatusList)?,
             ttl,
             list: list.ok_or(Error::MalformedStatusList)?,
+            payload_digest,
         })
+    }
+
+    /// Verifies a status list token ([`Self::verify_status_list`]) and checks it
+    /// against the list held for its URI in `store`, which never goes back:
+    ///
+    /// - no list held, or the new `iat` is later: the new list is recorded in
+    ///   `store` (durably, by the store's contract) and then returned;
+    /// - the same `iat` and the same payload (the list held, delivered again, as
+    ///   after a restart): returned, nothing written;
+    /// - the same `iat` and another payload: [`Error::StatusListConflict`];
+    /// - an earlier `iat`: [`Error::StaleStatusList`].
+    ///
+    /// # Errors
+    /// Those of [`Self::verify_status_list`]; [`Error::StaleStatusList`];
+    /// [`Error::StatusListConflict`]; [`Error::StateStore`] if the store cannot be
+    /// read or written (the list is then refused).
+    pub fn accept_status_list(
+        &self,
+        backend: &dyn Backend,
+        token: &[u8],
+        max_entries: usize,
+        store: &mut dyn StateStore,
+    ) -> Result<VerifiedStatusList> {
+        let list = self.verify_status_list(backend, token, max_entries)?;
+        let new = list.held();
+        match store.status_list(list.uri()).map_err(Error::StateStore)? {
+            Some(held) if held.iat > new.iat => Err(Error::StaleStatusList),
+            Some(held) if held.iat == new.iat && held.payload_digest != new.payload_digest => {
+                Err(Error::StatusListConflict)
+            }
+            Some(held) if held == new => Ok(list),
+            _ => {
+                store.save_status_list(list.uri(), &new).map_err(Error::StateStore)?;
+                Ok(list)
+            }
+        }
     }
 }
 

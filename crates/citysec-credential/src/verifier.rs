@@ -32,6 +32,7 @@ pub struct Verifier {
     skew: u64,
     limits: Limits,
     require_status: bool,
+    max_status_age: Option<u64>,
 }
 
 impl Default for Verifier {
@@ -100,6 +101,7 @@ impl Verifier {
             skew: DEFAULT_SKEW_SECONDS,
             limits: Limits::DEFAULT,
             require_status: false,
+            max_status_age: None,
         }
     }
 
@@ -157,6 +159,21 @@ impl Verifier {
     #[must_use]
     pub const fn require_status(mut self, yes: bool) -> Self {
         self.require_status = yes;
+        self
+    }
+
+    /// Refuses, when checking a credential, a status list older (`now - iat`) than
+    /// `seconds`, or than the list's own `ttl` where it has one
+    /// ([`Error::StatusListTooOld`]).
+    ///
+    /// Default: no bound beyond the list's `exp`, which every list must carry.
+    /// A door controller may be offline for longer than a list's `ttl` (which the
+    /// draft defines as a caching hint); refusing then would lock every holder out,
+    /// so the bound is the site's choice: set it to how often lists are pushed,
+    /// plus margin.
+    #[must_use]
+    pub const fn max_status_age(mut self, seconds: u64) -> Self {
+        self.max_status_age = Some(seconds);
         self
     }
 
@@ -260,7 +277,7 @@ impl Verifier {
                     .iter()
                     .find(|l| l.uri() == r.uri)
                     .ok_or(Error::StatusUnavailable)?;
-                list.check(&trusted.iss, r.idx, now, self.skew)?;
+                list.check_with_age(&trusted.iss, r.idx, now, self.skew, self.max_status_age)?;
             }
             None if self.require_status => return Err(Error::StatusUnavailable),
             None => {}

@@ -2,16 +2,23 @@
 //!
 //! A bundle is a tagged COSE_Sign1 (tag 18) whose protected header carries `alg`,
 //! the signer's `kid` and the content type [`CONTENT_TYPE`], and whose payload is
-//! a CBOR map:
+//! a CBOR map in RFC 8949 §4.2.1 deterministic encoding (shortest heads, definite
+//! lengths, keys in this order):
 //!
 //! | key | value |
 //! | --- | --- |
-//! | 1 | format, [`FORMAT`] (1) |
+//! | 1 | format, [`FORMAT`] (2) |
 //! | 2 | version (uint): a loader refuses a version not above the one it holds |
 //! | 3 | issue time (uint, seconds since the Unix epoch, at most 253402300799) |
 //! | 4 | schema source (text) |
 //! | 5 | policy source (text) |
 //! | 6 | SHA-256 digest of the compiled form (32-byte bstr) |
+//! | 7 | scope (text): the site or controller group the bundle is for, see [`valid_scope`] |
+//!
+//! Format 1 (keys 1 to 6 in any order, no scope) still loads on a loader without a
+//! scope ([`LoadOptions::scope`] `None`); a scoped loader refuses it. The version
+//! is one counter across formats: a format 2 bundle must be above a held format 1
+//! version.
 //!
 //! The bundle carries the *source*, and the loader compiles it with the same
 //! compiler as the signer; the signed digest of the compiled form must match what
@@ -22,10 +29,13 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use citysec_core::cbor::{Tags, check_well_formed};
+use alloc::string::String;
+use citysec_core::cbor::{Tags, check_deterministic, check_well_formed};
 use citysec_core::coset::HeaderBuilder;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
+use citysec_core::state::{HeldBundle, StateStore, StoreError};
 use citysec_core::{Backend, ContentTypeRef, KeySet, Limits, SigningKey, VerifyingKey};
+use sha2::{Digest as _, Sha256};
 
 use crate::cbor::{Dec, Enc, MAJOR_MAP};
 use crate::error::Diagnostics;
@@ -33,8 +43,12 @@ use crate::{PolicyLimits, PolicySet, Schema, compile};
 
 /// The content type in every bundle's protected header.
 pub const CONTENT_TYPE: &str = "application/vnd.citysec.policy-bundle+cbor";
-/// The payload format this crate writes and reads.
-pub const FORMAT: u64 = 1;
+/// The payload format this crate writes (and, with [`FORMAT_V1`], reads).
+pub const FORMAT: u64 = 2;
+/// The earlier format (no scope, keys in any order): read by unscoped loaders only.
+pub const FORMAT_V1: u64 = 1;
+/// The longest scope, in bytes.
+pub const MAX_SCOPE_LEN: usize = 64;
 /// The latest accepted issue time (9999-12-31T23:59:59Z), as for CWT times.
 pub const MAX_TIME: u64 = 253_402_300_799;
 
@@ -44,6 +58,19 @@ const K_ISSUED_AT: u64 = 3;
 const K_SCHEMA: u64 = 4;
 const K_POLICY: u64 = 5;
 const K_DIGEST: u64 = 6;
+const K_SCOPE: u64 = 7;
+
+/// Whether `scope` is a valid bundle scope: 1 to [`MAX_SCOPE_LEN`] bytes, each an
+/// ASCII letter, digit, or one of `.`, `_`, `:`, `/`, `-`. By convention
+/// `site:NAME` for a whole site and `group:NAME` for a controller group; the
+/// loader compares scopes byte for byte and gives the convention no meaning.
+#[must_use]
+pub fn valid_scope(scope: &str) -> bool {
+    (1..=MAX_SCOPE_LEN).contains(&scope.len())
+        && scope
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-'))
+}
 
 /// Why a bundle was not made or not loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +86,21 @@ pub enum BundleError {
     /// The payload is not the map described in the module docs (or not
     /// well-formed: then [`BundleError::Cose`] says how).
     Malformed,
-    /// The payload format is not [`FORMAT`].
+    /// The payload format is neither [`FORMAT`] nor [`FORMAT_V1`].
     UnsupportedFormat(u64),
+    /// The bundle is for another scope than the loader's ([`LoadOptions::scope`]),
+    /// or is a format 1 bundle (no scope) and the loader has a scope.
+    ScopeMismatch {
+        /// The loader's scope.
+        expected: String,
+        /// The bundle's scope; `None` for a format 1 bundle.
+        found: Option<String>,
+    },
+    /// [`create`] was given a scope that [`valid_scope`] refuses.
+    InvalidScope,
+    /// The held-state store failed: the bundle is refused and the policy held
+    /// stays in force.
+    Store(StoreError),
     /// The bundle's version is not above the version held (no rollback).
     Rollback {
         /// The version the loader holds.
@@ -81,6 +121,20 @@ impl fmt::Display for BundleError {
             Self::WrongContentType => write!(f, "not a policy bundle (content type is not {CONTENT_TYPE})"),
             Self::Malformed => f.write_str("malformed bundle payload"),
             Self::UnsupportedFormat(n) => write!(f, "unsupported bundle format {n}"),
+            Self::ScopeMismatch {
+                expected,
+                found: Some(found),
+            } => {
+                write!(f, "bundle is for scope `{found}`, not `{expected}`")
+            }
+            Self::ScopeMismatch { expected, found: None } => {
+                write!(
+                    f,
+                    "bundle format 1 carries no scope; scope `{expected}` requires format 2"
+                )
+            }
+            Self::InvalidScope => f.write_str("invalid bundle scope"),
+            Self::Store(e) => write!(f, "bundle refused: {e}"),
             Self::Rollback { held, version } => {
                 write!(
                     f,
@@ -112,13 +166,15 @@ pub struct BundleSource<'a> {
     pub version: u64,
     /// The issue time, in seconds since the Unix epoch.
     pub issued_at: u64,
+    /// The site or controller group the bundle is for (see [`valid_scope`]).
+    pub scope: &'a str,
 }
 
 /// Compiles `src` (refusing it if it does not compile), then signs it as a bundle.
 ///
 /// # Errors
 /// [`BundleError::Compile`]; [`BundleError::Malformed`] for an issue time after
-/// [`MAX_TIME`]; [`BundleError::Cose`] if signing fails.
+/// [`MAX_TIME`]; [`BundleError::InvalidScope`]; [`BundleError::Cose`] if signing fails.
 pub fn create(
     backend: &dyn Backend,
     key: &SigningKey,
@@ -128,10 +184,13 @@ pub fn create(
     if src.issued_at > MAX_TIME {
         return Err(BundleError::Malformed);
     }
+    if !valid_scope(src.scope) {
+        return Err(BundleError::InvalidScope);
+    }
     let policy = compile_sources(src.schema, src.policy, limits)?;
     let digest = policy.digest();
     let mut e = Enc::default();
-    e.head(MAJOR_MAP, 6);
+    e.head(MAJOR_MAP, 7);
     e.uint(K_FORMAT);
     e.uint(FORMAT);
     e.uint(K_VERSION);
@@ -144,6 +203,8 @@ pub fn create(
     e.text(src.policy);
     e.uint(K_DIGEST);
     e.bytes(&digest);
+    e.uint(K_SCOPE);
+    e.text(src.scope);
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
     let msg = sign1::sign_with_headers(backend, key, protected, Default::default(), &e.0, b"", Tagging::Tagged)?;
     Ok(msg)
@@ -156,31 +217,43 @@ fn compile_sources(schema: &str, policy: &str, limits: &PolicyLimits) -> Result<
 
 /// How [`load`] checks a bundle.
 #[derive(Clone, Copy, Debug)]
-pub struct LoadOptions {
+pub struct LoadOptions<'a> {
     /// The version the controller holds: only a higher version loads. `None` for a
-    /// controller that holds no policy yet.
+    /// controller that holds no policy yet. [`load_held`] also reads the store.
     pub held_version: Option<u64>,
+    /// The controller's scope: only a format 2 bundle with exactly this scope
+    /// loads. `None` loads a bundle of any scope, and format 1 bundles; every
+    /// deployed controller should have a scope.
+    pub scope: Option<&'a str>,
     /// Limits for compiling the bundle's sources and evaluating the result.
     pub limits: PolicyLimits,
     /// Largest accepted bundle, in bytes (default 2 MiB).
     pub max_bundle_len: usize,
 }
 
-impl Default for LoadOptions {
+impl Default for LoadOptions<'_> {
     fn default() -> Self {
         Self {
             held_version: None,
+            scope: None,
             limits: PolicyLimits::DEFAULT,
             max_bundle_len: 2 * 1024 * 1024,
         }
     }
 }
 
-impl LoadOptions {
+impl<'a> LoadOptions<'a> {
     /// These options for a controller holding `version`.
     #[must_use]
     pub const fn holding(mut self, version: u64) -> Self {
         self.held_version = Some(version);
+        self
+    }
+
+    /// These options for a controller whose scope is `scope`.
+    #[must_use]
+    pub const fn scoped(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
         self
     }
 }
@@ -188,9 +261,12 @@ impl LoadOptions {
 /// A verified, compiled bundle.
 #[derive(Debug)]
 pub struct Bundle {
+    format: u64,
     version: u64,
     issued_at: u64,
+    scope: Option<String>,
     digest: [u8; 32],
+    payload_digest: [u8; 32],
     kid: Vec<u8>,
     policy: PolicySet,
 }
@@ -200,6 +276,33 @@ impl Bundle {
     #[must_use]
     pub const fn version(&self) -> u64 {
         self.version
+    }
+
+    /// The payload format ([`FORMAT`] or [`FORMAT_V1`]).
+    #[must_use]
+    pub const fn format(&self) -> u64 {
+        self.format
+    }
+
+    /// The bundle's scope; `None` for a format 1 bundle.
+    #[must_use]
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// SHA-256 of the signed payload: with the version, what a [`StateStore`] holds.
+    #[must_use]
+    pub const fn payload_digest(&self) -> &[u8; 32] {
+        &self.payload_digest
+    }
+
+    /// What a [`StateStore`] holds for this bundle.
+    #[must_use]
+    pub const fn held(&self) -> HeldBundle {
+        HeldBundle {
+            version: self.version,
+            payload_digest: self.payload_digest,
+        }
     }
 
     /// The issue time, in seconds since the Unix epoch (not checked against a clock).
@@ -237,16 +340,57 @@ impl Bundle {
 ///
 /// In order: size, tag, CBOR well-formedness (no trailing bytes, duplicate keys,
 /// indefinite lengths), COSE header rules, the signature by a key in `trusted`
-/// named by the bundle's `kid`, the content type, the payload map, the format, the
-/// version against [`LoadOptions::held_version`], compilation, and the digest.
+/// named by the bundle's `kid`, the content type, the payload map, the format
+/// (format 2: deterministic encoding, [`citysec_core::Error::NotDeterministic`]
+/// otherwise), the scope against [`LoadOptions::scope`], the version against
+/// [`LoadOptions::held_version`], the issue time, compilation, and the digest.
 ///
 /// # Errors
-/// Every [`BundleError`] variant but none of [`create`]'s signing failures.
+/// Every [`BundleError`] variant but [`BundleError::InvalidScope`],
+/// [`BundleError::Store`] and [`create`]'s signing failures.
 pub fn load(
     backend: &dyn Backend,
     trusted: &KeySet<VerifyingKey>,
     bytes: &[u8],
-    opts: &LoadOptions,
+    opts: &LoadOptions<'_>,
+) -> Result<Bundle, BundleError> {
+    load_inner(backend, trusted, bytes, opts, None)
+}
+
+/// As [`load`], with the held bundle read from `store` (the higher of the store's
+/// version and [`LoadOptions::held_version`] is held). A bundle above the held
+/// version is recorded in `store` (durably, by the store's contract) **before**
+/// this returns it, so the caller puts it into force only after it is held: a
+/// crash in between leaves the old policy in force and the new version held.
+///
+/// The bundle the store holds (same version, same payload digest) loads again
+/// without a write, so a controller can reload its bundle after a restart; any
+/// other bundle at or below the held version is [`BundleError::Rollback`].
+///
+/// # Errors
+/// As [`load`]; [`BundleError::Store`] if the store cannot be read or written
+/// (then nothing is returned to put into force).
+pub fn load_held(
+    backend: &dyn Backend,
+    trusted: &KeySet<VerifyingKey>,
+    bytes: &[u8],
+    opts: &LoadOptions<'_>,
+    store: &mut dyn StateStore,
+) -> Result<Bundle, BundleError> {
+    let held = store.bundle().map_err(BundleError::Store)?;
+    let bundle = load_inner(backend, trusted, bytes, opts, held)?;
+    if held != Some(bundle.held()) {
+        store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
+    }
+    Ok(bundle)
+}
+
+fn load_inner(
+    backend: &dyn Backend,
+    trusted: &KeySet<VerifyingKey>,
+    bytes: &[u8],
+    opts: &LoadOptions<'_>,
+    held: Option<HeldBundle>,
 ) -> Result<Bundle, BundleError> {
     let vopts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(opts.max_bundle_len));
     let verified = sign1::verify(backend, trusted, bytes, &vopts)?;
@@ -256,18 +400,51 @@ pub fn load(
         return Err(BundleError::WrongContentType);
     }
     let payload = verified.payload();
-    check_well_formed(payload, &Limits::new(opts.max_bundle_len, 1, 6), Tags::Forbid)?;
+    let limits = Limits::new(opts.max_bundle_len, 1, 7);
+    check_well_formed(payload, &limits, Tags::Forbid)?;
     let fields = Fields::decode(payload).ok_or(BundleError::Malformed)?;
-    if fields.format != FORMAT {
-        return Err(BundleError::UnsupportedFormat(fields.format));
+    match (fields.format, fields.scope) {
+        (FORMAT, Some(scope)) => {
+            check_deterministic(payload, &limits, Tags::Forbid)?;
+            if !valid_scope(scope) {
+                return Err(BundleError::Malformed);
+            }
+            if let Some(expected) = opts.scope
+                && expected != scope
+            {
+                return Err(BundleError::ScopeMismatch {
+                    expected: String::from(expected),
+                    found: Some(String::from(scope)),
+                });
+            }
+        }
+        (FORMAT_V1, None) => {
+            if let Some(expected) = opts.scope {
+                return Err(BundleError::ScopeMismatch {
+                    expected: String::from(expected),
+                    found: None,
+                });
+            }
+        }
+        (FORMAT | FORMAT_V1, _) => return Err(BundleError::Malformed),
+        (other, _) => return Err(BundleError::UnsupportedFormat(other)),
     }
-    if let Some(held) = opts.held_version
-        && fields.version <= held
+    let payload_digest: [u8; 32] = Sha256::digest(payload).into();
+    let held_version = match (opts.held_version, held) {
+        (Some(a), Some(b)) => Some(a.max(b.version)),
+        (a, b) => a.or(b.map(|h| h.version)),
+    };
+    if let Some(held_version) = held_version
+        && fields.version <= held_version
     {
-        return Err(BundleError::Rollback {
-            held,
-            version: fields.version,
-        });
+        let reload = held.is_some_and(|h| h.version == fields.version && h.payload_digest == payload_digest)
+            && held_version == fields.version;
+        if !reload {
+            return Err(BundleError::Rollback {
+                held: held_version,
+                version: fields.version,
+            });
+        }
     }
     if fields.issued_at > MAX_TIME {
         return Err(BundleError::Malformed);
@@ -278,9 +455,12 @@ pub fn load(
         return Err(BundleError::DigestMismatch);
     }
     Ok(Bundle {
+        format: fields.format,
         version: fields.version,
         issued_at: fields.issued_at,
+        scope: fields.scope.map(String::from),
         digest,
+        payload_digest,
         kid: verified.kid().unwrap_or_default().to_vec(),
         policy,
     })
@@ -293,19 +473,23 @@ struct Fields<'a> {
     schema: &'a str,
     policy: &'a str,
     digest: [u8; 32],
+    scope: Option<&'a str>,
 }
 
 impl<'a> Fields<'a> {
-    /// Decodes the six-entry map (any key order; every key exactly once, since
-    /// the well-formedness pass refused duplicates).
+    /// Decodes the six-entry (format 1) or seven-entry (format 2, with the scope)
+    /// map, in any key order here; every key exactly once, since the
+    /// well-formedness pass refused duplicates. Format 2's order is checked by the
+    /// deterministic-encoding pass.
     fn decode(payload: &'a [u8]) -> Option<Self> {
         let mut d = Dec::new(payload);
-        if d.map()? != 6 {
+        let entries = d.map()?;
+        if !matches!(entries, 6 | 7) {
             return None;
         }
         let (mut format, mut version, mut issued_at) = (None, None, None);
-        let (mut schema, mut policy, mut digest) = (None, None, None);
-        for _ in 0..6 {
+        let (mut schema, mut policy, mut digest, mut scope) = (None, None, None, None);
+        for _ in 0..entries {
             match d.uint()? {
                 K_FORMAT => format = Some(d.uint()?),
                 K_VERSION => version = Some(d.uint()?),
@@ -313,6 +497,7 @@ impl<'a> Fields<'a> {
                 K_SCHEMA => schema = Some(d.text()?),
                 K_POLICY => policy = Some(d.text()?),
                 K_DIGEST => digest = Some(<[u8; 32]>::try_from(d.bytes()?).ok()?),
+                K_SCOPE => scope = Some(d.text()?),
                 _ => return None,
             }
         }
@@ -326,6 +511,7 @@ impl<'a> Fields<'a> {
             schema: schema?,
             policy: policy?,
             digest: digest?,
+            scope,
         })
     }
 }

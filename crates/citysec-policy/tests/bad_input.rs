@@ -271,6 +271,8 @@ fn request_missing_an_attribute_a_forbid_needs_is_denied() {
 
 // ------------------------------------------------------------------ bundles
 
+const SCOPE: &str = "site:lyon-3";
+
 fn signer() -> SigningKey {
     SigningKey::ed25519(&[7u8; 32]).with_kid(*b"signer-1")
 }
@@ -285,6 +287,7 @@ fn make(version: u64) -> Vec<u8> {
         policy: POLICY,
         version,
         issued_at: 1_790_000_000,
+        scope: SCOPE,
     };
     bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap()
 }
@@ -317,6 +320,7 @@ fn bundle_signed_by_an_untrusted_key() {
         policy: POLICY,
         version: 9,
         issued_at: 1_790_000_000,
+        scope: SCOPE,
     };
     let signed = bundle::create(&B, &rogue, &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
@@ -485,12 +489,18 @@ fn hand_built_payloads() {
         BundleError::DigestMismatch
     );
 
-    // Another format.
+    // Another format; format 2 without a scope.
+    let mut f = good_fields(&d);
+    f[0] = F::U(1, 3);
+    assert_eq!(
+        load(&sign_payload(&payload(&f), Some(CONTENT_TYPE)), None).unwrap_err(),
+        BundleError::UnsupportedFormat(3)
+    );
     let mut f = good_fields(&d);
     f[0] = F::U(1, 2);
     assert_eq!(
         load(&sign_payload(&payload(&f), Some(CONTENT_TYPE)), None).unwrap_err(),
-        BundleError::UnsupportedFormat(2)
+        BundleError::Malformed
     );
 
     // An unknown key, a missing key, a short digest, an issue time after 9999.
@@ -549,6 +559,7 @@ fn create_refuses_sources_that_do_not_compile() {
         policy: "permit \"x\" action open on door when context.hour == \"9\";",
         version: 1,
         issued_at: 0,
+        scope: SCOPE,
     };
     let err = bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap_err();
     let BundleError::Compile(d) = err else {
@@ -566,6 +577,7 @@ fn es256_bundles_load() {
         policy: POLICY,
         version: 1,
         issued_at: 1_790_000_000,
+        scope: SCOPE,
     };
     let signed = bundle::create(&B, &key, &src, &PolicyLimits::DEFAULT).unwrap();
     let keys = KeySet::from_keys([key.verifying_key()]).unwrap();

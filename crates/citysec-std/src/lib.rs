@@ -2,6 +2,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 #[cfg(feature = "attest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "attest")))]
 pub mod attest;
@@ -13,6 +15,7 @@ pub mod fleet;
 mod fsutil;
 mod keyfile;
 mod random;
+pub mod state;
 #[cfg(feature = "telemetry")]
 #[cfg_attr(docsrs, doc(cfg(feature = "telemetry")))]
 pub mod telemetry;

@@ -8,11 +8,16 @@
 //!    audience, revocation status), then the presentation's signature by the
 //!    credential's `cnf` key, then that it answers the reader's challenge, then
 //!    the challenge's age ([`Verifier::verify_presentation`]).
-//! 2. **Device trust**: the attestation result of the door controller that relays
+//! 2. **Schedule**: the credential's own `schedule` claim must allow the request's
+//!    local time ([`Denial::OutsideSchedule`] otherwise), whatever the policy
+//!    says: the same rule as the policy attribute `subject.in_schedule` (weekday
+//!    and minute of [`DoorRequest::local_time`]; a window's start minute is
+//!    inside, its end minute is not; no schedule means no restriction).
+//! 3. **Device trust**: the attestation result of the door controller that relays
 //!    the request is verified (trusted attestation verifier key, audience,
 //!    expiry), must name the door's device (`ueid`) and must be `affirming`
 //!    (or `warning`, if [`DoorAuthority::accept_device_warnings`] says so).
-//! 3. **Policy**: only now are the verified values turned into a policy request
+//! 4. **Policy**: only now are the verified values turned into a policy request
 //!    (the attributes in [`attributes`]) and evaluated against the installed,
 //!    signed policy bundle.
 //!
@@ -21,15 +26,22 @@
 //! makes): unverified data cannot reach policy. Every failure denies, and the
 //! [`DoorDecision`] names the step that denied and why, with one line per step.
 //!
+//! **Held state.** The bundle version and, per status-list URI, the newest `iat`
+//! go through a [`StateStore`] ([`DoorAuthority::with_store`]; by default one in
+//! memory, which a restart forgets): a new bundle or list is recorded there before
+//! it takes effect, and nothing older than what is held installs again.
+//!
 //! `examples/door_access_offline.rs` walks through a whole door, from keys to
 //! decisions.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString as _};
 use alloc::vec::Vec;
 use core::fmt;
 
 use citysec_attest::{AttestationResult, Tier};
+use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
 use citysec_core::{Backend, KeySet, Timestamp, VerifyingKey};
 use citysec_credential::{Challenge, VerifiedCredential, VerifiedStatusList, Verifier};
 use citysec_policy::bundle::{self, BundleError, LoadOptions};
@@ -246,6 +258,8 @@ pub struct DoorRequest<'a> {
 pub enum Step {
     /// The credential and its presentation.
     Credential,
+    /// The credential's own schedule.
+    Schedule,
     /// The door controller's attestation result.
     Device,
     /// The policy.
@@ -258,6 +272,7 @@ impl Step {
     pub const fn name(self) -> &'static str {
         match self {
             Self::Credential => "credential",
+            Self::Schedule => "schedule",
             Self::Device => "device",
             Self::Policy => "policy",
         }
@@ -270,6 +285,8 @@ impl Step {
 pub enum Denial {
     /// The credential or its presentation was refused.
     Credential(citysec_credential::Error),
+    /// The credential's `schedule` claim does not allow this local time.
+    OutsideSchedule(LocalTime),
     /// The controller's attestation result was refused.
     DeviceResult(citysec_attest::Error),
     /// The attestation result is about another device than the door's controller.
@@ -292,6 +309,7 @@ impl Denial {
     pub const fn step(&self) -> Step {
         match self {
             Self::Credential(_) => Step::Credential,
+            Self::OutsideSchedule(_) => Step::Schedule,
             Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) => Step::Device,
             Self::NoPolicy | Self::Policy(_) | Self::Request(_) => Step::Policy,
         }
@@ -302,6 +320,7 @@ impl fmt::Display for Denial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Credential(e) => write!(f, "credential refused: {e}"),
+            Self::OutsideSchedule(t) => write!(f, "credential schedule does not allow {t}"),
             Self::DeviceResult(e) => write!(f, "controller attestation refused: {e}"),
             Self::WrongDevice => f.write_str("controller attestation is about another device"),
             Self::DeviceNotTrusted(t) => write!(f, "controller attestation is {t}, not affirming"),
@@ -407,7 +426,8 @@ impl fmt::Display for DoorDecision {
 }
 
 /// What a door needs to decide: whom it trusts for credentials, attestation
-/// results and policy bundles, the installed policy and status lists.
+/// results and policy bundles, its scope, the installed policy and status lists,
+/// and the store of held state.
 #[derive(Debug)]
 pub struct DoorAuthority {
     credentials: Verifier,
@@ -415,6 +435,8 @@ pub struct DoorAuthority {
     policy_keys: KeySet<VerifyingKey>,
     policy: Option<PolicySet>,
     held_version: Option<u64>,
+    scope: Option<String>,
+    store: Box<dyn StateStore + Send + Sync>,
     limits: PolicyLimits,
     status_lists: Vec<VerifiedStatusList>,
     max_challenge_age: u64,
@@ -438,6 +460,8 @@ impl DoorAuthority {
             policy_keys,
             policy: None,
             held_version: None,
+            scope: None,
+            store: Box::new(MemoryStateStore::new()),
             limits: PolicyLimits::DEFAULT,
             status_lists: Vec::new(),
             max_challenge_age: DEFAULT_MAX_CHALLENGE_AGE,
@@ -468,44 +492,79 @@ impl DoorAuthority {
         self
     }
 
+    /// The scope (site or controller group) this controller accepts bundles for:
+    /// only format 2 bundles signed for exactly this scope install
+    /// ([`BundleError::ScopeMismatch`] otherwise, also for a format 1 bundle).
+    /// Without one, bundles of any scope install.
+    #[must_use]
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Keeps held state (bundle version, status-list `iat`s) in `store` from now
+    /// on, and reads the bundle version it holds. Give the store that survives a
+    /// restart (redb or a file in `citysec-std`, flash on a device).
+    ///
+    /// # Errors
+    /// [`StoreError`] if the store cannot be read.
+    pub fn with_store(mut self, store: Box<dyn StateStore + Send + Sync>) -> Result<Self, StoreError> {
+        if let Some(held) = store.bundle()? {
+            self.held_version = Some(self.held_version.map_or(held.version, |v| v.max(held.version)));
+        }
+        self.store = store;
+        Ok(self)
+    }
+
     /// The version of the installed or held policy.
     #[must_use]
     pub const fn policy_version(&self) -> Option<u64> {
         self.held_version
     }
 
-    /// Verifies, compiles and installs a signed policy bundle, replacing the
-    /// current policy only if the bundle's version is above the one held. Returns
-    /// the new version; store it durably before relying on the new policy.
+    /// Verifies, compiles and installs a signed policy bundle for this
+    /// controller's scope, replacing the current policy only if the bundle's
+    /// version is above the one held (or it is the held bundle itself, loaded
+    /// again after a restart). The new version is written to the store before the
+    /// new policy takes effect ([`bundle::load_held`]). Returns the version.
     ///
     /// # Errors
-    /// Every [`BundleError`], including [`BundleError::Rollback`]; the held policy
-    /// stays in place.
+    /// Every [`BundleError`], including [`BundleError::Rollback`],
+    /// [`BundleError::ScopeMismatch`] and [`BundleError::Store`]; the policy in
+    /// force stays in place.
     pub fn install_policy(&mut self, backend: &dyn Backend, signed: &[u8]) -> Result<u64, BundleError> {
         let opts = LoadOptions {
             held_version: self.held_version,
+            scope: self.scope.as_deref(),
             limits: self.limits,
             ..LoadOptions::default()
         };
-        let loaded = bundle::load(backend, &self.policy_keys, signed, &opts)?;
+        let loaded = bundle::load_held(backend, &self.policy_keys, signed, &opts, &mut *self.store)?;
         let version = loaded.version();
         self.policy = Some(loaded.into_policy());
         self.held_version = Some(version);
         Ok(version)
     }
 
-    /// Verifies a status list token with the credential verifier's issuer keys and
-    /// keeps it, replacing a list with the same URI.
+    /// Verifies a status list token with the credential verifier's issuer keys,
+    /// checks it against the `iat` held for its URI and keeps it, replacing a list
+    /// with the same URI ([`Verifier::accept_status_list`]: an older list is
+    /// refused, the held one again changes nothing, another one with the held
+    /// `iat` is refused, a newer one is recorded in the store first).
     ///
     /// # Errors
-    /// The errors of [`Verifier::verify_status_list`].
+    /// The errors of [`Verifier::accept_status_list`], among them
+    /// [`citysec_credential::Error::StaleStatusList`] and
+    /// [`citysec_credential::Error::StatusListConflict`]; the lists in force stay.
     pub fn install_status_list(
         &mut self,
         backend: &dyn Backend,
         token: &[u8],
         max_entries: usize,
     ) -> Result<(), citysec_credential::Error> {
-        let list = self.credentials.verify_status_list(backend, token, max_entries)?;
+        let list = self
+            .credentials
+            .accept_status_list(backend, token, max_entries, &mut *self.store)?;
         self.status_lists.retain(|l| l.uri() != list.uri());
         self.status_lists.push(list);
         Ok(())
@@ -536,8 +595,8 @@ impl DoorAuthority {
         Ok(TrustedDevice { result })
     }
 
-    /// Decides one door request: credential and presentation, device trust,
-    /// policy, in that order; the first failure denies.
+    /// Decides one door request: credential and presentation, the credential's
+    /// schedule, device trust, policy, in that order; the first failure denies.
     #[must_use]
     pub fn decide(&self, backend: &dyn Backend, req: &DoorRequest<'_>) -> DoorDecision {
         let mut out = DoorDecision {
@@ -567,6 +626,19 @@ impl DoorAuthority {
                 credential.issuer(),
                 claims.roles.join(", ")
             ),
+        );
+
+        let time = req.local_time;
+        if !in_schedule(claims, time) {
+            return out.deny(Denial::OutsideSchedule(time));
+        }
+        out.pass(
+            Step::Schedule,
+            if claims.schedule.is_empty() {
+                format!("no schedule restricts {time}")
+            } else {
+                format!("schedule allows {time}")
+            },
         );
 
         let device = match self.trust_device(backend, req.device_result, req.door.device(), req.now) {
@@ -618,6 +690,12 @@ impl DoorAuthority {
     }
 }
 
+/// The one local-time rule for schedules, used by the schedule step and for
+/// `subject.in_schedule`: the weekday (Monday = 0) and minute of the local time.
+fn in_schedule(claims: &citysec_credential::Claims, time: LocalTime) -> bool {
+    claims.schedule_allows(time.weekday().iso().saturating_sub(1), time.minute())
+}
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -642,8 +720,7 @@ fn fill<'v>(
         .set_action_name(&req.door.action)?
         .set_resource_type_name(&req.door.resource_type)?;
     let time = req.local_time;
-    let iso = time.weekday().iso();
-    let in_schedule = claims.schedule_allows(iso.saturating_sub(1), time.minute());
+    let in_schedule = in_schedule(claims, time);
     let mut set = |name: &str, value: Value<'v>| {
         if let Some(attr) = policy.attribute(name) {
             set_attr(request, attr, value);

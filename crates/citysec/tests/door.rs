@@ -1,10 +1,24 @@
 //! Door decisions: every step, every denial, with exact outcomes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::arithmetic_side_effects,
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    reason = "tests"
+)]
 
 use citysec::attest::{
     Appraiser, Challenge as NonceChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use citysec::core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
 use citysec::core::{
     Error as CoreError, KeySet, RandomSource, Result as CoreResult, RustCrypto, SigningKey, Timestamp,
 };
@@ -22,6 +36,9 @@ const THU_2330: u64 = 1_795_735_800;
 const DOOR_UEID: [u8; 7] = [0x01, 0xd0, 0x0f, 0x00, 0x00, 0x00, 0x01];
 const BOOT: [u8; 32] = [0x5a; 32];
 const STATUS_URI: &str = "https://city.example/status/1";
+const SCOPE: &str = "site:lyon-3";
+/// Thursday 2026-11-26 00:00 UTC.
+const THU_0: u64 = THU_10 - 10 * 3600;
 
 const SCHEMA: &str = r"
     action open;
@@ -63,6 +80,7 @@ impl RandomSource for Rng {
 
 struct City {
     issuer: Issuer,
+    attest_signer: Issuer,
     policy_key: SigningKey,
     authority: DoorAuthority,
     door: Door,
@@ -83,7 +101,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
     let device_key = SigningKey::ed25519(&[2; 32]).with_kid(*b"dev-1");
     let endorsement = Endorsement::new(ueid.to_vec(), device_key.verifying_key(), *b"door-ctl-2")
         .unwrap()
-        .issue(&factory, &RustCrypto, at(THU_10), at(THU_10 + 86_400 * 365))
+        .issue(&factory, &RustCrypto, at(THU_0 - 86_400), at(THU_10 + 86_400 * 365))
         .unwrap();
     let signer = Issuer::new("https://attest.example", signer_key()).unwrap();
     let refs = ReferenceSet::new()
@@ -142,16 +160,9 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     .unwrap();
     let policy_key = SigningKey::ed25519(&[5; 32]).with_kid(*b"policy-1");
     let (device_result, attest_signer) = attest(&DOOR_UEID, BOOT, version, THU_10);
-    let credentials = Verifier::new()
-        .trust(issuer.iss(), issuer.verifying_key())
-        .unwrap()
-        .audience("city-doors");
-    let attestation = Verifier::new()
-        .trust(attest_signer.iss(), attest_signer.verifying_key())
-        .unwrap()
-        .audience("door-controllers");
-    let keys = KeySet::from_keys([policy_key.verifying_key()]).unwrap();
-    let mut authority = DoorAuthority::new(credentials, attestation, keys).accept_device_warnings(lenient);
+    let mut authority = authority(&issuer, &attest_signer, &policy_key)
+        .scope(SCOPE)
+        .accept_device_warnings(lenient);
     let statuses = StatusList::new(1, 16).unwrap();
     let list = statuses
         .sign(&RustCrypto, &issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
@@ -159,6 +170,7 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     authority.install_status_list(&RustCrypto, &list, 1024).unwrap();
     let mut c = City {
         issuer,
+        attest_signer,
         policy_key,
         authority,
         door: Door::new("lobby-east", "lobby", DOOR_UEID),
@@ -172,17 +184,56 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     c
 }
 
+/// A controller with no policy and no status list, trusting the city's keys.
+fn authority(issuer: &Issuer, attest_signer: &Issuer, policy_key: &SigningKey) -> DoorAuthority {
+    let credentials = Verifier::new()
+        .trust(issuer.iss(), issuer.verifying_key())
+        .unwrap()
+        .audience("city-doors");
+    let attestation = Verifier::new()
+        .trust(attest_signer.iss(), attest_signer.verifying_key())
+        .unwrap()
+        .audience("door-controllers");
+    let keys = KeySet::from_keys([policy_key.verifying_key()]).unwrap();
+    DoorAuthority::new(credentials, attestation, keys)
+}
+
 impl City {
-    /// The city policy plus `extra` rules, signed as `version`.
+    /// The city policy plus `extra` rules, signed as `version` for [`SCOPE`].
     fn bundle(&self, extra: &str, version: u64) -> Vec<u8> {
+        self.bundle_for(extra, version, SCOPE)
+    }
+
+    /// The city policy plus `extra` rules, signed as `version` for `scope`.
+    fn bundle_for(&self, extra: &str, version: u64, scope: &str) -> Vec<u8> {
         let policy = format!("{POLICY}{extra}");
         let src = BundleSource {
             schema: SCHEMA,
             policy: &policy,
             version,
             issued_at: THU_10,
+            scope,
         };
         bundle::create(&RustCrypto, &self.policy_key, &src, &PolicyLimits::DEFAULT).unwrap()
+    }
+
+    /// A controller of this city restarted from `store`, scoped to [`SCOPE`],
+    /// holding no policy in memory yet.
+    fn restart(&self, store: &SharedStore) -> DoorAuthority {
+        authority(&self.issuer, &self.attest_signer, &self.policy_key)
+            .scope(SCOPE)
+            .with_store(Box::new(store.clone()))
+            .unwrap()
+    }
+
+    /// The status list with entry `revoked` set, issued at `iat`.
+    fn status_list(&self, revoked: Option<usize>, iat: u64) -> Vec<u8> {
+        let mut l = self.statuses.clone();
+        if let Some(i) = revoked {
+            l.set(i, 1).unwrap();
+        }
+        l.sign(&RustCrypto, &self.issuer, STATUS_URI, at(iat), at(iat + 86_400), None)
+            .unwrap()
     }
 
     /// A credential for `sub` with `roles`, bound to `holder`, status index `idx`.
@@ -236,8 +287,14 @@ fn staff_in_office_hours_is_allowed_with_every_step_passed() {
     let steps: Vec<_> = d.checks().iter().map(|c| (c.step, c.passed)).collect();
     assert_eq!(
         steps,
-        [(Step::Credential, true), (Step::Device, true), (Step::Policy, true)]
+        [
+            (Step::Credential, true),
+            (Step::Schedule, true),
+            (Step::Device, true),
+            (Step::Policy, true)
+        ]
     );
+    assert_eq!(d.checks()[1].detail, "no schedule restricts thu 10:00");
 }
 
 #[test]
@@ -250,7 +307,7 @@ fn staff_at_night_is_denied_by_default() {
     assert_eq!(d.denial(), Some(&Denial::Policy(Reason::NoPermit)));
     assert_eq!(d.subject(), Some("alice"));
     assert!(d.rules().is_empty());
-    assert_eq!(d.checks().len(), 3);
+    assert_eq!(d.checks().len(), 4);
     // Security staff may enter at night.
     let bob = holder(11);
     let d = c.decide(&c.credential("bob", &["security"], &bob, 1), &bob, THU_2330, 0);
@@ -283,7 +340,7 @@ fn a_revoked_credential_is_refused() {
             &RustCrypto,
             &c.issuer,
             STATUS_URI,
-            at(THU_10),
+            at(THU_10 + 1),
             at(THU_10 + 86_400),
             None,
         )
@@ -326,7 +383,10 @@ fn the_controller_must_be_attested_as_itself_and_affirming() {
     c.door = Door::new("lobby-east", "lobby", [0x01, 0xd0, 0x0f, 0, 0, 0, 2]);
     let d = c.decide(&token, &alice, THU_10, 0);
     assert_eq!(d.denial(), Some(&Denial::WrongDevice));
-    assert_eq!(d.checks().iter().map(|c| c.passed).collect::<Vec<_>>(), [true, false]);
+    assert_eq!(
+        d.checks().iter().map(|c| c.passed).collect::<Vec<_>>(),
+        [true, true, false]
+    );
 
     c.door = Door::new("lobby-east", "lobby", DOOR_UEID);
     (c.device_result, _) = attest(&DOOR_UEID, [0xee; 32], "1.2.0", THU_10);
@@ -350,7 +410,7 @@ fn no_policy_denies_after_the_other_steps_passed() {
     assert_eq!(d.denial(), Some(&Denial::NoPolicy));
     assert_eq!(
         d.checks().iter().map(|c| c.passed).collect::<Vec<_>>(),
-        [true, true, false]
+        [true, true, true, false]
     );
 }
 
@@ -387,6 +447,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
         policy: POLICY,
         version: 9,
         issued_at: THU_10,
+        scope: SCOPE,
     };
     let forged = bundle::create(&RustCrypto, &rogue, &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
@@ -412,7 +473,7 @@ fn a_device_warning_is_refused_unless_accepted_and_then_visible_to_policy() {
     let lenient = city_with("1.1.0", true, true);
     let d = lenient.decide(&staff, &alice, THU_10, 0);
     assert_eq!(d.denial(), Some(&Denial::Policy(Reason::NoPermit)));
-    assert!(d.checks()[1].detail.contains("warning"), "{}", d.checks()[1].detail);
+    assert!(d.checks()[2].detail.contains("warning"), "{}", d.checks()[2].detail);
     let security = lenient.credential("bob", &["security"], &bob, 1);
     assert_eq!(
         lenient.decide(&security, &bob, THU_10, 0).rules(),
@@ -444,10 +505,15 @@ fn an_undeclared_action_or_resource_type_is_refused_before_any_rule() {
     assert!(d.rules().is_empty());
     assert_eq!(
         d.checks().iter().map(|c| (c.step, c.passed)).collect::<Vec<_>>(),
-        [(Step::Credential, true), (Step::Device, true), (Step::Policy, false)]
+        [
+            (Step::Credential, true),
+            (Step::Schedule, true),
+            (Step::Device, true),
+            (Step::Policy, false)
+        ]
     );
     assert_eq!(
-        d.checks()[2].detail,
+        d.checks()[3].detail,
         "policy: request refused: the schema declares no such action"
     );
     c.door = Door::new("lobby-east", "lobby", DOOR_UEID).resource_type("bench");
@@ -455,4 +521,311 @@ fn an_undeclared_action_or_resource_type_is_refused_before_any_rule() {
         c.decide(&token, &alice, THU_10, 0).denial(),
         Some(&Denial::Request(RequestError::UnknownResourceType))
     );
+}
+
+// ------------------------------------------------------------------ schedule
+
+impl City {
+    /// A credential for `sub` with `roles` and the weekly `schedule`
+    /// (`[days, start, end]`), valid all week around [`THU_0`].
+    fn scheduled(&self, sub: &str, roles: &[&str], holder: &SigningKey, schedule: &[(u8, u16, u16)]) -> Vec<u8> {
+        let mut claims = Claims::new();
+        claims.sub = Some(sub.into());
+        claims.aud = vec!["city-doors".into()];
+        claims.iat = Some(at(THU_0 - 86_400));
+        claims.exp = Some(at(THU_0 + 7 * 86_400));
+        claims.roles = roles.iter().map(|r| (*r).to_string()).collect();
+        claims.cnf = Some(Confirmation::Key(holder.verifying_key()));
+        claims.schedule = schedule
+            .iter()
+            .map(
+                |&(days, start_minute, end_minute)| citysec::credential::ScheduleWindow {
+                    days,
+                    start_minute,
+                    end_minute,
+                },
+            )
+            .collect();
+        self.issuer.issue(&RustCrypto, &claims).unwrap()
+    }
+
+    /// The decision at `t` with the site `offset` minutes east of UTC, the
+    /// controller attested at `t`.
+    fn decide_local(
+        &mut self,
+        credential: &[u8],
+        signer: &SigningKey,
+        t: u64,
+        offset: i16,
+    ) -> citysec::door::DoorDecision {
+        (self.device_result, _) = attest(&DOOR_UEID, BOOT, "1.2.0", t);
+        let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
+        let presentation = citysec::credential::present(&RustCrypto, signer, credential, &challenge).unwrap();
+        self.authority.decide(
+            &RustCrypto,
+            &DoorRequest {
+                door: &self.door,
+                presentation: &presentation,
+                challenge: &challenge,
+                device_result: &self.device_result,
+                now: at(t),
+                local_time: LocalTime::at(at(t), offset),
+                threat_level: 0,
+            },
+        )
+    }
+}
+
+#[test]
+fn the_door_enforces_the_credential_schedule_at_both_edges_whatever_the_policy() {
+    let mut c = city();
+    // Security staff: the policy permits them at any time ("security-any-time"),
+    // so only the credential's own schedule (Mon-Fri 07:00-19:00) can deny.
+    let bob = holder(11);
+    let token = c.scheduled("bob", &["security"], &bob, &[(0b001_1111, 420, 1140)]);
+    let minute = |m: u64| THU_0 + m * 60;
+    for (t, allowed, local) in [
+        (minute(419), false, "thu 06:59"),
+        (minute(420), true, "thu 07:00"),
+        (minute(1139), true, "thu 18:59"),
+        (minute(1140), false, "thu 19:00"),
+        // Friday evening in, Saturday morning out.
+        (minute(1440 + 1139), true, "fri 18:59"),
+        (minute(2 * 1440 + 420), false, "sat 07:00"),
+    ] {
+        let d = c.decide_local(&token, &bob, t, 0);
+        assert_eq!(d.is_allowed(), allowed, "{local}: {d}");
+        if allowed {
+            assert_eq!(d.checks()[1].detail, format!("schedule allows {local}"));
+            assert_eq!(d.rules(), ["security-any-time"]);
+        } else {
+            let lt = LocalTime::at(at(t), 0);
+            assert_eq!(d.denial(), Some(&Denial::OutsideSchedule(lt)));
+            assert_eq!(d.denial().unwrap().step(), Step::Schedule);
+            assert_eq!(
+                d.to_string(),
+                format!("deny: credential schedule does not allow {local}")
+            );
+            // Denied before device trust and policy ran.
+            assert_eq!(d.checks().len(), 2);
+        }
+    }
+}
+
+#[test]
+fn the_schedule_uses_the_local_time_with_the_site_offset() {
+    let mut c = city();
+    let bob = holder(11);
+    let token = c.scheduled("bob", &["security"], &bob, &[(0b001_1111, 420, 1140)]);
+    // UTC+1: 06:00 UTC is 07:00 local (inside), 05:59 UTC is 06:59 local (outside).
+    assert!(c.decide_local(&token, &bob, THU_0 + 6 * 3600, 60).is_allowed());
+    let d = c.decide_local(&token, &bob, THU_0 + 6 * 3600 - 60, 60);
+    assert_eq!(
+        d.denial(),
+        Some(&Denial::OutsideSchedule(LocalTime::new(Weekday::Thu, 419).unwrap()))
+    );
+    // A window ending at midnight includes 23:59.
+    let night = c.scheduled("bob", &["security"], &bob, &[(0b000_1000, 1380, 1440)]);
+    assert!(c.decide_local(&night, &bob, THU_0 + 1439 * 60, 0).is_allowed());
+    assert!(!c.decide_local(&night, &bob, THU_0 + 1440 * 60, 0).is_allowed());
+}
+
+// ------------------------------------------------------------------ held state
+
+/// A store shared by the controller before and after a restart. It can fail its
+/// writes, or "lose power" right after saving a bundle version (a panic, after
+/// the value was stored).
+#[derive(Clone, Debug, Default)]
+struct SharedStore {
+    state: Arc<Mutex<MemoryStateStore>>,
+    crash_after_bundle_save: Arc<AtomicBool>,
+    fail_writes: Arc<AtomicBool>,
+}
+
+impl StateStore for SharedStore {
+    fn bundle(&self) -> Result<Option<HeldBundle>, StoreError> {
+        self.state.lock().unwrap().bundle()
+    }
+    fn save_bundle(&mut self, held: &HeldBundle) -> Result<(), StoreError> {
+        if self.fail_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Write);
+        }
+        self.state.lock().unwrap().save_bundle(held)?;
+        if self.crash_after_bundle_save.swap(false, Ordering::SeqCst) {
+            panic!("power lost after the version was stored");
+        }
+        Ok(())
+    }
+    fn status_list(&self, uri: &str) -> Result<Option<HeldStatusList>, StoreError> {
+        self.state.lock().unwrap().status_list(uri)
+    }
+    fn save_status_list(&mut self, uri: &str, held: &HeldStatusList) -> Result<(), StoreError> {
+        if self.fail_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Write);
+        }
+        self.state.lock().unwrap().save_status_list(uri, held)
+    }
+}
+
+#[test]
+fn a_crash_between_storing_the_version_and_activation_keeps_the_old_policy_and_holds_the_new_version() {
+    let mut c = city_with("1.2.0", false, false);
+    let store = SharedStore::default();
+    c.authority = c.restart(&store);
+    c.authority
+        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .unwrap();
+    let v1 = c.bundle("", 1);
+    let v2 = c.bundle(LOCKDOWN, 2);
+    assert_eq!(c.authority.install_policy(&RustCrypto, &v1), Ok(1));
+    let alice = holder(10);
+    let staff = c.credential("alice", &["staff"], &alice, 0);
+
+    // v2 (lockdown) arrives; the store records version 2, then power is lost.
+    c.authority_crash_during(&store, &v2);
+    // Until the crash the old policy was in force: no lockdown.
+    assert_eq!(c.authority.policy_version(), Some(1));
+    assert!(c.decide(&staff, &alice, THU_10, 5).is_allowed());
+
+    // Restart: version 2 is held, v1 (what was in force) is now a rollback.
+    c.authority = c.restart(&store);
+    assert_eq!(c.authority.policy_version(), Some(2));
+    assert_eq!(
+        c.authority.install_policy(&RustCrypto, &v1),
+        Err(BundleError::Rollback { held: 2, version: 1 })
+    );
+    c.authority
+        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .unwrap();
+    let d = c.decide(&staff, &alice, THU_10, 5);
+    assert_eq!(d.denial(), Some(&Denial::NoPolicy));
+    // v2 delivered again installs (it is the bundle held), and is in force.
+    assert_eq!(c.authority.install_policy(&RustCrypto, &v2), Ok(2));
+    assert_eq!(c.decide(&staff, &alice, THU_10, 5).rules(), ["lockdown"]);
+}
+
+impl City {
+    fn authority_crash_during(&mut self, store: &SharedStore, bundle: &[u8]) {
+        store.crash_after_bundle_save.store(true, Ordering::SeqCst);
+        let crashed = catch_unwind(AssertUnwindSafe(|| self.authority.install_policy(&RustCrypto, bundle)));
+        assert!(crashed.is_err(), "the store did not crash");
+    }
+}
+
+#[test]
+fn a_bundle_whose_version_cannot_be_stored_is_refused_and_the_old_policy_stays() {
+    let mut c = city_with("1.2.0", false, false);
+    let store = SharedStore::default();
+    c.authority = c.restart(&store);
+    c.authority
+        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .unwrap();
+    assert_eq!(c.authority.install_policy(&RustCrypto, &c.bundle("", 1)), Ok(1));
+    store.fail_writes.store(true, Ordering::SeqCst);
+    assert_eq!(
+        c.authority.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)),
+        Err(BundleError::Store(StoreError::Write))
+    );
+    assert_eq!(c.authority.policy_version(), Some(1));
+    assert_eq!(store.bundle().unwrap().map(|h| h.version), Some(1));
+    let alice = holder(10);
+    assert!(
+        c.decide(&c.credential("alice", &["staff"], &alice, 0), &alice, THU_10, 5)
+            .is_allowed()
+    );
+    // A status list whose iat cannot be stored is refused too.
+    assert_eq!(
+        c.authority
+            .install_status_list(&RustCrypto, &c.status_list(Some(0), THU_10 + 1), 1024),
+        Err(CredError::StateStore(StoreError::Write))
+    );
+    assert!(
+        c.decide(&c.credential("alice", &["staff"], &alice, 0), &alice, THU_10, 0)
+            .is_allowed()
+    );
+}
+
+#[test]
+fn a_bundle_for_another_scope_or_in_the_old_format_is_refused() {
+    let mut c = city();
+    let other = c.bundle_for(LOCKDOWN, 5, "site:lyon-4");
+    assert_eq!(
+        c.authority.install_policy(&RustCrypto, &other),
+        Err(BundleError::ScopeMismatch {
+            expected: SCOPE.into(),
+            found: Some("site:lyon-4".into())
+        })
+    );
+    assert_eq!(c.authority.policy_version(), Some(1));
+}
+
+#[test]
+fn status_lists_never_go_back_at_the_door() {
+    let mut c = city();
+    let alice = holder(10);
+    let token = c.credential("alice", &["staff"], &alice, 3);
+    // Installed by `city()`: the list of THU_10 with nothing revoked.
+    let monday = c.status_list(None, THU_10);
+    let revoked = c.status_list(Some(3), THU_10 + 60);
+    c.authority.install_status_list(&RustCrypto, &revoked, 1024).unwrap();
+    assert_eq!(
+        c.decide(&token, &alice, THU_10 + 120, 0).denial(),
+        Some(&Denial::Credential(CredError::Revoked))
+    );
+    // Re-installing the older list would un-revoke: refused, revocation stands.
+    assert_eq!(
+        c.authority.install_status_list(&RustCrypto, &monday, 1024),
+        Err(CredError::StaleStatusList)
+    );
+    // The same list again changes nothing; another one with its iat is refused.
+    assert_eq!(c.authority.install_status_list(&RustCrypto, &revoked, 1024), Ok(()));
+    assert_eq!(
+        c.authority
+            .install_status_list(&RustCrypto, &c.status_list(None, THU_10 + 60), 1024),
+        Err(CredError::StatusListConflict)
+    );
+    assert_eq!(
+        c.decide(&token, &alice, THU_10 + 120, 0).denial(),
+        Some(&Denial::Credential(CredError::Revoked))
+    );
+}
+
+#[test]
+fn held_status_list_iats_survive_a_restart() {
+    let mut c = city_with("1.2.0", false, false);
+    let store = SharedStore::default();
+    c.authority = c.restart(&store);
+    let old = c.status_list(None, THU_10);
+    let new = c.status_list(Some(3), THU_10 + 60);
+    c.authority.install_status_list(&RustCrypto, &new, 1024).unwrap();
+    c.authority = c.restart(&store);
+    assert_eq!(
+        c.authority.install_status_list(&RustCrypto, &old, 1024),
+        Err(CredError::StaleStatusList)
+    );
+    assert_eq!(c.authority.install_status_list(&RustCrypto, &new, 1024), Ok(()));
+}
+
+#[test]
+fn a_controller_restarted_from_its_state_file_refuses_the_old_bundle() {
+    use citysec::std_adapters::state::FileStateStore;
+    let c = city_with("1.2.0", false, false);
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        authority(&c.issuer, &c.attest_signer, &c.policy_key)
+            .scope(SCOPE)
+            .with_store(Box::new(FileStateStore::open(dir.path()).unwrap()))
+            .unwrap()
+    };
+    let mut door = open();
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle("", 1)), Ok(1));
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+    drop(door);
+    let mut door = open();
+    assert_eq!(door.policy_version(), Some(2));
+    assert_eq!(
+        door.install_policy(&RustCrypto, &c.bundle("", 1)),
+        Err(BundleError::Rollback { held: 2, version: 1 })
+    );
+    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
 }

@@ -352,10 +352,10 @@ fn run(out: &mut Console, t: &mut Tally) {
 
     // 1. A policy update: version 2 while holding version 1.
     let name = "policy bundle v2, holding v1";
-    let opts = LoadOptions::default().holding(HELD_AT_BOOT);
+    let opts = LoadOptions::default().holding(HELD_AT_BOOT).scoped(SCOPE);
     let bundle: Bundle = match bundle::load(&backend, &trusted, BUNDLE_V2, &opts) {
         Ok(b) => {
-            t.case(out, name, true, "loaded", "signature, version, compiled digest");
+            t.case(out, name, true, "loaded", "signature, scope, version, compiled digest");
             b
         }
         Err(e) => return t.case(out, name, false, bundle_error(&e), ""),
@@ -410,7 +410,7 @@ fn run(out: &mut Console, t: &mut Tally) {
 
     // 4. A rollback: the validly signed version 1 while holding version 2.
     let name = "policy bundle v1, holding v2";
-    let opts = LoadOptions::default().holding(bundle.version());
+    let opts = LoadOptions::default().holding(bundle.version()).scoped(SCOPE);
     match bundle::load(&backend, &trusted, BUNDLE_V1, &opts) {
         Err(e @ BundleError::Rollback { .. }) => t.case(out, name, true, bundle_error(&e), ""),
         Err(e) => t.case(out, name, false, bundle_error(&e), ""),

@@ -109,6 +109,7 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
             policy,
             version,
             issued_at: ISSUED_AT,
+            scope: SCOPE,
         };
         bundle::create(&backend, &policy_signer, &src, &limits).map_err(|e| fail("bundle", e))
     };
@@ -159,7 +160,7 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         &backend,
         &trusted,
         get("bundle-v2.cbor")?,
-        &LoadOptions::default().holding(HELD_AT_BOOT),
+        &LoadOptions::default().holding(HELD_AT_BOOT).scoped(SCOPE),
     )
     .map_err(|e| fail("bundle v2", e))?;
 
@@ -208,7 +209,7 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         &backend,
         &trusted,
         get("bundle-v1.cbor")?,
-        &LoadOptions::default().holding(v2.version()),
+        &LoadOptions::default().holding(v2.version()).scoped(SCOPE),
     ) {
         Err(BundleError::Rollback { .. }) => Ok(()),
         other => Err(fail("bundle v1 after v2 not refused as a rollback", other)),
