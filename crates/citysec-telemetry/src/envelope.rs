@@ -11,12 +11,15 @@
 //!
 //! External AAD: the CBOR array `[device_id (bstr), seq (uint), topic (tstr)]`.
 //! Nonce: the common IV XOR the Partial IV left-padded to 12 bytes.
-//! The decoder accepts exactly this layout (keys in this order, nothing else), so
-//! it needs no allocation and every envelope it accepts also passes the generic
-//! COSE profile of citysec-core.
+//! The decoder accepts exactly this layout (keys in this order, nothing else), every
+//! head in its shortest form (RFC 8949 section 4.2.1, so one envelope has one byte
+//! form), reading it with citysec-core's strict `cbor::Reader`; it needs no
+//! allocation, and every envelope it accepts also passes the generic COSE profile of
+//! citysec-core and `citysec_core::cbor::check_deterministic`.
 
 use alloc::vec::Vec;
 
+use citysec_core::cbor::{Head, Reader};
 use citysec_core::{Backend, SymmetricKey};
 
 use crate::{DeviceKey, Error, Result};
@@ -256,58 +259,69 @@ impl<'a> Envelope<'a> {
     /// Parses `bytes` as an envelope of exactly the citysec layout, refusing
     /// anything longer than `max_size` first.
     ///
+    /// Every head is read by `citysec_core::cbor::Reader` and must be in its
+    /// shortest form (RFC 8949 section 4.2.1): an envelope has one byte form.
+    ///
     /// # Errors
-    /// `Error::Core(TooLarge)`; `Error::Core(InvalidIv)` for an IV header, a Partial
-    /// IV longer than 5 bytes or not minimally encoded; [`Error::InvalidParameter`]
-    /// for a device id or topic out of range; [`Error::Malformed`] for anything else
-    /// that is not the layout (other tags, headers, order, trailing bytes, ...).
+    /// `Error::Core(TooLarge)`; `Error::Core(NotDeterministic)` for a head (of any
+    /// item, the fixed prefix included) that is not in its shortest form;
+    /// `Error::Core(InvalidIv)` for an IV header, a Partial IV longer than 5 bytes
+    /// or not minimally encoded; [`Error::InvalidParameter`] for a device id or
+    /// topic out of range; `Error::Core(IndefiniteLength)` or `Error::Core(Malformed)`
+    /// for an indefinite length or a length beyond the bytes present after the
+    /// prefix; `Error::Core(TrailingBytes)`; `Error::Core(DecryptFailed)` for a
+    /// ciphertext shorter than the tag; [`Error::Malformed`] for anything else that
+    /// is not the layout (other tags, headers, order, ...).
     pub fn parse(bytes: &'a [u8], max_size: usize) -> Result<Self> {
         if bytes.len() > max_size {
             return Err(Error::Core(citysec_core::Error::TooLarge));
         }
-        let rest = bytes.strip_prefix(&PREFIX).ok_or(Error::Malformed)?;
-        let mut c = Cursor { rest };
-        let (major, entries) = c.head()?;
-        if major != 5 || !(2..=4).contains(&entries) {
+        let Some(rest) = bytes.strip_prefix(&PREFIX) else {
+            return Err(prefix_error(bytes));
+        };
+        let mut r = Reader::new(rest);
+        let map = head(&mut r)?;
+        if map.major != 5 || !(2..=4).contains(&map.arg) {
             return Err(Error::Malformed);
         }
-        c.key(4)?;
-        let device_id = c.bstr()?;
-        c.key(6)?;
-        let partial_iv = c.bstr()?;
+        key(&mut r, 4)?;
+        let device_id = bstr(&mut r)?;
+        key(&mut r, 6)?;
+        let partial_iv = bstr(&mut r)?;
         if partial_iv.is_empty() || partial_iv.len() > 5 || (partial_iv.len() > 1 && partial_iv.first() == Some(&0)) {
             return Err(Error::Core(citysec_core::Error::InvalidIv));
         }
         let seq = partial_iv.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let (mut epoch, mut topic) = (0u32, "");
-        let mut remaining = entries.saturating_sub(2);
-        if remaining > 0
-            && let Some(after) = c.rest.strip_prefix(&EPOCH_KEY)
-        {
-            c.rest = after;
-            let (major, arg) = c.head()?;
-            if major != 0 || arg == 0 {
+        let mut remaining = map.arg.saturating_sub(2);
+        if remaining > 0 && r.remaining().starts_with(&EPOCH_KEY) {
+            r.take(EPOCH_KEY.len())?;
+            let h = head(&mut r)?;
+            if h.major != 0 || h.arg == 0 {
                 return Err(Error::Malformed);
             }
-            epoch = u32::try_from(arg).map_err(|_| Error::Malformed)?;
+            epoch = u32::try_from(h.arg).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
-        if remaining > 0
-            && let Some(after) = c.rest.strip_prefix(&TOPIC_KEY)
-        {
-            c.rest = after;
-            let (major, arg) = c.head()?;
-            if major != 3 || arg == 0 {
+        if remaining > 0 && r.remaining().starts_with(&TOPIC_KEY) {
+            r.take(TOPIC_KEY.len())?;
+            let h = head(&mut r)?;
+            if h.major != 3 || h.arg == 0 {
                 return Err(Error::Malformed);
             }
-            topic = core::str::from_utf8(c.string(arg)?).map_err(|_| Error::Malformed)?;
+            topic = core::str::from_utf8(r.take_string(h)?).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
         if remaining != 0 {
-            return Err(Error::Malformed);
+            // Not the epoch or topic label as written above: another label, or one
+            // of them in a longer head.
+            return Err(match head(&mut r) {
+                Err(e @ Error::Core(citysec_core::Error::NotDeterministic)) => e,
+                _ => Error::Malformed,
+            });
         }
-        let ciphertext = c.bstr()?;
-        if !c.rest.is_empty() {
+        let ciphertext = bstr(&mut r)?;
+        if !r.remaining().is_empty() {
             return Err(Error::Core(citysec_core::Error::TrailingBytes));
         }
         if ciphertext.len() < TAG_LEN {
@@ -396,82 +410,73 @@ pub(crate) fn device_id_hint(bytes: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-/// A cursor over the envelope for [`Envelope::parse`]. It reads heads and strings
-/// exactly as `citysec_core::cbor::Reader` does, with the same errors, but inline:
-/// the envelope is a handful of items, and calls cost more than the reading.
-struct Cursor<'a> {
-    rest: &'a [u8],
+/// One head through core's strict reader (definite lengths, no reserved
+/// encodings), refused unless in its shortest form. A float has no place in an
+/// envelope; it is left to the caller's check of the major type.
+#[inline]
+fn head(r: &mut Reader<'_>) -> Result<Head> {
+    let start = r.position();
+    let h = r.head()?;
+    if !h.float && r.position().saturating_sub(start) != head_len(h.arg) {
+        return Err(Error::Core(citysec_core::Error::NotDeterministic));
+    }
+    Ok(h)
 }
 
-const fn malformed() -> Error {
-    Error::Core(citysec_core::Error::Malformed)
+/// A byte string, its head in shortest form.
+#[inline]
+fn bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
+    let h = head(r)?;
+    if h.major != 2 {
+        return Err(Error::Malformed);
+    }
+    Ok(r.take_string(h)?)
 }
 
-impl<'a> Cursor<'a> {
-    #[inline]
-    fn byte(&mut self) -> Result<u8> {
-        let (&b, rest) = self.rest.split_first().ok_or(malformed())?;
-        self.rest = rest;
-        Ok(b)
+/// The map key `key` (a small unsigned integer); the IV label (5) where another
+/// key belongs is refused as an IV error.
+#[inline]
+fn key(r: &mut Reader<'_>, key: u8) -> Result<()> {
+    let h = head(r)?;
+    match (h.major, h.arg) {
+        (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
+        (0, k) if k == u64::from(key) => Ok(()),
+        _ => Err(Error::Malformed),
     }
+}
 
-    #[inline]
-    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
-        let (taken, rest) = self.rest.split_at_checked(len).ok_or(malformed())?;
-        self.rest = rest;
-        Ok(taken)
-    }
-
-    #[inline]
-    fn be<const N: usize>(&mut self) -> Result<[u8; N]> {
-        <[u8; N]>::try_from(self.take(N)?).map_err(|_| malformed())
-    }
-
-    /// One head: major type and argument (any length form, as the generic reader).
-    #[inline]
-    fn head(&mut self) -> Result<(u8, u64)> {
-        let initial = self.byte()?;
-        let major = initial >> 5;
-        let info = initial & 0x1f;
-        let arg = match info {
-            0..=23 => u64::from(info),
-            24 => u64::from(self.byte()?),
-            25 => u64::from(u16::from_be_bytes(self.be::<2>()?)),
-            26 => u64::from(u32::from_be_bytes(self.be::<4>()?)),
-            27 => u64::from_be_bytes(self.be::<8>()?),
-            31 => return Err(Error::Core(citysec_core::Error::IndefiniteLength)),
-            _ => return Err(malformed()),
-        };
-        if major == 7 && info == 24 && arg < 32 {
-            // RFC 8949 3.3: simple values 0..=31 in the one-byte form are not well-formed.
-            return Err(malformed());
+/// Why `bytes` does not start with [`PREFIX`]: `Core(NotDeterministic)` if they
+/// start with the prefix's items exactly (tag 16, an array of 3, a byte string
+/// holding just `{1: 24}`) with some head in a longer form than needed,
+/// [`Error::Malformed`] otherwise.
+#[cold]
+fn prefix_error(bytes: &[u8]) -> Error {
+    let mut r = Reader::new(bytes);
+    let mut longer = false;
+    let mut item = |r: &mut Reader<'_>, major: u8, arg: Option<u64>| -> Option<Head> {
+        let start = r.position();
+        let h = r.head().ok()?;
+        if h.major != major || h.float || arg.is_some_and(|a| a != h.arg) {
+            return None;
         }
-        Ok((major, arg))
-    }
-
-    #[inline]
-    fn string(&mut self, len: u64) -> Result<&'a [u8]> {
-        self.take(usize::try_from(len).map_err(|_| malformed())?)
-    }
-
-    #[inline]
-    fn bstr(&mut self) -> Result<&'a [u8]> {
-        let (major, len) = self.head()?;
-        if major != 2 {
-            return Err(Error::Malformed);
-        }
-        self.string(len)
-    }
-
-    /// The map key `key` (a small unsigned integer); the IV label (5) where another
-    /// key belongs is refused as an IV error.
-    #[inline]
-    fn key(&mut self, key: u8) -> Result<()> {
-        match self.head()? {
-            (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
-            (0, k) if k == u64::from(key) => Ok(()),
-            _ => Err(Error::Malformed),
-        }
+        longer |= r.position().saturating_sub(start) != head_len(h.arg);
+        Some(h)
+    };
+    let protected_end = item(&mut r, 6, Some(16))
+        .and_then(|_| item(&mut r, 4, Some(3)))
+        .and_then(|_| item(&mut r, 2, None))
+        .and_then(|h| usize::try_from(h.arg).ok())
+        .and_then(|len| r.position().checked_add(len));
+    let exact = protected_end.is_some_and(|end| {
+        item(&mut r, 5, Some(1)).is_some()
+            && item(&mut r, 0, Some(1)).is_some()
+            && item(&mut r, 0, Some(24)).is_some()
+            && r.position() == end
+    });
+    if exact && longer {
+        Error::Core(citysec_core::Error::NotDeterministic)
+    } else {
+        Error::Malformed
     }
 }
 
