@@ -280,47 +280,44 @@ impl<'a> Envelope<'a> {
             return Err(prefix_error(bytes));
         };
         let mut r = Reader::new(rest);
-        let map = head(&mut r)?;
-        if map.major != 5 || !(2..=4).contains(&map.arg) {
+        let entries = arg(&mut r, 5)?;
+        if !(2..=4).contains(&entries) {
             return Err(Error::Malformed);
         }
         key(&mut r, 4)?;
-        let device_id = bstr(&mut r)?;
+        let device_id = string(&mut r, 2)?;
         key(&mut r, 6)?;
-        let partial_iv = bstr(&mut r)?;
+        let partial_iv = string(&mut r, 2)?;
         if partial_iv.is_empty() || partial_iv.len() > 5 || (partial_iv.len() > 1 && partial_iv.first() == Some(&0)) {
             return Err(Error::Core(citysec_core::Error::InvalidIv));
         }
         let seq = partial_iv.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let (mut epoch, mut topic) = (0u32, "");
-        let mut remaining = map.arg.saturating_sub(2);
+        let mut remaining = entries.saturating_sub(2);
         if remaining > 0 && r.remaining().starts_with(&EPOCH_KEY) {
             r.take(EPOCH_KEY.len())?;
-            let h = head(&mut r)?;
-            if h.major != 0 || h.arg == 0 {
+            let e = arg(&mut r, 0)?;
+            if e == 0 {
                 return Err(Error::Malformed);
             }
-            epoch = u32::try_from(h.arg).map_err(|_| Error::Malformed)?;
+            epoch = u32::try_from(e).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
         if remaining > 0 && r.remaining().starts_with(&TOPIC_KEY) {
             r.take(TOPIC_KEY.len())?;
-            let h = head(&mut r)?;
-            if h.major != 3 || h.arg == 0 {
+            let t = string(&mut r, 3)?;
+            if t.is_empty() {
                 return Err(Error::Malformed);
             }
-            topic = core::str::from_utf8(r.take_string(h)?).map_err(|_| Error::Malformed)?;
+            topic = core::str::from_utf8(t).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
         if remaining != 0 {
             // Not the epoch or topic label as written above: another label, or one
             // of them in a longer head.
-            return Err(match head(&mut r) {
-                Err(e @ Error::Core(citysec_core::Error::NotDeterministic)) => e,
-                _ => Error::Malformed,
-            });
+            return Err(label_error(&mut r));
         }
-        let ciphertext = bstr(&mut r)?;
+        let ciphertext = string(&mut r, 2)?;
         if !r.remaining().is_empty() {
             return Err(Error::Core(citysec_core::Error::TrailingBytes));
         }
@@ -410,38 +407,56 @@ pub(crate) fn device_id_hint(bytes: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-/// One head through core's strict reader (definite lengths, no reserved
-/// encodings), refused unless in its shortest form. A float has no place in an
-/// envelope; it is left to the caller's check of the major type.
-#[inline]
-fn head(r: &mut Reader<'_>) -> Result<Head> {
+/// The argument of one head of major type `major`, read by core's strict reader
+/// (definite lengths, no reserved encodings) and refused unless in its shortest
+/// form. Only the argument leaves this function, so the whole read stays in
+/// registers.
+///
+/// # Errors
+/// `Core(NotDeterministic)` for a longer head than needed; [`Error::Malformed`] for
+/// another major type (a float included); the reader's errors.
+#[inline(always)]
+fn arg(r: &mut Reader<'_>, major: u8) -> Result<u64> {
     let start = r.position();
-    let h = r.head()?;
-    if !h.float && r.position().saturating_sub(start) != head_len(h.arg) {
+    let Head { major: m, arg, float } = r.head()?;
+    if !float && r.position().saturating_sub(start) != head_len(arg) {
         return Err(Error::Core(citysec_core::Error::NotDeterministic));
     }
-    Ok(h)
-}
-
-/// A byte string, its head in shortest form.
-#[inline]
-fn bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
-    let h = head(r)?;
-    if h.major != 2 {
+    if m != major || float {
         return Err(Error::Malformed);
     }
-    Ok(r.take_string(h)?)
+    Ok(arg)
+}
+
+/// A byte or text string of major type `major`, its head in shortest form.
+#[inline(always)]
+fn string<'a>(r: &mut Reader<'a>, major: u8) -> Result<&'a [u8]> {
+    let len = arg(r, major)?;
+    let len = usize::try_from(len).map_err(|_| Error::Core(citysec_core::Error::Malformed))?;
+    Ok(r.take(len)?)
 }
 
 /// The map key `key` (a small unsigned integer); the IV label (5) where another
 /// key belongs is refused as an IV error.
-#[inline]
+#[inline(always)]
 fn key(r: &mut Reader<'_>, key: u8) -> Result<()> {
-    let h = head(r)?;
-    match (h.major, h.arg) {
-        (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
-        (0, k) if k == u64::from(key) => Ok(()),
+    match arg(r, 0)? {
+        5 => Err(Error::Core(citysec_core::Error::InvalidIv)),
+        k if k == u64::from(key) => Ok(()),
         _ => Err(Error::Malformed),
+    }
+}
+
+/// Why the item at `r` is not the label expected there: `Core(NotDeterministic)`
+/// for a head in a longer form than needed, [`Error::Malformed`] otherwise.
+#[cold]
+fn label_error(r: &mut Reader<'_>) -> Error {
+    let start = r.position();
+    match r.head() {
+        Ok(h) if !h.float && r.position().saturating_sub(start) != head_len(h.arg) => {
+            Error::Core(citysec_core::Error::NotDeterministic)
+        }
+        _ => Error::Malformed,
     }
 }
 
