@@ -280,7 +280,15 @@ impl<'a> Envelope<'a> {
             return Err(prefix_error(bytes));
         };
         let mut r = Reader::new(rest);
-        let entries = arg(&mut r, 5)?;
+        // A map of 2 to 4 entries is one byte in shortest form, `a2` to `a4`;
+        // anything else goes through the reader for the exact error.
+        let entries = match r.remaining().first() {
+            Some(&b @ 0xa2..=0xa4) => {
+                r.take(1)?;
+                u64::from(b & 0x1f)
+            }
+            _ => arg(&mut r, 5)?,
+        };
         if !(2..=4).contains(&entries) {
             return Err(Error::Malformed);
         }
@@ -436,10 +444,22 @@ fn string<'a>(r: &mut Reader<'a>, major: u8) -> Result<&'a [u8]> {
     Ok(r.take(len)?)
 }
 
-/// The map key `key` (a small unsigned integer); the IV label (5) where another
-/// key belongs is refused as an IV error.
+/// The map key `key` (a small unsigned integer: one byte in shortest form); the IV
+/// label (5) where another key belongs is refused as an IV error.
 #[inline(always)]
 fn key(r: &mut Reader<'_>, key: u8) -> Result<()> {
+    if r.remaining().first() == Some(&key) {
+        r.take(1)?;
+        return Ok(());
+    }
+    other_key(r, key)
+}
+
+/// Why the item at `r` is not the one-byte key `key`, through the reader:
+/// `Core(InvalidIv)` for label 5, `Core(NotDeterministic)` for a longer head,
+/// [`Error::Malformed`] otherwise.
+#[cold]
+fn other_key(r: &mut Reader<'_>, key: u8) -> Result<()> {
     match arg(r, 0)? {
         5 => Err(Error::Core(citysec_core::Error::InvalidIv)),
         k if k == u64::from(key) => Ok(()),
