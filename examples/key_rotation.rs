@@ -61,16 +61,18 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let counter = dir.join("air-7.counter");
     let master = || MasterSecret::new([0x4d; 32]);
+    // The counter file is created once, when the sensor is provisioned; a sender
+    // refuses a missing one (`CounterMissing`) rather than start again at 0.
     let mut epoch0 = Sender::new(
         master().derive(&RustCrypto, b"air-7", 0)?,
-        FileCounterStore::new(&counter),
+        FileCounterStore::provision(&counter, 0)?,
         64,
     )?;
     let (_, before) = epoch0.seal(&RustCrypto, "city/air/no2", b"{\"no2\": 38}")?;
     drop(epoch0);
     let mut epoch1 = Sender::new(
         master().derive(&RustCrypto, b"air-7", 1)?,
-        FileCounterStore::new(&counter),
+        FileCounterStore::open(&counter),
         64,
     )?;
     let (_, after) = epoch1.seal(&RustCrypto, "city/air/no2", b"{\"no2\": 39}")?;

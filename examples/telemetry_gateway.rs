@@ -26,15 +26,16 @@ const MASTER: [u8; 32] = [0x4d; 32];
 fn main() -> Result<(), Box<dyn core::error::Error>> {
     let master = MasterSecret::new(MASTER);
 
-    // Provisioning: each sensor gets only its derived key; on the sensor, sealing
-    // allocates nothing beyond the output buffer.
+    // Provisioning: each sensor gets only its derived key and a counter store that
+    // starts at 0 (in memory here; `FileCounterStore::provision` on std); on the
+    // sensor, sealing allocates nothing beyond the output buffer.
     let mut sensors = Vec::with_capacity(SENSORS);
     let mut envelopes = Vec::with_capacity(SENSORS * READINGS);
     for n in 0..SENSORS {
         let id = format!("air-{n:04}");
         let mut sensor = Sender::new(
             master.derive(&RustCrypto, id.as_bytes(), 0)?,
-            MemoryCounterStore::default(),
+            MemoryCounterStore::provisioned(0),
             64,
         )?;
         for r in 0..READINGS {

@@ -10,7 +10,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Algorithm, Backend, Limits, SigningKey, Timestamp};
@@ -198,18 +198,22 @@ impl Evidence {
         self.measurements.iter().find(|m| m.name == name)
     }
 
-    /// Decodes a claims set under the citysec EAT profile: well-formed within
-    /// `limits` (definite lengths, no duplicate keys, no tags, nesting of `submods`
-    /// within the depth limit), every known claim with its RFC 9711 type and size,
-    /// unknown claims kept. The top level must name the citysec evidence profile or
-    /// none.
+    /// Decodes a claims set under the citysec EAT profile: deterministically encoded
+    /// (RFC 8949 section 4.2.1: shortest heads, map keys in ascending bytewise order,
+    /// definite lengths) and within `limits` (no duplicate keys, no tags, nesting of
+    /// `submods` within the depth limit), every known claim with its RFC 9711 type
+    /// and size, unknown claims kept. The top level must name the citysec evidence
+    /// profile or none. Each measured component, a CBOR item inside a byte string,
+    /// must be deterministically encoded too.
     ///
     /// # Errors
-    /// [`Error::Core`] with the well-formedness error ([`citysec_core::Error::TooLarge`],
-    /// [`citysec_core::Error::TooDeep`], ...); [`Error::InvalidNonce`];
-    /// [`Error::InvalidUeid`]; [`Error::UnsupportedProfile`]; [`Error::MalformedEvidence`].
+    /// [`Error::Core`] with the encoding error ([`citysec_core::Error::NotDeterministic`]
+    /// for a well-formed item in another encoding, [`citysec_core::Error::TooLarge`],
+    /// [`citysec_core::Error::TooDeep`], [`citysec_core::Error::DuplicateMapKey`], ...);
+    /// [`Error::InvalidNonce`]; [`Error::InvalidUeid`]; [`Error::UnsupportedProfile`];
+    /// [`Error::MalformedEvidence`].
     pub fn from_cbor(bytes: &[u8], limits: &Limits) -> Result<Self> {
-        check_well_formed(bytes, limits, Tags::Forbid)?;
+        check_deterministic(bytes, limits, Tags::Forbid)?;
         let value: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedEvidence)?;
         let evidence = Self::from_value(value, limits)?;
         if evidence
@@ -377,7 +381,7 @@ fn measurements(v: Value, limits: &Limits) -> Result<Vec<Measurement>> {
 
 /// `{1: [name, ? version], 2: [1 (sha-256), digest]}`.
 fn measured_component(bytes: &[u8], limits: &Limits) -> Result<Measurement> {
-    check_well_formed(bytes, limits, Tags::Forbid)?;
+    check_deterministic(bytes, limits, Tags::Forbid)?;
     let value: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedEvidence)?;
     let Value::Map(entries) = value else {
         return Err(Error::MalformedEvidence);
@@ -428,7 +432,9 @@ fn measured_component(bytes: &[u8], limits: &Limits) -> Result<Measurement> {
 /// Builds and signs evidence on a device, borrowing every claim and allocating
 /// nothing: [`EvidenceBuilder::sign`] writes into the caller's buffer.
 ///
-/// Claims are encoded deterministically (keys in ascending order, shortest heads);
+/// Claims are encoded deterministically (RFC 8949 section 4.2.1: keys in ascending
+/// order of their encodings, submodule names included, shortest heads), as
+/// verifiers require;
 /// the top level also carries `eat_profile` = [`labels::EVIDENCE_PROFILE`].
 /// Submodules are builders too (`submods`), each without a profile.
 #[derive(Clone, Copy, Debug, Default)]
@@ -675,9 +681,21 @@ impl<'a> EvidenceBuilder<'a> {
         if !self.submods.is_empty() {
             enc::int(s, labels::SUBMODS)?;
             enc::map(s, self.submods.len())?;
-            for (name, sub) in self.submods {
-                enc::text(s, name)?;
-                sub.encode_claims(s, false)?;
+            // Keys in the order of their encodings (RFC 8949 section 4.2.1): for text,
+            // shorter first, then bytewise. Names are distinct (checked by
+            // `validate`); each round writes the least name above the previous one,
+            // so nothing is allocated.
+            let mut previous: Option<&str> = None;
+            for _ in 0..self.submods.len() {
+                let next = self
+                    .submods
+                    .iter()
+                    .filter(|(name, _)| previous.is_none_or(|p| encoded_order(name, p).is_gt()))
+                    .min_by(|a, b| encoded_order(a.0, b.0))
+                    .ok_or(Error::InvalidClaim)?;
+                enc::text(s, next.0)?;
+                next.1.encode_claims(s, false)?;
+                previous = Some(next.0);
             }
         }
         if let Some(b) = self.bootcount {
@@ -859,6 +877,11 @@ fn write_protected(s: &mut impl Sink, key: &SigningKey) -> Result<()> {
 }
 
 /// `{1: [name], 2: [1, digest]}`.
+/// The order of two text keys' encodings: by length, then bytewise.
+fn encoded_order(a: &str, b: &str) -> core::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
 fn measured_component_encode(s: &mut impl Sink, name: &str, digest: &[u8; DIGEST_LEN]) -> Result<()> {
     enc::map(s, 2)?;
     enc::int(s, labels::MEASURED_COMPONENT_ID)?;

@@ -6,7 +6,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Backend, Timestamp};
 use citysec_credential::{ClaimKey, Claims, Issuer, VerifiedCredential, Verifier};
 
@@ -316,7 +318,9 @@ impl AttestationResult {
     }
 
     /// Reads a result from a credential that a relying party's verifier accepted (so
-    /// its signature, issuer, validity period and audience were checked).
+    /// its signature, issuer, validity period and audience were checked). The
+    /// credential no longer has its bytes, so their encoding is not checked here:
+    /// [`Self::verify`] checks it.
     ///
     /// # Errors
     /// [`Error::MalformedResult`] if it is not a citysec attestation result: another
@@ -362,16 +366,25 @@ impl AttestationResult {
 
     /// Verifies a result token with a relying party's credential verifier (trusting
     /// the attestation verifiers' keys, with the relying party's audience) at `now`,
-    /// then reads it.
+    /// then reads it, and checks that its claims are deterministically encoded
+    /// (RFC 8949 section 4.2.1): an attestation result has one byte form.
     ///
     /// # Errors
     /// [`Error::Credential`] with the verifier's error (untrusted key, bad signature,
-    /// expired, wrong audience, ...); then as [`Self::from_credential`].
+    /// expired, wrong audience, ...); then as [`Self::from_credential`]; then
+    /// `Error::Core(NotDeterministic)` for a result whose claims are in another
+    /// encoding (keys out of order, a longer head than needed).
     pub fn verify(relying_party: &Verifier, backend: &dyn Backend, token: &[u8], now: Timestamp) -> Result<Self> {
         let credential = relying_party
             .verify(backend, token, now, &[])
             .map_err(Error::Credential)?;
-        Self::from_credential(&credential)
+        let result = Self::from_credential(&credential)?;
+        // The signature verified on these very bytes, so this parse succeeds; its
+        // payload is what the verifier decoded.
+        let limits = *relying_party.current_limits();
+        let msg = UnverifiedSign1::parse(token, &VerifyOptions::default().with_limits(limits))?;
+        check_deterministic(msg.payload_unverified(), &limits, Tags::Forbid)?;
+        Ok(result)
     }
 }
 

@@ -167,9 +167,18 @@ impl Setup {
     }
 }
 
-/// Signs a hand-made claims map with the device key (for evidence the builder refuses to make).
-fn sign_claims(device: &SigningKey, claims: Vec<(Value, Value)>) -> Vec<u8> {
+/// Signs a hand-made claims map with the device key (for evidence the builder refuses
+/// to make), its top-level keys sorted as deterministic encoding wants them (equal
+/// keys stay side by side, in the order given).
+fn sign_claims(device: &SigningKey, mut claims: Vec<(Value, Value)>) -> Vec<u8> {
+    claims.sort_by_key(|(k, _)| cbor(k));
     sign1::sign(&B, device, &cbor(&Value::Map(claims)), b"").unwrap()
+}
+
+/// `bytes` with the first occurrence of `from` replaced by `to`.
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
 }
 
 fn cbor(v: &Value) -> Vec<u8> {
@@ -1069,6 +1078,161 @@ fn relying_parties_refuse_what_is_not_their_result() {
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
         Ok(appraisal_result())
+    );
+}
+
+#[test]
+fn evidence_has_one_byte_form() {
+    let nonce = [9u8; 32];
+    let limits = Limits::DEFAULT;
+    // The builder writes deterministic claims, submodule names sorted whatever the
+    // order given (shorter first, then bytewise).
+    let sub_measurements = [("modem-fw", [0x33; 32]), ("bb", [0x44; 32])];
+    let subs = [
+        ("zeta", EvidenceBuilder::submodule().uptime(1)),
+        (
+            "modem",
+            EvidenceBuilder::submodule()
+                .swversion("7.1")
+                .measurements(&sub_measurements),
+        ),
+        ("b", EvidenceBuilder::submodule().bootcount(300)),
+        ("aa", EvidenceBuilder::submodule().oemboot(false)),
+    ];
+    let payload = good(&nonce).iat(t(NOW)).submods(&subs).to_claims_vec().unwrap();
+    assert_eq!(
+        citysec_core::cbor::check_deterministic(&payload, &limits, citysec_core::cbor::Tags::Forbid),
+        Ok(())
+    );
+    let e = Evidence::from_cbor(&payload, &limits).unwrap();
+    let names: Vec<&str> = e.submods.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["b", "aa", "zeta", "modem"]);
+    assert_eq!(e.submods[3].1.measurements.len(), 2);
+    // Every measured component inside is deterministic too (a CBOR item in a bstr).
+    let endorsement = endorse(&ed_device());
+    let mut s = Setup::new();
+    let c = s.challenge();
+    let signed = good(c.nonce()).submods(&subs).sign_to_vec(&B, &ed_device()).unwrap();
+    assert_eq!(
+        s.appraise(&endorsement, &signed).unwrap().result.status,
+        Tier::Affirming
+    );
+
+    // The same claims with one head longer than needed: `ueid`'s key 256 in four
+    // bytes. Signed by the device, refused after the signature verified.
+    let c = s.challenge();
+    let payload = good(c.nonce()).to_claims_vec().unwrap();
+    let wide = replace_once(&payload, &[0x19, 0x01, 0x00], &[0x1a, 0x00, 0x00, 0x01, 0x00]);
+    assert_eq!(
+        Evidence::from_cbor(&wide, &limits),
+        Err(Error::Core(CoreError::NotDeterministic))
+    );
+    let evidence = sign1::sign(&B, &ed_device(), &wide, b"").unwrap();
+    assert_eq!(
+        s.appraise(&endorsement, &evidence),
+        Err(Error::Core(CoreError::NotDeterministic))
+    );
+    // ... the unchanged claims signed the same way are appraised (the nonce is still
+    // unused: the refusal did not consume it)
+    let evidence = sign1::sign(&B, &ed_device(), &payload, b"").unwrap();
+    assert_eq!(
+        s.appraise(&endorsement, &evidence).unwrap().result.status,
+        Tier::Affirming
+    );
+
+    // Keys out of order: `eat_profile` (265) before `ueid` (256).
+    let mut unsorted = cbor(&Value::Map(vec![
+        (Value::from(labels::EAT_NONCE), Value::Bytes(nonce.to_vec())),
+        (
+            Value::from(labels::EAT_PROFILE),
+            Value::Text(labels::EVIDENCE_PROFILE.into()),
+        ),
+        (Value::from(labels::UEID), Value::Bytes(UEID.to_vec())),
+    ]));
+    assert_eq!(
+        Evidence::from_cbor(&unsorted, &limits),
+        Err(Error::Core(CoreError::NotDeterministic))
+    );
+    unsorted = cbor(&Value::Map(base_claims(&nonce)));
+    assert!(Evidence::from_cbor(&unsorted, &limits).is_ok());
+
+    // A measured component whose inner map has its keys swapped.
+    let component = cbor(&Value::Map(vec![
+        (
+            Value::from(labels::MEASURED_COMPONENT_MEASUREMENT),
+            Value::Array(vec![Value::from(labels::HASH_ALG_SHA256), Value::Bytes(BOOT.to_vec())]),
+        ),
+        (
+            Value::from(labels::MEASURED_COMPONENT_ID),
+            Value::Array(vec![Value::Text("bootloader".into())]),
+        ),
+    ]));
+    let mut claims = base_claims(&nonce);
+    claims.push((
+        Value::from(labels::MEASUREMENTS),
+        Value::Array(vec![Value::Array(vec![
+            Value::from(labels::MEASUREMENT_CONTENT_FORMAT),
+            Value::Bytes(component),
+        ])]),
+    ));
+    assert_eq!(
+        Evidence::from_cbor(&cbor(&Value::Map(claims)), &limits),
+        Err(Error::Core(CoreError::NotDeterministic))
+    );
+}
+
+#[test]
+fn attestation_results_have_one_byte_form() {
+    let key = SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1");
+    let result = appraisal_result();
+    // What the verifier signs is deterministic.
+    let token = result.sign(&signer(), &B, AUD).unwrap();
+    let msg = sign1::UnverifiedSign1::parse(&token, &sign1::VerifyOptions::default()).unwrap();
+    let claims = msg.payload_unverified().to_vec();
+    assert_eq!(
+        citysec_core::cbor::check_deterministic(&claims, &Limits::DEFAULT, citysec_core::cbor::Tags::Forbid),
+        Ok(())
+    );
+    // The same claims signed with the verifier's key directly read back...
+    let same = sign1::sign(&B, &key, &claims, b"").unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &B, &same, t(NOW)),
+        Ok(result.clone())
+    );
+    // ... but not with `ear.status`'s key 1000 in five bytes instead of three,
+    let wide = replace_once(&claims, &[0x19, 0x03, 0xe8], &[0x1a, 0x00, 0x00, 0x03, 0xe8]);
+    let token = sign1::sign(&B, &key, &wide, b"").unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        Err(Error::Core(CoreError::NotDeterministic))
+    );
+    // or with the verifier-id map's keys (0 and 1) swapped.
+    let developer = cbor(&Value::from(labels::VERIFIER_ID_DEVELOPER));
+    let at = claims.windows(3).position(|w| w == [0x19, 0x03, 0xec]).unwrap() + 3;
+    assert_eq!(claims[at], 0xa2);
+    assert_eq!(&claims[at + 1..at + 2], developer.as_slice());
+    let mut r = citysec_core::cbor::Reader::new(&claims[at + 1..]);
+    for _ in 0..2 {
+        let h = r.head().unwrap();
+        if h.major == 3 {
+            r.take_string(h).unwrap();
+        }
+    }
+    let first = r.position();
+    for _ in 0..2 {
+        let h = r.head().unwrap();
+        if h.major == 3 {
+            r.take_string(h).unwrap();
+        }
+    }
+    let end = r.position();
+    let inner = &claims[at + 1..];
+    let swapped = [&claims[..=at], &inner[first..end], &inner[..first], &inner[end..]].concat();
+    assert_eq!(swapped.len(), claims.len());
+    let token = sign1::sign(&B, &key, &swapped, b"").unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        Err(Error::Core(CoreError::NotDeterministic))
     );
 }
 

@@ -587,11 +587,8 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
         "provision sensor air-7 (derived key, counter file)",
         timed(|| -> Result<_, Box<dyn core::error::Error>> {
             let key = master.derive(rc, b"air-7", 0)?;
-            Ok(Sender::new(
-                key,
-                FileCounterStore::new(state.0.join("air-7.counter")),
-                64,
-            )?)
+            let counter = FileCounterStore::provision(state.0.join("air-7.counter"), 0)?;
+            Ok(Sender::new(key, counter, 64)?)
         }),
         |_| String::from("counter reserved in blocks of 64"),
     )?;

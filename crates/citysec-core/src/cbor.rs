@@ -55,22 +55,26 @@ pub struct Head {
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     #[must_use]
+    #[inline]
     pub const fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, pos: 0 }
     }
 
     /// Bytes read so far.
     #[must_use]
+    #[inline]
     pub const fn position(&self) -> usize {
         self.pos
     }
 
     /// The bytes not read yet.
     #[must_use]
+    #[inline]
     pub fn remaining(&self) -> &'a [u8] {
         self.bytes.get(self.pos..).unwrap_or_default()
     }
 
+    #[inline]
     fn byte(&mut self) -> Result<u8> {
         let b = *self.bytes.get(self.pos).ok_or(Error::Malformed)?;
         self.pos = self.pos.checked_add(1).ok_or(Error::Malformed)?;
@@ -81,6 +85,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`Error::Malformed`] if `start` lies beyond the position.
+    #[inline]
     pub fn slice_from(&self, start: usize) -> Result<&'a [u8]> {
         self.bytes.get(start..self.pos).ok_or(Error::Malformed)
     }
@@ -89,6 +94,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`Error::Malformed`] if fewer remain.
+    #[inline]
     pub fn take(&mut self, len: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(len).ok_or(Error::Malformed)?;
         let s = self.bytes.get(self.pos..end).ok_or(Error::Malformed)?;
@@ -100,6 +106,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`Error::IndefiniteLength`], [`Error::Malformed`].
+    #[inline]
     pub fn head(&mut self) -> Result<Head> {
         let initial = self.byte()?;
         let major = initial >> 5;
@@ -124,6 +131,7 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let s = self.take(N)?;
         let mut out = [0u8; N];
@@ -136,6 +144,7 @@ impl<'a> Reader<'a> {
     ///
     /// # Errors
     /// [`Error::Malformed`] if the length exceeds the input.
+    #[inline]
     pub fn take_string(&mut self, head: Head) -> Result<&'a [u8]> {
         let len = usize::try_from(head.arg).map_err(|_| Error::Malformed)?;
         self.take(len)

@@ -78,34 +78,66 @@ impl ReplayStore for RedbReplayStore {
     }
 }
 
-/// A sender's reserved sequence bound in a small file, replaced atomically
-/// (temporary file, fsync, rename).
+/// A sender's reserved sequence bound in a small file (the number in decimal and
+/// a newline, mode 0600), replaced atomically (temporary file, fsync, rename).
+///
+/// The file is created once, by [`FileCounterStore::provision`]; a sender started
+/// on a missing file refuses with `citysec_telemetry::Error::CounterMissing`, and
+/// on an unreadable or corrupt one with `Error::CounterStore`: a lost counter never
+/// starts again at 0 under the same key. The recovery is to provision the device at
+/// its next key epoch, starting above the gateway's highest accepted sequence number
+/// for it (`Receiver::highest_seq`).
 #[derive(Debug, Clone)]
 pub struct FileCounterStore {
     path: PathBuf,
 }
 
 impl FileCounterStore {
-    /// A counter store at `path` (the file need not exist yet).
+    /// Creates the counter file at `path`, holding `start`: the first sequence
+    /// number the sender may use (0 for a new device key; above the gateway's
+    /// highest accepted number when a device is provisioned again at a new key
+    /// epoch). Refuses to overwrite an existing file.
+    ///
+    /// # Errors
+    /// [`crate::Error::Io`] of kind `AlreadyExists` if `path` exists, or any other
+    /// I/O error.
+    pub fn provision(path: impl AsRef<Path>, start: u64) -> crate::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        write_atomic(&path, format!("{start}\n").as_bytes(), 0o600, ExistingFile::Refuse)?;
+        Ok(Self { path })
+    }
+
+    /// The provisioned counter file at `path`. Nothing is read here: the sender
+    /// reads it when it starts, and refuses a missing or unreadable file.
     #[must_use]
-    pub fn new(path: impl AsRef<Path>) -> Self {
+    pub fn open(path: impl AsRef<Path>) -> Self {
         Self {
             path: path.as_ref().to_path_buf(),
         }
     }
+
+    /// Where the counter lives.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 impl CounterStore for FileCounterStore {
-    fn load(&mut self) -> citysec_telemetry::Result<Option<u64>> {
+    fn load(&mut self) -> citysec_telemetry::Result<u64> {
         match read_bounded(&self.path, 64) {
             Ok(bytes) => {
                 let text = core::str::from_utf8(&bytes).map_err(|_| TelemetryError::CounterStore)?;
-                text.trim().parse().map(Some).map_err(|_| TelemetryError::CounterStore)
+                let digits = text.strip_suffix('\n').ok_or(TelemetryError::CounterStore)?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(TelemetryError::CounterStore);
+                }
+                digits.parse().map_err(|_| TelemetryError::CounterStore)
             }
             Err(crate::Error::Io {
                 kind: std::io::ErrorKind::NotFound,
                 ..
-            }) => Ok(None),
+            }) => Err(TelemetryError::CounterMissing),
             Err(_) => Err(TelemetryError::CounterStore),
         }
     }

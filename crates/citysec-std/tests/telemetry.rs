@@ -84,22 +84,99 @@ fn a_gateway_restarted_from_redb_accepts_no_replay() {
 fn file_counters_survive_reboots() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("counter");
+    FileCounterStore::provision(&path, 0).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "0\n");
     let mut seqs = Vec::new();
     for _boot in 0..3 {
         let key = master().derive(&RustCrypto, b"s", 0).unwrap();
-        let mut s = Sender::new(key, FileCounterStore::new(&path), 8).unwrap();
+        let mut s = Sender::new(key, FileCounterStore::open(&path), 8).unwrap();
         for _ in 0..3 {
             seqs.push(s.seal(&RustCrypto, "t", b"x").unwrap().0);
         }
     }
     assert_eq!(seqs, [0, 1, 2, 8, 9, 10, 16, 17, 18]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "24\n");
-    // an unreadable counter file stops the sender
-    std::fs::write(&path, "not a number").unwrap();
+    // provisioning never overwrites a counter
+    assert_eq!(
+        FileCounterStore::provision(&path, 0).unwrap_err().io_kind(),
+        Some(std::io::ErrorKind::AlreadyExists)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "24\n");
+    // an unreadable or corrupt counter file stops the sender
+    for corrupt in [
+        &b"not a number"[..],
+        b"",
+        b"\n",
+        b"24",
+        b"-1\n",
+        b" 24\n",
+        b"18446744073709551616\n",
+    ] {
+        std::fs::write(&path, corrupt).unwrap();
+        let key = master().derive(&RustCrypto, b"s", 0).unwrap();
+        assert_eq!(
+            Sender::new(key, FileCounterStore::open(&path), 8).err(),
+            Some(Error::CounterStore),
+            "{corrupt:?}"
+        );
+    }
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
     let key = master().derive(&RustCrypto, b"s", 0).unwrap();
     assert_eq!(
-        Sender::new(key, FileCounterStore::new(&path), 8).err(),
+        Sender::new(key, FileCounterStore::open(&path), 8).err(),
         Some(Error::CounterStore)
+    );
+}
+
+#[test]
+fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = dir.path().join("sensor-7.counter");
+    let mut gateway = Receiver::new(
+        master(),
+        ReceiverConfig::default().with_epochs(&[0, 1]),
+        RedbReplayStore::open(dir.path().join("replay.redb")).unwrap(),
+    );
+    let mut out = Vec::new();
+    // provision at epoch 0, send
+    FileCounterStore::provision(&counter, 0).unwrap();
+    let key0 = || master().derive(&RustCrypto, b"sensor-7", 0).unwrap();
+    let mut sender = Sender::new(key0(), FileCounterStore::open(&counter), 16).unwrap();
+    for expected in 0..5 {
+        let (seq, env) = sender.seal(&RustCrypto, "t", b"x").unwrap();
+        assert_eq!(seq, expected);
+        assert_eq!(gateway.open(&Ring, &env, Some("t"), &mut out).map(|o| o.seq()), Ok(seq));
+    }
+    drop(sender);
+    // the file is lost: the sender refuses, at any epoch, and writes nothing
+    std::fs::remove_file(&counter).unwrap();
+    assert_eq!(
+        Sender::new(key0(), FileCounterStore::open(&counter), 16).err(),
+        Some(Error::CounterMissing)
+    );
+    let key1 = || master().derive(&RustCrypto, b"sensor-7", 1).unwrap();
+    assert_eq!(
+        Sender::new(key1(), FileCounterStore::open(&counter), 16).err(),
+        Some(Error::CounterMissing)
+    );
+    assert!(!counter.exists());
+    // re-provisioned at epoch 1, above the gateway's highest number for the device
+    // (its replay window is per device across key epochs): accepted
+    let highest = gateway.highest_seq(b"sensor-7").unwrap();
+    assert_eq!(highest, Some(4));
+    FileCounterStore::provision(&counter, highest.unwrap() + 1).unwrap();
+    let mut sender = Sender::new(key1(), FileCounterStore::open(&counter), 16).unwrap();
+    let (seq, env) = sender.seal(&RustCrypto, "t", b"after").unwrap();
+    assert_eq!(seq, 5);
+    let opened = gateway.open(&Ring, &env, Some("t"), &mut out).unwrap();
+    assert_eq!((opened.epoch(), opened.seq(), out.as_slice()), (1, 5, &b"after"[..]));
+    // an epoch-1 counter provisioned from 0 instead would be refused by the gateway
+    let mut from_zero = Sender::new(key1(), citysec_telemetry::MemoryCounterStore::provisioned(0), 16).unwrap();
+    let (_, env) = from_zero.seal(&RustCrypto, "t", b"x").unwrap();
+    assert_eq!(
+        gateway.open(&Ring, &env, Some("t"), &mut out).err(),
+        Some(Error::Replay)
     );
 }
 

@@ -11,12 +11,15 @@
 //!
 //! External AAD: the CBOR array `[device_id (bstr), seq (uint), topic (tstr)]`.
 //! Nonce: the common IV XOR the Partial IV left-padded to 12 bytes.
-//! The decoder accepts exactly this layout (keys in this order, nothing else), so
-//! it needs no allocation and every envelope it accepts also passes the generic
-//! COSE profile of citysec-core.
+//! The decoder accepts exactly this layout (keys in this order, nothing else), every
+//! head in its shortest form (RFC 8949 section 4.2.1, so one envelope has one byte
+//! form), reading it with citysec-core's strict `cbor::Reader`; it needs no
+//! allocation, and every envelope it accepts also passes the generic COSE profile of
+//! citysec-core and `citysec_core::cbor::check_deterministic`.
 
 use alloc::vec::Vec;
 
+use citysec_core::cbor::{Head, Reader};
 use citysec_core::{Backend, SymmetricKey};
 
 use crate::{DeviceKey, Error, Result};
@@ -256,58 +259,74 @@ impl<'a> Envelope<'a> {
     /// Parses `bytes` as an envelope of exactly the citysec layout, refusing
     /// anything longer than `max_size` first.
     ///
+    /// Every head is read by `citysec_core::cbor::Reader` and must be in its
+    /// shortest form (RFC 8949 section 4.2.1): an envelope has one byte form.
+    ///
     /// # Errors
-    /// `Error::Core(TooLarge)`; `Error::Core(InvalidIv)` for an IV header, a Partial
-    /// IV longer than 5 bytes or not minimally encoded; [`Error::InvalidParameter`]
-    /// for a device id or topic out of range; [`Error::Malformed`] for anything else
-    /// that is not the layout (other tags, headers, order, trailing bytes, ...).
+    /// `Error::Core(TooLarge)`; `Error::Core(NotDeterministic)` for a head (of any
+    /// item, the fixed prefix included) that is not in its shortest form;
+    /// `Error::Core(InvalidIv)` for an IV header, a Partial IV longer than 5 bytes
+    /// or not minimally encoded; [`Error::InvalidParameter`] for a device id or
+    /// topic out of range; `Error::Core(IndefiniteLength)` or `Error::Core(Malformed)`
+    /// for an indefinite length or a length beyond the bytes present after the
+    /// prefix; `Error::Core(TrailingBytes)`; `Error::Core(DecryptFailed)` for a
+    /// ciphertext shorter than the tag; [`Error::Malformed`] for anything else that
+    /// is not the layout (other tags, headers, order, ...).
     pub fn parse(bytes: &'a [u8], max_size: usize) -> Result<Self> {
         if bytes.len() > max_size {
             return Err(Error::Core(citysec_core::Error::TooLarge));
         }
-        let rest = bytes.strip_prefix(&PREFIX).ok_or(Error::Malformed)?;
-        let mut c = Cursor { rest };
-        let (major, entries) = c.head()?;
-        if major != 5 || !(2..=4).contains(&entries) {
+        let Some(rest) = bytes.strip_prefix(&PREFIX) else {
+            return Err(prefix_error(bytes));
+        };
+        let mut r = Reader::new(rest);
+        // A map of 2 to 4 entries is one byte in shortest form, `a2` to `a4`;
+        // anything else goes through the reader for the exact error.
+        let entries = match r.remaining().first() {
+            Some(&b @ 0xa2..=0xa4) => {
+                r.take(1)?;
+                u64::from(b & 0x1f)
+            }
+            _ => arg(&mut r, 5)?,
+        };
+        if !(2..=4).contains(&entries) {
             return Err(Error::Malformed);
         }
-        c.key(4)?;
-        let device_id = c.bstr()?;
-        c.key(6)?;
-        let partial_iv = c.bstr()?;
+        key(&mut r, 4)?;
+        let device_id = string(&mut r, 2)?;
+        key(&mut r, 6)?;
+        let partial_iv = string(&mut r, 2)?;
         if partial_iv.is_empty() || partial_iv.len() > 5 || (partial_iv.len() > 1 && partial_iv.first() == Some(&0)) {
             return Err(Error::Core(citysec_core::Error::InvalidIv));
         }
         let seq = partial_iv.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         let (mut epoch, mut topic) = (0u32, "");
         let mut remaining = entries.saturating_sub(2);
-        if remaining > 0
-            && let Some(after) = c.rest.strip_prefix(&EPOCH_KEY)
-        {
-            c.rest = after;
-            let (major, arg) = c.head()?;
-            if major != 0 || arg == 0 {
+        if remaining > 0 && r.remaining().starts_with(&EPOCH_KEY) {
+            r.take(EPOCH_KEY.len())?;
+            let e = arg(&mut r, 0)?;
+            if e == 0 {
                 return Err(Error::Malformed);
             }
-            epoch = u32::try_from(arg).map_err(|_| Error::Malformed)?;
+            epoch = u32::try_from(e).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
-        if remaining > 0
-            && let Some(after) = c.rest.strip_prefix(&TOPIC_KEY)
-        {
-            c.rest = after;
-            let (major, arg) = c.head()?;
-            if major != 3 || arg == 0 {
+        if remaining > 0 && r.remaining().starts_with(&TOPIC_KEY) {
+            r.take(TOPIC_KEY.len())?;
+            let t = string(&mut r, 3)?;
+            if t.is_empty() {
                 return Err(Error::Malformed);
             }
-            topic = core::str::from_utf8(c.string(arg)?).map_err(|_| Error::Malformed)?;
+            topic = core::str::from_utf8(t).map_err(|_| Error::Malformed)?;
             remaining = remaining.saturating_sub(1);
         }
         if remaining != 0 {
-            return Err(Error::Malformed);
+            // Not the epoch or topic label as written above: another label, or one
+            // of them in a longer head.
+            return Err(label_error(&mut r));
         }
-        let ciphertext = c.bstr()?;
-        if !c.rest.is_empty() {
+        let ciphertext = string(&mut r, 2)?;
+        if !r.remaining().is_empty() {
             return Err(Error::Core(citysec_core::Error::TrailingBytes));
         }
         if ciphertext.len() < TAG_LEN {
@@ -396,82 +415,103 @@ pub(crate) fn device_id_hint(bytes: &[u8]) -> Option<&[u8]> {
     rest.get(..len)
 }
 
-/// A cursor over the envelope for [`Envelope::parse`]. It reads heads and strings
-/// exactly as `citysec_core::cbor::Reader` does, with the same errors, but inline:
-/// the envelope is a handful of items, and calls cost more than the reading.
-struct Cursor<'a> {
-    rest: &'a [u8],
+/// The argument of one head of major type `major`, read by core's strict reader
+/// (definite lengths, no reserved encodings) and refused unless in its shortest
+/// form. Only the argument leaves this function, so the whole read stays in
+/// registers.
+///
+/// # Errors
+/// `Core(NotDeterministic)` for a longer head than needed; [`Error::Malformed`] for
+/// another major type (a float included); the reader's errors.
+#[inline(always)]
+fn arg(r: &mut Reader<'_>, major: u8) -> Result<u64> {
+    let start = r.position();
+    let Head { major: m, arg, float } = r.head()?;
+    if !float && r.position().saturating_sub(start) != head_len(arg) {
+        return Err(Error::Core(citysec_core::Error::NotDeterministic));
+    }
+    if m != major || float {
+        return Err(Error::Malformed);
+    }
+    Ok(arg)
 }
 
-const fn malformed() -> Error {
-    Error::Core(citysec_core::Error::Malformed)
+/// A byte or text string of major type `major`, its head in shortest form.
+#[inline(always)]
+fn string<'a>(r: &mut Reader<'a>, major: u8) -> Result<&'a [u8]> {
+    let len = arg(r, major)?;
+    let len = usize::try_from(len).map_err(|_| Error::Core(citysec_core::Error::Malformed))?;
+    Ok(r.take(len)?)
 }
 
-impl<'a> Cursor<'a> {
-    #[inline]
-    fn byte(&mut self) -> Result<u8> {
-        let (&b, rest) = self.rest.split_first().ok_or(malformed())?;
-        self.rest = rest;
-        Ok(b)
+/// The map key `key` (a small unsigned integer: one byte in shortest form); the IV
+/// label (5) where another key belongs is refused as an IV error.
+#[inline(always)]
+fn key(r: &mut Reader<'_>, key: u8) -> Result<()> {
+    if r.remaining().first() == Some(&key) {
+        r.take(1)?;
+        return Ok(());
     }
+    other_key(r, key)
+}
 
-    #[inline]
-    fn take(&mut self, len: usize) -> Result<&'a [u8]> {
-        let (taken, rest) = self.rest.split_at_checked(len).ok_or(malformed())?;
-        self.rest = rest;
-        Ok(taken)
+/// Why the item at `r` is not the one-byte key `key`, through the reader:
+/// `Core(InvalidIv)` for label 5, `Core(NotDeterministic)` for a longer head,
+/// [`Error::Malformed`] otherwise.
+#[cold]
+fn other_key(r: &mut Reader<'_>, key: u8) -> Result<()> {
+    match arg(r, 0)? {
+        5 => Err(Error::Core(citysec_core::Error::InvalidIv)),
+        k if k == u64::from(key) => Ok(()),
+        _ => Err(Error::Malformed),
     }
+}
 
-    #[inline]
-    fn be<const N: usize>(&mut self) -> Result<[u8; N]> {
-        <[u8; N]>::try_from(self.take(N)?).map_err(|_| malformed())
-    }
-
-    /// One head: major type and argument (any length form, as the generic reader).
-    #[inline]
-    fn head(&mut self) -> Result<(u8, u64)> {
-        let initial = self.byte()?;
-        let major = initial >> 5;
-        let info = initial & 0x1f;
-        let arg = match info {
-            0..=23 => u64::from(info),
-            24 => u64::from(self.byte()?),
-            25 => u64::from(u16::from_be_bytes(self.be::<2>()?)),
-            26 => u64::from(u32::from_be_bytes(self.be::<4>()?)),
-            27 => u64::from_be_bytes(self.be::<8>()?),
-            31 => return Err(Error::Core(citysec_core::Error::IndefiniteLength)),
-            _ => return Err(malformed()),
-        };
-        if major == 7 && info == 24 && arg < 32 {
-            // RFC 8949 3.3: simple values 0..=31 in the one-byte form are not well-formed.
-            return Err(malformed());
+/// Why the item at `r` is not the label expected there: `Core(NotDeterministic)`
+/// for a head in a longer form than needed, [`Error::Malformed`] otherwise.
+#[cold]
+fn label_error(r: &mut Reader<'_>) -> Error {
+    let start = r.position();
+    match r.head() {
+        Ok(h) if !h.float && r.position().saturating_sub(start) != head_len(h.arg) => {
+            Error::Core(citysec_core::Error::NotDeterministic)
         }
-        Ok((major, arg))
+        _ => Error::Malformed,
     }
+}
 
-    #[inline]
-    fn string(&mut self, len: u64) -> Result<&'a [u8]> {
-        self.take(usize::try_from(len).map_err(|_| malformed())?)
-    }
-
-    #[inline]
-    fn bstr(&mut self) -> Result<&'a [u8]> {
-        let (major, len) = self.head()?;
-        if major != 2 {
-            return Err(Error::Malformed);
+/// Why `bytes` does not start with [`PREFIX`]: `Core(NotDeterministic)` if they
+/// start with the prefix's items exactly (tag 16, an array of 3, a byte string
+/// holding just `{1: 24}`) with some head in a longer form than needed,
+/// [`Error::Malformed`] otherwise.
+#[cold]
+fn prefix_error(bytes: &[u8]) -> Error {
+    let mut r = Reader::new(bytes);
+    let mut longer = false;
+    let mut item = |r: &mut Reader<'_>, major: u8, arg: Option<u64>| -> Option<Head> {
+        let start = r.position();
+        let h = r.head().ok()?;
+        if h.major != major || h.float || arg.is_some_and(|a| a != h.arg) {
+            return None;
         }
-        self.string(len)
-    }
-
-    /// The map key `key` (a small unsigned integer); the IV label (5) where another
-    /// key belongs is refused as an IV error.
-    #[inline]
-    fn key(&mut self, key: u8) -> Result<()> {
-        match self.head()? {
-            (0, 5) => Err(Error::Core(citysec_core::Error::InvalidIv)),
-            (0, k) if k == u64::from(key) => Ok(()),
-            _ => Err(Error::Malformed),
-        }
+        longer |= r.position().saturating_sub(start) != head_len(h.arg);
+        Some(h)
+    };
+    let protected_end = item(&mut r, 6, Some(16))
+        .and_then(|_| item(&mut r, 4, Some(3)))
+        .and_then(|_| item(&mut r, 2, None))
+        .and_then(|h| usize::try_from(h.arg).ok())
+        .and_then(|len| r.position().checked_add(len));
+    let exact = protected_end.is_some_and(|end| {
+        item(&mut r, 5, Some(1)).is_some()
+            && item(&mut r, 0, Some(1)).is_some()
+            && item(&mut r, 0, Some(24)).is_some()
+            && r.position() == end
+    });
+    if exact && longer {
+        Error::Core(citysec_core::Error::NotDeterministic)
+    } else {
+        Error::Malformed
     }
 }
 

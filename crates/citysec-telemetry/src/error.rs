@@ -29,9 +29,13 @@ pub enum Error {
     OutsideWindow,
     /// The sender has used up its sequence space (2^40 numbers).
     SequenceExhausted,
-    /// The sender's counter store could not persist a reservation; the sender stops
-    /// rather than risk reusing a number.
+    /// The sender's counter store could not be read, or could not persist a
+    /// reservation; the sender stops rather than risk reusing a number.
     CounterStore,
+    /// The sender's counter store holds nothing: it was never provisioned, or it was
+    /// lost. The sender refuses rather than start again at 0 under the same key;
+    /// provision the device at its next key epoch.
+    CounterMissing,
     /// The receiver's replay store could not persist the window; nothing was accepted.
     ReplayStore,
     /// The output buffer is too small.
@@ -50,7 +54,8 @@ impl fmt::Display for Error {
             Self::Replay => "replayed envelope",
             Self::OutsideWindow => "sequence number below the replay window",
             Self::SequenceExhausted => "sequence numbers exhausted",
-            Self::CounterStore => "counter store failed to persist",
+            Self::CounterStore => "counter store unreadable or failed to persist",
+            Self::CounterMissing => "counter store missing: provision the device at its next key epoch",
             Self::ReplayStore => "replay store failed to persist",
             Self::BufferTooSmall => "output buffer too small",
         };

@@ -531,6 +531,19 @@ impl<S: ReplayStore> Receiver<S> {
         &self.store
     }
 
+    /// The highest sequence number accepted from `device` (in any key epoch), as
+    /// its replay store holds it; `None` if none was.
+    ///
+    /// The replay window is per device across key epochs, so a device provisioned
+    /// again at a new epoch after losing its counter store must start above this
+    /// number: anything at or below it is refused (`Replay` or `OutsideWindow`).
+    ///
+    /// # Errors
+    /// [`Error::ReplayStore`] if the store cannot be read.
+    pub fn highest_seq(&self, device: &[u8]) -> Result<Option<u64>> {
+        Ok(self.store.load(device)?.and_then(|w| w.top()))
+    }
+
     /// Gives the store back (the receiver's caches are dropped).
     pub fn into_store(self) -> S {
         self.store

@@ -5,6 +5,16 @@
 //! block when it reaches it (the scheme of OSCORE, RFC 8613 appendix B.1.1). After
 //! a reboot it starts at the persisted bound, skipping at most one block, and never
 //! reuses a number. If persisting fails, it refuses to seal.
+//!
+//! A counter store is created once, explicitly, when the device is provisioned
+//! (for example `citysec_std::telemetry::FileCounterStore::provision`, or
+//! [`MemoryCounterStore::provisioned`]). A sender never starts on a store that holds
+//! nothing: a missing store is [`Error::CounterMissing`], an unreadable one
+//! [`Error::CounterStore`], never sequence number 0, because a lost counter under
+//! the same key would reuse nonces. The recovery is to provision the device at its
+//! next key epoch, starting above the highest sequence number the gateway accepted
+//! from it ([`Receiver::highest_seq`](crate::Receiver::highest_seq)): the gateway's
+//! replay window is per device across key epochs.
 
 use citysec_core::Backend;
 
@@ -12,12 +22,18 @@ use crate::envelope::{MAX_SEQ, seal_into};
 use crate::{DeviceKey, Error, Result};
 
 /// Persistent storage for a sender's reserved sequence bound.
+///
+/// Implementations are created by provisioning and must tell "never provisioned
+/// or lost" ([`Error::CounterMissing`]) and "cannot be read"
+/// ([`Error::CounterStore`]) apart from a stored bound: neither may read as 0.
 pub trait CounterStore {
-    /// The last persisted bound, or `None` for a fresh device.
+    /// The last persisted bound: the first sequence number the sender may use.
     ///
     /// # Errors
-    /// [`Error::CounterStore`] if the store cannot be read (the sender then refuses).
-    fn load(&mut self) -> Result<Option<u64>>;
+    /// [`Error::CounterMissing`] if the store holds no bound (never provisioned, or
+    /// lost); [`Error::CounterStore`] if it cannot be read or holds something else.
+    /// The sender then refuses.
+    fn load(&mut self) -> Result<u64>;
 
     /// Persists `reserved` durably before returning.
     ///
@@ -27,16 +43,27 @@ pub trait CounterStore {
 }
 
 /// A counter store in memory: for tests, or for firmware that keeps it in
-/// battery-backed RAM itself.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// battery-backed RAM itself (`value: None` after the RAM was lost: the sender
+/// then refuses with [`Error::CounterMissing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryCounterStore {
-    /// The persisted bound.
+    /// The persisted bound; `None`: never provisioned, or lost.
     pub value: Option<u64>,
 }
 
+impl MemoryCounterStore {
+    /// A store provisioned to start at sequence number `start` (0 for a device
+    /// key's first use; above the gateway's highest accepted number when a device
+    /// is provisioned again at a new key epoch).
+    #[must_use]
+    pub const fn provisioned(start: u64) -> Self {
+        Self { value: Some(start) }
+    }
+}
+
 impl CounterStore for MemoryCounterStore {
-    fn load(&mut self) -> Result<Option<u64>> {
-        Ok(self.value)
+    fn load(&mut self) -> Result<u64> {
+        self.value.ok_or(Error::CounterMissing)
     }
 
     fn store(&mut self, reserved: u64) -> Result<()> {
@@ -46,7 +73,7 @@ impl CounterStore for MemoryCounterStore {
 }
 
 impl<T: CounterStore + ?Sized> CounterStore for &mut T {
-    fn load(&mut self) -> Result<Option<u64>> {
+    fn load(&mut self) -> Result<u64> {
         (**self).load()
     }
 
@@ -69,18 +96,19 @@ pub struct Sender<S: CounterStore> {
 }
 
 impl<S: CounterStore> Sender<S> {
-    /// A sender with `key`, resuming from what `store` holds. It reserves its first
-    /// block before returning.
+    /// A sender with `key`, resuming from what `store` holds (a store created by
+    /// provisioning). It reserves its first block before returning.
     ///
     /// # Errors
-    /// [`Error::CounterStore`] if the store cannot be read or written;
-    /// [`Error::SequenceExhausted`] if nothing is left; [`Error::InvalidParameter`] for a
-    /// zero block.
+    /// [`Error::CounterMissing`] if the store holds nothing (never provisioned, or
+    /// lost: provision the device at its next key epoch); [`Error::CounterStore`] if
+    /// the store cannot be read or written; [`Error::SequenceExhausted`] if nothing is
+    /// left; [`Error::InvalidParameter`] for a zero block.
     pub fn new(key: DeviceKey, mut store: S, block: u64) -> Result<Self> {
         if block == 0 {
             return Err(Error::InvalidParameter);
         }
-        let next = store.load()?.unwrap_or(0);
+        let next = store.load()?;
         if next > MAX_SEQ {
             return Err(Error::SequenceExhausted);
         }

@@ -248,8 +248,8 @@ struct FlakyCounter {
 }
 
 impl CounterStore for FlakyCounter {
-    fn load(&mut self) -> citysec_telemetry::Result<Option<u64>> {
-        Ok(self.persisted)
+    fn load(&mut self) -> citysec_telemetry::Result<u64> {
+        self.persisted.ok_or(Error::CounterMissing)
     }
     fn store(&mut self, reserved: u64) -> citysec_telemetry::Result<()> {
         if self.fail.get() {
@@ -262,7 +262,7 @@ impl CounterStore for FlakyCounter {
 
 #[test]
 fn a_reboot_skips_ahead_and_never_reuses_a_number() {
-    let mut store = MemoryCounterStore::default();
+    let mut store = MemoryCounterStore::provisioned(0);
     let key = || master().derive(&RustCrypto, b"s", 0).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for _boot in 0..5 {
@@ -284,7 +284,7 @@ fn a_reboot_skips_ahead_and_never_reuses_a_number() {
 fn a_sender_whose_store_fails_stops_sealing() {
     let fail = std::rc::Rc::new(Cell::new(false));
     let mut store = FlakyCounter {
-        persisted: None,
+        persisted: Some(0),
         fail: fail.clone(),
     };
     let mut s = Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 4).unwrap();
@@ -303,6 +303,61 @@ fn a_sender_whose_store_fails_stops_sealing() {
         Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut broken, 4).err(),
         Some(Error::CounterStore)
     );
+}
+
+#[test]
+fn a_sender_never_starts_on_a_store_that_holds_nothing() {
+    // never provisioned, or lost (battery-backed RAM gone): no sender, never seq 0
+    let key = || master().derive(&RustCrypto, b"s", 0).unwrap();
+    let mut empty = MemoryCounterStore { value: None };
+    assert_eq!(Sender::new(key(), &mut empty, 16).err(), Some(Error::CounterMissing));
+    assert_eq!(empty.value, None, "nothing was reserved");
+    assert_eq!(
+        Error::CounterMissing.to_string(),
+        "counter store missing: provision the device at its next key epoch"
+    );
+}
+
+#[test]
+fn a_lost_counter_is_recovered_at_the_next_epoch_above_the_gateways_window() {
+    let mut gateway = Receiver::new(
+        master(),
+        ReceiverConfig::default().with_epochs(&[0, 1]),
+        MemoryReplayStore::new(),
+    );
+    let mut out = Vec::new();
+    let mut store = MemoryCounterStore::provisioned(0);
+    let mut s = Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 16).unwrap();
+    for expected in 0..3 {
+        let (seq, env) = s.seal(&RustCrypto, TOPIC, b"x").unwrap();
+        assert_eq!(seq, expected);
+        gateway.open(&RustCrypto, &env, None, &mut out).unwrap();
+    }
+    drop(s);
+    assert_eq!(gateway.highest_seq(b"s"), Ok(Some(2)));
+    assert_eq!(gateway.highest_seq(b"other"), Ok(None));
+    // the counter is lost
+    store.value = None;
+    assert_eq!(
+        Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 16).err(),
+        Some(Error::CounterMissing)
+    );
+    // provisioned again at epoch 1 from 0: a new key, but the window is per device
+    // across epochs, so the gateway refuses numbers it has seen
+    let k1 = || master().derive(&RustCrypto, b"s", 1).unwrap();
+    let mut from_zero = Sender::new(k1(), MemoryCounterStore::provisioned(0), 16).unwrap();
+    let (_, env) = from_zero.seal(&RustCrypto, TOPIC, b"x").unwrap();
+    assert_eq!(
+        gateway.open(&RustCrypto, &env, None, &mut out).err(),
+        Some(Error::Replay)
+    );
+    // provisioned at epoch 1 above the gateway's highest number: accepted
+    let start = gateway.highest_seq(b"s").unwrap().unwrap() + 1;
+    let mut s = Sender::new(k1(), MemoryCounterStore::provisioned(start), 16).unwrap();
+    let (seq, env) = s.seal(&RustCrypto, TOPIC, b"y").unwrap();
+    assert_eq!(seq, 3);
+    let opened = gateway.open(&RustCrypto, &env, None, &mut out).unwrap();
+    assert_eq!((opened.epoch(), opened.seq(), out.as_slice()), (1, 3, &b"y"[..]));
 }
 
 #[test]
