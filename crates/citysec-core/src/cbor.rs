@@ -24,14 +24,17 @@
 //! An entry is at least two bytes (key and value), so the worst entry, a one-byte
 //! key and a one-byte value inserted at the front of a 32-entry map, costs
 //! `2 + 12 + 31 = 45` steps for 2 bytes, 22.5 per byte; ascending maps cost at most
-//! 3 per byte. The unit tests build these shapes and check the bound.
+//! 3 per byte. Unsorted maps may hold at most [`UNSORTED_ENTRIES_MAX`] = 256
+//! entries in one whole message, so beyond a fixed amount of work for those the
+//! worst case is an ascending map of long keys that differ only at their ends or a
+//! run of one-byte items. The unit tests build these shapes and check the bound.
 //!
 //! Scratch memory: nothing on the heap. The pass recurses once per container level,
 //! at most [`Limits::max_depth`]` + 1` frames (17 at the default depth 16; tags
 //! allowed by [`Tags::Allow`] count as levels). A map's frame keeps its key state,
-//! `MapKeys`: three words, a flag and 32 key positions, 148 bytes on a 32-bit target
-//! (296 on 64-bit), so at the default limits the key state of the deepest path is
-//! `17 * 148 = 2,516` bytes on firmware (5,032 on 64-bit), plus the frames' own
+//! `MapKeys`: four words, a flag and 32 key positions, 152 bytes on a 32-bit target
+//! (304 on 64-bit), so at the default limits the key state of the deepest path is
+//! `17 * 152 = 2,584` bytes on firmware (5,168 on 64-bit), plus the frames' own
 //! registers and return addresses. A caller that raises `max_depth` raises this
 //! bound with it.
 //!
@@ -189,8 +192,10 @@ enum Encoding {
 /// duplicate check is exact and linear: keys in ascending order (the order of RFC 8949
 /// §4.2.1, which for integer and string keys is: major type, then value or length, then
 /// content) are compared only with their predecessor; a map whose keys are not in that
-/// order may hold at most [`UNSORTED_MAP_MAX`] entries ([`Error::UnsortedMap`] above),
-/// and its keys are kept sorted in a fixed array on the stack. Nothing is allocated.
+/// order may hold at most [`UNSORTED_MAP_MAX`] entries, such maps at most
+/// [`UNSORTED_ENTRIES_MAX`] entries in the whole item ([`Error::UnsortedMap`] above
+/// either), and an unsorted map's keys are kept sorted in a fixed array on the
+/// stack. Nothing is allocated.
 ///
 /// # Errors
 /// [`Error::TooLarge`] before anything is read if `bytes` exceeds the size limit;
@@ -248,6 +253,7 @@ fn check_metered<M: Meter>(bytes: &[u8], limits: &Limits, tags: Tags, encoding: 
         tags,
         encoding,
         meter,
+        unsorted: core::cell::Cell::new(0),
     };
     skip_item(&mut r, 0, &profile)?;
     if r.position() != bytes.len() {
@@ -285,6 +291,8 @@ struct Profile<'l, M> {
     tags: Tags,
     encoding: Encoding,
     meter: &'l M,
+    /// Entries of maps whose keys are not ascending, so far in this message.
+    unsorted: core::cell::Cell<usize>,
 }
 
 /// The bound on [`check_counted`]'s steps per input byte (see the module docs: the
@@ -296,6 +304,13 @@ pub const STEPS_PER_BYTE: usize = 23;
 /// [`check_well_formed`]). Maps from other implementations (claims sets, headers,
 /// keys) stay far below it; larger maps must be sorted.
 pub const UNSORTED_MAP_MAX: usize = 32;
+
+/// Most entries, over one whole message, of maps whose keys are not in ascending
+/// order ([`Error::UnsortedMap`] above): objects from other implementations carry a
+/// few such maps (headers, a claims set, a key), and the exact duplicate check of
+/// an unsorted map costs more per byte than that of an ascending one, so its total
+/// is bounded.
+pub const UNSORTED_ENTRIES_MAX: usize = 256;
 
 /// Skips one item, checking it; `depth` counts the containers around it.
 fn skip_item<M: Meter>(r: &mut Reader<'_>, depth: usize, p: &Profile<'_, M>) -> Result<()> {
@@ -328,14 +343,18 @@ fn skip_item<M: Meter>(r: &mut Reader<'_>, depth: usize, p: &Profile<'_, M>) -> 
         MAJOR_ARRAY => {
             let count = entry_count(r, head.arg, 1, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
+            let small_ok = inner <= p.limits.max_depth;
             for _ in 0..count {
-                skip_item(r, inner, p)?;
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
             }
             Ok(())
         }
         MAJOR_MAP => {
             let count = entry_count(r, head.arg, 2, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
+            let small_ok = inner <= p.limits.max_depth;
             let mut keys = MapKeys::new(count);
             for _ in 0..count {
                 let key_start = r.position();
@@ -345,9 +364,20 @@ fn skip_item<M: Meter>(r: &mut Reader<'_>, depth: usize, p: &Profile<'_, M>) -> 
                 if !matches!(key_major, Some(MAJOR_UINT | MAJOR_NINT | MAJOR_BYTES | MAJOR_TEXT)) {
                     return Err(Error::Malformed);
                 }
-                skip_item(r, inner, p)?;
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
                 keys.push(r.bytes, key_start, p.encoding, p.meter)?;
-                skip_item(r, inner, p)?;
+                if keys.unsorted_entries() > 0 {
+                    let total = p.unsorted.get().saturating_add(keys.take_unsorted_entries());
+                    if total > UNSORTED_ENTRIES_MAX {
+                        return Err(Error::UnsortedMap);
+                    }
+                    p.unsorted.set(total);
+                }
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
             }
             Ok(())
         }
@@ -357,6 +387,22 @@ fn skip_item<M: Meter>(r: &mut Reader<'_>, depth: usize, p: &Profile<'_, M>) -> 
         },
         _ => Err(Error::Malformed),
     }
+}
+
+/// Skips the next item if it is one byte long (an integer -24..=23, `false`,
+/// `true`, `null`): the common leaf, read without a call. Returns whether it did.
+/// One-byte heads are always in shortest form.
+#[inline(always)]
+fn skip_small<M: Meter>(r: &mut Reader<'_>, meter: &M) -> bool {
+    let Some(&b) = r.bytes.get(r.pos) else {
+        return false;
+    };
+    let small = b < 0x18 || (0x20..0x38).contains(&b) || (0xf4..=0xf6).contains(&b);
+    if small {
+        meter.add(1);
+        r.pos = r.pos.saturating_add(1);
+    }
+    small
 }
 
 /// Whether `raw` (one head as read, with `head` its decoding) is in the shortest form
@@ -454,6 +500,8 @@ struct MapKeys {
     prev: Option<usize>,
     /// Whether every key so far was greater than its predecessor.
     ascending: bool,
+    /// Entries of this map not yet charged to the message's unsorted total.
+    uncharged: usize,
     /// The keys so far, sorted, while the map has at most `UNSORTED_MAP_MAX` entries.
     kept: [usize; UNSORTED_MAP_MAX],
 }
@@ -465,6 +513,7 @@ impl MapKeys {
             seen: 0,
             prev: None,
             ascending: true,
+            uncharged: 0,
             kept: [0; UNSORTED_MAP_MAX],
         }
     }
@@ -485,6 +534,8 @@ impl MapKeys {
                             return Err(Error::UnsortedMap);
                         }
                         self.ascending = false;
+                        // the keys before this one now count as unsorted entries
+                        self.uncharged = self.seen;
                     }
                 }
             }
@@ -517,8 +568,23 @@ impl MapKeys {
                 *slot = start;
             }
         }
+        if !self.ascending {
+            self.uncharged = self.uncharged.saturating_add(1);
+        }
         self.seen = self.seen.saturating_add(1);
         Ok(())
+    }
+
+    /// Entries of this map found unsorted and not yet charged.
+    const fn unsorted_entries(&self) -> usize {
+        self.uncharged
+    }
+
+    /// Takes the uncharged unsorted entries (to charge them to the message).
+    const fn take_unsorted_entries(&mut self) -> usize {
+        let n = self.uncharged;
+        self.uncharged = 0;
+        n
     }
 }
 
@@ -533,6 +599,20 @@ fn cmp_keys<M: Meter>(bytes: &[u8], a: usize, b: usize, meter: &M) -> Result<cor
 /// As [`cmp_keys`], for keys at the positions of two readers (maybe over different bytes).
 fn cmp_keys_at<M: Meter>(mut ra: Reader<'_>, mut rb: Reader<'_>, meter: &M) -> Result<core::cmp::Ordering> {
     meter.add(2);
+    // Both heads in one byte (argument below 24): the initial bytes order the
+    // keys by major type and argument, and equal string heads mean equal lengths.
+    if let (Some(&a0), Some(&b0)) = (ra.bytes.get(ra.pos), rb.bytes.get(rb.pos))
+        && a0 & 0x1f < 24
+        && b0 & 0x1f < 24
+    {
+        let order = a0.cmp(&b0);
+        if order.is_ne() || !matches!(a0 >> 5, MAJOR_BYTES | MAJOR_TEXT) {
+            return Ok(order);
+        }
+        let len = usize::from(a0 & 0x1f);
+        meter.add(len);
+        return Ok(short_content(&ra, len)?.cmp(short_content(&rb, len)?));
+    }
     let ha = ra.head()?;
     let hb = rb.head()?;
     let order = ha.major.cmp(&hb.major).then(ha.arg.cmp(&hb.arg));
@@ -653,6 +733,13 @@ pub(crate) fn maps_share_a_key(a: &[u8], b: &[u8]) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// The `len` content bytes of the string whose one-byte head is at `r`'s position.
+fn short_content<'a>(r: &Reader<'a>, len: usize) -> Result<&'a [u8]> {
+    let start = r.pos.checked_add(1).ok_or(Error::Malformed)?;
+    let end = start.checked_add(len).ok_or(Error::Malformed)?;
+    r.bytes.get(start..end).ok_or(Error::Malformed)
 }
 
 /// Validates a declared entry count against the limit and the bytes left

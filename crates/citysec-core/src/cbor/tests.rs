@@ -429,8 +429,21 @@ fn pass_work_is_linear_on_adversarial_shapes() {
             text_map(&dup_keys),
             Err(Error::DuplicateMapKey),
         ));
-        // 32-entry unsorted maps of one-byte keys, each key inserted at the front
-        cases.push(("descending small maps", fill(&descending_small_map(), target), Ok(())));
+        // 32-entry unsorted maps of one-byte keys, each key inserted at the front:
+        // eight of them (the message's unsorted total), then as many as fit
+        let small = descending_small_map();
+        let mut eight = alloc::vec![0x88];
+        for _ in 0..8 {
+            eight.extend_from_slice(&small);
+        }
+        cases.push(("descending small maps", eight, Ok(())));
+        let many = fill(&small, target);
+        let fits = target / small.len() <= 8;
+        cases.push((
+            "descending small maps beyond the total",
+            many,
+            if fits { Ok(()) } else { Err(Error::UnsortedMap) },
+        ));
         // long keys in ascending order that differ only at the end
         let asc_len = (target / 260).max(4);
         let asc = prefixed_keys(256, asc_len);
@@ -453,7 +466,10 @@ fn pass_work_is_linear_on_adversarial_shapes() {
             let (outcome, steps) = check_counted(bytes, &Limits::DEFAULT, Tags::Forbid, deterministic);
             let want = match (deterministic, *name) {
                 // unsorted maps are not deterministic
-                (true, "unsorted maps of long keys" | "descending small maps") => Err(Error::NotDeterministic),
+                (
+                    true,
+                    "unsorted maps of long keys" | "descending small maps" | "descending small maps beyond the total",
+                ) => Err(Error::NotDeterministic),
                 (true, "unsorted map of long keys, duplicate last") => Err(Error::NotDeterministic),
                 _ => *expected,
             };
@@ -505,8 +521,8 @@ fn steps_count_the_work() {
 
 #[test]
 fn map_key_state_size() {
-    // the per-level scratch the module docs state: 148 bytes on 32-bit, 296 on 64-bit
-    let expected = if usize::BITS == 64 { 296 } else { 148 };
+    // the per-level scratch the module docs state: 152 bytes on 32-bit, 304 on 64-bit
+    let expected = if usize::BITS == 64 { 304 } else { 152 };
     assert_eq!(size_of::<MapKeys>(), expected);
 }
 
@@ -532,4 +548,31 @@ fn maps_share_a_key_merges_exactly() {
     // empty maps share nothing; a non-map is malformed
     assert!(!share(&[0xa0], &int_map(&[1])));
     assert_eq!(maps_share_a_key(&[0x80], &[0xa0]), Err(Error::Malformed));
+}
+
+#[test]
+fn unsorted_entries_are_bounded_per_message() {
+    let small = shapes::descending_small_map();
+    let maps = |n: usize| {
+        let mut out = alloc::vec::Vec::new();
+        write_head(&mut out, 4, n as u64);
+        for _ in 0..n {
+            out.extend_from_slice(&small);
+        }
+        out
+    };
+    let ok = |b: &[u8]| check_well_formed(b, &Limits::DEFAULT, Tags::Forbid);
+    // 8 maps of 32 unsorted entries: 256, the most; a ninth map is refused
+    assert_eq!(ok(&maps(8)), Ok(()));
+    assert_eq!(ok(&maps(9)), Err(Error::UnsortedMap));
+    // a map that turns unsorted at its last key charges all its entries
+    let mut tail = maps(8);
+    tail[0] = 0x89;
+    tail.extend_from_slice(&int_map(&[1, 0]));
+    assert_eq!(ok(&tail), Err(Error::UnsortedMap));
+    // ascending maps are not charged
+    let mut asc = maps(8);
+    asc[0] = 0x89;
+    asc.extend_from_slice(&int_map(&(0..32).collect::<alloc::vec::Vec<u16>>()));
+    assert_eq!(ok(&asc), Ok(()));
 }
