@@ -40,23 +40,23 @@ fn head(out: &mut Vec<u8>, major: u8, n: usize) {
 
 /// The worst shape for the well-formedness pass, in a tagged COSE_Sign1 of at most
 /// `TOKEN_LIMIT` bytes: protected `{1: -8}`, unprotected `{4: "issuer-2026", 100:
-/// [[map, ...], ...]}` where every map has 32 one-byte keys in descending order
-/// (each key inserted at the front of the pass's sorted key array), the last map's
-/// last key a duplicate; an empty payload and a zero signature. The verifier
-/// refuses it with `DuplicateMapKey` when it reaches the last map, before any key
-/// or signature is used.
+/// [maps, items]}` where `maps` are eight maps of 32 one-byte keys in descending
+/// order (each key inserted at the front of the pass's sorted key array: the 256
+/// unsorted entries a message may hold) and `items` are one-byte items in arrays
+/// of 256, the last one a map with a duplicate key; an empty payload and a zero
+/// signature. The verifier refuses it with `DuplicateMapKey` at that last map,
+/// before any key or signature is used.
 fn adversarial() -> Vec<u8> {
     let mut map = vec![0xb8, 32];
     for k in (0x20u8..=0x27).rev().chain((0u8..=23).rev()) {
         map.extend_from_slice(&[k, 0x00]);
     }
-    let mut dup = map.clone();
-    let at = dup.len().saturating_sub(2);
-    if let Some(b) = dup.get_mut(at) {
-        *b = 0x27;
+    let dup: &[u8] = &[0xa2, 0x00, 0x00, 0x00, 0x00];
+    let mut body = vec![0x82, 0x88];
+    for _ in 0..8 {
+        body.extend_from_slice(&map);
     }
-    let count = (TOKEN_LIMIT - 2_000).checked_div(map.len()).unwrap_or(0);
-    let mut body = Vec::new();
+    let count = (TOKEN_LIMIT - 3_000) / 256 * 252;
     let outer = count.div_ceil(256);
     head(&mut body, 4, outer);
     let mut left = count;
@@ -66,9 +66,9 @@ fn adversarial() -> Vec<u8> {
         head(&mut body, 4, n);
         for i in 0..n {
             body.extend_from_slice(if left == 0 && i.saturating_add(1) == n {
-                &dup
+                dup
             } else {
-                &map
+                &[0x00]
             });
         }
     }
