@@ -370,11 +370,14 @@ fn measurements(v: Value, limits: &Limits) -> Result<Vec<Measurement>> {
         if uint(&content_type)? != labels::MEASUREMENT_CONTENT_FORMAT {
             return Err(Error::MalformedEvidence);
         }
-        let m = measured_component(&inner, limits)?;
-        if out.iter().any(|o| o.name == m.name) {
-            return Err(Error::MalformedEvidence);
-        }
-        out.push(m);
+        out.push(measured_component(&inner, limits)?);
+    }
+    // Each name once: sorted and compared with its neighbour (comparing every pair
+    // would be quadratic in the number of measurements).
+    let mut names: Vec<&str> = out.iter().map(|m| m.name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w.first() == w.get(1)) {
+        return Err(Error::MalformedEvidence);
     }
     Ok(out)
 }
@@ -994,5 +997,37 @@ impl VerifiedEvidence {
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
         self.alg
+    }
+}
+
+#[cfg(test)]
+mod measurement_tests {
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    use super::*;
+
+    /// One measurement entry `[65000, bstr .cbor {1: [name], 2: [1, digest]}]`.
+    fn entry(name: &str) -> Value {
+        let mut inner = vec![0xa2, 0x01, 0x81, 0x60 | u8::try_from(name.len()).unwrap()];
+        inner.extend_from_slice(name.as_bytes());
+        inner.extend_from_slice(&[0x02, 0x82, 0x01, 0x58, 0x20]);
+        inner.extend_from_slice(&[7u8; 32]);
+        Value::Array(vec![
+            Value::from(labels::MEASUREMENT_CONTENT_FORMAT),
+            Value::Bytes(inner),
+        ])
+    }
+
+    #[test]
+    fn a_measurement_name_may_appear_once() {
+        let limits = Limits::DEFAULT;
+        let names = |ns: &[&str]| Value::Array(ns.iter().map(|n| entry(n)).collect::<Vec<_>>());
+        let ok = measurements(names(&["app", "boot", "modem"]), &limits).unwrap();
+        assert_eq!(ok.len(), 3);
+        assert_eq!(
+            measurements(names(&["app", "boot", "app"]), &limits).unwrap_err(),
+            Error::MalformedEvidence
+        );
     }
 }

@@ -7,6 +7,40 @@
 //! reserved encodings, declared lengths within the bytes present, and the
 //! [`Limits`] on size, depth and entries. It allocates nothing, so it runs the same
 //! on firmware.
+//!
+//! # Work and scratch memory
+//!
+//! The pass is linear in the input, whatever its shape. [`check_counted`] counts its
+//! steps (one per head read, per byte of text validated, per byte of key content
+//! compared, per slot moved in a sorted key array; a byte string is skipped in one
+//! step); on any input of `n` bytes, accepted or refused, it takes at most
+//! [`STEPS_PER_BYTE`]` * n + 1` steps (the one for an empty input). Why: every item
+//! has its own head byte and every text byte is its own, so reading costs at most
+//! `n`. A key of `s` bytes in an ascending map is compared once with its predecessor
+//! (two heads and, for equal heads, its content: at most `2 * s` steps). In a map
+//! whose keys are not ascending (at most [`UNSORTED_MAP_MAX`] = 32 entries) a key is
+//! compared with its predecessor and then binary-searched among at most 31 kept keys
+//! (at most 6 comparisons, `12 * s` steps), and up to 31 positions move to make room.
+//! An entry is at least two bytes (key and value), so the worst entry, a one-byte
+//! key and a one-byte value inserted at the front of a 32-entry map, costs
+//! `2 + 12 + 31 = 45` steps for 2 bytes, 22.5 per byte; ascending maps cost at most
+//! 3 per byte. Unsorted maps may hold at most [`UNSORTED_ENTRIES_MAX`] = 256
+//! entries in one whole message, so beyond a fixed amount of work for those the
+//! worst case is an ascending map of long keys that differ only at their ends or a
+//! run of one-byte items. The unit tests build these shapes and check the bound.
+//!
+//! Scratch memory: nothing on the heap. The pass recurses once per container level,
+//! at most [`Limits::max_depth`]` + 1` frames (17 at the default depth 16; tags
+//! allowed by [`Tags::Allow`] count as levels). A map's frame keeps its key state,
+//! `MapKeys`: four words, a flag and 32 key positions, 152 bytes on a 32-bit target
+//! (304 on 64-bit), so at the default limits the key state of the deepest path is
+//! `17 * 152 = 2,584` bytes on firmware (5,168 on 64-bit), plus the frames' own
+//! registers and return addresses. A caller that raises `max_depth` raises this
+//! bound with it.
+//!
+//! [`to_value`] (display and claim values) recurses once per level up to its own
+//! limit of 256 levels (ciborium's); every caller in citysec runs this pass first,
+//! which bounds the depth to [`Limits::max_depth`].
 
 use crate::{Error, Limits, Result};
 
@@ -167,8 +201,10 @@ enum Encoding {
 /// duplicate check is exact and linear: keys in ascending order (the order of RFC 8949
 /// §4.2.1, which for integer and string keys is: major type, then value or length, then
 /// content) are compared only with their predecessor; a map whose keys are not in that
-/// order may hold at most [`UNSORTED_MAP_MAX`] entries ([`Error::UnsortedMap`] above),
-/// and its keys are kept sorted in a fixed array on the stack. Nothing is allocated.
+/// order may hold at most [`UNSORTED_MAP_MAX`] entries, such maps at most
+/// [`UNSORTED_ENTRIES_MAX`] entries in the whole item ([`Error::UnsortedMap`] above
+/// either), and an unsorted map's keys are kept sorted in a fixed array on the
+/// stack. Nothing is allocated.
 ///
 /// # Errors
 /// [`Error::TooLarge`] before anything is read if `bytes` exceeds the size limit;
@@ -193,12 +229,41 @@ pub fn check_deterministic(bytes: &[u8], limits: &Limits, tags: Tags) -> Result<
     check(bytes, limits, tags, Encoding::Deterministic)
 }
 
+/// Runs [`check_well_formed`] (or, with `deterministic`, [`check_deterministic`]) and
+/// counts its work: returns the outcome and the number of steps taken until it.
+///
+/// A step is one CBOR head read (by the walk or by a key comparison), one byte of
+/// text validated as UTF-8, one byte of key content compared, or one slot moved in
+/// an unsorted map's sorted key array. Byte strings are skipped in one step whatever
+/// their length. The count is what the linear-work tests and benchmarks measure
+/// (`tests/linear_work.rs`); see the module docs for the bound.
+pub fn check_counted(bytes: &[u8], limits: &Limits, tags: Tags, deterministic: bool) -> (Result<()>, usize) {
+    let steps = Steps(core::cell::Cell::new(0));
+    let encoding = if deterministic {
+        Encoding::Deterministic
+    } else {
+        Encoding::Any
+    };
+    let outcome = check_metered(bytes, limits, tags, encoding, &steps);
+    (outcome, steps.0.get())
+}
+
 fn check(bytes: &[u8], limits: &Limits, tags: Tags, encoding: Encoding) -> Result<()> {
+    check_metered(bytes, limits, tags, encoding, &NoMeter)
+}
+
+fn check_metered<M: Meter>(bytes: &[u8], limits: &Limits, tags: Tags, encoding: Encoding, meter: &M) -> Result<()> {
     if bytes.len() > limits.max_message_size {
         return Err(Error::TooLarge);
     }
     let mut r = Reader::new(bytes);
-    let profile = Profile { limits, tags, encoding };
+    let profile = Profile {
+        limits,
+        tags,
+        encoding,
+        meter,
+        unsorted: core::cell::Cell::new(0),
+    };
     skip_item(&mut r, 0, &profile)?;
     if r.position() != bytes.len() {
         return Err(Error::TrailingBytes);
@@ -206,24 +271,63 @@ fn check(bytes: &[u8], limits: &Limits, tags: Tags, encoding: Encoding) -> Resul
     Ok(())
 }
 
-/// What one run of the pass enforces.
-struct Profile<'l> {
+/// Counts the steps of one run of the pass.
+trait Meter {
+    /// Adds `steps`.
+    fn add(&self, steps: usize);
+}
+
+/// The meter of the ordinary checks: counts nothing, and compiles to nothing.
+struct NoMeter;
+
+impl Meter for NoMeter {
+    #[inline(always)]
+    fn add(&self, _steps: usize) {}
+}
+
+/// A step counter (saturating).
+struct Steps(core::cell::Cell<usize>);
+
+impl Meter for Steps {
+    fn add(&self, steps: usize) {
+        self.0.set(self.0.get().saturating_add(steps));
+    }
+}
+
+/// What one run of the pass enforces, and its meter.
+struct Profile<'l, M> {
     limits: &'l Limits,
     tags: Tags,
     encoding: Encoding,
+    meter: &'l M,
+    /// Entries of maps whose keys are not ascending, so far in this message.
+    unsorted: core::cell::Cell<usize>,
 }
+
+/// The bound on [`check_counted`]'s steps per input byte (see the module docs: the
+/// worst entry, one-byte key and value at the front of an unsorted 32-entry map,
+/// costs 45 steps for 2 bytes).
+pub const STEPS_PER_BYTE: usize = 23;
 
 /// Most entries of a map whose keys are not in ascending order (see
 /// [`check_well_formed`]). Maps from other implementations (claims sets, headers,
 /// keys) stay far below it; larger maps must be sorted.
 pub const UNSORTED_MAP_MAX: usize = 32;
 
+/// Most entries, over one whole message, of maps whose keys are not in ascending
+/// order ([`Error::UnsortedMap`] above): objects from other implementations carry a
+/// few such maps (headers, a claims set, a key), and the exact duplicate check of
+/// an unsorted map costs more per byte than that of an ascending one, so its total
+/// is bounded.
+pub const UNSORTED_ENTRIES_MAX: usize = 256;
+
 /// Skips one item, checking it; `depth` counts the containers around it.
-fn skip_item(r: &mut Reader<'_>, depth: usize, p: &Profile<'_>) -> Result<()> {
+fn skip_item<M: Meter>(r: &mut Reader<'_>, depth: usize, p: &Profile<'_, M>) -> Result<()> {
     if depth > p.limits.max_depth {
         return Err(Error::TooDeep);
     }
     let head_at = r.position();
+    p.meter.add(1);
     let head = r.head()?;
     if p.encoding == Encoding::Deterministic {
         check_shortest(r.bytes.get(head_at..r.position()).ok_or(Error::Malformed)?, head)?;
@@ -241,20 +345,25 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, p: &Profile<'_>) -> Result<()> {
         MAJOR_BYTES => r.take_string(head).map(|_| ()),
         MAJOR_TEXT => {
             let s = r.take_string(head)?;
+            p.meter.add(s.len());
             core::str::from_utf8(s).map_err(|_| Error::Malformed)?;
             Ok(())
         }
         MAJOR_ARRAY => {
             let count = entry_count(r, head.arg, 1, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
+            let small_ok = inner <= p.limits.max_depth;
             for _ in 0..count {
-                skip_item(r, inner, p)?;
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
             }
             Ok(())
         }
         MAJOR_MAP => {
             let count = entry_count(r, head.arg, 2, p.limits)?;
             let inner = depth.checked_add(1).ok_or(Error::TooDeep)?;
+            let small_ok = inner <= p.limits.max_depth;
             let mut keys = MapKeys::new(count);
             for _ in 0..count {
                 let key_start = r.position();
@@ -264,9 +373,20 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, p: &Profile<'_>) -> Result<()> {
                 if !matches!(key_major, Some(MAJOR_UINT | MAJOR_NINT | MAJOR_BYTES | MAJOR_TEXT)) {
                     return Err(Error::Malformed);
                 }
-                skip_item(r, inner, p)?;
-                keys.push(r.bytes, key_start, p.encoding)?;
-                skip_item(r, inner, p)?;
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
+                keys.push(r.bytes, key_start, p.encoding, p.meter)?;
+                if keys.unsorted_entries() > 0 {
+                    let total = p.unsorted.get().saturating_add(keys.take_unsorted_entries());
+                    if total > UNSORTED_ENTRIES_MAX {
+                        return Err(Error::UnsortedMap);
+                    }
+                    p.unsorted.set(total);
+                }
+                if !(small_ok && skip_small(r, p.meter)) {
+                    skip_item(r, inner, p)?;
+                }
             }
             Ok(())
         }
@@ -276,6 +396,22 @@ fn skip_item(r: &mut Reader<'_>, depth: usize, p: &Profile<'_>) -> Result<()> {
         },
         _ => Err(Error::Malformed),
     }
+}
+
+/// Skips the next item if it is one byte long (an integer -24..=23, `false`,
+/// `true`, `null`): the common leaf, read without a call. Returns whether it did.
+/// One-byte heads are always in shortest form.
+#[inline(always)]
+fn skip_small<M: Meter>(r: &mut Reader<'_>, meter: &M) -> bool {
+    let Some(&b) = r.bytes.get(r.pos) else {
+        return false;
+    };
+    let small = b < 0x18 || (0x20..0x38).contains(&b) || (0xf4..=0xf6).contains(&b);
+    if small {
+        meter.add(1);
+        r.pos = r.pos.saturating_add(1);
+    }
+    small
 }
 
 /// Whether `raw` (one head as read, with `head` its decoding) is in the shortest form
@@ -373,6 +509,8 @@ struct MapKeys {
     prev: Option<usize>,
     /// Whether every key so far was greater than its predecessor.
     ascending: bool,
+    /// Entries of this map not yet charged to the message's unsorted total.
+    uncharged: usize,
     /// The keys so far, sorted, while the map has at most `UNSORTED_MAP_MAX` entries.
     kept: [usize; UNSORTED_MAP_MAX],
 }
@@ -384,16 +522,17 @@ impl MapKeys {
             seen: 0,
             prev: None,
             ascending: true,
+            uncharged: 0,
             kept: [0; UNSORTED_MAP_MAX],
         }
     }
 
     /// Takes the key starting at `start` (already checked as one item).
-    fn push(&mut self, bytes: &[u8], start: usize, encoding: Encoding) -> Result<()> {
+    fn push<M: Meter>(&mut self, bytes: &[u8], start: usize, encoding: Encoding, meter: &M) -> Result<()> {
         let keep = self.count <= UNSORTED_MAP_MAX;
         if self.ascending {
             if let Some(prev) = self.prev {
-                match cmp_keys(bytes, prev, start)? {
+                match cmp_keys(bytes, prev, start, meter)? {
                     core::cmp::Ordering::Less => {}
                     core::cmp::Ordering::Equal => return Err(Error::DuplicateMapKey),
                     core::cmp::Ordering::Greater => {
@@ -404,6 +543,8 @@ impl MapKeys {
                             return Err(Error::UnsortedMap);
                         }
                         self.ascending = false;
+                        // the keys before this one now count as unsorted entries
+                        self.uncharged = self.seen;
                     }
                 }
             }
@@ -420,7 +561,7 @@ impl MapKeys {
                 while lo < hi {
                     let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
                     let probe = *kept.get(mid).ok_or(Error::Malformed)?;
-                    match cmp_keys(bytes, probe, start)? {
+                    match cmp_keys(bytes, probe, start, meter)? {
                         core::cmp::Ordering::Less => lo = mid.saturating_add(1),
                         core::cmp::Ordering::Equal => return Err(Error::DuplicateMapKey),
                         core::cmp::Ordering::Greater => hi = mid,
@@ -430,13 +571,29 @@ impl MapKeys {
             };
             let end = self.seen.checked_add(1).ok_or(Error::Malformed)?;
             let slots = self.kept.get_mut(at..end).ok_or(Error::Malformed)?;
+            meter.add(slots.len().saturating_sub(1));
             slots.rotate_right(1);
             if let Some(slot) = slots.first_mut() {
                 *slot = start;
             }
         }
+        if !self.ascending {
+            self.uncharged = self.uncharged.saturating_add(1);
+        }
         self.seen = self.seen.saturating_add(1);
         Ok(())
+    }
+
+    /// Entries of this map found unsorted and not yet charged.
+    const fn unsorted_entries(&self) -> usize {
+        self.uncharged
+    }
+
+    /// Takes the uncharged unsorted entries (to charge them to the message).
+    const fn take_unsorted_entries(&mut self) -> usize {
+        let n = self.uncharged;
+        self.uncharged = 0;
+        n
     }
 }
 
@@ -444,9 +601,27 @@ impl MapKeys {
 /// type, then value or length, then content. For keys in shortest form this is the
 /// bytewise order of their encodings (RFC 8949 §4.2.1); keys that compare equal
 /// denote the same value whatever their encodings.
-fn cmp_keys(bytes: &[u8], a: usize, b: usize) -> Result<core::cmp::Ordering> {
-    let mut ra = Reader { bytes, pos: a };
-    let mut rb = Reader { bytes, pos: b };
+fn cmp_keys<M: Meter>(bytes: &[u8], a: usize, b: usize, meter: &M) -> Result<core::cmp::Ordering> {
+    cmp_keys_at(Reader { bytes, pos: a }, Reader { bytes, pos: b }, meter)
+}
+
+/// As [`cmp_keys`], for keys at the positions of two readers (maybe over different bytes).
+fn cmp_keys_at<M: Meter>(mut ra: Reader<'_>, mut rb: Reader<'_>, meter: &M) -> Result<core::cmp::Ordering> {
+    meter.add(2);
+    // Both heads in one byte (argument below 24): the initial bytes order the
+    // keys by major type and argument, and equal string heads mean equal lengths.
+    if let (Some(&a0), Some(&b0)) = (ra.bytes.get(ra.pos), rb.bytes.get(rb.pos))
+        && a0 & 0x1f < 24
+        && b0 & 0x1f < 24
+    {
+        let order = a0.cmp(&b0);
+        if order.is_ne() || !matches!(a0 >> 5, MAJOR_BYTES | MAJOR_TEXT) {
+            return Ok(order);
+        }
+        let len = usize::from(a0 & 0x1f);
+        meter.add(len);
+        return Ok(short_content(&ra, len)?.cmp(short_content(&rb, len)?));
+    }
     let ha = ra.head()?;
     let hb = rb.head()?;
     let order = ha.major.cmp(&hb.major).then(ha.arg.cmp(&hb.arg));
@@ -454,9 +629,126 @@ fn cmp_keys(bytes: &[u8], a: usize, b: usize) -> Result<core::cmp::Ordering> {
         return Ok(order);
     }
     Ok(match ha.major {
-        MAJOR_BYTES | MAJOR_TEXT => ra.take_string(ha)?.cmp(rb.take_string(hb)?),
+        MAJOR_BYTES | MAJOR_TEXT => {
+            let sa = ra.take_string(ha)?;
+            // Equal heads: both strings have this length.
+            meter.add(sa.len());
+            sa.cmp(rb.take_string(hb)?)
+        }
         _ => order,
     })
+}
+
+/// The keys of one checked map (see [`maps_share_a_key`]), in ascending order.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "kept on the stack on purpose: nothing is allocated"
+)]
+enum SortedKeys<'a> {
+    /// A map of at most [`UNSORTED_MAP_MAX`] entries: its key positions, sorted.
+    Small {
+        bytes: &'a [u8],
+        keys: MapKeys,
+        next: usize,
+    },
+    /// A larger map, whose keys the pass only accepts in ascending order: read in
+    /// place, each key checked against its predecessor.
+    Large {
+        r: Reader<'a>,
+        left: u64,
+        prev: Option<usize>,
+    },
+}
+
+impl<'a> SortedKeys<'a> {
+    fn new(map: &'a [u8]) -> Result<Self> {
+        let mut r = Reader::new(map);
+        let h = r.head()?;
+        if h.major != MAJOR_MAP {
+            return Err(Error::Malformed);
+        }
+        let count = usize::try_from(h.arg).map_err(|_| Error::Malformed)?;
+        if count > UNSORTED_MAP_MAX {
+            return Ok(Self::Large {
+                r,
+                left: h.arg,
+                prev: None,
+            });
+        }
+        let mut keys = MapKeys::new(count);
+        for _ in 0..count {
+            let start = r.position();
+            skip_checked(&mut r)?;
+            keys.push(map, start, Encoding::Any, &NoMeter)?;
+            skip_checked(&mut r)?;
+        }
+        Ok(Self::Small {
+            bytes: map,
+            keys,
+            next: 0,
+        })
+    }
+
+    /// A reader at the next key, in ascending order.
+    fn next_key(&mut self) -> Result<Option<Reader<'a>>> {
+        match self {
+            Self::Small { bytes, keys, next } => {
+                if *next >= keys.seen {
+                    return Ok(None);
+                }
+                let pos = *keys.kept.get(*next).ok_or(Error::Malformed)?;
+                *next = next.saturating_add(1);
+                Ok(Some(Reader { bytes, pos }))
+            }
+            Self::Large { r, left, prev } => {
+                if *left == 0 {
+                    return Ok(None);
+                }
+                *left = left.saturating_sub(1);
+                let at = r.position();
+                if let Some(p) = *prev
+                    && cmp_keys(r.bytes, p, at, &NoMeter)?.is_ge()
+                {
+                    return Err(Error::UnsortedMap);
+                }
+                *prev = Some(at);
+                let key = r.clone();
+                skip_checked(r)?;
+                skip_checked(r)?;
+                Ok(Some(key))
+            }
+        }
+    }
+}
+
+/// Whether two maps that passed [`check_well_formed`] have a key in common (equal by
+/// value, as the duplicate check compares them), in time linear in their bytes: both
+/// key sequences are walked once in ascending order and merged.
+///
+/// # Errors
+/// [`Error::Malformed`] if either is not a map; [`Error::UnsortedMap`] if a map
+/// of more than [`UNSORTED_MAP_MAX`] entries is not in ascending order (the pass
+/// refuses those).
+pub(crate) fn maps_share_a_key(a: &[u8], b: &[u8]) -> Result<bool> {
+    let mut ka = SortedKeys::new(a)?;
+    let mut kb = SortedKeys::new(b)?;
+    let mut x = ka.next_key()?;
+    let mut y = kb.next_key()?;
+    while let (Some(ra), Some(rb)) = (&x, &y) {
+        match cmp_keys_at(ra.clone(), rb.clone(), &NoMeter)? {
+            core::cmp::Ordering::Less => x = ka.next_key()?,
+            core::cmp::Ordering::Greater => y = kb.next_key()?,
+            core::cmp::Ordering::Equal => return Ok(true),
+        }
+    }
+    Ok(false)
+}
+
+/// The `len` content bytes of the string whose one-byte head is at `r`'s position.
+fn short_content<'a>(r: &Reader<'a>, len: usize) -> Result<&'a [u8]> {
+    let start = r.pos.checked_add(1).ok_or(Error::Malformed)?;
+    let end = start.checked_add(len).ok_or(Error::Malformed)?;
+    r.bytes.get(start..end).ok_or(Error::Malformed)
 }
 
 /// Validates a declared entry count against the limit and the bytes left

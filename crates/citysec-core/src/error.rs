@@ -76,7 +76,8 @@ pub enum Error {
     /// shortest form, or map keys out of order.
     NotDeterministic,
     /// A map whose keys are not in ascending order has more entries than
-    /// `cbor::UNSORTED_MAP_MAX`.
+    /// `cbor::UNSORTED_MAP_MAX`, or such maps hold more than
+    /// `cbor::UNSORTED_ENTRIES_MAX` entries in one message.
     UnsortedMap,
 }
 
@@ -111,7 +112,7 @@ impl fmt::Display for Error {
             Self::Backend => "crypto backend failure",
             Self::ClockUnavailable => "clock unavailable",
             Self::NotDeterministic => "not in deterministic cbor encoding",
-            Self::UnsortedMap => "map keys out of order in a map too large to check unsorted",
+            Self::UnsortedMap => "map keys out of order in a map too large, or in too many maps, to check unsorted",
         };
         f.write_str(msg)
     }

@@ -156,37 +156,14 @@ fn parse_bucket(map: &[u8]) -> Result<Bucket<'_>> {
     Ok(out)
 }
 
-/// Whether the header map `map` has `label`.
-fn map_has_label(map: &[u8], label: LabelRef<'_>) -> Result<bool> {
-    if map.is_empty() {
-        return Ok(false);
-    }
-    let mut r = Reader::new(map);
-    let h = r.head()?;
-    for _ in 0..h.arg {
-        if read_label(&mut r)? == label {
-            return Ok(true);
-        }
-        cbor::skip_checked(&mut r)?;
-    }
-    Ok(false)
-}
-
-/// Whether any label of `unprotected` is also in `protected`.
+/// Whether any label of `unprotected` is also in `protected`: both maps passed the
+/// well-formedness pass, so their labels are merged in ascending order in linear
+/// time (a label lookup per entry would walk the other map once per label).
 fn shares_a_label(protected: &[u8], unprotected: &[u8]) -> Result<bool> {
     if protected.is_empty() || unprotected.is_empty() {
         return Ok(false);
     }
-    let mut r = Reader::new(unprotected);
-    let h = r.head()?;
-    for _ in 0..h.arg {
-        let label = read_label(&mut r)?;
-        if map_has_label(protected, label)? {
-            return Ok(true);
-        }
-        cbor::skip_checked(&mut r)?;
-    }
-    Ok(false)
+    cbor::maps_share_a_key(protected, unprotected)
 }
 
 fn check_crit(crit: &[u8], policy: CritPolicy<'_>) -> Result<()> {

@@ -155,8 +155,11 @@ pub fn compile(schema: &Schema, source: &str, limits: &PolicyLimits) -> Result<C
         if rule.effect != Effect::Permit {
             continue;
         }
+        // At most SHADOW_CHECK_FORBIDS forbids per permit: checking every permit
+        // against every forbid would be quadratic in the rule count.
         let shadow = unconditional_forbids
             .iter()
+            .take(SHADOW_CHECK_FORBIDS)
             .filter_map(|&f| rules.get(f))
             .find(|f| covers(&f.actions, &rule.actions) && covers(&f.resources, &rule.resources));
         if let Some(f) = shadow {
@@ -185,6 +188,11 @@ pub fn compile(schema: &Schema, source: &str, limits: &PolicyLimits) -> Result<C
         warnings,
     })
 }
+
+/// How many forbids without conditions (the first, in source order) each permit is
+/// checked against for the "shadowed by an unconditional forbid" warning, so that
+/// the check stays linear in the number of rules.
+const SHADOW_CHECK_FORBIDS: usize = 64;
 
 /// Whether scope `outer` includes every id of `inner` (`*` includes unknown ids,
 /// so only `*` covers `*`).

@@ -805,3 +805,26 @@ fn line_and_column_count_characters() {
     assert_eq!(error::line_col("ab\ncdé\nx", 7), (2, 4));
     assert_eq!(error::excerpt(&"x".repeat(50)), format!("{}...", "x".repeat(40)));
 }
+
+#[test]
+fn shadow_check_looks_at_the_first_64_unconditional_forbids() {
+    // n forbids without conditions on `door`, then one on `gate`, then a permit on
+    // `gate`: the gate forbid shadows it when it is among the first 64.
+    let src = |n: usize| {
+        let mut s = String::new();
+        for i in 0..n {
+            s.push_str(&format!("forbid \"f{i}\" action open on door;\n"));
+        }
+        s.push_str("forbid \"closed\" action open on gate;\npermit \"gate\" action open on gate;\n");
+        s
+    };
+    let shadowed = |n: usize| {
+        compiled(&src(n))
+            .warnings
+            .iter()
+            .filter(|d| d.kind == DiagnosticKind::ShadowedByForbid)
+            .count()
+    };
+    assert_eq!(shadowed(63), 1);
+    assert_eq!(shadowed(64), 0);
+}

@@ -57,6 +57,10 @@ const CREDENTIAL_PRESENTED: &[u8] = include_bytes!("../fixtures/presentation-hol
 const CREDENTIAL_CLONED: &[u8] = include_bytes!("../fixtures/presentation-cloned.cbor");
 const BUNDLE_V1: &[u8] = include_bytes!("../fixtures/bundle-v1.cbor");
 const BUNDLE_V2: &[u8] = include_bytes!("../fixtures/bundle-v2.cbor");
+#[cfg(feature = "icount")]
+const CREDENTIAL: &[u8] = include_bytes!("../fixtures/credential.cbor");
+#[cfg(feature = "icount")]
+const ADVERSARIAL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adversarial.cbor"));
 
 // ---------------------------------------------------------------- heap
 
@@ -418,6 +422,118 @@ fn run(out: &mut Console, t: &mut Tally) {
     }
 }
 
+// ---------------------------------------------------------------- instruction counts
+
+/// SysTick wraps (each 2^24 ticks), counted by its exception.
+#[cfg(feature = "icount")]
+static WRAPS: AtomicUsize = AtomicUsize::new(0);
+
+#[cfg(feature = "icount")]
+#[cortex_m_rt::exception]
+fn SysTick() {
+    WRAPS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// SysTick ticks since [`icount`] started it (wraps included).
+#[cfg(feature = "icount")]
+fn ticks() -> u64 {
+    loop {
+        let before = WRAPS.load(Ordering::Relaxed);
+        let current = cortex_m::peripheral::SYST::get_current();
+        if WRAPS.load(Ordering::Relaxed) == before {
+            let wraps = u64::try_from(before).unwrap_or(u64::MAX);
+            return wraps
+                .saturating_mul(1 << 24)
+                .saturating_add(u64::from(0x00ff_ffff_u32.saturating_sub(current)));
+        }
+    }
+}
+
+/// Instruction counts under QEMU `-icount shift=0` (every instruction takes the
+/// same virtual time, which SysTick counts): a calibration loop of a known number
+/// of instructions, the valid credential and the adversarial one, each through
+/// `Verifier::verify` (the adversarial one is refused before the signature).
+#[cfg(feature = "icount")]
+fn icount(out: &mut Console) -> bool {
+    let Some(mut p) = cortex_m::Peripherals::take() else {
+        out.line("icount: peripherals taken");
+        return false;
+    };
+    p.SYST.set_clock_source(cortex_m::peripheral::syst::SystClkSource::Core);
+    p.SYST.set_reload(0x00ff_ffff);
+    p.SYST.clear_current();
+    p.SYST.enable_interrupt();
+    p.SYST.enable_counter();
+
+    // `asm::delay(n)` runs n/2 iterations of `subs; bne`: n instructions.
+    const CALIBRATION: u32 = 20_000_000;
+    let t0 = ticks();
+    cortex_m::asm::delay(CALIBRATION);
+    let calib = ticks().saturating_sub(t0).max(1);
+    let insns = |t: u64| t.saturating_mul(u64::from(CALIBRATION)).checked_div(calib).unwrap_or(0);
+    let num = |out: &mut Console, n: u64| {
+        out.num(usize::try_from(n).unwrap_or(usize::MAX));
+    };
+
+    let backend = VerifyOnly;
+    let Ok(verifier) = VerifyingKey::ed25519(ISSUER_PUB)
+        .map(|k| k.with_kid(ISSUER_KID))
+        .and_then(|k| {
+            Verifier::new()
+                .trust(ISSUER, k)
+                .map_err(|_| citysec_core::Error::InvalidKey)
+        })
+        .map(|v| v.audience(DOOR))
+    else {
+        out.line("icount: cannot set up the verifier");
+        return false;
+    };
+    let now = Timestamp::from_unix_seconds(NOW);
+    let mut ok = true;
+    for (name, token) in [
+        ("valid credential", CREDENTIAL),
+        ("adversarial credential", ADVERSARIAL),
+    ] {
+        let t0 = ticks();
+        let result = verifier.verify(&backend, token, now, &[]);
+        let t = ticks().saturating_sub(t0);
+        let expected = matches!(
+            (name, &result),
+            ("valid credential", Ok(_))
+                | (
+                    "adversarial credential",
+                    Err(CredentialError::Core(citysec_core::Error::DuplicateMapKey))
+                )
+        );
+        ok &= expected;
+        out.put("icount ").put(name).put(" (").num(token.len()).put(" bytes): ");
+        num(out, insns(t));
+        out.put(" instructions (")
+            .put(if result.is_ok() {
+                "accepted"
+            } else {
+                credential_error_or_dup(&result)
+            })
+            .put(if expected { ")" } else { ", UNEXPECTED)" })
+            .line("");
+    }
+    out.put("icount calibration: ")
+        .num(usize::try_from(CALIBRATION).unwrap_or(0))
+        .put(" instructions = ");
+    num(out, calib);
+    out.line(" SysTick ticks");
+    ok
+}
+
+#[cfg(feature = "icount")]
+fn credential_error_or_dup(r: &Result<VerifiedCredential, CredentialError>) -> &'static str {
+    match r {
+        Err(CredentialError::Core(citysec_core::Error::DuplicateMapKey)) => "refused: duplicate map key",
+        Err(e) => credential_error(e),
+        Ok(_) => "accepted",
+    }
+}
+
 #[entry]
 fn main() -> ! {
     paint_stack();
@@ -426,6 +542,14 @@ fn main() -> ! {
     out.line("citysec firmware-door: door-17 (zone office), policy held at boot: v1");
     let mut tally = Tally::default();
     run(&mut out, &mut tally);
+    #[cfg(feature = "icount")]
+    {
+        let ok = icount(&mut out);
+        tally.total = tally.total.saturating_add(1);
+        if ok {
+            tally.passed = tally.passed.saturating_add(1);
+        }
+    }
     let Tally { passed, total, stack } = tally;
     out.put("stack peak bytes: ").num(stack.max(stack_peak())).put("\n");
     out.put("heap size bytes: ").num(HEAP_SIZE).put("\n");

@@ -1,0 +1,471 @@
+//! `reject_adversarial`: the work before the signature (or AEAD tag) check on the
+//! worst adversarial shapes, against the same kind of object, valid and of the same
+//! size, in one run.
+//!
+//! - credential (COSE_Sign1/CWT, default limits: 64 KiB) at 4 KiB and 64 KiB: the
+//!   pre-signature path is `UnverifiedSign1::parse`, which `Verifier::verify` runs
+//!   before it looks at the signature.
+//! - bundle (policy bundle, `LoadOptions::default()`: 2 MiB) at 4 KiB, 64 KiB and
+//!   2 MiB: `UnverifiedSign1::parse` with the bundle loader's limits, the step
+//!   `bundle::load` runs before the signature (checked once: `load` refuses each
+//!   adversarial input with the same error).
+//! - envelope (telemetry, `ReceiverConfig::default().max_envelope`: 64 KiB) at 4 KiB
+//!   and 64 KiB: `Envelope::parse`, which the receiver runs before the AEAD.
+//!
+//! Adversarial shapes (all in the unprotected header, or the protected one for the
+//! label merge), each refused at its last entry: `nested` (256-entry maps two deep,
+//! the first value a long text, the outer map's last key a duplicate), `unsorted`
+//! (32-entry maps of one-byte keys in descending order, the last map's last key a
+//! duplicate: refused with `UnsortedMap` once 256 unsorted entries are passed),
+//! `unsorted8_tiny` (eight such maps, the most a message may hold, then one-byte
+//! items, then a map with a duplicate key), `longkeys` (256 equal-length text keys that differ only in their
+//! last two bytes, the last a duplicate), `unsorted_long` (32 such keys in
+//! descending order, the last a duplicate), `tiny` (one-byte items, then a map with
+//! a duplicate key), `labels` (255 protected labels, the first value long, and 256
+//! unprotected labels of which the last is also protected). For the envelope:
+//! `trailing` (a valid envelope and one more byte).
+//!
+//! Benign: a credential whose claims set carries a claim of many short strings
+//! (role names, 6 to 10 bytes each); a bundle whose payload carries a policy source
+//! of many short rules; a sealed envelope. A pre-signature parse skips the payload
+//! byte string in one step, so on a benign object it does not grow with the size;
+//! what a verifier spends on a valid object of that size is its signature check
+//! and the walk of its payload. So, per group:
+//!
+//! - `benign`: what the same verifier does with a valid object of that size:
+//!   `sign1::verify` (the same parse, key by `kid`, Ed25519 over the whole
+//!   message) and the well-formedness pass over the payload; for envelopes the
+//!   same `Envelope::parse` (the AEAD is not included).
+//! - `benign_walk`: the parse and the payload pass, without the signature: the
+//!   CBOR work alone, to compare shapes byte for byte.
+//! - `benign_parse`: the parse alone, for reference.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    missing_docs,
+    reason = "benchmark code"
+)]
+
+use core::hint::black_box;
+
+use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
+use citysec_core::{KeySet, Limits, RustCrypto, SigningKey, VerifyingKey};
+use citysec_telemetry::{Envelope, MasterSecret};
+use criterion::{Criterion, Throughput};
+
+const KIB: usize = 1024;
+
+fn head(out: &mut Vec<u8>, major: u8, n: usize) {
+    let m = major << 5;
+    match n {
+        0..=23 => out.push(m | n as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, n as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 26);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+    }
+}
+
+fn text(out: &mut Vec<u8>, s: &[u8]) {
+    head(out, 3, s.len());
+    out.extend_from_slice(s);
+}
+
+/// A tagged COSE_Sign1: protected `{1: -8, 3: "application/x"}` and `extra` more
+/// protected entries, the unprotected map, the payload, a 64-byte signature.
+fn sign1_raw(extra: &[u8], extra_entries: usize, unprotected: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    head(&mut p, 5, 1 + extra_entries);
+    p.extend_from_slice(&[0x01, 0x27]);
+    p.extend_from_slice(extra);
+    let mut out = vec![0xd2, 0x84];
+    head(&mut out, 2, p.len());
+    out.extend_from_slice(&p);
+    out.extend_from_slice(unprotected);
+    head(&mut out, 2, payload.len());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&[0x58, 0x40]);
+    out.extend_from_slice(&[0u8; 64]);
+    out
+}
+
+/// Unprotected `{4: "k1", 100: value}`.
+fn unprotected_with(value: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xa2, 0x04, 0x42, b'k', b'1', 0x18, 100];
+    out.extend_from_slice(value);
+    out
+}
+
+/// `count` copies of `unit` in nested arrays of at most 256 items each, the last
+/// copy replaced by `last`.
+fn arrays_of(unit: &[u8], count: usize, last: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if count <= 256 {
+        head(&mut out, 4, count);
+        for i in 0..count {
+            out.extend_from_slice(if i + 1 == count { last } else { unit });
+        }
+        return out;
+    }
+    let per = count.div_ceil(256);
+    let children = count.div_ceil(per);
+    head(&mut out, 4, children);
+    let mut left = count;
+    for _ in 0..children {
+        let n = left.min(per);
+        left -= n;
+        out.extend_from_slice(&arrays_of(unit, n, if left == 0 { last } else { unit }));
+    }
+    out
+}
+
+fn max_map(first: &[u8], dup: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    head(&mut out, 5, 256);
+    for k in 0..256usize {
+        head(&mut out, 0, if dup && k == 255 { 254 } else { k });
+        if k == 0 {
+            out.extend_from_slice(first);
+        } else {
+            out.push(0);
+        }
+    }
+    out
+}
+
+fn prefixed_keys(count: usize, len: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let mut k = vec![b'k'; len - 2];
+            k.extend_from_slice(&[b'a' + (i / 26) as u8, b'a' + (i % 26) as u8]);
+            k
+        })
+        .collect()
+}
+
+fn text_map(keys: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    head(&mut out, 5, keys.len());
+    for k in keys {
+        text(&mut out, k);
+        out.push(0);
+    }
+    out
+}
+
+/// The adversarial Sign1 messages of about `n` bytes (a little under).
+fn adversarial(n: usize) -> Vec<(&'static str, Vec<u8>)> {
+    let room = n - 120;
+    let mut out = Vec::new();
+    // nested maximum maps, first value a long text
+    let mut t = Vec::new();
+    text(&mut t, &vec![b'a'; room - 1_600]);
+    out.push((
+        "nested",
+        sign1_raw(&[], 0, &unprotected_with(&max_map(&max_map(&t, false), true)), &[0]),
+    ));
+    // unsorted small maps of one-byte keys
+    let mut map = vec![0xb8, 32];
+    for k in (0x20u8..=0x27).rev().chain((0u8..=23).rev()) {
+        map.extend_from_slice(&[k, 0x00]);
+    }
+    let mut dup = map.clone();
+    let at = dup.len() - 2;
+    dup[at] = 0x27;
+    let count = (room - 600) / map.len();
+    out.push((
+        "unsorted",
+        sign1_raw(&[], 0, &unprotected_with(&arrays_of(&map, count, &dup)), &[0]),
+    ));
+    // the unsorted budget used up (8 such maps, 256 entries), then one-byte items
+    let mut eight = vec![0x88];
+    for _ in 0..8 {
+        eight.extend_from_slice(&map);
+    }
+    let mut body = vec![0x82];
+    body.extend_from_slice(&eight);
+    body.extend_from_slice(&arrays_of(&[0], (room - 1_200) * 7 / 8, &[0xa2, 0, 0, 0, 0]));
+    out.push(("unsorted8_tiny", sign1_raw(&[], 0, &unprotected_with(&body), &[0])));
+    // ascending long keys differing at the end
+    let mut keys = prefixed_keys(256, (room / 256).saturating_sub(4).max(4));
+    keys[255] = keys[254].clone();
+    out.push(("longkeys", sign1_raw(&[], 0, &unprotected_with(&text_map(&keys)), &[0])));
+    // 32 long keys in descending order
+    let mut keys = prefixed_keys(32, (room / 32).saturating_sub(4).max(4));
+    keys.reverse();
+    keys[31] = keys[16].clone();
+    out.push((
+        "unsorted_long",
+        sign1_raw(&[], 0, &unprotected_with(&text_map(&keys)), &[0]),
+    ));
+    // tiny items, then a duplicate
+    out.push((
+        "tiny",
+        sign1_raw(
+            &[],
+            0,
+            &unprotected_with(&arrays_of(&[0], (room - 600) * 7 / 8, &[0xa2, 0, 0, 0, 0])),
+            &[0],
+        ),
+    ));
+    // labels in both buckets, found only at the end of the merge: protected
+    // {1, 100..=353, 1000} (label 100's value long), unprotected
+    // {8..=99, 400..=562, 1000}, both ascending
+    let mut extra = Vec::new();
+    for l in (100..354usize).chain([1000]) {
+        head(&mut extra, 0, l);
+        if l == 100 {
+            head(&mut extra, 2, room - 2_000);
+            extra.extend(core::iter::repeat_n(0u8, room - 2_000));
+        } else {
+            extra.push(0);
+        }
+    }
+    let mut u = Vec::new();
+    head(&mut u, 5, 256);
+    for l in (8..100usize).chain(400..563).chain([1000]) {
+        head(&mut u, 0, l);
+        u.push(0);
+    }
+    out.push(("labels", sign1_raw(&extra, 255, &u, &[0])));
+    for (name, msg) in &out {
+        assert!(msg.len() <= n, "{name}: {} > {n}", msg.len());
+    }
+    out
+}
+
+/// A valid credential of about `n` bytes: a claims set with `iss`, `exp` and a
+/// claim (key -70000) of many short role names, signed.
+fn benign_credential(key: &SigningKey, n: usize) -> Vec<u8> {
+    let room = n - 200;
+    let mut roles = Vec::new();
+    let mut i = 0usize;
+    let mut items = Vec::new();
+    while roles.len() + 14 < room - 600 {
+        let mut t = Vec::new();
+        text(&mut t, format!("role-{i}").as_bytes());
+        roles.extend_from_slice(&t);
+        items.push(t);
+        i += 1;
+    }
+    let mut claim = Vec::new();
+    let outer = items.len().div_ceil(256);
+    head(&mut claim, 4, outer);
+    for chunk in items.chunks(256) {
+        head(&mut claim, 4, chunk.len());
+        for t in chunk {
+            claim.extend_from_slice(t);
+        }
+    }
+    let mut payload = vec![0xa3, 0x01];
+    text(&mut payload, b"https://issuer.example");
+    payload.extend_from_slice(&[0x04, 0x1a, 0x77, 0x00, 0x00, 0x00]);
+    payload.extend_from_slice(&[0x3a, 0x00, 0x01, 0x11, 0x6f]);
+    payload.extend_from_slice(&claim);
+    let msg = sign1::sign(&RustCrypto, key, &payload, b"").unwrap();
+    assert!(msg.len() <= n, "{} > {n}", msg.len());
+    msg
+}
+
+/// A bundle-shaped message of about `n` bytes: a payload map with a policy source
+/// of many short rules, signed.
+fn benign_bundle(key: &SigningKey, n: usize) -> Vec<u8> {
+    let mut policy = String::new();
+    let mut i = 0usize;
+    while policy.len() + 200 < n - 400 {
+        policy.push_str(&format!(
+            "permit \"door-{i}\" action open on door when resource.id == \"d{i}\" and subject.roles has \"staff\";\n"
+        ));
+        i += 1;
+    }
+    let mut payload = vec![0xa6, 0x01, 0x01, 0x02, 0x07, 0x03, 0x1a, 0x65, 0x00, 0x00, 0x00, 0x04];
+    text(
+        &mut payload,
+        b"attribute subject.roles: set<string>; attribute resource.id: string;",
+    );
+    payload.push(0x05);
+    text(&mut payload, policy.as_bytes());
+    payload.extend_from_slice(&[0x06, 0x58, 0x20]);
+    payload.extend_from_slice(&[0x11; 32]);
+    let msg = sign1::sign(&RustCrypto, key, &payload, b"").unwrap();
+    assert!(msg.len() <= n, "{} > {n}", msg.len());
+    msg
+}
+
+fn label(n: usize) -> String {
+    if n >= 1024 * KIB {
+        format!("{}MiB", n / (1024 * KIB))
+    } else {
+        format!("{}KiB", n / KIB)
+    }
+}
+
+/// One group: every adversarial message (asserting its error first) and the
+/// benign one, through the same pre-signature parse.
+fn sign1_group(
+    c: &mut Criterion,
+    kind: &str,
+    n: usize,
+    opts: &VerifyOptions<'_>,
+    trusted: &KeySet<VerifyingKey>,
+    benign: &[u8],
+    results: &mut Vec<Group>,
+) {
+    let group_name = format!("reject_adversarial_{kind}_{}", label(n));
+    let mut g = c.benchmark_group(&group_name);
+    g.throughput(Throughput::Bytes(n as u64));
+    let payload_limits = opts.limits;
+    let adv = adversarial(n);
+    let mut ids = Vec::new();
+    for (name, msg) in &adv {
+        let err = UnverifiedSign1::parse(msg, opts).unwrap_err();
+        let id = format!("adv_{name}");
+        g.bench_function(&id, |b| {
+            b.iter(|| UnverifiedSign1::parse(black_box(msg), opts).unwrap_err());
+        });
+        ids.push((id, msg.len(), format!("{err:?}")));
+    }
+    UnverifiedSign1::parse(benign, opts).unwrap();
+    g.bench_function("benign", |b| {
+        b.iter(|| {
+            let m = sign1::verify(&RustCrypto, trusted, black_box(benign), opts).unwrap();
+            check_well_formed(m.payload(), &payload_limits, Tags::Forbid).unwrap();
+        });
+    });
+    g.bench_function("benign_walk", |b| {
+        b.iter(|| {
+            let m = UnverifiedSign1::parse(black_box(benign), opts).unwrap();
+            check_well_formed(m.payload_unverified(), &payload_limits, Tags::Forbid).unwrap();
+        });
+    });
+    g.bench_function("benign_parse", |b| {
+        b.iter(|| UnverifiedSign1::parse(black_box(benign), opts).unwrap());
+    });
+    g.finish();
+    results.push(Group {
+        name: group_name,
+        adversarial: ids,
+        benign_len: benign.len(),
+    });
+}
+
+struct Group {
+    name: String,
+    adversarial: Vec<(String, usize, String)>,
+    benign_len: usize,
+}
+
+fn reject_adversarial(c: &mut Criterion) {
+    let mut results = Vec::new();
+    let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"k1".to_vec());
+    let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
+
+    // credentials: the verifier's default limits (64 KiB)
+    let cred_opts = VerifyOptions::default();
+    for n in [4 * KIB, 64 * KIB] {
+        let benign = benign_credential(&key, n);
+        sign1_group(c, "credential", n, &cred_opts, &trusted, &benign, &mut results);
+    }
+
+    // bundles: the loader's limits (LoadOptions::default().max_bundle_len)
+    let load = citysec_policy::bundle::LoadOptions::default();
+    let max_bundle = load.max_bundle_len;
+    let bundle_opts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(max_bundle));
+    for n in [4 * KIB, 64 * KIB, max_bundle] {
+        for (name, msg) in adversarial(n) {
+            // the loader refuses each before the signature, as the parse does
+            let parse = UnverifiedSign1::parse(&msg, &bundle_opts).unwrap_err();
+            let loaded = citysec_policy::bundle::load(&RustCrypto, &trusted, &msg, &load).unwrap_err();
+            assert!(
+                format!("{loaded:?}").contains(&format!("({parse:?})")),
+                "bundle {name}: {loaded:?}"
+            );
+        }
+        let benign = benign_bundle(&key, n);
+        sign1_group(c, "bundle", n, &bundle_opts, &trusted, &benign, &mut results);
+    }
+
+    // envelopes: the receiver's default maximum (64 KiB)
+    let max_env = citysec_telemetry::ReceiverConfig::default().max_envelope;
+    let device = MasterSecret::new([3; 32]).derive(&RustCrypto, b"sensor-1", 0).unwrap();
+    for n in [4 * KIB, max_env] {
+        let benign = citysec_telemetry::seal(&RustCrypto, &device, 1, "t", &vec![0x42; n - 64]).unwrap();
+        let pad = n - 1 - benign.len();
+        let benign = citysec_telemetry::seal(&RustCrypto, &device, 1, "t", &vec![0x42; n - 64 + pad]).unwrap();
+        assert_eq!(benign.len(), n - 1);
+        let mut trailing = benign.clone();
+        trailing.push(0);
+        Envelope::parse(&benign, max_env).unwrap();
+        let err = Envelope::parse(&trailing, max_env).unwrap_err();
+        let group_name = format!("reject_adversarial_envelope_{}", label(n));
+        let mut g = c.benchmark_group(&group_name);
+        g.throughput(Throughput::Bytes(n as u64));
+        g.bench_function("adv_trailing", |b| {
+            b.iter(|| Envelope::parse(black_box(&trailing), max_env).unwrap_err());
+        });
+        g.bench_function("benign", |b| {
+            b.iter(|| Envelope::parse(black_box(&benign), max_env).unwrap())
+        });
+        g.finish();
+        results.push(Group {
+            name: group_name,
+            adversarial: vec![("adv_trailing".into(), trailing.len(), format!("{err:?}"))],
+            benign_len: benign.len(),
+        });
+    }
+
+    println!();
+    println!("reject_adversarial: worst adversarial / benign (mean times), target <= 3; adversarial MB/s");
+    for g in &results {
+        let Some(benign) = citysec_benches::mean_ns(&g.name, "benign") else {
+            println!("  {}: not measured in this run", g.name);
+            continue;
+        };
+        let parse_only = citysec_benches::mean_ns(&g.name, "benign_parse");
+        let walk = citysec_benches::mean_ns(&g.name, "benign_walk");
+        let mut worst: Option<(f64, &str, usize)> = None;
+        for (id, len, err) in &g.adversarial {
+            if let Some(t) = citysec_benches::mean_ns(&g.name, id) {
+                println!(
+                    "  {}: {id} ({len} B, {err}): {t:.0} ns, {:.0} MB/s",
+                    g.name,
+                    *len as f64 / t * 1e3
+                );
+                if worst.is_none_or(|(w, _, _)| t > w) {
+                    worst = Some((t, id, *len));
+                }
+            }
+        }
+        if let Some((t, id, len)) = worst {
+            let r = t / benign;
+            let verdict = if r <= 3.0 { "meets" } else { "MISSES" };
+            let walk = walk.map_or(String::new(), |w| {
+                format!("; worst / benign_walk {w:.0} ns = {:.2}", t / w)
+            });
+            let parse = parse_only.map_or(String::new(), |p| format!("; benign parse alone {p:.0} ns"));
+            println!(
+                "  {}: worst {id} {t:.0} ns ({:.0} MB/s) / benign ({} B) {benign:.0} ns = {r:.2} ({verdict} target <= 3){walk}{parse}",
+                g.name,
+                len as f64 / t * 1e3,
+                g.benign_len
+            );
+        }
+    }
+}
+
+fn main() {
+    let mut c = citysec_benches::criterion();
+    reject_adversarial(&mut c);
+    c.final_summary();
+}
