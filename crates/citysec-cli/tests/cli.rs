@@ -10,20 +10,15 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use citysec::core::encrypt0::{self, Iv};
 use citysec::core::{Key, VerifyingKey, sign1};
 use citysec::ring::Ring;
 use citysec::std_adapters::{ExistingFile, KeyFormat, read_key, write_key};
 
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
+mod common;
+use common::{citysec, p};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
@@ -35,10 +30,6 @@ fn stderr(o: &Output) -> String {
 
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exit code")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// Runs `key generate` and returns the key file.

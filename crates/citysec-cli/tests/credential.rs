@@ -10,15 +10,10 @@
 )]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
+mod common;
+use common::{citysec, p};
 
 fn ok(o: &Output) -> String {
     assert_eq!(
@@ -38,10 +33,6 @@ fn rejected(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout)
     );
     String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 const ISS: &str = "https://issuer.city.example";

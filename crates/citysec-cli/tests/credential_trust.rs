@@ -8,28 +8,8 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
-
-fn text(o: &Output) -> (i32, String, String) {
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{citysec, p, text};
 
 const A: &str = "https://a.city.example";
 const B: &str = "https://b.transit.example";

@@ -14,19 +14,10 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+mod common;
+use common::{citysec, p};
 
 fn out(o: &Output) -> (i32, String, String) {
     (

@@ -9,23 +9,8 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
-use std::process::{Command, Output};
-
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
-
-fn text(o: &Output) -> (i32, String, String) {
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{citysec, text};
 
 #[test]
 fn seal_open_replay_across_runs() {

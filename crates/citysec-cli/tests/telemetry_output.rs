@@ -12,32 +12,14 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use citysec::ring::Ring;
 use citysec::telemetry::{MasterSecret, seal};
 
+mod common;
+use common::{citysec, p, text};
+
 const MASTER: [u8; 32] = [0x5a; 32];
-
-fn citysec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_citysec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run citysec")
-}
-
-fn text(o: &Output) -> (i32, String, String) {
-    (
-        o.status.code().unwrap(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 /// An envelope sealed by the library, for ids and topics the CLI cannot type.
 fn envelope(dir: &Path, name: &str, device: &[u8], seq: u64, topic: &str, reading: &[u8]) -> String {
