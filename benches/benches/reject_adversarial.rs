@@ -6,9 +6,11 @@
 //!   pre-signature path is `UnverifiedSign1::parse`, which `Verifier::verify` runs
 //!   before it looks at the signature.
 //! - bundle (policy bundle, `LoadOptions::default()`: 2 MiB) at 4 KiB, 64 KiB and
-//!   2 MiB: `UnverifiedSign1::parse` with the bundle loader's limits, the step
-//!   `bundle::load` runs before the signature (checked once: `load` refuses each
-//!   adversarial input with the same error).
+//!   2 MiB: `bundle::load` itself, which refuses every adversarial input before
+//!   the signature: the header shape first (the unprotected header must be empty,
+//!   the protected one at most `MAX_PROTECTED_HEADER` bytes), then
+//!   `UnverifiedSign1::parse` with the loader's limits. One more shape for bundles:
+//!   `protected_full`, the worst protected header a bundle may carry.
 //! - envelope (telemetry, `ReceiverConfig::default().max_envelope`: 64 KiB) at 4 KiB
 //!   and 64 KiB: `Envelope::parse`, which the receiver runs before the AEAD.
 //!
@@ -21,8 +23,9 @@
 //! items, then a map with a duplicate key), `longkeys` (256 equal-length text keys that differ only in their
 //! last two bytes, the last a duplicate), `unsorted_long` (32 such keys in
 //! descending order, the last a duplicate), `tiny` (one-byte items, then a map with
-//! a duplicate key), `labels` (255 protected labels, the first value long, and 256
-//! unprotected labels of which the last is also protected). For the envelope:
+//! a duplicate key), `labels` (32 protected labels, the first value long, and 32
+//! unprotected labels of which the last is also protected: the most a bucket may
+//! hold), `labels_over` (255 and 256 labels, refused by the counts in the map heads). For the envelope:
 //! `trailing` (a valid envelope and one more byte).
 //!
 //! Benign: a credential whose claims set carries a claim of many short strings
@@ -219,29 +222,69 @@ fn adversarial(n: usize) -> Vec<(&'static str, Vec<u8>)> {
             &[0],
         ),
     ));
-    // labels in both buckets, found only at the end of the merge: protected
-    // {1, 100..=353, 1000} (label 100's value long), unprotected
-    // {8..=99, 400..=562, 1000}, both ascending
+    // labels in both buckets, found only at the end of the merge, with as many
+    // labels as a bucket may hold (MAX_HEADER_LABELS): protected
+    // {1, 100..=129, 1000} (label 100's value long), unprotected
+    // {8..=38, 1000}, both ascending
     let mut extra = Vec::new();
-    for l in (100..354usize).chain([1000]) {
+    for l in (100..130usize).chain([1000]) {
         head(&mut extra, 0, l);
         if l == 100 {
-            head(&mut extra, 2, room - 2_000);
-            extra.extend(core::iter::repeat_n(0u8, room - 2_000));
+            head(&mut extra, 2, room - 400);
+            extra.extend(core::iter::repeat_n(0u8, room - 400));
         } else {
             extra.push(0);
         }
     }
     let mut u = Vec::new();
-    head(&mut u, 5, 256);
-    for l in (8..100usize).chain(400..563).chain([1000]) {
+    head(&mut u, 5, 32);
+    for l in (8..39usize).chain([1000]) {
         head(&mut u, 0, l);
         u.push(0);
     }
-    out.push(("labels", sign1_raw(&extra, 255, &u, &[0])));
+    out.push(("labels", sign1_raw(&extra, 31, &u, &[0])));
+    // the 0.1.0 shape: 255 protected and 256 unprotected labels, now refused by
+    // the label count in the map heads before the bytes are walked
+    let mut extra = Vec::new();
+    for l in 100..355usize {
+        head(&mut extra, 0, l);
+        extra.push(0);
+    }
+    let mut u = Vec::new();
+    head(&mut u, 5, 256);
+    for l in (8..100usize).chain(400..564) {
+        head(&mut u, 0, l);
+        u.push(0);
+    }
+    out.push(("labels_over", sign1_raw(&extra, 255, &u, &[0])));
     for (name, msg) in &out {
         assert!(msg.len() <= n, "{name}: {} > {n}", msg.len());
     }
+    out
+}
+
+/// A bundle-shaped message of `n` bytes whose protected header is the worst a
+/// bundle may carry: `MAX_PROTECTED_HEADER` bytes of one-byte items in an array
+/// under one label, then a map with a duplicate key; the unprotected header empty
+/// and the rest a payload byte string.
+fn protected_full(n: usize) -> Vec<u8> {
+    let max = citysec_policy::bundle::MAX_PROTECTED_HEADER;
+    let mut p = vec![0xa2, 0x01, 0x27, 0x18, 100, 0x98];
+    let items = max - p.len() - 1 - 5;
+    p.push(items as u8 + 1);
+    p.extend(core::iter::repeat_n(0u8, items));
+    p.extend_from_slice(&[0xa2, 0, 0, 0, 0]);
+    assert_eq!(p.len(), max);
+    let mut out = vec![0xd2, 0x84];
+    head(&mut out, 2, p.len());
+    out.extend_from_slice(&p);
+    out.push(0xa0);
+    let rest = n - out.len() - 2 - 66 - 5;
+    head(&mut out, 2, rest);
+    out.extend(core::iter::repeat_n(0u8, rest));
+    out.extend_from_slice(&[0x58, 0x40]);
+    out.extend_from_slice(&[0u8; 64]);
+    assert!(out.len() <= n);
     out
 }
 
@@ -313,6 +356,7 @@ fn label(n: usize) -> String {
 
 /// One group: every adversarial message (asserting its error first) and the
 /// benign one, through the same pre-signature parse.
+#[expect(clippy::too_many_arguments, reason = "one call per kind of object")]
 fn sign1_group(
     c: &mut Criterion,
     kind: &str,
@@ -320,21 +364,22 @@ fn sign1_group(
     opts: &VerifyOptions<'_>,
     trusted: &KeySet<VerifyingKey>,
     benign: &[u8],
+    adv: &[(&'static str, Vec<u8>)],
+    reject: &dyn Fn(&[u8]) -> String,
     results: &mut Vec<Group>,
 ) {
     let group_name = format!("reject_adversarial_{kind}_{}", label(n));
     let mut g = c.benchmark_group(&group_name);
     g.throughput(Throughput::Bytes(n as u64));
     let payload_limits = opts.limits;
-    let adv = adversarial(n);
     let mut ids = Vec::new();
-    for (name, msg) in &adv {
-        let err = UnverifiedSign1::parse(msg, opts).unwrap_err();
+    for (name, msg) in adv {
+        let err = reject(msg);
         let id = format!("adv_{name}");
         g.bench_function(&id, |b| {
-            b.iter(|| UnverifiedSign1::parse(black_box(msg), opts).unwrap_err());
+            b.iter(|| reject(black_box(msg)));
         });
-        ids.push((id, msg.len(), format!("{err:?}")));
+        ids.push((id, msg.len(), err));
     }
     UnverifiedSign1::parse(benign, opts).unwrap();
     g.bench_function("benign", |b| {
@@ -375,25 +420,49 @@ fn reject_adversarial(c: &mut Criterion) {
     let cred_opts = VerifyOptions::default();
     for n in [4 * KIB, 64 * KIB] {
         let benign = benign_credential(&key, n);
-        sign1_group(c, "credential", n, &cred_opts, &trusted, &benign, &mut results);
+        let reject = |m: &[u8]| format!("{:?}", UnverifiedSign1::parse(m, &cred_opts).unwrap_err());
+        sign1_group(
+            c,
+            "credential",
+            n,
+            &cred_opts,
+            &trusted,
+            &benign,
+            &adversarial(n),
+            &reject,
+            &mut results,
+        );
     }
 
     // bundles: the loader's limits (LoadOptions::default().max_bundle_len)
     let load = citysec_policy::bundle::LoadOptions::default();
     let max_bundle = load.max_bundle_len;
     let bundle_opts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(max_bundle));
+    // the loader refuses every shape before the signature: the shapes in the
+    // unprotected header by the header shape, `protected_full` in the pass
+    let reject = |m: &[u8]| {
+        let e = citysec_policy::bundle::load(&RustCrypto, &trusted, black_box(m), &load).unwrap_err();
+        assert!(!matches!(
+            e,
+            citysec_policy::bundle::BundleError::Cose(citysec_core::Error::BadSignature)
+        ));
+        format!("{e:?}")
+    };
     for n in [4 * KIB, 64 * KIB, max_bundle] {
-        for (name, msg) in adversarial(n) {
-            // the loader refuses each before the signature, as the parse does
-            let parse = UnverifiedSign1::parse(&msg, &bundle_opts).unwrap_err();
-            let loaded = citysec_policy::bundle::load(&RustCrypto, &trusted, &msg, &load).unwrap_err();
-            assert!(
-                format!("{loaded:?}").contains(&format!("({parse:?})")),
-                "bundle {name}: {loaded:?}"
-            );
-        }
+        let mut adv = adversarial(n);
+        adv.push(("protected_full", protected_full(n)));
         let benign = benign_bundle(&key, n);
-        sign1_group(c, "bundle", n, &bundle_opts, &trusted, &benign, &mut results);
+        sign1_group(
+            c,
+            "bundle",
+            n,
+            &bundle_opts,
+            &trusted,
+            &benign,
+            &adv,
+            &reject,
+            &mut results,
+        );
     }
 
     // envelopes: the receiver's default maximum (64 KiB)

@@ -13,6 +13,14 @@ use crate::{Algorithm, AlgorithmKind, Error, Limits, Result};
 /// appear in `crit`.
 const BASE_LABELS: [i64; 6] = [1, 2, 3, 4, 5, 6];
 
+/// Most labels one header bucket may carry (`Error::TooManyEntries` beyond).
+///
+/// The heads of both header maps are read before the well-formedness pass, so a
+/// message whose headers announce more labels is refused in constant time. COSE
+/// headers in use carry a handful (alg, crit, content type, kid, IV or Partial IV,
+/// typ, a few application labels).
+pub const MAX_HEADER_LABELS: u64 = 32;
+
 const ALG: i64 = 1;
 const CRIT: i64 = 2;
 const CONTENT_TYPE: i64 = 3;
@@ -88,6 +96,35 @@ fn nonempty_bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
         return Err(Error::Malformed);
     }
     r.take_string(h)
+}
+
+/// Reads the heads of both header maps at the start of an array body and refuses
+/// a bucket that announces more than [`MAX_HEADER_LABELS`] labels, without reading
+/// further. Anything else wrong with the heads is left to the well-formedness pass,
+/// which reports it with its own error.
+pub(crate) fn precheck_label_counts(body: &[u8]) -> Result<()> {
+    let mut r = Reader::new(body);
+    let Ok(array) = r.head() else { return Ok(()) };
+    if array.major != 4 {
+        return Ok(());
+    }
+    let Ok(ph) = r.head() else { return Ok(()) };
+    if ph.major != 2 {
+        return Ok(());
+    }
+    let Ok(protected) = r.take_string(ph) else {
+        return Ok(());
+    };
+    if let Some(Ok(h)) = (!protected.is_empty()).then(|| Reader::new(protected).head())
+        && h.major == 5
+        && h.arg > MAX_HEADER_LABELS
+    {
+        return Err(Error::TooManyEntries);
+    }
+    match r.head() {
+        Ok(h) if h.major == 5 && h.arg > MAX_HEADER_LABELS => Err(Error::TooManyEntries),
+        _ => Ok(()),
+    }
 }
 
 /// Reads one header map (already checked well-formed, without duplicates).

@@ -23,7 +23,7 @@ mod time;
 pub use alg::{Algorithm, AlgorithmKind};
 pub use backend::{Backend, RustCrypto, SharedSecret};
 pub use error::{Error, Result};
-pub use headers::{ContentTypeRef, CritPolicy};
+pub use headers::{ContentTypeRef, CritPolicy, MAX_HEADER_LABELS};
 pub use keys::{Key, KeyInfo, RandomSource, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 pub use keyset::KeySet;
 pub use limits::Limits;

@@ -105,6 +105,7 @@ pub(crate) fn strict_body<'m>(
         return Err(Error::TooLarge);
     }
     let body = expect_tag(msg, opts.tagging, tag, allow_cwt)?;
+    headers::precheck_label_counts(body)?;
     check_well_formed(body, &opts.limits, Tags::Forbid)?;
     let mut r = Reader::new(body);
     let h = r.head()?;

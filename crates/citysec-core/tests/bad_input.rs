@@ -117,6 +117,53 @@ fn a_label_in_both_buckets_is_rejected() {
     assert_eq!(verify(&msg), Err(Error::DuplicateHeaderLabel));
 }
 
+/// `{1: -8, 4: 'k1'}` and `extra` more labels 100, 101, ... (value 0).
+fn protected_with_labels(extra: usize) -> Vec<u8> {
+    let mut p = head(5, 2 + extra);
+    p.extend(hx("01 27 04 42 6b31"));
+    for l in 0..extra {
+        p.extend(head(0, 100 + l));
+        p.push(0);
+    }
+    p
+}
+
+/// An unprotected map of `n` labels 200, 201, ... (value 0).
+fn unprotected_with_labels(n: usize) -> Vec<u8> {
+    let mut u = head(5, n);
+    for l in 0..n {
+        u.extend(head(0, 200 + l));
+        u.push(0);
+    }
+    u
+}
+
+#[test]
+fn a_header_bucket_holds_at_most_32_labels() {
+    assert_eq!(citysec_core::MAX_HEADER_LABELS, 32);
+    let msg = sign1_raw(&protected_with_labels(30), &unprotected_with_labels(32), b"p");
+    assert_eq!(verify(&msg), Ok(b"p".to_vec()));
+    let msg = sign1_raw(&protected_with_labels(31), &unprotected_with_labels(32), b"p");
+    assert_eq!(verify(&msg), Err(Error::TooManyEntries));
+    let msg = sign1_raw(&protected_with_labels(30), &unprotected_with_labels(33), b"p");
+    assert_eq!(verify(&msg), Err(Error::TooManyEntries));
+    // the count is read before the well-formedness pass: trailing bytes after
+    // an over-full header are not what is reported
+    let mut msg = sign1_raw(&protected_with_labels(0), &unprotected_with_labels(33), b"p");
+    msg.push(0);
+    assert_eq!(verify(&msg), Err(Error::TooManyEntries));
+    // the same in a COSE_Encrypt0
+    let mut enc = vec![0xd0, 0x83];
+    enc.extend(bstr(&hx("a1 01 18 18")));
+    enc.extend(unprotected_with_labels(33));
+    enc.extend(bstr(&[0u8; 16]));
+    let opts = VerifyOptions::default();
+    assert_eq!(
+        encrypt0::UnverifiedEncrypt0::parse(&enc, &opts).map(|_| ()),
+        Err(Error::TooManyEntries)
+    );
+}
+
 #[test]
 fn duplicate_labels_inside_one_bucket_are_rejected() {
     let msg = sign1_raw(&hx("a3 01 27 04 42 6b31 01 27"), &hx("a0"), b"p");

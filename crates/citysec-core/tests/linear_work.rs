@@ -147,10 +147,10 @@ fn adversarial_headers_are_refused_in_linear_work() {
 }
 
 #[test]
-fn a_label_in_both_buckets_is_found_among_many() {
-    // protected: alg and labels 100..=354, the first value 30,000 bytes long
+fn a_label_in_both_buckets_is_found_among_the_most_labels_allowed() {
+    // protected: alg and labels 100..=130 (32 labels), the first value 30,000 bytes long
     let mut extra = Vec::new();
-    for l in 100..355usize {
+    for l in 100..131usize {
         head(&mut extra, 0, l);
         if l == 100 {
             head(&mut extra, 2, 30_000);
@@ -169,18 +169,25 @@ fn a_label_in_both_buckets_is_found_among_many() {
         }
         u
     };
-    let parse = |u: &[u8]| UnverifiedSign1::parse(&sign1(&extra, 255, u), &VerifyOptions::default()).map(|_| ());
-    // 256 ascending labels after the protected ones: no label in both buckets
-    assert_eq!(parse(&unprotected(&mut (1000..1256))), Ok(()));
-    // 256 ascending labels 354..=609, the first of them also protected
-    assert_eq!(
-        parse(&unprotected(&mut (100..356).map(|l| l + 254))),
-        Err(Error::DuplicateHeaderLabel)
-    );
+    let parse = |u: &[u8]| UnverifiedSign1::parse(&sign1(&extra, 31, u), &VerifyOptions::default()).map(|_| ());
+    // 32 ascending labels after the protected ones: no label in both buckets
+    assert_eq!(parse(&unprotected(&mut (1000..1032))), Ok(()));
+    // 32 ascending labels 130..=161, the first of them also protected
+    assert_eq!(parse(&unprotected(&mut (130..162))), Err(Error::DuplicateHeaderLabel));
     // 32 labels in descending order, one of them protected
     assert_eq!(
-        parse(&unprotected(&mut (0..32).rev().map(|l| l + 340))),
+        parse(&unprotected(&mut (0..32).rev().map(|l| l + 110))),
         Err(Error::DuplicateHeaderLabel)
     );
     assert_eq!(parse(&unprotected(&mut (0..32).rev().map(|l| l + 400))), Ok(()));
+    // one label more in either bucket is refused before the pass reads the bytes
+    assert_eq!(parse(&unprotected(&mut (1000..1033))), Err(Error::TooManyEntries));
+    let mut more = extra.clone();
+    head(&mut more, 0, 131);
+    more.push(0);
+    let msg = sign1(&more, 32, &unprotected(&mut (1000..1001)));
+    assert_eq!(
+        UnverifiedSign1::parse(&msg, &VerifyOptions::default()).map(|_| ()),
+        Err(Error::TooManyEntries)
+    );
 }

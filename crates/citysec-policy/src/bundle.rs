@@ -15,6 +15,13 @@
 //! | 6 | SHA-256 digest of the compiled form (32-byte bstr) |
 //! | 7 | scope (text): the site or controller group the bundle is for, see [`valid_scope`] |
 //!
+//! The headers have one shape: the unprotected header is the empty map and the
+//! protected header's content is at most [`MAX_PROTECTED_HEADER`] bytes. [`load`]
+//! reads this from the first bytes, before anything else, and refuses any other
+//! shape with [`BundleError::HeaderShape`]: whatever the size of a bundle, the
+//! CBOR read before its signature is verified is at most that many bytes (the
+//! payload is a byte string, skipped in one step).
+//!
 //! Format 1 (keys 1 to 6 in any order, no scope) still loads on a loader without a
 //! scope ([`LoadOptions::scope`] `None`); a scoped loader refuses it. The version
 //! is one counter across formats: a format 2 bundle must be above a held format 1
@@ -30,7 +37,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use alloc::string::String;
-use citysec_core::cbor::{Tags, check_deterministic, check_well_formed};
+use citysec_core::cbor::{Reader, Tags, check_deterministic, check_well_formed};
 use citysec_core::coset::HeaderBuilder;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::state::{HeldBundle, StateStore, StoreError};
@@ -47,6 +54,10 @@ pub const CONTENT_TYPE: &str = "application/vnd.citysec.policy-bundle+cbor";
 pub const FORMAT: u64 = 2;
 /// The earlier format (no scope, keys in any order): read by unscoped loaders only.
 pub const FORMAT_V1: u64 = 1;
+/// The longest protected header content a bundle may carry, in bytes (one that
+/// citysec writes holds `alg`, the content type and a `kid`: 50 bytes plus a
+/// `kid` of up to 23 bytes).
+pub const MAX_PROTECTED_HEADER: usize = 256;
 /// The longest scope, in bytes.
 pub const MAX_SCOPE_LEN: usize = 64;
 /// The latest accepted issue time (9999-12-31T23:59:59Z), as for CWT times.
@@ -81,6 +92,11 @@ pub enum BundleError {
     /// [`citysec_core::Error::BadSignature`], [`citysec_core::Error::TrailingBytes`],
     /// [`citysec_core::Error::WrongTag`], [`citysec_core::Error::TooLarge`].
     Cose(citysec_core::Error),
+    /// The headers are not a bundle's: the unprotected header is not the empty
+    /// map, or the protected header's content is longer than
+    /// [`MAX_PROTECTED_HEADER`] bytes. Checked on the first bytes, before any
+    /// other check but the size.
+    HeaderShape,
     /// The protected header does not carry [`CONTENT_TYPE`].
     WrongContentType,
     /// The payload is not the map described in the module docs (or not
@@ -118,6 +134,10 @@ impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Cose(e) => write!(f, "bundle rejected: {e}"),
+            Self::HeaderShape => write!(
+                f,
+                "not a policy bundle (the unprotected header must be empty and the protected header at most {MAX_PROTECTED_HEADER} bytes)"
+            ),
             Self::WrongContentType => write!(f, "not a policy bundle (content type is not {CONTENT_TYPE})"),
             Self::Malformed => f.write_str("malformed bundle payload"),
             Self::UnsupportedFormat(n) => write!(f, "unsupported bundle format {n}"),
@@ -338,7 +358,7 @@ impl Bundle {
 
 /// Verifies, checks and compiles a bundle, from one buffer.
 ///
-/// In order: size, tag, CBOR well-formedness (no trailing bytes, duplicate keys,
+/// In order: size, the header shape ([`BundleError::HeaderShape`]), tag, CBOR well-formedness (no trailing bytes, duplicate keys,
 /// indefinite lengths), COSE header rules, the signature by a key in `trusted`
 /// named by the bundle's `kid`, the content type, the payload map, the format
 /// (format 2: deterministic encoding, [`citysec_core::Error::NotDeterministic`]
@@ -385,6 +405,35 @@ pub fn load_held(
     Ok(bundle)
 }
 
+/// The header shape every bundle has, read from the first bytes: after tag 18
+/// (and an optional CWT tag 61 before it) and the array head, a protected bstr of
+/// at most [`MAX_PROTECTED_HEADER`] bytes, then the empty map `a0`. Other
+/// prefixes (no tag, another tag, not an array of four, no bstr first) are left to
+/// the COSE checks, which name them.
+fn check_header_shape(bytes: &[u8]) -> Result<(), BundleError> {
+    const TAG_CWT: [u8; 2] = [0xd8, 0x3d];
+    const TAG_SIGN1_ARRAY: [u8; 2] = [0xd2, 0x84];
+    let body = bytes.strip_prefix(&TAG_CWT[..]).unwrap_or(bytes);
+    let Some(body) = body.strip_prefix(&TAG_SIGN1_ARRAY[..]) else {
+        return Ok(());
+    };
+    let mut r = Reader::new(body);
+    let Ok(h) = r.head() else { return Ok(()) };
+    if h.major != 2 {
+        return Ok(());
+    }
+    if usize::try_from(h.arg).map_or(true, |len| len > MAX_PROTECTED_HEADER) {
+        return Err(BundleError::HeaderShape);
+    }
+    if r.take_string(h).is_err() {
+        return Ok(());
+    }
+    match r.remaining().first() {
+        Some(0xa0) => Ok(()),
+        _ => Err(BundleError::HeaderShape),
+    }
+}
+
 fn load_inner(
     backend: &dyn Backend,
     trusted: &KeySet<VerifyingKey>,
@@ -392,6 +441,10 @@ fn load_inner(
     opts: &LoadOptions<'_>,
     held: Option<HeldBundle>,
 ) -> Result<Bundle, BundleError> {
+    if bytes.len() > opts.max_bundle_len {
+        return Err(BundleError::Cose(citysec_core::Error::TooLarge));
+    }
+    check_header_shape(bytes)?;
     let vopts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(opts.max_bundle_len));
     let verified = sign1::verify(backend, trusted, bytes, &vopts)?;
     // Read from the wire bytes: decoding the whole header would bring coset's

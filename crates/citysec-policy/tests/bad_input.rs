@@ -371,6 +371,53 @@ fn tampered_or_untagged_bundles_are_refused() {
     );
 }
 
+#[test]
+fn bundle_headers_of_another_shape_are_refused_first() {
+    assert_eq!(bundle::MAX_PROTECTED_HEADER, 256);
+    let b = make(2);
+    // d2 84, the protected bstr (head 0x58 and its length), then a0
+    assert_eq!(&b[..3], &[0xd2, 0x84, 0x58]);
+    let plen = usize::from(b[3]);
+    // alg, the content type and the 8-byte kid "signer-1": 50 + 8 bytes
+    assert_eq!(plen, 58);
+    assert_eq!(b[4 + plen], 0xa0);
+    // an unprotected kid, signed for real: refused before the signature check
+    let src = make_payload_with_unprotected_kid();
+    assert_eq!(load(&src, None).unwrap_err(), BundleError::HeaderShape);
+    // the same bundle wrapped in CWT tag 61 is read the same way
+    let mut cwt = vec![0xd8, 0x3d];
+    cwt.extend_from_slice(&src);
+    assert_eq!(load(&cwt, None).unwrap_err(), BundleError::HeaderShape);
+    // a protected header of 257 bytes (an extra label with a long value)
+    let long = HeaderBuilder::new()
+        .content_type(CONTENT_TYPE.into())
+        .value(-70_000, citysec_core::coset::cbor::Value::Bytes(vec![0; 200]))
+        .build();
+    let msg = sign1::sign_with_headers(&B, &signer(), long, Header::default(), b"x", b"", Tagging::Tagged).unwrap();
+    assert!(msg[3] as usize > 256 || msg[2] == 0x59, "protected header is long");
+    assert_eq!(load(&msg, None).unwrap_err(), BundleError::HeaderShape);
+    // the shape is read before the well-formedness pass: junk after the empty
+    // unprotected map is the COSE checks' to name
+    let mut junk = b[..5 + plen].to_vec();
+    junk.extend_from_slice(&[0x1c; 8]);
+    assert_eq!(load(&junk, None).unwrap_err(), BundleError::Cose(Error::Malformed));
+    // message the size of the limit with a large unprotected map: refused at once
+    let mut big = b[..4 + plen].to_vec();
+    big.extend_from_slice(&[0xb9, 0x01, 0x00]);
+    big.resize(LoadOptions::default().max_bundle_len, 0);
+    assert_eq!(load(&big, None).unwrap_err(), BundleError::HeaderShape);
+}
+
+fn make_payload_with_unprotected_kid() -> Vec<u8> {
+    let d = digest();
+    let mut f = good_fields(&d);
+    f[0] = F::U(1, 1);
+    let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
+    let unprotected = HeaderBuilder::new().key_id(b"signer-1".to_vec()).build();
+    let key = SigningKey::ed25519(&[7u8; 32]);
+    sign1::sign_with_headers(&B, &key, protected, unprotected, &payload(&f), b"", Tagging::Tagged).unwrap()
+}
+
 /// CBOR helpers to build payloads by hand.
 fn head(out: &mut Vec<u8>, major: u8, n: u64) {
     let m = major << 5;
