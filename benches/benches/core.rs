@@ -5,6 +5,11 @@
 //!   vs ed25519-dalek's `verify_strict` over the same Sig_structure bytes.
 //! - `encrypt0_open_1KiB`: our full COSE_Encrypt0 open vs the raw AEAD on the same
 //!   ciphertext, per backend (RustCrypto vs chacha20poly1305, ring vs ring).
+//! - `sign_ed25519_200B`: a provider's `Signer::sign` (the key parsed once, when
+//!   it was loaded) vs the raw signature of the same library with a parsed key:
+//!   ring provider vs `ring::signature::Ed25519KeyPair::sign`, RustCrypto provider
+//!   vs ed25519-dalek's `SigningKey::sign`; `ring_backend` is the `Backend::sign`
+//!   of citysec-ring, which parses the key on every signature (for reference).
 
 #![allow(
     clippy::unwrap_used,
@@ -135,14 +140,66 @@ fn encrypt0_open(c: &mut Criterion) {
     g.finish();
 }
 
+fn sign_ed25519(c: &mut Criterion) {
+    use citysec_core::Backend as _;
+    use ed25519_dalek::Signer as _;
+
+    let seed = [9u8; 32];
+    let msg = vec![0x5au8; 200];
+    let ring_signer = citysec_ring::PROVIDER
+        .key_provider
+        .load_signing_key(SigningKey::ed25519(&seed))
+        .unwrap();
+    let rc_signer = citysec_rustcrypto::PROVIDER
+        .key_provider
+        .load_signing_key(SigningKey::ed25519(&seed))
+        .unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    let dalek = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let backend_key = SigningKey::ed25519(&seed);
+    // all five give the same signature
+    let expected = ring_signer.sign(&msg).unwrap();
+    assert_eq!(rc_signer.sign(&msg).unwrap(), expected);
+    assert_eq!(pair.sign(&msg).as_ref(), &expected[..]);
+    assert_eq!(dalek.sign(&msg).to_bytes(), expected);
+    assert_eq!(Ring.sign(&backend_key, &msg).unwrap(), expected);
+
+    let mut g = c.benchmark_group("sign_ed25519_200B");
+    g.bench_function("ring_provider", |b| {
+        b.iter(|| ring_signer.sign(black_box(&msg)).unwrap())
+    });
+    g.bench_function("ring", |b| b.iter(|| pair.sign(black_box(&msg))));
+    g.bench_function("ring_backend", |b| {
+        b.iter(|| Ring.sign(&backend_key, black_box(&msg)).unwrap())
+    });
+    g.bench_function("rustcrypto_provider", |b| {
+        b.iter(|| rc_signer.sign(black_box(&msg)).unwrap())
+    });
+    g.bench_function("ed25519_dalek", |b| b.iter(|| dalek.sign(black_box(&msg))));
+    g.finish();
+}
+
 fn main() {
     let mut c = citysec_benches::criterion();
     sign1_verify(&mut c);
     encrypt0_open(&mut c);
+    sign_ed25519(&mut c);
     c.final_summary();
     citysec_benches::report(&[
+        ("sign_ed25519_200B", "ring_provider", "ring", 1.10),
+        ("sign_ed25519_200B", "rustcrypto_provider", "ed25519_dalek", 1.10),
         ("sign1_verify_200B", "citysec", "ed25519_dalek", 1.05),
         ("encrypt0_open_1KiB", "citysec_rustcrypto", "chacha20poly1305", 1.25),
         ("encrypt0_open_1KiB", "citysec_ring", "ring", 2.0),
     ]);
+    let group = "sign_ed25519_200B";
+    if let (Some(a), Some(b)) = (
+        citysec_benches::mean_ns(group, "ring_backend"),
+        citysec_benches::mean_ns(group, "ring"),
+    ) {
+        println!(
+            "  {group}: ring_backend (the key parsed per signature) {a:.0} ns / ring {b:.0} ns = {:.3} (reference)",
+            a / b
+        );
+    }
 }

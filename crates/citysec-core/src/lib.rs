@@ -16,6 +16,7 @@ mod headers;
 pub mod keys;
 mod keyset;
 mod limits;
+pub mod provider;
 pub mod sign1;
 pub mod state;
 mod time;

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
+use citysec_core::provider::{Aead, Hkdf, KeyAgreement, KeyProvider, Provider, SignatureVerifier, Signer};
 use citysec_core::{
     Algorithm, Backend, Error, Result, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
     X25519SecretKey,
@@ -121,5 +122,149 @@ impl Backend for Ring {
 
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
         citysec_core::backend::x25519(secret, public)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The provider model (issue 14, step (a)).
+
+/// The *ring* provider. X25519 comes from x25519-dalek through citysec-core:
+/// *ring* has no static X25519 keys.
+pub static PROVIDER: Provider = Provider {
+    name: "ring",
+    signature_verifiers: &[&Verify(Algorithm::EdDSA), &Verify(Algorithm::ES256)],
+    aeads: &[
+        &AeadAlg(Algorithm::ChaCha20Poly1305),
+        &AeadAlg(Algorithm::A128GCM),
+        &AeadAlg(Algorithm::A256GCM),
+    ],
+    hkdf: &HkdfSha256,
+    key_agreement: Some(&X25519),
+    key_provider: &Keys,
+};
+
+/// Signature verification for one algorithm.
+#[derive(Debug)]
+struct Verify(Algorithm);
+
+impl SignatureVerifier for Verify {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        if key.algorithm() != self.0 {
+            return Err(Error::BadSignature);
+        }
+        Ring.verify(key, msg, sig)
+    }
+}
+
+/// An AEAD for one algorithm.
+#[derive(Debug)]
+struct AeadAlg(Algorithm);
+
+impl Aead for AeadAlg {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        if key.algorithm() != self.0 {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        Ring.seal(key, nonce, aad, in_out)
+    }
+
+    fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
+        if key.algorithm() != self.0 {
+            in_out.fill(0);
+            return Err(Error::DecryptFailed);
+        }
+        Ring.open(key, nonce, aad, in_out, tag)
+    }
+}
+
+#[derive(Debug)]
+struct HkdfSha256;
+
+impl Hkdf for HkdfSha256 {
+    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
+        Ring.hkdf_sha256(salt, ikm, info, okm)
+    }
+}
+
+#[derive(Debug)]
+struct X25519;
+
+impl KeyAgreement for X25519 {
+    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
+        citysec_core::backend::x25519(secret, public)
+    }
+}
+
+#[derive(Debug)]
+struct Keys;
+
+impl KeyProvider for Keys {
+    /// Parses the key into *ring*'s key pair once; the [`SigningKey`] is dropped
+    /// (and zeroized) here. *ring*'s key pairs do not zeroize their private
+    /// scalar on drop.
+    fn load_signing_key(&self, key: SigningKey) -> Result<Box<dyn Signer>> {
+        let public = key.verifying_key();
+        let secret = key.secret_bytes();
+        let pair = match key.algorithm() {
+            Algorithm::EdDSA => RingPair::Ed25519(
+                signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
+                    .map_err(|_| Error::InvalidKey)?,
+            ),
+            Algorithm::ES256 => {
+                let rng = rand::SystemRandom::new();
+                let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
+                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &secret[..],
+                    public.as_bytes(),
+                    &rng,
+                )
+                .map_err(|_| Error::InvalidKey)?;
+                RingPair::P256(pair, rng)
+            }
+            _ => return Err(Error::UnsupportedAlgorithm),
+        };
+        Ok(Box::new(RingSigner { pair, public }))
+    }
+}
+
+/// A *ring* key pair, parsed once.
+enum RingPair {
+    Ed25519(signature::Ed25519KeyPair),
+    P256(signature::EcdsaKeyPair, rand::SystemRandom),
+}
+
+/// A signer over a *ring* key pair.
+struct RingSigner {
+    pair: RingPair,
+    public: VerifyingKey,
+}
+
+impl core::fmt::Debug for RingSigner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingSigner")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer for RingSigner {
+    fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        let sig = match &self.pair {
+            RingPair::Ed25519(pair) => pair.sign(msg),
+            RingPair::P256(pair, rng) => pair.sign(rng, msg).map_err(|_| Error::Backend)?,
+        };
+        <[u8; SIGNATURE_LEN]>::try_from(sig.as_ref()).map_err(|_| Error::Backend)
     }
 }

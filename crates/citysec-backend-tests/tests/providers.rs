@@ -1,0 +1,219 @@
+//! The provider model: lookups, signers, wrong-algorithm keys and batch results,
+//! on both providers. (Every vector and differential test of this crate also runs
+//! over both providers, through `ViaProvider`.)
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap or index is a failed test"
+)]
+
+use citysec_core::provider::{BatchItem, Provider};
+use citysec_core::{Algorithm, Error, SigningKey, SymmetricKey, X25519SecretKey};
+
+fn providers() -> [&'static Provider; 2] {
+    [&citysec_rustcrypto::PROVIDER, &citysec_ring::PROVIDER]
+}
+
+#[test]
+fn lookups_find_each_algorithm_and_refuse_the_rest() {
+    for p in providers() {
+        assert_eq!(p.verifier(Algorithm::EdDSA).unwrap().algorithm(), Algorithm::EdDSA);
+        assert_eq!(p.verifier(Algorithm::ES256).unwrap().algorithm(), Algorithm::ES256);
+        for alg in [Algorithm::ChaCha20Poly1305, Algorithm::A128GCM, Algorithm::A256GCM] {
+            assert_eq!(p.aead(alg).unwrap().algorithm(), alg, "{}", p.name);
+            assert_eq!(p.verifier(alg).unwrap_err(), Error::UnsupportedAlgorithm);
+        }
+        assert_eq!(p.aead(Algorithm::EdDSA).unwrap_err(), Error::UnsupportedAlgorithm);
+        assert!(p.key_agreement.is_some());
+    }
+    assert_eq!(citysec_rustcrypto::PROVIDER.name, "rustcrypto");
+    assert_eq!(citysec_ring::PROVIDER.name, "ring");
+}
+
+#[test]
+fn signers_keep_the_kid_and_their_signatures_verify_on_every_provider() {
+    for signing in providers() {
+        let keys = [
+            SigningKey::ed25519(&[5u8; 32]).with_kid(*b"ed"),
+            SigningKey::p256(&[6u8; 32]).unwrap().with_kid(*b"p256"),
+        ];
+        for key in keys {
+            let (alg, public) = (key.algorithm(), key.verifying_key());
+            let signer = signing.key_provider.load_signing_key(key).unwrap();
+            assert_eq!(signer.algorithm(), alg);
+            assert_eq!(signer.verifying_key(), &public);
+            assert_eq!(signer.kid(), public.kid());
+            let sig = signer.sign(b"open door 7").unwrap();
+            for verifying in providers() {
+                assert_eq!(
+                    verifying.verify(&public, b"open door 7", &sig),
+                    Ok(()),
+                    "{}",
+                    verifying.name
+                );
+                assert_eq!(
+                    verifying.verify(&public, b"open door 8", &sig),
+                    Err(Error::BadSignature),
+                    "{}",
+                    verifying.name
+                );
+            }
+            // Debug names the key, never its secret.
+            let shown = format!("{signer:?}");
+            assert!(shown.contains("VerifyingKey"), "{shown}");
+            for secret in ["5, 5, 5, 5", "6, 6, 6, 6", "0505050505", "0606060606"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ed25519_signers_of_both_providers_give_the_same_bytes() {
+    let sigs: Vec<_> = providers()
+        .iter()
+        .map(|p| {
+            let signer = p
+                .key_provider
+                .load_signing_key(SigningKey::ed25519(&[7u8; 32]))
+                .unwrap();
+            signer.sign(b"same").unwrap()
+        })
+        .collect();
+    assert_eq!(sigs[0], sigs[1]);
+}
+
+#[test]
+fn a_key_of_another_algorithm_is_refused() {
+    let ed = SigningKey::ed25519(&[1u8; 32]);
+    let p256 = SigningKey::p256(&[2u8; 32]).unwrap();
+    let chacha = SymmetricKey::new(Algorithm::ChaCha20Poly1305, &[3u8; 32]).unwrap();
+    for p in providers() {
+        let signer = p
+            .key_provider
+            .load_signing_key(SigningKey::ed25519(&[1u8; 32]))
+            .unwrap();
+        let sig = signer.sign(b"m").unwrap();
+        // the EdDSA signature checked as ES256 with the P-256 key, and the EdDSA key
+        // given to the ES256 verifier
+        assert_eq!(p.verify(&p256.verifying_key(), b"m", &sig), Err(Error::BadSignature));
+        let es256 = p.verifier(Algorithm::ES256).unwrap();
+        assert_eq!(es256.verify(&ed.verifying_key(), b"m", &sig), Err(Error::BadSignature));
+        // a ChaCha20 key given to the AES-GCM AEAD
+        let gcm = p.aead(Algorithm::A256GCM).unwrap();
+        let mut buf = *b"plaintext";
+        assert_eq!(
+            gcm.seal(&chacha, &[0u8; 12], b"", &mut buf).unwrap_err(),
+            Error::UnsupportedAlgorithm
+        );
+        let mut buf = *b"ciphertext";
+        assert_eq!(
+            gcm.open(&chacha, &[0u8; 12], b"", &mut buf, &[0u8; 16]).unwrap_err(),
+            Error::DecryptFailed
+        );
+        assert_eq!(buf, [0u8; 10], "{}: no bytes left behind", p.name);
+        // and the right AEAD round-trips
+        let aead = p.aead(Algorithm::ChaCha20Poly1305).unwrap();
+        let mut buf = *b"reading";
+        let tag = aead.seal(&chacha, &[9u8; 12], b"aad", &mut buf).unwrap();
+        assert_ne!(&buf, b"reading");
+        aead.open(&chacha, &[9u8; 12], b"aad", &mut buf, &tag).unwrap();
+        assert_eq!(&buf, b"reading");
+    }
+}
+
+#[test]
+fn batch_verification_gives_one_exact_result_per_item() {
+    let a = SigningKey::ed25519(&[11u8; 32]);
+    let b = SigningKey::ed25519(&[12u8; 32]);
+    let p = SigningKey::p256(&[13u8; 32]).unwrap();
+    let sign = |k: &SigningKey, m: &[u8]| {
+        citysec_rustcrypto::PROVIDER
+            .key_provider
+            .load_signing_key(SigningKey::ed25519(&k.secret_bytes()))
+            .unwrap()
+            .sign(m)
+            .unwrap()
+    };
+    let (ka, kb, kp) = (a.verifying_key(), b.verifying_key(), p.verifying_key());
+    let sa = sign(&a, b"one");
+    let sb = sign(&b, b"two");
+    let mut forged = sb;
+    forged[0] ^= 1;
+    let good = [
+        BatchItem {
+            key: &ka,
+            msg: b"one",
+            sig: &sa,
+        },
+        BatchItem {
+            key: &kb,
+            msg: b"two",
+            sig: &sb,
+        },
+    ];
+    let mixed = [
+        BatchItem {
+            key: &ka,
+            msg: b"one",
+            sig: &sa,
+        },
+        BatchItem {
+            key: &kb,
+            msg: b"two",
+            sig: &forged,
+        },
+        BatchItem {
+            key: &kb,
+            msg: b"two",
+            sig: &sb,
+        },
+        BatchItem {
+            key: &kp,
+            msg: b"one",
+            sig: &sa,
+        },
+    ];
+    for prov in providers() {
+        let ed = prov.verifier(Algorithm::EdDSA).unwrap();
+        assert_eq!(ed.verify_batch(&good), vec![Ok(()), Ok(())], "{}", prov.name);
+        assert_eq!(
+            ed.verify_batch(&mixed),
+            vec![Ok(()), Err(Error::BadSignature), Ok(()), Err(Error::BadSignature)],
+            "{}",
+            prov.name
+        );
+        assert_eq!(ed.verify_batch(&[]), Vec::new());
+    }
+}
+
+#[test]
+fn a_provider_can_be_made_of_parts_of_two() {
+    let mixed = Provider {
+        name: "mixed",
+        aeads: citysec_ring::PROVIDER.aeads,
+        ..citysec_rustcrypto::PROVIDER
+    };
+    let key = SymmetricKey::new(Algorithm::ChaCha20Poly1305, &[4u8; 32]).unwrap();
+    let mut buf = *b"x";
+    let tag = mixed
+        .aead(Algorithm::ChaCha20Poly1305)
+        .unwrap()
+        .seal(&key, &[1u8; 12], b"", &mut buf)
+        .unwrap();
+    citysec_rustcrypto::PROVIDER
+        .aead(Algorithm::ChaCha20Poly1305)
+        .unwrap()
+        .open(&key, &[1u8; 12], b"", &mut buf, &tag)
+        .unwrap();
+    assert_eq!(&buf, b"x");
+    let s = X25519SecretKey::new(&[8u8; 32]).unwrap();
+    let t = X25519SecretKey::new(&[9u8; 32]).unwrap();
+    assert_eq!(
+        mixed.x25519(&s, &t.public_key()).unwrap().as_bytes(),
+        citysec_ring::PROVIDER.x25519(&t, &s.public_key()).unwrap().as_bytes()
+    );
+}
