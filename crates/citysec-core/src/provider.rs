@@ -203,3 +203,57 @@ impl Provider {
             .x25519(secret, public)
     }
 }
+
+/// A capability that calls a [`Backend`](crate::Backend) for one algorithm: how a
+/// provider reaches primitives that still live behind the `Backend` trait (the
+/// next steps of the provider model move them into the provider crates).
+///
+/// For [`Hkdf`] and [`KeyAgreement`] the algorithm is not used.
+#[derive(Debug)]
+pub struct BackendBridge<B>(pub Algorithm, pub B);
+
+impl<B: crate::Backend> SignatureVerifier for BackendBridge<B> {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        if key.algorithm() != self.0 {
+            return Err(Error::BadSignature);
+        }
+        self.1.verify(key, msg, sig)
+    }
+}
+
+impl<B: crate::Backend> Aead for BackendBridge<B> {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        if key.algorithm() != self.0 {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        self.1.seal(key, nonce, aad, in_out)
+    }
+
+    fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
+        if key.algorithm() != self.0 {
+            in_out.fill(0);
+            return Err(Error::DecryptFailed);
+        }
+        self.1.open(key, nonce, aad, in_out, tag)
+    }
+}
+
+impl<B: crate::Backend> Hkdf for BackendBridge<B> {
+    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
+        self.1.hkdf_sha256(salt, ikm, info, okm)
+    }
+}
+
+impl<B: crate::Backend> KeyAgreement for BackendBridge<B> {
+    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
+        self.1.x25519(secret, public)
+    }
+}

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
-use citysec_core::provider::{Aead, Hkdf, KeyAgreement, KeyProvider, Provider, SignatureVerifier, Signer};
+use citysec_core::provider::{BackendBridge, KeyProvider, Provider, Signer};
 use citysec_core::{
     Algorithm, Backend, Error, Result, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
     X25519SecretKey,
@@ -47,29 +47,10 @@ impl Backend for Ring {
         "ring"
     }
 
+    /// Parses the key on every call; a signer from [`PROVIDER`]'s key provider
+    /// parses it once.
     fn sign(&self, key: &SigningKey, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        let secret = key.secret_bytes();
-        let public = key.verifying_key();
-        let sig = match key.algorithm() {
-            Algorithm::EdDSA => {
-                let pair = signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
-                    .map_err(|_| Error::InvalidKey)?;
-                pair.sign(msg)
-            }
-            Algorithm::ES256 => {
-                let rng = rand::SystemRandom::new();
-                let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
-                    &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &secret[..],
-                    public.as_bytes(),
-                    &rng,
-                )
-                .map_err(|_| Error::InvalidKey)?;
-                pair.sign(&rng, msg).map_err(|_| Error::Backend)?
-            }
-            _ => return Err(Error::UnsupportedAlgorithm),
-        };
-        <[u8; SIGNATURE_LEN]>::try_from(sig.as_ref()).map_err(|_| Error::Backend)
+        RingPair::parse(key)?.sign(msg)
     }
 
     fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
@@ -132,76 +113,19 @@ impl Backend for Ring {
 /// *ring* has no static X25519 keys.
 pub static PROVIDER: Provider = Provider {
     name: "ring",
-    signature_verifiers: &[&Verify(Algorithm::EdDSA), &Verify(Algorithm::ES256)],
-    aeads: &[
-        &AeadAlg(Algorithm::ChaCha20Poly1305),
-        &AeadAlg(Algorithm::A128GCM),
-        &AeadAlg(Algorithm::A256GCM),
+    signature_verifiers: &[
+        &BackendBridge(Algorithm::EdDSA, Ring),
+        &BackendBridge(Algorithm::ES256, Ring),
     ],
-    hkdf: &HkdfSha256,
-    key_agreement: Some(&X25519),
+    aeads: &[
+        &BackendBridge(Algorithm::ChaCha20Poly1305, Ring),
+        &BackendBridge(Algorithm::A128GCM, Ring),
+        &BackendBridge(Algorithm::A256GCM, Ring),
+    ],
+    hkdf: &BackendBridge(Algorithm::EcdhEsHkdf256, Ring),
+    key_agreement: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, Ring)),
     key_provider: &Keys,
 };
-
-/// Signature verification for one algorithm.
-#[derive(Debug)]
-struct Verify(Algorithm);
-
-impl SignatureVerifier for Verify {
-    fn algorithm(&self) -> Algorithm {
-        self.0
-    }
-
-    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        if key.algorithm() != self.0 {
-            return Err(Error::BadSignature);
-        }
-        Ring.verify(key, msg, sig)
-    }
-}
-
-/// An AEAD for one algorithm.
-#[derive(Debug)]
-struct AeadAlg(Algorithm);
-
-impl Aead for AeadAlg {
-    fn algorithm(&self) -> Algorithm {
-        self.0
-    }
-
-    fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        if key.algorithm() != self.0 {
-            return Err(Error::UnsupportedAlgorithm);
-        }
-        Ring.seal(key, nonce, aad, in_out)
-    }
-
-    fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
-        if key.algorithm() != self.0 {
-            in_out.fill(0);
-            return Err(Error::DecryptFailed);
-        }
-        Ring.open(key, nonce, aad, in_out, tag)
-    }
-}
-
-#[derive(Debug)]
-struct HkdfSha256;
-
-impl Hkdf for HkdfSha256 {
-    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
-        Ring.hkdf_sha256(salt, ikm, info, okm)
-    }
-}
-
-#[derive(Debug)]
-struct X25519;
-
-impl KeyAgreement for X25519 {
-    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
-        citysec_core::backend::x25519(secret, public)
-    }
-}
 
 #[derive(Debug)]
 struct Keys;
@@ -211,13 +135,28 @@ impl KeyProvider for Keys {
     /// (and zeroized) here. *ring*'s key pairs do not zeroize their private
     /// scalar on drop.
     fn load_signing_key(&self, key: SigningKey) -> Result<Box<dyn Signer>> {
-        let public = key.verifying_key();
+        let pair = RingPair::parse(&key)?;
+        Ok(Box::new(RingSigner {
+            pair,
+            public: key.verifying_key(),
+        }))
+    }
+}
+
+/// A *ring* key pair, parsed once.
+enum RingPair {
+    Ed25519(signature::Ed25519KeyPair),
+    P256(signature::EcdsaKeyPair, rand::SystemRandom),
+}
+
+impl RingPair {
+    fn parse(key: &SigningKey) -> Result<Self> {
         let secret = key.secret_bytes();
-        let pair = match key.algorithm() {
-            Algorithm::EdDSA => RingPair::Ed25519(
-                signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
-                    .map_err(|_| Error::InvalidKey)?,
-            ),
+        let public = key.verifying_key();
+        match key.algorithm() {
+            Algorithm::EdDSA => signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
+                .map(Self::Ed25519)
+                .map_err(|_| Error::InvalidKey),
             Algorithm::ES256 => {
                 let rng = rand::SystemRandom::new();
                 let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
@@ -227,18 +166,19 @@ impl KeyProvider for Keys {
                     &rng,
                 )
                 .map_err(|_| Error::InvalidKey)?;
-                RingPair::P256(pair, rng)
+                Ok(Self::P256(pair, rng))
             }
-            _ => return Err(Error::UnsupportedAlgorithm),
-        };
-        Ok(Box::new(RingSigner { pair, public }))
+            _ => Err(Error::UnsupportedAlgorithm),
+        }
     }
-}
 
-/// A *ring* key pair, parsed once.
-enum RingPair {
-    Ed25519(signature::Ed25519KeyPair),
-    P256(signature::EcdsaKeyPair, rand::SystemRandom),
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        let sig = match self {
+            Self::Ed25519(pair) => pair.sign(msg),
+            Self::P256(pair, rng) => pair.sign(rng, msg).map_err(|_| Error::Backend)?,
+        };
+        <[u8; SIGNATURE_LEN]>::try_from(sig.as_ref()).map_err(|_| Error::Backend)
+    }
 }
 
 /// A signer over a *ring* key pair.
@@ -261,10 +201,6 @@ impl Signer for RingSigner {
     }
 
     fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        let sig = match &self.pair {
-            RingPair::Ed25519(pair) => pair.sign(msg),
-            RingPair::P256(pair, rng) => pair.sign(rng, msg).map_err(|_| Error::Backend)?,
-        };
-        <[u8; SIGNATURE_LEN]>::try_from(sig.as_ref()).map_err(|_| Error::Backend)
+        self.pair.sign(msg)
     }
 }
