@@ -217,3 +217,42 @@ fn a_provider_can_be_made_of_parts_of_two() {
         citysec_ring::PROVIDER.x25519(&t, &s.public_key()).unwrap().as_bytes()
     );
 }
+
+#[test]
+fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
+    use citysec_core::coset::Header;
+    use citysec_core::sign1::{self, Tagging, VerifyOptions};
+    use citysec_core::{KeySet, RustCrypto};
+
+    for p in providers() {
+        for key in [
+            SigningKey::ed25519(&[21u8; 32]).with_kid(*b"issuer-ed"),
+            SigningKey::p256(&[22u8; 32]).unwrap().with_kid(*b"issuer-p256"),
+        ] {
+            let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
+            let alg = key.algorithm();
+            let backend_msg = sign1::sign(&RustCrypto, &key, b"claims", b"").unwrap();
+            let signer = p.key_provider.load_signing_key(key).unwrap();
+            let msg = sign1::sign_with_signer(
+                signer.as_ref(),
+                Header::default(),
+                Header::default(),
+                b"claims",
+                b"",
+                Tagging::Tagged,
+            )
+            .unwrap();
+            let verified = sign1::verify(&RustCrypto, &trusted, &msg, &VerifyOptions::default()).unwrap();
+            assert_eq!(verified.payload(), b"claims");
+            assert_eq!(verified.kid(), signer.kid());
+            if alg == Algorithm::EdDSA {
+                // deterministic: the same bytes as the backend path
+                assert_eq!(msg, backend_msg, "{}", p.name);
+            } else {
+                // ES256 signatures differ; everything before the signature is the same
+                assert_eq!(msg.len(), backend_msg.len());
+                assert_eq!(msg[..msg.len() - 64], backend_msg[..backend_msg.len() - 64]);
+            }
+        }
+    }
+}

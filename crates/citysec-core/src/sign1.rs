@@ -379,23 +379,82 @@ pub fn sign(backend: &dyn Backend, key: &SigningKey, payload: &[u8], external_aa
 pub fn sign_with_headers(
     backend: &dyn Backend,
     key: &SigningKey,
-    mut protected: Header,
-    mut unprotected: Header,
+    protected: Header,
+    unprotected: Header,
     payload: &[u8],
     external_aad: &[u8],
     tagging: Tagging,
 ) -> Result<Vec<u8>> {
-    protected.alg = Some(key.algorithm().to_cose());
+    let headers = Buckets { protected, unprotected };
+    sign_inner(
+        key.algorithm(),
+        key.kid(),
+        &|tbs| backend.sign(key, tbs),
+        headers,
+        payload,
+        external_aad,
+        tagging,
+    )
+}
+
+/// Signs `payload` with a [`Signer`](crate::provider::Signer), wherever its key
+/// lives (a provider's software key, a PKCS#11 token, a secure element), with
+/// caller-supplied header buckets: `alg` and `kid` as for [`sign_with_headers`],
+/// from the signer.
+///
+/// # Errors
+/// What the signer reports (nothing is returned without a signature);
+/// [`Error::Malformed`] if coset cannot encode the headers.
+pub fn sign_with_signer(
+    signer: &dyn crate::provider::Signer,
+    protected: Header,
+    unprotected: Header,
+    payload: &[u8],
+    external_aad: &[u8],
+    tagging: Tagging,
+) -> Result<Vec<u8>> {
+    let headers = Buckets { protected, unprotected };
+    sign_inner(
+        signer.algorithm(),
+        signer.kid(),
+        &|tbs| signer.sign(tbs),
+        headers,
+        payload,
+        external_aad,
+        tagging,
+    )
+}
+
+/// The two header buckets a caller supplies.
+struct Buckets {
+    protected: Header,
+    unprotected: Header,
+}
+
+fn sign_inner(
+    alg: Algorithm,
+    kid: Option<&[u8]>,
+    sign: &dyn Fn(&[u8]) -> Result<[u8; SIGNATURE_LEN]>,
+    headers: Buckets,
+    payload: &[u8],
+    external_aad: &[u8],
+    tagging: Tagging,
+) -> Result<Vec<u8>> {
+    let Buckets {
+        mut protected,
+        mut unprotected,
+    } = headers;
+    protected.alg = Some(alg.to_cose());
     unprotected.alg = None;
     if protected.key_id.is_empty()
         && unprotected.key_id.is_empty()
-        && let Some(kid) = key.kid()
+        && let Some(kid) = kid
     {
         protected.key_id = kid.to_vec();
     }
     let protected_bytes = protected.clone().to_vec().map_err(|_| Error::Malformed)?;
     let tbs = cbor::to_be_processed(CONTEXT, &protected_bytes, external_aad, Some(payload));
-    let signature = backend.sign(key, &tbs)?;
+    let signature = sign(&tbs)?;
     let msg = CoseSign1 {
         protected: ProtectedHeader {
             original_data: Some(protected_bytes),
