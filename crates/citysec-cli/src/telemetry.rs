@@ -243,8 +243,9 @@ fn derive(a: &DeriveArgs, out: &mut Out) -> CmdResult {
     let key = master
         .derive(&Ring, a.device.as_bytes(), a.epoch)
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let k = citysec::core::SymmetricKey::new(key.key().algorithm(), key.key().secret_bytes())
-        .map_err(|e| Failure::usage(e.to_string()))?
+    let k = key
+        .key()
+        .clone()
         .with_kid(a.device.as_bytes().to_vec())
         .with_base_iv(key.common_iv());
     write_key(&a.out, &Key::Symmetric(k), KeyFormat::CoseKey, ExistingFile::Refuse)

@@ -134,12 +134,12 @@ impl Backend for RustCrypto {
     fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
         match key.algorithm() {
             Algorithm::ChaCha20Poly1305 => {
-                aead_seal::<chacha20poly1305::ChaCha20Poly1305>(key.secret_bytes(), nonce, aad, in_out)
+                aead_seal::<chacha20poly1305::ChaCha20Poly1305>(key.secret(), nonce, aad, in_out)
             }
             #[cfg(feature = "aes-gcm")]
-            Algorithm::A128GCM => aead_seal::<aes_gcm::Aes128Gcm>(key.secret_bytes(), nonce, aad, in_out),
+            Algorithm::A128GCM => aead_seal::<aes_gcm::Aes128Gcm>(key.secret(), nonce, aad, in_out),
             #[cfg(feature = "aes-gcm")]
-            Algorithm::A256GCM => aead_seal::<aes_gcm::Aes256Gcm>(key.secret_bytes(), nonce, aad, in_out),
+            Algorithm::A256GCM => aead_seal::<aes_gcm::Aes256Gcm>(key.secret(), nonce, aad, in_out),
             _ => Err(Error::UnsupportedAlgorithm),
         }
     }
@@ -147,12 +147,12 @@ impl Backend for RustCrypto {
     fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
         match key.algorithm() {
             Algorithm::ChaCha20Poly1305 => {
-                aead_open::<chacha20poly1305::ChaCha20Poly1305>(key.secret_bytes(), nonce, aad, in_out, tag)
+                aead_open::<chacha20poly1305::ChaCha20Poly1305>(key.secret(), nonce, aad, in_out, tag)
             }
             #[cfg(feature = "aes-gcm")]
-            Algorithm::A128GCM => aead_open::<aes_gcm::Aes128Gcm>(key.secret_bytes(), nonce, aad, in_out, tag),
+            Algorithm::A128GCM => aead_open::<aes_gcm::Aes128Gcm>(key.secret(), nonce, aad, in_out, tag),
             #[cfg(feature = "aes-gcm")]
-            Algorithm::A256GCM => aead_open::<aes_gcm::Aes256Gcm>(key.secret_bytes(), nonce, aad, in_out, tag),
+            Algorithm::A256GCM => aead_open::<aes_gcm::Aes256Gcm>(key.secret(), nonce, aad, in_out, tag),
             _ => Err(Error::UnsupportedAlgorithm),
         }
     }
@@ -176,7 +176,7 @@ impl Backend for RustCrypto {
 /// [`Error::UnsupportedAlgorithm`] without the `x25519` feature.
 #[cfg(feature = "x25519")]
 pub fn x25519(secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
-    let s = x25519_dalek::StaticSecret::from(*secret.secret_bytes());
+    let s = x25519_dalek::StaticSecret::from(*secret.secret_ref());
     let p = x25519_dalek::PublicKey::from(*public.as_bytes());
     let shared = s.diffie_hellman(&p);
     if !shared.was_contributory() {

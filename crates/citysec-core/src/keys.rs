@@ -375,9 +375,16 @@ impl SigningKey {
         }
     }
 
-    /// The raw secret: the Ed25519 seed or the P-256 scalar.
+    /// The raw secret: the Ed25519 seed or the P-256 scalar. Only with the
+    /// `hazmat` feature (key-file export and crypto providers use it).
+    #[cfg(feature = "hazmat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
     #[must_use]
     pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        self.secret()
+    }
+
+    pub(crate) fn secret(&self) -> Zeroizing<[u8; 32]> {
         match &self.inner {
             SigningInner::Ed25519(k) => Zeroizing::new(k.to_bytes()),
             SigningInner::P256 { d, .. } => Zeroizing::new(**d),
@@ -385,7 +392,7 @@ impl SigningKey {
     }
 
     fn to_cose(&self) -> CoseKey {
-        let secret = self.secret_bytes();
+        let secret = self.secret();
         let mut key = match &self.inner {
             SigningInner::Ed25519(k) => okp(CRV_ED25519, k.verifying_key().as_bytes(), Some(&secret[..])),
             SigningInner::P256 { public, .. } => ec2(&public.sec1, Some(&secret[..])),
@@ -420,6 +427,18 @@ impl fmt::Debug for SymmetricKey {
 }
 
 impl ZeroizeOnDrop for SymmetricKey {}
+
+impl Clone for SymmetricKey {
+    fn clone(&self) -> Self {
+        Self {
+            kid: self.kid.clone(),
+            alg: self.alg,
+            key: self.key.clone(),
+            len: self.len,
+            base_iv: self.base_iv,
+        }
+    }
+}
 
 impl Drop for SymmetricKey {
     fn drop(&mut self) {
@@ -495,10 +514,24 @@ impl SymmetricKey {
         self.base_iv.as_ref()
     }
 
-    /// The raw key bytes. Handle with care: this is the secret itself.
+    /// The raw key bytes. Handle with care: this is the secret itself. Only with
+    /// the `hazmat` feature (key-file export and crypto providers use it).
+    #[cfg(feature = "hazmat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
     #[must_use]
     pub fn secret_bytes(&self) -> &[u8] {
+        self.secret()
+    }
+
+    pub(crate) fn secret(&self) -> &[u8] {
         self.key.get(..self.len).unwrap_or_default()
+    }
+
+    /// This key without its `kid`.
+    #[must_use]
+    pub fn without_kid(mut self) -> Self {
+        self.kid = None;
+        self
     }
 
     fn to_cose(&self) -> CoseKey {
@@ -507,7 +540,7 @@ impl SymmetricKey {
             ..CoseKey::default()
         };
         key.params
-            .push((Label::Int(K), coset::cbor::Value::Bytes(self.secret_bytes().to_vec())));
+            .push((Label::Int(K), coset::cbor::Value::Bytes(self.secret().to_vec())));
         key.alg = Some(self.alg.to_cose());
         key.key_id = self.kid.clone().unwrap_or_default();
         if let Some(iv) = self.base_iv {
@@ -594,9 +627,20 @@ impl X25519SecretKey {
         }
     }
 
-    /// The raw secret. Handle with care.
+    /// The raw secret. Handle with care. Only with the `hazmat` feature (key-file
+    /// export and crypto providers use it).
+    #[cfg(feature = "hazmat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
     #[must_use]
     pub fn secret_bytes(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    #[cfg_attr(
+        not(feature = "x25519"),
+        expect(dead_code, reason = "only X25519 agreement reads the secret")
+    )]
+    pub(crate) fn secret_ref(&self) -> &[u8; 32] {
         &self.secret
     }
 

@@ -465,12 +465,7 @@ impl Shard {
 /// Derives the key of `device` in `epoch`, as the receiver caches it (no `kid`).
 fn derive_key(master: &MasterSecret, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<SymmetricKey> {
     let derived = master.derive(backend, device, epoch)?;
-    let k = derived.key();
-    let mut c = SymmetricKey::new(k.algorithm(), k.secret_bytes())?;
-    if let Some(iv) = k.base_iv() {
-        c = c.with_base_iv(*iv);
-    }
-    Ok(c)
+    Ok(derived.key().clone().without_kid())
 }
 
 /// Decrypts `envelope` into `out` with the key `entry` holds for its epoch, or
