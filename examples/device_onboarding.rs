@@ -16,6 +16,7 @@ use citysec::attest::{
 use citysec::core::{RustCrypto, SigningKey};
 use citysec::credential::{Issuer, Verifier};
 use citysec::ring::Ring;
+use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::attest::RedbNonceStore;
 use citysec_examples::{ExampleRng, THU_10, at};
 
@@ -29,12 +30,11 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     // Factory: the device key never leaves the device; the manufacturer endorses it.
     let oem = Issuer::new(
         "https://oem.example",
-        SigningKey::ed25519(&[0x01; 32]).with_kid(*b"oem-2026"),
+        citysec::ring::PROVIDER.signer(SigningKey::ed25519(&[0x01; 32]).with_kid(*b"oem-2026"))?,
     )?;
-    let device_key = SigningKey::ed25519(&[0x02; 32]).with_kid(*b"door-0009");
-    let endorsement = Endorsement::new(ueid, device_key.verifying_key(), *b"door-ctl-2")?.issue(
+    let device_key = PROVIDER.signer(SigningKey::ed25519(&[0x02; 32]).with_kid(*b"door-0009"))?;
+    let endorsement = Endorsement::new(ueid, device_key.verifying_key().clone(), *b"door-ctl-2")?.issue(
         &oem,
-        &Ring,
         now,
         now.saturating_add(5 * 365 * 86_400),
     )?;
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     )?;
     let signer = Issuer::new(
         "https://attest.city.example",
-        SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"),
+        citysec::ring::PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
     let manufacturers = Verifier::new().trust(oem.iss(), oem.verifying_key())?.any_audience();
     let appraiser = Appraiser::new(manufacturers, signer, "door-controllers", references);
@@ -71,7 +71,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             .dbgstat(DebugStatus::DisabledPermanently)
             .oemboot(true)
             .measurements(&measurements)
-            .sign(&RustCrypto, &device_key, &mut buf)?;
+            .sign(&*device_key, &mut buf)?;
         Ok(buf.get(..len).unwrap_or_default().to_vec())
     };
     let evidence = evidence_for("1.3.0", &mut nonces)?;

@@ -14,6 +14,7 @@ use citysec::credential::{Challenge, Claims, Confirmation, Issuer, StatusList, S
 use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime};
 use citysec::policy::PolicyLimits;
 use citysec::policy::bundle::{self, BundleSource};
+use citysec::rustcrypto::PROVIDER;
 use citysec_examples::{ExampleRng, THU_10, at, onboard};
 
 const UEID: [u8; 7] = [0x01, 0xd0, 0x02, 0x00, 0x00, 0x00, 0x07];
@@ -25,27 +26,25 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     // Back office: the issuer, alice's phone key, her credential, the status list, the policy.
     let issuer = Issuer::new(
         "https://id.city.example",
-        SigningKey::ed25519(&[0x10; 32]).with_kid(*b"city-1"),
+        PROVIDER.signer(SigningKey::ed25519(&[0x10; 32]).with_kid(*b"city-1"))?,
     )?;
-    let phone = SigningKey::ed25519(&[0x20; 32]).with_kid(*b"alice-phone");
+    let phone = PROVIDER.signer(SigningKey::ed25519(&[0x20; 32]).with_kid(*b"alice-phone"))?;
     let mut claims = Claims::new();
     claims.iss = Some(issuer.iss().into());
     claims.sub = Some("alice".into());
     claims.aud = vec!["city-doors".into()];
     claims.exp = Some(now.saturating_add(30 * 86_400));
     claims.roles = vec!["staff".into()];
-    claims.cnf = Some(Confirmation::Key(phone.verifying_key()));
+    claims.cnf = Some(Confirmation::Key(phone.verifying_key().clone()));
     claims.status = Some(StatusRef {
         idx: 0,
         uri: STATUS.into(),
     });
-    let credential = issuer.issue(&RustCrypto, &claims)?;
-    let status_list =
-        StatusList::new(1, 64)?.sign(&RustCrypto, &issuer, STATUS, now, now.saturating_add(86_400), None)?;
-    let policy_key = SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-1");
+    let credential = issuer.issue(&claims)?;
+    let status_list = StatusList::new(1, 64)?.sign(&issuer, STATUS, now, now.saturating_add(86_400), None)?;
+    let policy_key = PROVIDER.signer(SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-1"))?;
     let policy = bundle::create(
-        &RustCrypto,
-        &policy_key,
+        &*policy_key,
         &BundleSource {
             schema: "action open; resource door; subject.roles: set<string>; context.hour: int;",
             policy: r#"permit "staff-daytime" action open on door when subject.roles has "staff" and context.hour in 7..19;"#,
@@ -70,7 +69,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     let mut controller = DoorAuthority::new(
         credentials,
         onboarded.results_verifier,
-        KeySet::from_keys([policy_key.verifying_key()])?,
+        KeySet::from_keys([policy_key.verifying_key().clone()])?,
     )
     // Bundles for this site only; a real controller also gives `with_store` a
     // store that survives a restart (citysec-std: redb or a file).
@@ -81,18 +80,11 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // At the door: a fresh challenge, the phone's presentation, the decision.
     let mut rng = ExampleRng(42);
-    for (who, key, hour) in [
-        ("alice", &phone, 10),
-        ("alice", &phone, 22),
-        (
-            "a clone",
-            &SigningKey::ed25519(&[0x66; 32]).with_kid(*b"alice-phone"),
-            10,
-        ),
-    ] {
+    let clone = PROVIDER.signer(SigningKey::ed25519(&[0x66; 32]).with_kid(*b"alice-phone"))?;
+    for (who, key, hour) in [("alice", &phone, 10), ("alice", &phone, 22), ("a clone", &clone, 10)] {
         let t = at(THU_10 - 10 * 3600 + hour * 3600);
         let challenge = Challenge::new(&mut rng, door.id(), t)?;
-        let presentation = present(&RustCrypto, key, &credential, &challenge)?;
+        let presentation = present(&**key, &credential, &challenge)?;
         let decision = controller.decide(
             &RustCrypto,
             &DoorRequest {

@@ -9,6 +9,7 @@
 
 use citysec::core::{Error as CoreError, RustCrypto, SigningKey};
 use citysec::credential::{Claims, Error, Issuer, Verifier};
+use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::telemetry::FileCounterStore;
 use citysec::telemetry::{self, MasterSecret, MemoryReplayStore, Receiver, ReceiverConfig, Sender};
 use citysec_examples::{THU_10, at};
@@ -21,13 +22,19 @@ fn credential(issuer: &Issuer, sub: &str) -> Result<Vec<u8>, Error> {
     claims.sub = Some(sub.into());
     claims.aud = vec!["city-doors".into()];
     claims.exp = Some(at(THU_10 + 90 * 86_400));
-    issuer.issue(&RustCrypto, &claims)
+    issuer.issue(&claims)
 }
 
 fn main() -> Result<(), Box<dyn core::error::Error>> {
     let now = at(THU_10);
-    let old = Issuer::new(ISS, SigningKey::ed25519(&[0x25; 32]).with_kid(*b"city-2025"))?;
-    let new = Issuer::new(ISS, SigningKey::ed25519(&[0x26; 32]).with_kid(*b"city-2026"))?;
+    let old = Issuer::new(
+        ISS,
+        PROVIDER.signer(SigningKey::ed25519(&[0x25; 32]).with_kid(*b"city-2025"))?,
+    )?;
+    let new = Issuer::new(
+        ISS,
+        PROVIDER.signer(SigningKey::ed25519(&[0x26; 32]).with_kid(*b"city-2026"))?,
+    )?;
     let from_old = credential(&old, "alice")?;
 
     // Overlap: controllers trust both keys (one issuer, two kids).

@@ -9,6 +9,7 @@ use citysec::attest::{
 };
 use citysec::core::{RandomSource, RustCrypto, SigningKey, Timestamp};
 use citysec::credential::{Issuer, Verifier};
+use citysec::rustcrypto::PROVIDER;
 
 /// Thursday 2026-11-26 10:00 UTC, the examples' clock.
 pub const THU_10: u64 = 1_795_687_200;
@@ -56,18 +57,17 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
     let boot = [0xb0; 32];
     let oem = Issuer::new(
         "https://oem.example",
-        SigningKey::ed25519(&[0x01; 32]).with_kid(*b"oem-1"),
+        PROVIDER.signer(SigningKey::ed25519(&[0x01; 32]).with_kid(*b"oem-1"))?,
     )?;
-    let device_key = SigningKey::ed25519(&[0x02; 32]).with_kid(*b"dev-1");
-    let endorsement = Endorsement::new(ueid.to_vec(), device_key.verifying_key(), *b"door-ctl-2")?.issue(
+    let device_key = PROVIDER.signer(SigningKey::ed25519(&[0x02; 32]).with_kid(*b"dev-1"))?;
+    let endorsement = Endorsement::new(ueid.to_vec(), device_key.verifying_key().clone(), *b"door-ctl-2")?.issue(
         &oem,
-        &RustCrypto,
         now,
         now.saturating_add(365 * 86_400),
     )?;
     let signer = Issuer::new(
         "https://attest.example",
-        SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"),
+        PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
     let results_verifier = Verifier::new()
         .trust(signer.iss(), signer.verifying_key())?
@@ -90,7 +90,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
         .dbgstat(DebugStatus::DisabledPermanently)
         .oemboot(true)
         .measurements(&measurements)
-        .sign(&RustCrypto, &device_key, &mut buf)?;
+        .sign(&*device_key, &mut buf)?;
     let evidence = buf.get(..len).unwrap_or_default();
     let appraisal = appraiser.appraise(&RustCrypto, &endorsement, evidence, Freshness::Nonce(&mut nonces), now)?;
     Ok(Onboarded {

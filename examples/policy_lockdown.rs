@@ -9,6 +9,7 @@ use citysec::core::state::{MemoryStateStore, StateStore as _};
 use citysec::core::{KeySet, RustCrypto, SigningKey};
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
 use citysec::policy::{Decision, PolicyLimits, PolicySet, Reason, Value, Weekday};
+use citysec::rustcrypto::PROVIDER;
 use citysec_examples::THU_10;
 
 /// The site this controller belongs to: bundles are signed for it.
@@ -71,8 +72,8 @@ fn decide(
 }
 
 fn main() -> Result<(), Box<dyn core::error::Error>> {
-    let signer = SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-2026");
-    let trusted = KeySet::from_keys([signer.verifying_key()])?;
+    let signer = PROVIDER.signer(SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-2026"))?;
+    let trusted = KeySet::from_keys([signer.verifying_key().clone()])?;
     let sign = |policy: &str, version: u64| {
         let src = BundleSource {
             schema: SCHEMA,
@@ -81,7 +82,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             issued_at: THU_10,
             scope: SITE,
         };
-        bundle::create(&RustCrypto, &signer, &src, &PolicyLimits::DEFAULT)
+        bundle::create(&*signer, &src, &PolicyLimits::DEFAULT)
     };
     // The controller accepts bundles signed for its site only, and keeps the
     // version it holds in a store (in memory here; redb or a file on a real
@@ -125,8 +126,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // A bundle v3 signed for another site (without the lockdown) is refused too.
     let elsewhere = bundle::create(
-        &RustCrypto,
-        &signer,
+        &*signer,
         &BundleSource {
             schema: SCHEMA,
             policy: RULES,

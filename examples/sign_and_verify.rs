@@ -10,12 +10,14 @@ use citysec::ring::Ring;
 fn main() -> Result<(), Error> {
     // Fixed seeds keep the output reproducible; real keys come from an RNG
     // (citysec::std_adapters::OsRandom) or a key file.
-    let ed = SigningKey::ed25519(&[0x11; 32]).with_kid(b"issuer-2026-ed".to_vec());
-    let es = SigningKey::p256(&[0x22; 32])?.with_kid(b"issuer-2026-es".to_vec());
-    let trusted = KeySet::from_keys([ed.verifying_key(), es.verifying_key()])?;
+    // Keys are loaded into a provider once; a signer's key may also live in an
+    // HSM (citysec-pkcs11) or a secure element.
+    let ed = citysec::ring::PROVIDER.signer(SigningKey::ed25519(&[0x11; 32]).with_kid(b"issuer-2026-ed".to_vec()))?;
+    let es = citysec::ring::PROVIDER.signer(SigningKey::p256(&[0x22; 32])?.with_kid(b"issuer-2026-es".to_vec()))?;
+    let trusted = KeySet::from_keys([ed.verifying_key().clone(), es.verifying_key().clone()])?;
 
     for key in [&ed, &es] {
-        let msg = sign1::sign(&RustCrypto, key, b"door 7: open", b"")?;
+        let msg = sign1::sign(&**key, b"door 7: open", b"")?;
         println!(
             "{} COSE_Sign1 ({} bytes): {}",
             key.algorithm(),

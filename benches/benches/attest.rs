@@ -26,11 +26,13 @@ use core::hint::black_box;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, EvidenceBuilder, Freshness, ReferenceSet, ReferenceValues, Tier,
 };
+use citysec_core::provider::BackendSigner;
+use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
 use citysec_credential::{Issuer, Verifier};
 use criterion::{Criterion, Throughput};
-use ed25519_dalek::Signer;
+use ed25519_dalek::Signer as _;
 
 const NOW: u64 = 1_767_000_000;
 const GROUP: &str = "attest_appraise";
@@ -50,13 +52,13 @@ fn dalek_public(token: &[u8]) -> (Vec<u8>, ed25519_dalek::Signature) {
 fn attest_appraise(c: &mut Criterion) {
     let oem = Issuer::new(
         "https://oem.example",
-        SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026"),
+        soft(SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026")),
     )
     .unwrap();
     let device = SigningKey::ed25519(&[2; 32]).with_kid(*b"door-0042");
     let av = Issuer::new(
         "https://attest.city.example",
-        SigningKey::ed25519(&[3; 32]).with_kid(*b"av-1"),
+        soft(SigningKey::ed25519(&[3; 32]).with_kid(*b"av-1")),
     )
     .unwrap();
     let ueid = [0x02, 0x00, 0x1b, 0x63, 0x00, 0x00, 0x42];
@@ -64,7 +66,7 @@ fn attest_appraise(c: &mut Criterion) {
     let app = [0x22; 32];
     let endorsement = Endorsement::new(ueid, device.verifying_key(), *b"door-ctl-2")
         .unwrap()
-        .issue(&oem, &RustCrypto, t(NOW - 86_400), t(NOW + 365 * 86_400))
+        .issue(&oem, t(NOW - 86_400), t(NOW + 365 * 86_400))
         .unwrap();
     let refs = ReferenceSet::new()
         .with(
@@ -93,7 +95,7 @@ fn attest_appraise(c: &mut Criterion) {
         .oemboot(true)
         .bootcount(17)
         .measurements(&measurements)
-        .sign_to_vec(&RustCrypto, &device)
+        .sign_to_vec(&BackendSigner::new(&RustCrypto, &device))
         .unwrap();
     let now = t(NOW);
     let fresh = || Freshness::Timestamp { max_age_seconds: 300 };
@@ -168,4 +170,9 @@ fn main() {
             println!("  {GROUP}/{f}: {:.0} appraisals per second on one core", 1e9 / ns);
         }
     }
+}
+
+/// A signer for a test key, through the pure-Rust provider.
+fn soft(key: SigningKey) -> Box<dyn Signer> {
+    citysec_rustcrypto::PROVIDER.signer(key).unwrap()
 }

@@ -24,6 +24,7 @@ use core::hint::black_box;
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use citysec_core::encrypt0::{self, Iv, UnverifiedEncrypt0};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
 use citysec_core::{Algorithm, KeySet, RustCrypto, SigningKey, SymmetricKey};
 use citysec_ring::Ring;
@@ -32,7 +33,7 @@ use criterion::{Criterion, Throughput};
 fn sign1_verify(c: &mut Criterion) {
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"issuer-1".to_vec());
     let payload = vec![0x5au8; 200];
-    let msg = sign1::sign(&RustCrypto, &key, &payload, b"").unwrap();
+    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, &key), &payload, b"").unwrap();
     let keys = KeySet::from_keys([key.verifying_key()]).unwrap();
     let opts = VerifyOptions::default();
 

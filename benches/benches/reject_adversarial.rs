@@ -57,6 +57,7 @@
 use core::hint::black_box;
 
 use citysec_core::cbor::{Tags, check_well_formed};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
 use citysec_core::{KeySet, Limits, RustCrypto, SigningKey, VerifyingKey};
 use citysec_telemetry::{Envelope, MasterSecret};
@@ -316,7 +317,7 @@ fn benign_credential(key: &SigningKey, n: usize) -> Vec<u8> {
     payload.extend_from_slice(&[0x04, 0x1a, 0x77, 0x00, 0x00, 0x00]);
     payload.extend_from_slice(&[0x3a, 0x00, 0x01, 0x11, 0x6f]);
     payload.extend_from_slice(&claim);
-    let msg = sign1::sign(&RustCrypto, key, &payload, b"").unwrap();
+    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, key), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }
@@ -341,7 +342,7 @@ fn benign_bundle(key: &SigningKey, n: usize) -> Vec<u8> {
     text(&mut payload, policy.as_bytes());
     payload.extend_from_slice(&[0x06, 0x58, 0x20]);
     payload.extend_from_slice(&[0x11; 32]);
-    let msg = sign1::sign(&RustCrypto, key, &payload, b"").unwrap();
+    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, key), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }

@@ -15,6 +15,8 @@
 
 use std::sync::LazyLock;
 
+use citysec_core::provider::BackendSigner;
+use citysec_core::provider::Signer;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, Evidence, Freshness, MemoryNonceStore, NonceStore, ReferenceSet,
     ReferenceValues, Tier, UnverifiedEvidence, VerifiedEndorsement,
@@ -33,20 +35,12 @@ struct Fixture {
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let oem = Issuer::new(
-        "https://oem.example",
-        SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026"),
-    )
+    let oem = Issuer::new("https://oem.example", soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")))
     .expect("manufacturer key");
     let device = SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042");
     let endorsement = Endorsement::new(UEID, device.verifying_key(), *b"door-ctl-2")
         .expect("endorsement")
-        .issue(
-            &oem,
-            &RustCrypto,
-            Timestamp::from_unix_seconds(NOW - 86_400),
-            Timestamp::from_unix_seconds(NOW + 86_400),
-        )
+        .issue(&oem, Timestamp::from_unix_seconds(NOW - 86_400), Timestamp::from_unix_seconds(NOW + 86_400))
         .expect("signed endorsement");
     let manufacturers = Verifier::new()
         .trust(oem.iss(), oem.verifying_key())
@@ -70,10 +64,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 .min_debug_status(DebugStatus::DisabledPermanently),
         )
         .expect("reference set");
-    let signer = Issuer::new(
-        "https://attest.city.example",
-        SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1"),
-    )
+    let signer = Issuer::new("https://attest.city.example", soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")))
     .expect("verifier key");
     Fixture {
         device,
@@ -118,7 +109,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The input as claims, signed by the endorsed device and appraised end to end
     // (the fixed endorsement was verified once, in the fixture).
-    let Ok(evidence) = sign1::sign(&RustCrypto, &f.device, data, b"") else {
+    let Ok(evidence) = sign1::sign(&BackendSigner::new(&RustCrypto, &f.device), data, b"") else {
         return;
     };
     let Ok(verified) = UnverifiedEvidence::parse(&evidence, &limits).and_then(|p| p.verify(&RustCrypto, &f.endorsed))
@@ -129,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
     let timestamp = Freshness::Timestamp { max_age_seconds: 300 };
     if let Ok(a) = f
         .appraiser
-        .appraise_verified(&RustCrypto, &f.endorsed, &verified, timestamp, now)
+        .appraise_verified(&f.endorsed, &verified, timestamp, now)
     {
         let worst = a.result.reasons.iter().map(|r| r.tier).max().unwrap_or(Tier::None);
         assert_eq!(a.result.status, worst);
@@ -143,13 +134,18 @@ fuzz_target!(|data: &[u8]| {
         .expect("a fresh store takes a nonce");
     let first = f
         .appraiser
-        .appraise_verified(&RustCrypto, &f.endorsed, &verified, Freshness::Nonce(&mut store), now);
+        .appraise_verified(&f.endorsed, &verified, Freshness::Nonce(&mut store), now);
     if let Ok(a) = &first {
         assert_eq!(a.result.nonce.as_deref(), Some(&nonce[..]));
         // The same evidence again is a replay.
         let again =
             f.appraiser
-                .appraise_verified(&RustCrypto, &f.endorsed, &verified, Freshness::Nonce(&mut store), now);
+                .appraise_verified(&f.endorsed, &verified, Freshness::Nonce(&mut store), now);
         assert_eq!(again.err(), Some(citysec_attest::Error::NonceReplayed));
     }
 });
+
+/// A signer for a test key, through the pure-Rust provider.
+fn soft(key: SigningKey) -> Box<dyn Signer> {
+    citysec_rustcrypto::PROVIDER.signer(key).unwrap()
+}

@@ -203,7 +203,7 @@ impl Appraiser {
     ) -> Result<Appraisal> {
         let endorsed = Endorsement::verify(&self.manufacturers, backend, endorsement, now)?;
         let verified = UnverifiedEvidence::parse(evidence, &self.limits)?.verify(backend, &endorsed)?;
-        self.appraise_verified(backend, &endorsed, &verified, freshness, now)
+        self.appraise_verified(&endorsed, &verified, freshness, now)
     }
 
     /// As [`Self::appraise`], for an endorsement and evidence that are already verified.
@@ -212,7 +212,6 @@ impl Appraiser {
     /// As [`Self::appraise`], from freshness on.
     pub fn appraise_verified(
         &self,
-        backend: &dyn Backend,
         endorsed: &VerifiedEndorsement,
         evidence: &VerifiedEvidence,
         freshness: Freshness<'_>,
@@ -236,7 +235,7 @@ impl Appraiser {
             issued_at: now,
             expires,
         };
-        let token = result.sign(&self.signer, backend, &self.audience)?;
+        let token = result.sign(&self.signer, &self.audience)?;
         Ok(Appraisal { result, token })
     }
 

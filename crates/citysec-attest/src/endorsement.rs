@@ -88,16 +88,11 @@ impl Endorsement {
     /// Signs this endorsement as `manufacturer`, valid from `issued_at` until `expires`.
     ///
     /// # Errors
-    /// [`Error::Endorsement`] with the issuer's error (`exp` past year 9999, backend).
-    pub fn issue(
-        &self,
-        manufacturer: &Issuer,
-        backend: &dyn Backend,
-        issued_at: Timestamp,
-        expires: Timestamp,
-    ) -> Result<Vec<u8>> {
+    /// [`Error::Endorsement`] with the issuer's error (`exp` past year 9999, the
+    /// signer's errors).
+    pub fn issue(&self, manufacturer: &Issuer, issued_at: Timestamp, expires: Timestamp) -> Result<Vec<u8>> {
         manufacturer
-            .issue(backend, &self.to_claims(issued_at, expires))
+            .issue(&self.to_claims(issued_at, expires))
             .map_err(Error::Endorsement)
     }
 

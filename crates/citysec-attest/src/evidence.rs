@@ -12,8 +12,9 @@ use alloc::vec::Vec;
 
 use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, Backend, Limits, SigningKey, Timestamp};
+use citysec_core::{Algorithm, Backend, Limits, Timestamp};
 use citysec_credential::ClaimKey;
 
 use crate::enc::{self, Counter, Sink, SliceSink};
@@ -739,19 +740,20 @@ impl<'a> EvidenceBuilder<'a> {
         Ok(out)
     }
 
-    /// The buffer length [`Self::sign`] needs with `key` (the length it writes).
+    /// The buffer length [`Self::sign`] needs with `signer` (the length it writes).
     ///
     /// # Errors
     /// As [`Self::sign`], without the signing errors.
-    pub fn signed_len(&self, key: &SigningKey) -> Result<usize> {
+    pub fn signed_len(&self, signer: &dyn Signer) -> Result<usize> {
         self.validate()?;
-        let layout = Layout::new(self, key)?;
+        let layout = Layout::new(self, signer)?;
         Ok(layout.buffer_len)
     }
 
-    /// Signs the evidence as a tagged COSE_Sign1 with `key` (EdDSA or ES256) into
-    /// `out`, returning the length written. The protected header carries `alg` and,
-    /// if the key has one, `kid`; the unprotected header is empty. Nothing is
+    /// Signs the evidence as a tagged COSE_Sign1 with `signer` (EdDSA or ES256:
+    /// the device key, in memory or in a secure element) into `out`, returning the
+    /// length written. The protected header carries `alg` and, if the signer has
+    /// one, `kid`; the unprotected header is empty. Nothing is
     /// allocated: the Sig_structure is built in `out`, signed, then rearranged in
     /// place into the COSE_Sign1.
     ///
@@ -759,13 +761,13 @@ impl<'a> EvidenceBuilder<'a> {
     /// [`Error::MissingUeid`] without a `ueid`; [`Error::InvalidNonce`],
     /// [`Error::InvalidUeid`], [`Error::InvalidClaim`] for claims out of range;
     /// [`Error::BufferTooSmall`] if `out` is shorter than [`Self::signed_len`];
-    /// [`Error::Core`] with the backend's error.
-    pub fn sign(&self, backend: &dyn Backend, key: &SigningKey, out: &mut [u8]) -> Result<usize> {
+    /// [`Error::Core`] with the signer's error.
+    pub fn sign(&self, signer: &dyn Signer, out: &mut [u8]) -> Result<usize> {
         if self.ueid.is_none() {
             return Err(Error::MissingUeid);
         }
         self.validate()?;
-        let layout = Layout::new(self, key)?;
+        let layout = Layout::new(self, signer)?;
         if out.len() < layout.buffer_len {
             return Err(Error::BufferTooSmall);
         }
@@ -773,14 +775,14 @@ impl<'a> EvidenceBuilder<'a> {
         let mut w = SliceSink::new(out);
         w.put(SIG_STRUCTURE_PREFIX)?;
         enc::head(&mut w, enc::MAJOR_BYTES, enc::len_arg(layout.protected_len)?)?;
-        write_protected(&mut w, key)?;
+        write_protected(&mut w, signer)?;
         let aad_at = w.position();
         w.put(&[EMPTY_BSTR])?;
         enc::head(&mut w, enc::MAJOR_BYTES, enc::len_arg(layout.payload_len)?)?;
         self.encode_claims(&mut w, true)?;
         let tbs_len = w.position();
         let tbs = out.get(..tbs_len).ok_or(Error::BufferTooSmall)?;
-        let signature = backend.sign(key, tbs)?;
+        let signature = signer.sign(tbs)?;
         // COSE_Sign1 = 18([protected, {}, payload, signature]): the protected header
         // and payload move left by the difference of the two prefixes.
         let shift = SIG_STRUCTURE_PREFIX
@@ -803,9 +805,9 @@ impl<'a> EvidenceBuilder<'a> {
     ///
     /// # Errors
     /// As [`Self::sign`].
-    pub fn sign_to_vec(&self, backend: &dyn Backend, key: &SigningKey) -> Result<Vec<u8>> {
-        let mut out = alloc::vec![0u8; self.signed_len(key)?];
-        let n = self.sign(backend, key, &mut out)?;
+    pub fn sign_to_vec(&self, signer: &dyn Signer) -> Result<Vec<u8>> {
+        let mut out = alloc::vec![0u8; self.signed_len(signer)?];
+        let n = self.sign(signer, &mut out)?;
         out.truncate(n);
         Ok(out)
     }
@@ -829,7 +831,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(b: &EvidenceBuilder<'_>, key: &SigningKey) -> Result<Self> {
+    fn new(b: &EvidenceBuilder<'_>, key: &dyn Signer) -> Result<Self> {
         let protected_len = enc::count(|c| write_protected(c, key))?;
         let payload_len = enc::count(|c| b.encode_claims(c, true))?;
         let mut c = Counter::default();
@@ -868,7 +870,7 @@ impl Layout {
 }
 
 /// `{1: alg, ? 4: kid}`.
-fn write_protected(s: &mut impl Sink, key: &SigningKey) -> Result<()> {
+fn write_protected(s: &mut impl Sink, key: &dyn Signer) -> Result<()> {
     enc::map(s, if key.kid().is_some() { 2 } else { 1 })?;
     enc::int(s, 1)?;
     enc::int(s, key.algorithm().cose_id())?;

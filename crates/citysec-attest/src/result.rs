@@ -313,8 +313,8 @@ impl AttestationResult {
     ///
     /// # Errors
     /// [`Error::Credential`] with the issuer's error.
-    pub fn sign(&self, verifier: &Issuer, backend: &dyn Backend, aud: &str) -> Result<Vec<u8>> {
-        verifier.issue(backend, &self.to_claims(aud)).map_err(Error::Credential)
+    pub fn sign(&self, verifier: &Issuer, aud: &str) -> Result<Vec<u8>> {
+        verifier.issue(&self.to_claims(aud)).map_err(Error::Credential)
     }
 
     /// Reads a result from a credential that a relying party's verifier accepted (so

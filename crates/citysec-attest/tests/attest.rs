@@ -18,6 +18,8 @@ use citysec_attest::{
     TrustVector, UnverifiedEvidence, VerifierId,
 };
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::provider::BackendSigner;
+use citysec_core::provider::Signer;
 use citysec_core::{Error as CoreError, Limits, RandomSource, RustCrypto, SigningKey, Timestamp, sign1};
 use citysec_credential::{ClaimKey, Claims, Error as CredError, Issuer, Verifier};
 
@@ -55,7 +57,7 @@ impl RandomSource for Rng {
 }
 
 fn manufacturer() -> Issuer {
-    Issuer::new(OEM, SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026")).unwrap()
+    Issuer::new(OEM, soft(SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026"))).unwrap()
 }
 
 fn ed_device() -> SigningKey {
@@ -67,7 +69,7 @@ fn es_device() -> SigningKey {
 }
 
 fn signer() -> Issuer {
-    Issuer::new(AV, SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1")).unwrap()
+    Issuer::new(AV, soft(SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1"))).unwrap()
 }
 
 fn references() -> ReferenceSet {
@@ -109,7 +111,7 @@ fn relying_party() -> Verifier {
 fn endorse_with(by: &Issuer, device: &SigningKey, ueid: &[u8], model: &[u8]) -> Vec<u8> {
     Endorsement::new(ueid, device.verifying_key(), model)
         .unwrap()
-        .issue(by, &B, t(NOW - YEAR), t(NOW + 10 * YEAR))
+        .issue(by, t(NOW - YEAR), t(NOW + 10 * YEAR))
         .unwrap()
 }
 
@@ -172,7 +174,7 @@ impl Setup {
 /// keys stay side by side, in the order given).
 fn sign_claims(device: &SigningKey, mut claims: Vec<(Value, Value)>) -> Vec<u8> {
     claims.sort_by_key(|(k, _)| cbor(k));
-    sign1::sign(&B, device, &cbor(&Value::Map(claims)), b"").unwrap()
+    sign1::sign(&BackendSigner::new(&B, device), &cbor(&Value::Map(claims)), b"").unwrap()
 }
 
 /// `bytes` with the first occurrence of `from` replaced by `to`.
@@ -232,7 +234,9 @@ fn vector(configuration: i8, executables: i8) -> TrustVector {
 fn ed25519_device_is_affirmed_and_the_relying_party_reads_the_same_result() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let appraisal = s.appraise(&endorse(&ed_device()), &evidence).unwrap();
     let r = &appraisal.result;
     assert_eq!(r.status, Tier::Affirming);
@@ -261,7 +265,9 @@ fn ed25519_device_is_affirmed_and_the_relying_party_reads_the_same_result() {
 fn es256_device_is_affirmed() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &es_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
+        .unwrap();
     let parsed = UnverifiedEvidence::parse(&evidence, &Limits::DEFAULT).unwrap();
     assert_eq!(parsed.algorithm(), citysec_core::Algorithm::ES256);
     assert_eq!(parsed.kid(), Some(&b"cam-0007"[..]));
@@ -272,13 +278,15 @@ fn es256_device_is_affirmed() {
 
 #[test]
 fn all_es256_chain_manufacturer_verifier_and_device() {
-    let oem = Issuer::new(OEM, SigningKey::p256(&[7; 32]).unwrap().with_kid(*b"oem-p256")).unwrap();
-    let av = Issuer::new(AV, SigningKey::p256(&[8; 32]).unwrap().with_kid(*b"av-p256")).unwrap();
+    let oem = Issuer::new(OEM, soft(SigningKey::p256(&[7; 32]).unwrap().with_kid(*b"oem-p256"))).unwrap();
+    let av = Issuer::new(AV, soft(SigningKey::p256(&[8; 32]).unwrap().with_kid(*b"av-p256"))).unwrap();
     let rp = Verifier::new().trust(AV, av.verifying_key()).unwrap().audience(AUD);
     let manufacturers = Verifier::new().trust(OEM, oem.verifying_key()).unwrap().any_audience();
     let mut s = Setup::with(Appraiser::new(manufacturers, av, AUD, references()));
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &es_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
+        .unwrap();
     let endorsement = endorse_with(&oem, &es_device(), &UEID, MODEL);
     let appraisal = s.appraise(&endorsement, &evidence).unwrap();
     let read = AttestationResult::verify(&rp, &B, &appraisal.token, t(NOW)).unwrap();
@@ -291,7 +299,7 @@ fn the_ring_backend_appraises_the_same_evidence() {
     for device in [ed_device(), es_device()] {
         let mut s = Setup::new();
         let c = s.challenge();
-        let evidence = good(c.nonce()).sign_to_vec(&B, &device).unwrap();
+        let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &device)).unwrap();
         let appraisal = s
             .appraiser
             .appraise(
@@ -315,16 +323,19 @@ fn builder_output_equals_core_sign1_over_the_same_claims() {
     let b = good(&nonce);
     let key = ed_device();
     let payload = b.to_claims_vec().unwrap();
-    let reference = sign1::sign(&B, &key, &payload, b"").unwrap();
-    assert_eq!(b.sign_to_vec(&B, &key).unwrap(), reference);
+    let reference = sign1::sign(&BackendSigner::new(&B, &key), &payload, b"").unwrap();
+    assert_eq!(b.sign_to_vec(&BackendSigner::new(&B, &key)).unwrap(), reference);
     // Exactly the buffer it asks for, and not one byte less.
-    let need = b.signed_len(&key).unwrap();
+    let need = b.signed_len(&BackendSigner::new(&B, &key)).unwrap();
     assert_eq!(need, reference.len());
     let mut buf = vec![0u8; need];
-    assert_eq!(b.sign(&B, &key, &mut buf).unwrap(), need);
+    assert_eq!(b.sign(&BackendSigner::new(&B, &key), &mut buf).unwrap(), need);
     assert_eq!(buf, reference);
     let mut short = vec![0u8; need - 1];
-    assert_eq!(b.sign(&B, &key, &mut short), Err(Error::BufferTooSmall));
+    assert_eq!(
+        b.sign(&BackendSigner::new(&B, &key), &mut short),
+        Err(Error::BufferTooSmall)
+    );
 }
 
 #[test]
@@ -392,7 +403,7 @@ fn missing_nonce() {
         .swversion("1.4.2")
         .oemboot(true)
         .dbgstat(DebugStatus::DisabledPermanently)
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     assert_eq!(s.appraise(&endorse(&ed_device()), &evidence), Err(Error::MissingNonce));
 }
@@ -401,12 +412,17 @@ fn missing_nonce() {
 fn a_nonce_used_before_is_replayed_evidence() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let endorsement = endorse(&ed_device());
     assert!(s.appraise(&endorsement, &evidence).is_ok());
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::NonceReplayed));
     // Fresh evidence with the same nonce is just as replayed.
-    let again = good(c.nonce()).uptime(3_700).sign_to_vec(&B, &ed_device()).unwrap();
+    let again = good(c.nonce())
+        .uptime(3_700)
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(s.appraise(&endorsement, &again), Err(Error::NonceReplayed));
 }
 
@@ -415,7 +431,9 @@ fn an_expired_nonce() {
     let mut s = Setup::new();
     let c = s.challenge();
     assert_eq!(c.expires(), t(NOW + 60));
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let endorsement = endorse(&ed_device());
     assert_eq!(
         s.appraise_at(&endorsement, &evidence, NOW + 60),
@@ -424,14 +442,18 @@ fn an_expired_nonce() {
     // One second earlier it was still good.
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert!(s.appraise_at(&endorsement, &evidence, NOW + 59).is_ok());
 }
 
 #[test]
 fn a_nonce_never_issued() {
     let mut s = Setup::new();
-    let evidence = good(&[0x5a; 32]).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(&[0x5a; 32])
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(s.appraise(&endorse(&ed_device()), &evidence), Err(Error::UnknownNonce));
 }
 
@@ -442,26 +464,30 @@ fn evidence_signed_by_a_key_other_than_the_endorsed_one() {
     let c = s.challenge();
     // Another device's key, with its own kid: the kid does not name the endorsed key.
     let other = SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0099");
-    let evidence = good(c.nonce()).sign_to_vec(&B, &other).unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &other)).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::UnknownKey))
     );
     // The same key claiming the endorsed key's kid: the signature does not verify.
     let impostor = SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0042");
-    let evidence = good(c.nonce()).sign_to_vec(&B, &impostor).unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &impostor)).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::BadSignature))
     );
     // An ES256 key where an Ed25519 key is endorsed.
-    let evidence = good(c.nonce()).sign_to_vec(&B, &es_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::KeyAlgMismatch))
     );
     // None of these used up the nonce: the genuine device can still answer it.
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.status,
         Tier::Affirming
@@ -472,20 +498,22 @@ fn evidence_signed_by_a_key_other_than_the_endorsed_one() {
 fn endorsement_from_an_untrusted_manufacturer() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
-    let rogue = Issuer::new(OEM, SigningKey::ed25519(&[6; 32]).with_kid(*b"rogue")).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
+    let rogue = Issuer::new(OEM, soft(SigningKey::ed25519(&[6; 32]).with_kid(*b"rogue"))).unwrap();
     assert_eq!(
         s.appraise(&endorse_with(&rogue, &ed_device(), &UEID, MODEL), &evidence),
         Err(Error::Endorsement(CredError::Core(CoreError::UnknownKey)))
     );
     // Claiming the trusted manufacturer's kid does not help.
-    let forger = Issuer::new(OEM, SigningKey::ed25519(&[6; 32]).with_kid(*b"oem-2026")).unwrap();
+    let forger = Issuer::new(OEM, soft(SigningKey::ed25519(&[6; 32]).with_kid(*b"oem-2026"))).unwrap();
     assert_eq!(
         s.appraise(&endorse_with(&forger, &ed_device(), &UEID, MODEL), &evidence),
         Err(Error::Endorsement(CredError::Core(CoreError::BadSignature)))
     );
     // A device cannot endorse itself: its key is not a manufacturer key.
-    let own = Issuer::new(OEM, ed_device()).unwrap();
+    let own = Issuer::new(OEM, soft(ed_device())).unwrap();
     assert_eq!(
         s.appraise(&endorse_with(&own, &ed_device(), &UEID, MODEL), &evidence),
         Err(Error::Endorsement(CredError::Core(CoreError::UnknownKey)))
@@ -496,7 +524,9 @@ fn endorsement_from_an_untrusted_manufacturer() {
 fn endorsement_for_another_ueid() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let endorsement = endorse_with(&manufacturer(), &ed_device(), &OTHER_UEID, MODEL);
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::UeidMismatch));
 }
@@ -505,7 +535,10 @@ fn endorsement_for_another_ueid() {
 fn unknown_hwmodel() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).hwmodel(b"cam-9").sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .hwmodel(b"cam-9")
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let endorsement = endorse_with(&manufacturer(), &ed_device(), &UEID, b"cam-9");
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::UnknownHwModel));
 }
@@ -516,7 +549,7 @@ fn firmware_below_the_minimum_is_contraindicated() {
     let c = s.challenge();
     let evidence = good(c.nonce())
         .swversion("1.3.9")
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let appraisal = s.appraise(&endorse(&ed_device()), &evidence).unwrap();
     let r = &appraisal.result;
@@ -544,7 +577,7 @@ fn a_measurement_digest_that_differs_is_contraindicated() {
     let tampered = [("bootloader", [0x12; 32]), ("app", APP)];
     let evidence = good(c.nonce())
         .measurements(&tampered)
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -567,7 +600,7 @@ fn a_missing_component_is_contraindicated() {
     let only_boot = [("bootloader", BOOT)];
     let evidence = good(c.nonce())
         .measurements(&only_boot)
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -587,7 +620,7 @@ fn debug_enabled_is_contraindicated() {
     let c = s.challenge();
     let evidence = good(c.nonce())
         .dbgstat(DebugStatus::Enabled)
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -652,7 +685,7 @@ fn a_nonce_of_7_or_65_bytes() {
         let nonce = vec![0x42; len];
         // The builder refuses to make it.
         assert_eq!(
-            good(&nonce).sign_to_vec(&B, &ed_device()),
+            good(&nonce).sign_to_vec(&BackendSigner::new(&B, &ed_device())),
             Err(Error::InvalidNonce),
             "{len}"
         );
@@ -682,7 +715,10 @@ fn evidence_bigger_than_the_limit() {
     let mut s = Setup::new();
     let c = s.challenge();
     let name = "x".repeat(64 * 1024);
-    let evidence = good(c.nonce()).swname(&name).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .swname(&name)
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert!(evidence.len() > 64 * 1024);
     assert_eq!(
         s.appraise(&endorsement, &evidence),
@@ -690,7 +726,9 @@ fn evidence_bigger_than_the_limit() {
     );
     // And exactly at a tighter limit: one byte over rejects, the exact size passes.
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let limit = |n: usize| Limits::DEFAULT.with_max_message_size(n);
     let mut tight = Setup::with(appraiser().limits(limit(evidence.len() - 1)));
     tight.nonces = s.nonces.clone();
@@ -713,7 +751,10 @@ fn evidence_bigger_than_the_limit() {
 fn hwmodel_and_oemid_must_match_the_endorsement() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).hwmodel(b"cam-9").sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .hwmodel(b"cam-9")
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorse(&ed_device()), &evidence),
         Err(Error::HwModelMismatch)
@@ -721,9 +762,11 @@ fn hwmodel_and_oemid_must_match_the_endorsement() {
     let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
         .unwrap()
         .with_oemid(OemId::Pen(32_473))
-        .issue(&manufacturer(), &B, t(NOW - 10), t(NOW + YEAR))
+        .issue(&manufacturer(), t(NOW - 10), t(NOW + YEAR))
         .unwrap();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::OemIdMismatch));
 }
 
@@ -731,11 +774,13 @@ fn hwmodel_and_oemid_must_match_the_endorsement() {
 fn an_expired_endorsement() {
     let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
         .unwrap()
-        .issue(&manufacturer(), &B, t(NOW - YEAR), t(NOW - 3600))
+        .issue(&manufacturer(), t(NOW - YEAR), t(NOW - 3600))
         .unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Endorsement(CredError::Expired))
@@ -748,10 +793,12 @@ fn a_credential_that_is_not_an_endorsement() {
     let mut claims = Claims::new();
     claims.sub = Some("0200".into());
     claims.exp = Some(t(NOW + YEAR));
-    let token = manufacturer().issue(&B, &claims).unwrap();
+    let token = manufacturer().issue(&claims).unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(s.appraise(&token, &evidence), Err(Error::MalformedEndorsement));
 }
 
@@ -759,11 +806,13 @@ fn a_credential_that_is_not_an_endorsement() {
 fn a_result_never_outlives_its_endorsement() {
     let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
         .unwrap()
-        .issue(&manufacturer(), &B, t(NOW - YEAR), t(NOW + 100))
+        .issue(&manufacturer(), t(NOW - YEAR), t(NOW + 100))
         .unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.expires,
         t(NOW + 100)
@@ -787,7 +836,7 @@ fn strict_decoding_of_the_claims() {
     indefinite.extend_from_slice(&[0x19, 0x01, 0x00, 0x47]);
     indefinite.extend_from_slice(&UEID);
     indefinite.push(0xff);
-    let evidence = sign1::sign(&B, &ed_device(), &indefinite, b"").unwrap();
+    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &indefinite, b"").unwrap();
     assert_eq!(
         Setup::new().appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::IndefiniteLength))
@@ -848,8 +897,7 @@ fn strict_decoding_of_the_claims() {
     }
     // Untagged evidence.
     let untagged = sign1::sign_with_headers(
-        &B,
-        &ed_device(),
+        &BackendSigner::new(&B, &ed_device()),
         Default::default(),
         Default::default(),
         &cbor(&Value::Map(base_claims(&nonce))),
@@ -868,20 +916,26 @@ fn builder_refuses_out_of_range_claims() {
     let nonce = [1u8; 16];
     let key = ed_device();
     assert_eq!(
-        EvidenceBuilder::new(&UEID[..6]).sign_to_vec(&B, &key),
+        EvidenceBuilder::new(&UEID[..6]).sign_to_vec(&BackendSigner::new(&B, &key)),
         Err(Error::InvalidUeid)
     );
     assert_eq!(
-        EvidenceBuilder::submodule().nonce(&nonce).sign_to_vec(&B, &key),
+        EvidenceBuilder::submodule()
+            .nonce(&nonce)
+            .sign_to_vec(&BackendSigner::new(&B, &key)),
         Err(Error::MissingUeid)
     );
     assert_eq!(
-        EvidenceBuilder::new(&UEID).hwmodel(&[0; 33]).sign_to_vec(&B, &key),
+        EvidenceBuilder::new(&UEID)
+            .hwmodel(&[0; 33])
+            .sign_to_vec(&BackendSigner::new(&B, &key)),
         Err(Error::InvalidClaim)
     );
     let twice = [("app", APP), ("app", BOOT)];
     assert_eq!(
-        EvidenceBuilder::new(&UEID).measurements(&twice).sign_to_vec(&B, &key),
+        EvidenceBuilder::new(&UEID)
+            .measurements(&twice)
+            .sign_to_vec(&BackendSigner::new(&B, &key)),
         Err(Error::InvalidClaim)
     );
     let subs = [
@@ -889,7 +943,9 @@ fn builder_refuses_out_of_range_claims() {
         ("modem", EvidenceBuilder::submodule()),
     ];
     assert_eq!(
-        EvidenceBuilder::new(&UEID).submods(&subs).sign_to_vec(&B, &key),
+        EvidenceBuilder::new(&UEID)
+            .submods(&subs)
+            .sign_to_vec(&BackendSigner::new(&B, &key)),
         Err(Error::InvalidClaim)
     );
 }
@@ -915,7 +971,7 @@ fn warnings_for_unrecognized_firmware_extra_components_and_weak_debug_lock() {
     let evidence = good(c.nonce())
         .swversion("1.4.5")
         .dbgstat(DebugStatus::Disabled)
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     let warn = |check, detail: &str| Reason {
@@ -947,7 +1003,7 @@ fn missing_firmware_claims_are_contraindicated() {
     let evidence = EvidenceBuilder::new(&UEID)
         .nonce(c.nonce())
         .swversion("1.4.2-rc1")
-        .sign_to_vec(&B, &ed_device())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     let details: Vec<(&str, Tier)> = r.reasons.iter().map(|r| (r.detail.as_str(), r.tier)).collect();
@@ -975,7 +1031,10 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
     let endorsement = endorse(&ed_device());
     let ts = || Freshness::Timestamp { max_age_seconds: 300 };
     let at = |iat: u64| {
-        let evidence = good(&[0; 8]).iat(t(iat)).sign_to_vec(&B, &ed_device()).unwrap();
+        let evidence = good(&[0; 8])
+            .iat(t(iat))
+            .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+            .unwrap();
         a.appraise(&B, &endorsement, &evidence, ts(), t(NOW))
     };
     let oldest = at(NOW - 300).unwrap();
@@ -985,7 +1044,9 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
     assert!(at(NOW + 60).is_ok());
     assert_eq!(at(NOW + 61), Err(Error::EvidenceFromFuture));
     // Without iat.
-    let evidence = good(&[0; 8]).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(&[0; 8])
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         a.appraise(&B, &endorsement, &evidence, ts(), t(NOW)),
         Err(Error::MissingTimestamp)
@@ -1029,7 +1090,9 @@ fn memory_nonce_store_bounds_expiry_and_single_use() {
 fn relying_parties_refuse_what_is_not_their_result() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     // Another audience.
     let elsewhere = Verifier::new()
@@ -1060,7 +1123,7 @@ fn relying_parties_refuse_what_is_not_their_result() {
     claims.aud = vec![AUD.into()];
     claims.exp = Some(t(NOW + 60));
     claims.other.push((ClaimKey::Int(labels::EAR_STATUS), Value::from(2)));
-    let credential = signer().issue(&B, &claims).unwrap();
+    let credential = signer().issue(&claims).unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &credential, t(NOW)),
         Err(Error::MalformedResult)
@@ -1068,13 +1131,13 @@ fn relying_parties_refuse_what_is_not_their_result() {
     // A result whose ueid is shorter than RFC 9711 allows, signed by the verifier.
     let mut short = appraisal_result();
     short.ueid = vec![2; 6];
-    let token = short.sign(&signer(), &B, AUD).unwrap();
+    let token = short.sign(&signer(), AUD).unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
         Err(Error::MalformedResult)
     );
     // The same result with a proper ueid reads back.
-    let token = appraisal_result().sign(&signer(), &B, AUD).unwrap();
+    let token = appraisal_result().sign(&signer(), AUD).unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
         Ok(appraisal_result())
@@ -1112,7 +1175,10 @@ fn evidence_has_one_byte_form() {
     let endorsement = endorse(&ed_device());
     let mut s = Setup::new();
     let c = s.challenge();
-    let signed = good(c.nonce()).submods(&subs).sign_to_vec(&B, &ed_device()).unwrap();
+    let signed = good(c.nonce())
+        .submods(&subs)
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     assert_eq!(
         s.appraise(&endorsement, &signed).unwrap().result.status,
         Tier::Affirming
@@ -1127,14 +1193,14 @@ fn evidence_has_one_byte_form() {
         Evidence::from_cbor(&wide, &limits),
         Err(Error::Core(CoreError::NotDeterministic))
     );
-    let evidence = sign1::sign(&B, &ed_device(), &wide, b"").unwrap();
+    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &wide, b"").unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::NotDeterministic))
     );
     // ... the unchanged claims signed the same way are appraised (the nonce is still
     // unused: the refusal did not consume it)
-    let evidence = sign1::sign(&B, &ed_device(), &payload, b"").unwrap();
+    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &payload, b"").unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.status,
         Tier::Affirming
@@ -1186,7 +1252,7 @@ fn attestation_results_have_one_byte_form() {
     let key = SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1");
     let result = appraisal_result();
     // What the verifier signs is deterministic.
-    let token = result.sign(&signer(), &B, AUD).unwrap();
+    let token = result.sign(&signer(), AUD).unwrap();
     let msg = sign1::UnverifiedSign1::parse(&token, &sign1::VerifyOptions::default()).unwrap();
     let claims = msg.payload_unverified().to_vec();
     assert_eq!(
@@ -1194,14 +1260,14 @@ fn attestation_results_have_one_byte_form() {
         Ok(())
     );
     // The same claims signed with the verifier's key directly read back...
-    let same = sign1::sign(&B, &key, &claims, b"").unwrap();
+    let same = sign1::sign(&BackendSigner::new(&B, &key), &claims, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &same, t(NOW)),
         Ok(result.clone())
     );
     // ... but not with `ear.status`'s key 1000 in five bytes instead of three,
     let wide = replace_once(&claims, &[0x19, 0x03, 0xe8], &[0x1a, 0x00, 0x00, 0x03, 0xe8]);
-    let token = sign1::sign(&B, &key, &wide, b"").unwrap();
+    let token = sign1::sign(&BackendSigner::new(&B, &key), &wide, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
@@ -1229,7 +1295,7 @@ fn attestation_results_have_one_byte_form() {
     let inner = &claims[at + 1..];
     let swapped = [&claims[..=at], &inner[first..end], &inner[..first], &inner[end..]].concat();
     assert_eq!(swapped.len(), claims.len());
-    let token = sign1::sign(&B, &key, &swapped, b"").unwrap();
+    let token = sign1::sign(&BackendSigner::new(&B, &key), &swapped, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
@@ -1239,7 +1305,9 @@ fn attestation_results_have_one_byte_form() {
 fn appraisal_result() -> AttestationResult {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     s.appraise(&endorse(&ed_device()), &evidence).unwrap().result
 }
 
@@ -1247,7 +1315,9 @@ fn appraisal_result() -> AttestationResult {
 fn result_claims_use_the_documented_keys() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce()).sign_to_vec(&B, &ed_device()).unwrap();
+    let evidence = good(c.nonce())
+        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     let cred = relying_party().verify(&B, &token, t(NOW), &[]).unwrap();
     let claims = cred.claims();
@@ -1296,7 +1366,7 @@ fn endorsement_claims_use_the_documented_keys() {
     let token = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
         .unwrap()
         .with_oemid(OemId::Ieee([0x00, 0x1b, 0x63]))
-        .issue(&manufacturer(), &B, t(NOW), t(NOW + YEAR))
+        .issue(&manufacturer(), t(NOW), t(NOW + YEAR))
         .unwrap();
     let cred = manufacturers().verify(&B, &token, t(NOW), &[]).unwrap();
     let claims = cred.claims();
@@ -1319,4 +1389,9 @@ fn endorsement_claims_use_the_documented_keys() {
 
 fn citysec_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A signer for a test key, through the pure-Rust provider.
+fn soft(key: SigningKey) -> Box<dyn Signer> {
+    citysec_rustcrypto::PROVIDER.signer(key).unwrap()
 }

@@ -14,6 +14,8 @@ use citysec_attest::{
     Appraiser, AttestationResult, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore, NonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use citysec_core::provider::BackendSigner;
+use citysec_core::provider::Signer;
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
 use citysec_credential::{Issuer, Verifier};
 
@@ -28,19 +30,19 @@ fn t(s: u64) -> Timestamp {
 fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, Verifier) {
     let oem = Issuer::new(
         "https://oem.example",
-        SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026"),
+        soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")),
     )
     .unwrap();
     let device = SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042");
     let av = Issuer::new(
         "https://attest.city.example",
-        SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1"),
+        soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")),
     )
     .unwrap();
     let ueid = [0x02, 0x00, 0x1b, 0x63, 0x00, 0x00, 0x42];
     let endorsement = Endorsement::new(ueid, device.verifying_key(), *b"door-ctl-2")
         .unwrap()
-        .issue(&oem, &B, t(1_735_689_600), t(2_051_222_400))
+        .issue(&oem, t(1_735_689_600), t(2_051_222_400))
         .unwrap();
     let boot = [0xb0; 32];
     let refs = ReferenceSet::new()
@@ -74,7 +76,7 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, Verifier) {
         .dbgstat(DebugStatus::DisabledPermanently)
         .swversion("1.4.2")
         .measurements(&measurements)
-        .sign_to_vec(&B, &device)
+        .sign_to_vec(&BackendSigner::new(&B, &device))
         .unwrap();
     let appraisal = appraiser
         .appraise(&B, &endorsement, &evidence, Freshness::Nonce(&mut store), t(NOW))
@@ -111,4 +113,9 @@ fn the_documented_examples_are_reproduced() {
     let read = AttestationResult::verify(&rp, &B, &result, t(NOW)).unwrap();
     assert_eq!(read.status, Tier::Affirming);
     assert_eq!(read.verifier_id.developer, "City of Example");
+}
+
+/// A signer for a test key, through the pure-Rust provider.
+fn soft(key: SigningKey) -> Box<dyn Signer> {
+    citysec_rustcrypto::PROVIDER.signer(key).unwrap()
 }

@@ -25,6 +25,7 @@ use base64::Engine as _;
 use citysec_backend_tests::{backends, vectors_dir};
 use citysec_core::coset::{ContentType, Header, iana};
 use citysec_core::encrypt0::{self, Iv};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::{Algorithm, Error, SigningKey, SymmetricKey, VerifyingKey};
 use serde_json::Value;
@@ -178,8 +179,7 @@ fn eddsa_sig_01_verifies_and_reproduces_byte_for_byte() {
     };
     for b in backends() {
         let out = sign1::sign_with_headers(
-            b,
-            &sk,
+            &BackendSigner::new(b, &sk),
             protected.clone(),
             unprotected.clone(),
             &plaintext(&doc),
@@ -201,7 +201,7 @@ fn ecdsa_sig_01_our_signatures_verify_on_both_backends() {
     let doc = load("ecdsa-examples/ecdsa-sig-01.json");
     let (vk, sk) = sign_keys(&doc["input"]["sign0"]["key"]);
     for signer in backends() {
-        let msg = sign1::sign(signer, &sk, &plaintext(&doc), b"").unwrap();
+        let msg = sign1::sign(&BackendSigner::new(signer, &sk), &plaintext(&doc), b"").unwrap();
         for verifier in backends() {
             let v = sign1::verify_with_key(verifier, &vk, &msg, &VerifyOptions::default()).unwrap();
             assert_eq!(v.payload(), plaintext(&doc).as_slice());

@@ -14,6 +14,7 @@
 
 use citysec_backend_tests::backends;
 use citysec_core::encrypt0::{self, Iv};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, VerifyOptions};
 use citysec_core::{Algorithm, Error, Key, KeySet, Limits, SigningKey, SymmetricKey, X25519SecretKey};
 use proptest::prelude::*;
@@ -52,7 +53,7 @@ proptest! {
         let sk = signing_key(ed, seed);
         let keys = KeySet::from_keys([sk.verifying_key()]).unwrap();
         for signer in backends() {
-            let msg = sign1::sign(signer, &sk, &payload, &aad).unwrap();
+            let msg = sign1::sign(&BackendSigner::new(signer, &sk), &payload, &aad).unwrap();
             for verifier in backends() {
                 let opts = VerifyOptions::default().with_external_aad(&aad);
                 let v = sign1::verify(verifier, &keys, &msg, &opts).unwrap();
@@ -78,7 +79,7 @@ proptest! {
     fn any_bit_flip_in_sign1_rejects(ed: bool, seed: [u8; 32], payload in proptest::collection::vec(any::<u8>(), 1..64), bit in any::<prop::sample::Index>()) {
         let sk = signing_key(ed, seed);
         let keys = KeySet::from_keys([sk.verifying_key()]).unwrap();
-        let mut msg = sign1::sign(backends()[0], &sk, &payload, b"").unwrap();
+        let mut msg = sign1::sign(&BackendSigner::new(backends()[0], &sk), &payload, b"").unwrap();
         let i = bit.index(msg.len() * 8);
         msg[i / 8] ^= 1 << (i % 8);
         for b in backends() {
@@ -168,9 +169,14 @@ fn ring_and_rustcrypto_ed25519_signatures_are_identical() {
     // Ed25519 is deterministic: both backends and both providers must produce the
     // same bytes.
     let sk = SigningKey::ed25519(&[9u8; 32]).with_kid(b"k".to_vec());
-    let first = sign1::sign(backends()[0], &sk, b"same", b"").unwrap();
+    let first = sign1::sign(&BackendSigner::new(backends()[0], &sk), b"same", b"").unwrap();
     for b in backends() {
-        assert_eq!(sign1::sign(b, &sk, b"same", b"").unwrap(), first, "{}", b.name());
+        assert_eq!(
+            sign1::sign(&BackendSigner::new(b, &sk), b"same", b"").unwrap(),
+            first,
+            "{}",
+            b.name()
+        );
         assert_eq!(
             b.verify(&sk.verifying_key(), b"x", &[0u8; 63]),
             Err(Error::BadSignature),

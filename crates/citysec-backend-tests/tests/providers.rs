@@ -10,6 +10,7 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
+use citysec_core::provider::BackendSigner;
 use citysec_core::provider::{BatchItem, Provider};
 use citysec_core::{Algorithm, Error, SigningKey, SymmetricKey, X25519SecretKey};
 
@@ -231,9 +232,9 @@ fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
         ] {
             let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
             let alg = key.algorithm();
-            let backend_msg = sign1::sign(&RustCrypto, &key, b"claims", b"").unwrap();
+            let backend_msg = sign1::sign(&BackendSigner::new(&RustCrypto, &key), b"claims", b"").unwrap();
             let signer = p.key_provider.load_signing_key(key).unwrap();
-            let msg = sign1::sign_with_signer(
+            let msg = sign1::sign_with_headers(
                 signer.as_ref(),
                 Header::default(),
                 Header::default(),

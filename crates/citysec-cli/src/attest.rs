@@ -20,7 +20,7 @@ use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
 
-use crate::common::{now_or_clock, signing_key, verifying_key, write_file};
+use crate::common::{now_or_clock, signer, verifying_key, write_file};
 use crate::inspect::read_token;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
@@ -573,7 +573,7 @@ fn builder<'a>(
 }
 
 fn evidence(a: &EvidenceArgs, out: &mut Out) -> CmdResult {
-    let key = signing_key(&a.key)?;
+    let key = signer(&a.key)?;
     let mut claims = sim_claims(&read_json(&a.claims)?, true)?;
     if let Some(n) = &a.nonce {
         claims.nonce = Some(hex_arg("nonce", n)?);
@@ -594,7 +594,7 @@ fn evidence(a: &EvidenceArgs, out: &mut Out) -> CmdResult {
         .collect();
     let top_measurements = measurement_refs(&claims);
     let token = builder(&claims, &top_measurements, &subs)
-        .sign_to_vec(&Ring, &key)
+        .sign_to_vec(&*key)
         .map_err(|e| bad(format!("cannot make evidence: {e}")))?;
     write_file(&a.out, &token)?;
     outln!(out, "wrote evidence ({} bytes) to {}", token.len(), a.out.display());
@@ -604,8 +604,7 @@ fn evidence(a: &EvidenceArgs, out: &mut Out) -> CmdResult {
 // ---- endorse
 
 fn endorse(a: &EndorseArgs, out: &mut Out) -> CmdResult {
-    let manufacturer =
-        Issuer::new(a.iss.clone(), signing_key(&a.key)?).map_err(|e| bad(format!("cannot endorse: {e}")))?;
+    let manufacturer = Issuer::new(a.iss.clone(), signer(&a.key)?).map_err(|e| bad(format!("cannot endorse: {e}")))?;
     let mut e = Endorsement::new(
         hex_arg("ueid", &a.ueid)?,
         verifying_key(&a.device)?,
@@ -617,7 +616,7 @@ fn endorse(a: &EndorseArgs, out: &mut Out) -> CmdResult {
     }
     let now = now_or_clock(a.now)?;
     let token = e
-        .issue(&manufacturer, &Ring, now, now.saturating_add(a.valid_for))
+        .issue(&manufacturer, now, now.saturating_add(a.valid_for))
         .map_err(|e| bad(format!("cannot endorse: {e}")))?;
     write_file(&a.out, &token)?;
     outln!(out, "wrote endorsement ({} bytes) to {}", token.len(), a.out.display());
@@ -671,7 +670,7 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
     let (peek_iss, peek_kid) = peek(&endorsement);
     let manufacturer = a.manufacturer.clone().or(peek_iss).unwrap_or_default();
     let manufacturers = trusting(&a.trust, &manufacturer, peek_kid.as_deref())?.any_audience();
-    let signer = Issuer::new(a.iss.clone(), signing_key(&a.key)?).map_err(|e| bad(format!("verifier key: {e}")))?;
+    let signer = Issuer::new(a.iss.clone(), signer(&a.key)?).map_err(|e| bad(format!("verifier key: {e}")))?;
     let appraiser =
         Appraiser::new(manufacturers, signer, a.aud.clone(), references(&a.reference)?).result_ttl(a.result_ttl);
     let mut store = MemoryNonceStore::new(1);

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use citysec::core::{Key, SigningKey, Timestamp, VerifyingKey};
+use citysec::core::provider::Signer;
+use citysec::core::{Key, Timestamp, VerifyingKey};
 use citysec::std_adapters::SystemClock;
 
 use crate::key::read_key;
@@ -18,10 +19,13 @@ pub(crate) fn now_or_clock(now: Option<u64>) -> Result<Timestamp, Failure> {
     }
 }
 
-/// An EdDSA or ES256 private key from a key file.
-pub(crate) fn signing_key(path: &Path) -> Result<SigningKey, Failure> {
+/// A signer for an EdDSA or ES256 private key from a key file, loaded once into
+/// the ring provider.
+pub(crate) fn signer(path: &Path) -> Result<Box<dyn Signer>, Failure> {
     match read_key(path)? {
-        Key::Signing(k) => Ok(k),
+        Key::Signing(k) => citysec::ring::PROVIDER
+            .signer(k)
+            .map_err(|e| Failure::usage(format!("`{}`: {e}", path.display()))),
         _ => Err(Failure::usage(format!(
             "`{}` is not an EdDSA or ES256 private key",
             path.display()

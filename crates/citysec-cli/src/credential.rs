@@ -20,7 +20,7 @@ use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
 
-use crate::common::{now_or_clock, signing_key, verifying_key, write_file};
+use crate::common::{now_or_clock, signer, verifying_key, write_file};
 use crate::inspect::read_token;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
@@ -268,9 +268,9 @@ fn issue(a: &IssueArgs, out: &mut Out) -> CmdResult {
         .iss
         .clone()
         .ok_or_else(|| Failure::usage("the claims need an `iss`"))?;
-    let issuer = Issuer::new(iss, signing_key(&a.key)?).map_err(|e| Failure::usage(format!("cannot issue: {e}")))?;
+    let issuer = Issuer::new(iss, signer(&a.key)?).map_err(|e| Failure::usage(format!("cannot issue: {e}")))?;
     let token = issuer
-        .issue(&Ring, &claims)
+        .issue(&claims)
         .map_err(|e| Failure::usage(format!("cannot issue: {e}")))?;
     write_file(&a.out, &token)?;
     outln!(out, "wrote credential ({} bytes) to {}", token.len(), a.out.display());
@@ -435,11 +435,11 @@ fn challenge(a: &ChallengeArgs, out: &mut Out) -> CmdResult {
 }
 
 fn present_cmd(a: &PresentArgs, out: &mut Out) -> CmdResult {
-    let holder = signing_key(&a.key)?;
+    let holder = signer(&a.key)?;
     let c =
         Challenge::from_cbor(&read_token(&a.challenge)?).map_err(|e| Failure::usage(format!("bad challenge: {e}")))?;
     let cred = read_token(&a.credential)?;
-    let p = present(&Ring, &holder, &cred, &c).map_err(|e| Failure::usage(e.to_string()))?;
+    let p = present(&*holder, &cred, &c).map_err(|e| Failure::usage(e.to_string()))?;
     write_file(&a.out, &p)?;
     outln!(out, "wrote presentation ({} bytes) to {}", p.len(), a.out.display());
     Ok(())
@@ -448,11 +448,11 @@ fn present_cmd(a: &PresentArgs, out: &mut Out) -> CmdResult {
 // ---- status lists
 
 fn status_new(a: &StatusNewArgs, out: &mut Out) -> CmdResult {
-    let issuer = Issuer::new(a.iss.clone(), signing_key(&a.key)?).map_err(|e| Failure::usage(e.to_string()))?;
+    let issuer = Issuer::new(a.iss.clone(), signer(&a.key)?).map_err(|e| Failure::usage(e.to_string()))?;
     let list = StatusList::new(a.bits, a.size).map_err(|e| Failure::usage(e.to_string()))?;
     let now = now_or_clock(a.now)?;
     let token = list
-        .sign(&Ring, &issuer, &a.uri, now, now.saturating_add(a.valid_for), None)
+        .sign(&issuer, &a.uri, now, now.saturating_add(a.valid_for), None)
         .map_err(|e| Failure::usage(e.to_string()))?;
     write_file(&a.out, &token)?;
     outln!(
@@ -467,9 +467,9 @@ fn status_new(a: &StatusNewArgs, out: &mut Out) -> CmdResult {
 }
 
 fn status_revoke(a: &StatusRevokeArgs, out: &mut Out) -> CmdResult {
-    let key = signing_key(&a.key)?;
+    let key = signer(&a.key)?;
     let verifier = Verifier::new()
-        .trust(a.iss.clone(), key.verifying_key())
+        .trust(a.iss.clone(), key.verifying_key().clone())
         .map_err(|e| Failure::usage(e.to_string()))?;
     let current = verifier
         .verify_status_list(
@@ -488,7 +488,6 @@ fn status_revoke(a: &StatusRevokeArgs, out: &mut Out) -> CmdResult {
     let now = now_or_clock(a.now)?;
     let token = list
         .sign(
-            &Ring,
             &issuer,
             current.uri(),
             now,

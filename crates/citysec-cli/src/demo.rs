@@ -15,6 +15,7 @@ use citysec::attest::{
     Appraisal, Appraiser, Challenge as AttestChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness,
     ReferenceSet, ReferenceValues,
 };
+use citysec::core::provider::{Provider, Signer};
 use citysec::core::{Algorithm, Backend, KeySet, RustCrypto, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
@@ -73,6 +74,11 @@ const FIRMWARE: &str = "1.2.0";
 const BOOTLOADER: [u8; 32] = [0xb0; 32];
 const APPLICATION: [u8; 32] = [0xa7; 32];
 const TOPIC: &str = "city/air/no2";
+/// The city's keys (issuer, manufacturer, attestation verifier, policy) sign
+/// through the ring provider.
+const SERVER: Provider = citysec::ring::PROVIDER;
+/// Controllers and badges sign through the pure-Rust provider, as firmware does.
+const DEVICE: Provider = citysec::rustcrypto::PROVIDER;
 
 const SCHEMA: &str = r"
 action open;
@@ -258,7 +264,7 @@ impl Drop for TempDir {
 /// The city's parties.
 struct City {
     issuer: Issuer,
-    policy_key: SigningKey,
+    policy_key: Box<dyn Signer>,
     appraiser: Appraiser,
     nonces: RedbNonceStore,
     manufacturer: Issuer,
@@ -268,7 +274,7 @@ struct City {
 /// A door controller: its attestation key, identity, endorsement, door and authority.
 struct Controller {
     name: &'static str,
-    key: SigningKey,
+    key: Box<dyn Signer>,
     ueid: Vec<u8>,
     endorsement: Vec<u8>,
     door: Door,
@@ -278,19 +284,20 @@ struct Controller {
 
 /// A credential holder: holder key and credential.
 struct Holder {
-    key: SigningKey,
+    key: Box<dyn Signer>,
     credential: Vec<u8>,
 }
 
-fn generate(kid: &[u8]) -> Result<SigningKey, citysec::core::Error> {
-    Ok(SigningKey::generate(Algorithm::EdDSA, &mut OsRandom)?.with_kid(kid))
+/// A new Ed25519 key with `kid`, loaded into `provider`.
+fn generate(provider: &Provider, kid: &[u8]) -> Result<Box<dyn Signer>, citysec::core::Error> {
+    provider.signer(SigningKey::generate(Algorithm::EdDSA, &mut OsRandom)?.with_kid(kid))
 }
 
 impl City {
     fn new(state: &TempDir) -> Result<Self, Box<dyn core::error::Error>> {
-        let issuer = Issuer::new(CITY, generate(b"city-2026")?)?;
-        let manufacturer = Issuer::new(OEM, generate(b"oem-2026")?)?;
-        let signer = Issuer::new(VERIFIER, generate(b"av-1")?)?;
+        let issuer = Issuer::new(CITY, generate(&SERVER, b"city-2026")?)?;
+        let manufacturer = Issuer::new(OEM, generate(&SERVER, b"oem-2026")?)?;
+        let signer = Issuer::new(VERIFIER, generate(&SERVER, b"av-1")?)?;
         let references = ReferenceSet::new().with(
             ReferenceValues::new(HWMODEL, "1.0.0")?
                 .accept_version(FIRMWARE)?
@@ -305,7 +312,7 @@ impl City {
             .verifier_id("city of example", "citysec-demo");
         Ok(Self {
             issuer,
-            policy_key: generate(b"policy-2026")?,
+            policy_key: generate(&SERVER, b"policy-2026")?,
             appraiser,
             nonces: RedbNonceStore::open(state.0.join("nonces.redb"))?,
             manufacturer,
@@ -320,11 +327,10 @@ impl City {
         zone: &str,
         serial: u8,
     ) -> Result<Controller, Box<dyn core::error::Error>> {
-        let key = generate(name.as_bytes())?;
+        let key = generate(&DEVICE, name.as_bytes())?;
         let ueid = vec![0x01, 0xc1, 0x71, 0x00, 0x00, 0x00, serial];
-        let endorsement = Endorsement::new(ueid.clone(), key.verifying_key(), HWMODEL)?.issue(
+        let endorsement = Endorsement::new(ueid.clone(), key.verifying_key().clone(), HWMODEL)?.issue(
             &self.manufacturer,
-            &Ring,
             at(MORNING - DAY),
             at(MORNING + 5 * 365 * DAY),
         )?;
@@ -334,7 +340,7 @@ impl City {
         let attestation = Verifier::new()
             .trust(VERIFIER, self.appraiser.signer().verifying_key())?
             .audience(AUDIENCE_CONTROLLERS);
-        let policy_keys = KeySet::from_keys([self.policy_key.verifying_key()])?;
+        let policy_keys = KeySet::from_keys([self.policy_key.verifying_key().clone()])?;
         Ok(Controller {
             name,
             key,
@@ -359,7 +365,7 @@ impl City {
             .dbgstat(DebugStatus::DisabledPermanently)
             .oemboot(true)
             .measurements(&measurements)
-            .sign(&RustCrypto, &c.key, &mut buf)?;
+            .sign(&*c.key, &mut buf)?;
         let evidence = buf.get(..len).unwrap_or_default();
         self.appraiser
             .appraise(&Ring, &c.endorsement, evidence, Freshness::Nonce(&mut self.nonces), now)
@@ -372,7 +378,7 @@ impl City {
         roles: &[&str],
         idx: u64,
     ) -> Result<Holder, Box<dyn core::error::Error>> {
-        let key = generate(name.as_bytes())?;
+        let key = generate(&DEVICE, name.as_bytes())?;
         let mut claims = Claims::new();
         claims.iss = Some(CITY.into());
         claims.sub = Some(name.into());
@@ -389,13 +395,13 @@ impl City {
             }];
         }
         claims.kind = Some(kind);
-        claims.cnf = Some(Confirmation::Key(key.verifying_key()));
+        claims.cnf = Some(Confirmation::Key(key.verifying_key().clone()));
         claims.status = Some(StatusRef {
             idx,
             uri: STATUS_URI.into(),
         });
         Ok(Holder {
-            credential: self.issuer.issue(&Ring, &claims)?,
+            credential: self.issuer.issue(&claims)?,
             key,
         })
     }
@@ -403,7 +409,6 @@ impl City {
     /// The status list as it stands, issued at `iat`.
     fn status_list(&self, iat: u64) -> Result<Vec<u8>, citysec::credential::Error> {
         self.statuses.sign(
-            &Ring,
             &self.issuer,
             STATUS_URI,
             at(iat),
@@ -425,7 +430,7 @@ impl City {
             issued_at: MORNING,
             scope,
         };
-        bundle::create(&Ring, &self.policy_key, &src, &citysec::policy::PolicyLimits::DEFAULT)
+        bundle::create(&*self.policy_key, &src, &citysec::policy::PolicyLimits::DEFAULT)
     }
 }
 
@@ -434,7 +439,7 @@ fn knock(
     backend: &dyn Backend,
     c: &Controller,
     credential: &[u8],
-    signer: &SigningKey,
+    signer: &dyn Signer,
     t: u64,
     threat: i64,
 ) -> DoorDecision {
@@ -442,7 +447,7 @@ fn knock(
         Ok(ch) => ch,
         Err(_) => Challenge::from_parts([0; 32], c.name, at(t)),
     };
-    let presentation = present(backend, signer, credential, &challenge).unwrap_or_default();
+    let presentation = present(signer, credential, &challenge).unwrap_or_default();
     c.authority.decide(
         backend,
         &DoorRequest {
@@ -550,32 +555,32 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
     let no_permit = || Some(Denial::Policy(Reason::NoPermit));
     d.door(
         "alice at lobby-east, thu 10:00",
-        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, MORNING, 0)),
+        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, MORNING, 0)),
         None,
     );
     d.door(
         "vera at lobby-east, thu 10:00",
-        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, MORNING, 0)),
+        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, MORNING, 0)),
         None,
     );
     d.door(
         "vera at lab-3, thu 10:00",
-        timed(|| knock(rc, &lab, &vera.credential, &vera.key, MORNING, 0)),
+        timed(|| knock(rc, &lab, &vera.credential, &*vera.key, MORNING, 0)),
         no_permit(),
     );
     d.door(
         "vera at lobby-east, thu 23:30",
-        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, NIGHT, 0)),
+        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, NIGHT, 0)),
         Some(Denial::OutsideSchedule(LocalTime::at(at(NIGHT), 0))),
     );
     d.door(
         "alice at lobby-east, thu 23:30",
-        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, NIGHT, 0)),
+        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, NIGHT, 0)),
         no_permit(),
     );
     d.door(
         "sam at lab-3, thu 23:30",
-        timed(|| knock(rc, &lab, &sam.credential, &sam.key, NIGHT, 0)),
+        timed(|| knock(rc, &lab, &sam.credential, &*sam.key, NIGHT, 0)),
         None,
     );
 
@@ -632,21 +637,21 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
     }
     d.door(
         "alice at lobby-east, threat level 3",
-        timed(|| knock(rc, &lobby, &alice.credential, &alice.key, MORNING, 3)),
+        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, MORNING, 3)),
         Some(Denial::Policy(Reason::Forbidden)),
     );
     d.door(
         "sam at lobby-east, threat level 3",
-        timed(|| knock(rc, &lobby, &sam.credential, &sam.key, MORNING, 3)),
+        timed(|| knock(rc, &lobby, &sam.credential, &*sam.key, MORNING, 3)),
         None,
     );
 
     d.act = "attacks";
     // Mallory copied alice's token and the holder key's id from its cnf, but not the key.
-    let mallory = generate(b"alice").ok()?;
+    let mallory = generate(&DEVICE, b"alice").ok()?;
     d.door(
         "cloned credential: mallory presents alice's token",
-        timed(|| knock(rc, &lobby, &alice.credential, &mallory, MORNING, 0)),
+        timed(|| knock(rc, &lobby, &alice.credential, &*mallory, MORNING, 0)),
         Some(Denial::Credential(citysec::credential::Error::Core(
             citysec::core::Error::BadSignature,
         ))),
@@ -664,7 +669,7 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
     )?;
     d.door(
         "revoked credential: vera at lobby-east",
-        timed(|| knock(rc, &lobby, &vera.credential, &vera.key, MORNING, 0)),
+        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, MORNING, 0)),
         Some(Denial::Credential(citysec::credential::Error::Revoked)),
     );
     d.reject(
@@ -687,7 +692,7 @@ fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
     lab.result = tampered.token;
     d.door(
         "alice at lab-3 with tampered firmware",
-        timed(|| knock(rc, &lab, &alice.credential, &alice.key, MORNING, 0)),
+        timed(|| knock(rc, &lab, &alice.credential, &*alice.key, MORNING, 0)),
         Some(Denial::DeviceNotTrusted(citysec::attest::Tier::Contraindicated)),
     );
     d.reject(

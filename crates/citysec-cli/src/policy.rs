@@ -24,7 +24,7 @@ use citysec::std_adapters::state::FileStateStore;
 use clap::{Args, Subcommand};
 use serde_json::{Value as Json, json};
 
-use crate::common::{signing_key, verifying_key};
+use crate::common::{signer, verifying_key};
 use crate::json::StrictError;
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
@@ -359,7 +359,7 @@ fn eval(a: &EvalArgs, out: &mut Out) -> CmdResult {
 }
 
 fn make_bundle(a: &BundleArgs, out: &mut Out) -> CmdResult {
-    let key = signing_key(&a.key)?;
+    let key = signer(&a.key)?;
     // Compile once here for readable diagnostics (with file names) and warnings.
     compile_files(a.schema.as_ref(), &a.file)?;
     let schema = read_schema_text(a.schema.as_ref())?;
@@ -378,7 +378,7 @@ fn make_bundle(a: &BundleArgs, out: &mut Out) -> CmdResult {
         issued_at,
         scope: &a.scope,
     };
-    let bytes = bundle::create(&Ring, &key, &src, &PolicyLimits::DEFAULT).map_err(|e| match e {
+    let bytes = bundle::create(&*key, &src, &PolicyLimits::DEFAULT).map_err(|e| match e {
         BundleError::Compile(d) => Failure::Rejected(report(&a.file, &d)),
         BundleError::InvalidScope => Failure::usage(format!(
             "invalid --scope `{}`: use 1 to 64 ASCII letters, digits and `._:/-`",

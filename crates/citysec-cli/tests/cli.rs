@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use citysec::core::encrypt0::{self, Iv};
+use citysec::core::provider::BackendSigner;
 use citysec::core::{Key, VerifyingKey, sign1};
 use citysec::ring::Ring;
 use citysec::std_adapters::{ExistingFile, KeyFormat, read_key, write_key};
@@ -190,7 +191,7 @@ fn inspect_verifies_what_the_cli_keys_signed() {
     let payload = [
         0xa2, 0x64, b't', b'e', b'm', b'p', 0x15, 0x64, b'd', b'o', b'o', b'r', 0x65, b'l', b'o', b'b', b'b', b'y',
     ];
-    let msg = sign1::sign(&Ring, &signing_key(&key_path), &payload, b"").unwrap();
+    let msg = sign1::sign(&BackendSigner::new(&Ring, &signing_key(&key_path)), &payload, b"").unwrap();
     let token = dir.path().join("token.cbor");
     std::fs::write(&token, &msg).unwrap();
 

@@ -192,6 +192,15 @@ impl Provider {
             .verify(key, msg, sig)
     }
 
+    /// A signer owning the software key `key` (parsed once, here), from the
+    /// provider's [`KeyProvider`].
+    ///
+    /// # Errors
+    /// As [`KeyProvider::load_signing_key`].
+    pub fn signer(&self, key: SigningKey) -> Result<Box<dyn Signer>> {
+        self.key_provider.load_signing_key(key)
+    }
+
     /// X25519 with the provider's key agreement.
     ///
     /// # Errors
@@ -255,5 +264,47 @@ impl<B: crate::Backend> Hkdf for BackendBridge<B> {
 impl<B: crate::Backend> KeyAgreement for BackendBridge<B> {
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
         self.1.x25519(secret, public)
+    }
+}
+
+/// A [`Signer`] that signs with a borrowed in-memory key through a
+/// [`Backend`](crate::Backend): the signing counterpart of [`BackendBridge`],
+/// for code that still holds a `Backend` and a [`SigningKey`] (the differential
+/// tests use it to cover every backend's `sign`). A provider's
+/// [`Provider::signer`] is the way to sign otherwise.
+pub struct BackendSigner<'a> {
+    backend: &'a dyn crate::Backend,
+    key: &'a SigningKey,
+    public: VerifyingKey,
+}
+
+impl<'a> BackendSigner<'a> {
+    /// Signs with `key` through `backend`.
+    #[must_use]
+    pub fn new(backend: &'a dyn crate::Backend, key: &'a SigningKey) -> Self {
+        Self {
+            backend,
+            key,
+            public: key.verifying_key(),
+        }
+    }
+}
+
+impl Debug for BackendSigner<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BackendSigner")
+            .field("backend", &self.backend.name())
+            .field("key", &self.public)
+            .finish()
+    }
+}
+
+impl Signer for BackendSigner<'_> {
+    fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        self.backend.sign(self.key, msg)
     }
 }

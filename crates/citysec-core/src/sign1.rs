@@ -13,7 +13,8 @@ use coset::{CborSerializable, CoseSign1, Header, ProtectedHeader};
 use crate::backend::{Backend, SIGNATURE_LEN};
 use crate::cbor::{self, Reader, Tags, check_well_formed};
 use crate::headers::{self, ContentTypeRef, CritPolicy, Headers};
-use crate::keys::{SigningKey, VerifyingKey};
+use crate::keys::VerifyingKey;
+use crate::provider::Signer;
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Limits, Result};
 
 /// CBOR tag of COSE_Sign1.
@@ -350,16 +351,16 @@ pub fn verify_with_key<'a>(
     UnverifiedSign1::parse(msg, opts)?.verify(backend, key, opts.external_aad)
 }
 
-/// Signs `payload` as a tagged COSE_Sign1. The protected header carries `alg` and,
-/// if the key has one, `kid`.
+/// Signs `payload` as a tagged COSE_Sign1 with a [`Signer`], wherever its key
+/// lives (a provider's software key, a PKCS#11 token, a secure element). The
+/// protected header carries `alg` and, if the signer has one, `kid`.
 ///
 /// # Errors
-/// Backend errors ([`Error::UnsupportedAlgorithm`]); [`Error::Malformed`] if the
-/// header cannot be encoded.
-pub fn sign(backend: &dyn Backend, key: &SigningKey, payload: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
+/// What the signer reports (nothing is returned without a signature);
+/// [`Error::Malformed`] if the header cannot be encoded.
+pub fn sign(signer: &dyn Signer, payload: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
     sign_with_headers(
-        backend,
-        key,
+        signer,
         Header::default(),
         Header::default(),
         payload,
@@ -370,91 +371,33 @@ pub fn sign(backend: &dyn Backend, key: &SigningKey, payload: &[u8], external_aa
 
 /// Signs `payload` with caller-supplied header buckets.
 ///
-/// `alg` is always set in the protected bucket from the key (an `alg` the caller
-/// put in either bucket is replaced or removed). The key's `kid` is added to the
-/// protected bucket when neither bucket has a `kid`.
+/// `alg` is always set in the protected bucket from the signer (an `alg` the
+/// caller put in either bucket is replaced or removed). The signer's `kid` is
+/// added to the protected bucket when neither bucket has a `kid`.
 ///
 /// # Errors
 /// As [`sign`].
 pub fn sign_with_headers(
-    backend: &dyn Backend,
-    key: &SigningKey,
+    signer: &dyn Signer,
     protected: Header,
     unprotected: Header,
     payload: &[u8],
     external_aad: &[u8],
     tagging: Tagging,
 ) -> Result<Vec<u8>> {
-    let headers = Buckets { protected, unprotected };
-    sign_inner(
-        key.algorithm(),
-        key.kid(),
-        &|tbs| backend.sign(key, tbs),
-        headers,
-        payload,
-        external_aad,
-        tagging,
-    )
-}
-
-/// Signs `payload` with a [`Signer`](crate::provider::Signer), wherever its key
-/// lives (a provider's software key, a PKCS#11 token, a secure element), with
-/// caller-supplied header buckets: `alg` and `kid` as for [`sign_with_headers`],
-/// from the signer.
-///
-/// # Errors
-/// What the signer reports (nothing is returned without a signature);
-/// [`Error::Malformed`] if coset cannot encode the headers.
-pub fn sign_with_signer(
-    signer: &dyn crate::provider::Signer,
-    protected: Header,
-    unprotected: Header,
-    payload: &[u8],
-    external_aad: &[u8],
-    tagging: Tagging,
-) -> Result<Vec<u8>> {
-    let headers = Buckets { protected, unprotected };
-    sign_inner(
-        signer.algorithm(),
-        signer.kid(),
-        &|tbs| signer.sign(tbs),
-        headers,
-        payload,
-        external_aad,
-        tagging,
-    )
-}
-
-/// The two header buckets a caller supplies.
-struct Buckets {
-    protected: Header,
-    unprotected: Header,
-}
-
-fn sign_inner(
-    alg: Algorithm,
-    kid: Option<&[u8]>,
-    sign: &dyn Fn(&[u8]) -> Result<[u8; SIGNATURE_LEN]>,
-    headers: Buckets,
-    payload: &[u8],
-    external_aad: &[u8],
-    tagging: Tagging,
-) -> Result<Vec<u8>> {
-    let Buckets {
-        mut protected,
-        mut unprotected,
-    } = headers;
-    protected.alg = Some(alg.to_cose());
+    let mut protected = protected;
+    let mut unprotected = unprotected;
+    protected.alg = Some(signer.algorithm().to_cose());
     unprotected.alg = None;
     if protected.key_id.is_empty()
         && unprotected.key_id.is_empty()
-        && let Some(kid) = kid
+        && let Some(kid) = signer.kid()
     {
         protected.key_id = kid.to_vec();
     }
     let protected_bytes = protected.clone().to_vec().map_err(|_| Error::Malformed)?;
     let tbs = cbor::to_be_processed(CONTEXT, &protected_bytes, external_aad, Some(payload));
-    let signature = sign(&tbs)?;
+    let signature = signer.sign(&tbs)?;
     let msg = CoseSign1 {
         protected: ProtectedHeader {
             original_data: Some(protected_bytes),

@@ -14,6 +14,7 @@
 )]
 
 use citysec_core::encrypt0::{self, Iv};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::{
     Algorithm, Backend, CritPolicy, Error, Key, KeySet, Limits, RustCrypto, SigningKey, SymmetricKey, VerifyingKey,
@@ -314,7 +315,7 @@ fn keys_must_match_the_alg() {
         Some(Error::KeyAlgMismatch)
     );
     // and the reverse: an ES256 message with an Ed25519 key
-    let es = sign1::sign(&B, &p256, b"p", b"").unwrap();
+    let es = sign1::sign(&BackendSigner::new(&B, &p256), b"p", b"").unwrap();
     assert_eq!(verify(&es), Err(Error::KeyAlgMismatch));
     // an AEAD alg in a Sign1
     let msg = sign1_raw(&hx("a2 01 18 18 04 42 6b31"), &hx("a0"), b"p");
@@ -371,7 +372,7 @@ fn kid_lookup() {
     let new = SigningKey::ed25519(&[44u8; 32]).with_kid(b"k2".to_vec());
     let set = KeySet::from_keys([ed_key().verifying_key(), new.verifying_key()]).unwrap();
     for k in [ed_key(), new] {
-        let m = sign1::sign(&B, &k, b"r", b"").unwrap();
+        let m = sign1::sign(&BackendSigner::new(&B, &k), b"r", b"").unwrap();
         assert!(sign1::verify(&B, &set, &m, &VerifyOptions::default()).is_ok());
     }
 }

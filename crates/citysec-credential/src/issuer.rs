@@ -3,31 +3,38 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use alloc::boxed::Box;
 use citysec_core::coset::Header;
 use citysec_core::sign1::{self, Tagging};
-use citysec_core::{Backend, SigningKey, VerifyingKey};
+
+use citysec_core::VerifyingKey;
+use citysec_core::provider::Signer;
 
 use crate::{Claims, Error, Result};
 
-/// A credential issuer: an `iss` name and the signing key its verifiers trust.
+/// A credential issuer: an `iss` name and the signer whose public key its
+/// verifiers trust. The signer's key may live anywhere: in memory (a provider's
+/// [`Provider::signer`](citysec_core::provider::Provider::signer)), in a PKCS#11
+/// token or in a secure element.
 #[derive(Debug)]
 pub struct Issuer {
     iss: String,
-    key: SigningKey,
+    signer: Box<dyn Signer>,
 }
 
 impl Issuer {
-    /// An issuer named `iss` signing with `key` (EdDSA or ES256).
+    /// An issuer named `iss` signing with `signer` (EdDSA or ES256).
     ///
     /// # Errors
-    /// [`Error::InvalidConfiguration`] if the key has no `kid` (verifiers pick the
-    /// key by `kid`, so rotation works without a flag day) or `iss` is empty.
-    pub fn new(iss: impl Into<String>, key: SigningKey) -> Result<Self> {
+    /// [`Error::InvalidConfiguration`] if the signer's key has no `kid` (verifiers
+    /// pick the key by `kid`, so rotation works without a flag day) or `iss` is
+    /// empty.
+    pub fn new(iss: impl Into<String>, signer: Box<dyn Signer>) -> Result<Self> {
         let iss = iss.into();
-        if key.kid().is_none() || iss.is_empty() {
+        if signer.kid().is_none() || iss.is_empty() {
             return Err(Error::InvalidConfiguration);
         }
-        Ok(Self { iss, key })
+        Ok(Self { iss, signer })
     }
 
     /// The issuer's name.
@@ -39,13 +46,13 @@ impl Issuer {
     /// The public key verifiers trust for this issuer.
     #[must_use]
     pub fn verifying_key(&self) -> VerifyingKey {
-        self.key.verifying_key()
+        self.signer.verifying_key().clone()
     }
 
-    /// The signing key.
+    /// The signer.
     #[must_use]
-    pub const fn signing_key(&self) -> &SigningKey {
-        &self.key
+    pub fn signer(&self) -> &dyn Signer {
+        &*self.signer
     }
 
     /// Signs `claims` as a credential: a tagged COSE_Sign1 with `alg` and `kid` in the
@@ -53,8 +60,8 @@ impl Issuer {
     ///
     /// # Errors
     /// [`Error::MissingExpiration`] without `exp`; [`Error::WrongIssuer`] if the claims
-    /// name another issuer; the encoding errors of [`Claims::to_cbor`]; backend errors.
-    pub fn issue(&self, backend: &dyn Backend, claims: &Claims) -> Result<Vec<u8>> {
+    /// name another issuer; the encoding errors of [`Claims::to_cbor`]; the signer's errors.
+    pub fn issue(&self, claims: &Claims) -> Result<Vec<u8>> {
         if claims.exp.is_none() {
             return Err(Error::MissingExpiration);
         }
@@ -64,14 +71,13 @@ impl Issuer {
         let mut claims = claims.clone();
         claims.iss = Some(self.iss.clone());
         let payload = claims.to_cbor()?;
-        self.sign_payload(backend, &payload, Header::default())
+        self.sign_payload(&payload, Header::default())
     }
 
     /// Signs an already encoded payload with this issuer's key (status lists use it).
-    pub(crate) fn sign_payload(&self, backend: &dyn Backend, payload: &[u8], protected: Header) -> Result<Vec<u8>> {
+    pub(crate) fn sign_payload(&self, payload: &[u8], protected: Header) -> Result<Vec<u8>> {
         Ok(sign1::sign_with_headers(
-            backend,
-            &self.key,
+            &*self.signer,
             protected,
             Header::default(),
             payload,

@@ -15,8 +15,9 @@ use alloc::vec::Vec;
 
 use citysec_core::cbor::{Head, Reader, Tags, check_well_formed};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, UnverifiedSign1};
-use citysec_core::{Backend, RandomSource, SigningKey, Timestamp};
+use citysec_core::{Backend, RandomSource, Timestamp};
 use subtle::ConstantTimeEq;
 
 use crate::status::VerifiedStatusList;
@@ -113,16 +114,12 @@ impl Challenge {
     }
 }
 
-/// The holder's answer: signs the credential and the challenge with the holder key.
+/// The holder's answer: signs the credential and the challenge with the holder
+/// key (the one the credential's `cnf` names), held by `holder`.
 ///
 /// # Errors
-/// [`Error::MalformedPresentation`] if encoding fails; backend errors.
-pub fn present(
-    backend: &dyn Backend,
-    holder: &SigningKey,
-    credential: &[u8],
-    challenge: &Challenge,
-) -> Result<Vec<u8>> {
+/// [`Error::MalformedPresentation`] if encoding fails; the signer's errors.
+pub fn present(holder: &dyn Signer, credential: &[u8], challenge: &Challenge) -> Result<Vec<u8>> {
     let payload = Value::Map(alloc::vec![
         (Value::from(1), Value::Bytes(credential.to_vec())),
         (Value::from(2), Value::Bytes(challenge.nonce.to_vec())),
@@ -131,7 +128,7 @@ pub fn present(
     ]);
     let mut bytes = Vec::new();
     citysec_core::coset::cbor::ser::into_writer(&payload, &mut bytes).map_err(|_| Error::MalformedPresentation)?;
-    Ok(sign1::sign(backend, holder, &bytes, b"")?)
+    Ok(sign1::sign(holder, &bytes, b"")?)
 }
 
 /// The parts of a presentation payload, borrowed from it.

@@ -164,10 +164,9 @@ impl StatusList {
     /// with an optional `ttl` (seconds a relying party may cache it).
     ///
     /// # Errors
-    /// [`Error::InvalidTime`] if `exp` is not after `iat` or past year 9999; backend errors.
+    /// [`Error::InvalidTime`] if `exp` is not after `iat` or past year 9999; the signer's errors.
     pub fn sign(
         &self,
-        backend: &dyn Backend,
         issuer: &Issuer,
         uri: &str,
         iat: Timestamp,
@@ -202,7 +201,7 @@ impl StatusList {
             rest: alloc::vec![(citysec_core::coset::Label::Int(16), Value::Text(STATUS_LIST_TYP.into()))],
             ..Header::default()
         };
-        issuer.sign_payload(backend, &payload, protected)
+        issuer.sign_payload(&payload, protected)
     }
 }
 

@@ -39,9 +39,10 @@ use core::fmt;
 use alloc::string::String;
 use citysec_core::cbor::{Reader, Tags, check_deterministic, check_well_formed};
 use citysec_core::coset::HeaderBuilder;
+use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::state::{HeldBundle, StateStore, StoreError};
-use citysec_core::{Backend, ContentTypeRef, KeySet, Limits, SigningKey, VerifyingKey};
+use citysec_core::{Backend, ContentTypeRef, KeySet, Limits, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
 use crate::cbor::{Dec, Enc, MAJOR_MAP};
@@ -190,17 +191,13 @@ pub struct BundleSource<'a> {
     pub scope: &'a str,
 }
 
-/// Compiles `src` (refusing it if it does not compile), then signs it as a bundle.
+/// Compiles `src` (refusing it if it does not compile), then signs it as a bundle
+/// with `signer` (the policy signing key, in memory or in an HSM).
 ///
 /// # Errors
 /// [`BundleError::Compile`]; [`BundleError::Malformed`] for an issue time after
-/// [`MAX_TIME`]; [`BundleError::InvalidScope`]; [`BundleError::Cose`] if signing fails.
-pub fn create(
-    backend: &dyn Backend,
-    key: &SigningKey,
-    src: &BundleSource<'_>,
-    limits: &PolicyLimits,
-) -> Result<Vec<u8>, BundleError> {
+/// [`MAX_TIME`]; [`BundleError::InvalidScope`]; [`BundleError::Cose`] with the signer's error.
+pub fn create(signer: &dyn Signer, src: &BundleSource<'_>, limits: &PolicyLimits) -> Result<Vec<u8>, BundleError> {
     if src.issued_at > MAX_TIME {
         return Err(BundleError::Malformed);
     }
@@ -226,7 +223,7 @@ pub fn create(
     e.uint(K_SCOPE);
     e.text(src.scope);
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
-    let msg = sign1::sign_with_headers(backend, key, protected, Default::default(), &e.0, b"", Tagging::Tagged)?;
+    let msg = sign1::sign_with_headers(signer, protected, Default::default(), &e.0, b"", Tagging::Tagged)?;
     Ok(msg)
 }
 

@@ -13,6 +13,7 @@
 )]
 
 use citysec_core::coset::{Header, HeaderBuilder};
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
 use citysec_core::{Error, KeySet, RustCrypto, SigningKey, VerifyingKey};
 use citysec_policy::bundle::{self, BundleError, BundleSource, CONTENT_TYPE, LoadOptions};
@@ -289,7 +290,7 @@ fn make(version: u64) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap()
 }
 
 fn load(bytes: &[u8], held: Option<u64>) -> Result<bundle::Bundle, BundleError> {
@@ -322,11 +323,11 @@ fn bundle_signed_by_an_untrusted_key() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&B, &rogue, &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(&BackendSigner::new(&B, &rogue), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
     // A different key claiming the trusted kid fails the signature check.
     let impostor = SigningKey::ed25519(&[9u8; 32]).with_kid(*b"signer-1");
-    let signed = bundle::create(&B, &impostor, &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(&BackendSigner::new(&B, &impostor), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::BadSignature));
 }
 
@@ -393,7 +394,15 @@ fn bundle_headers_of_another_shape_are_refused_first() {
         .content_type(CONTENT_TYPE.into())
         .value(-70_000, citysec_core::coset::cbor::Value::Bytes(vec![0; 200]))
         .build();
-    let msg = sign1::sign_with_headers(&B, &signer(), long, Header::default(), b"x", b"", Tagging::Tagged).unwrap();
+    let msg = sign1::sign_with_headers(
+        &BackendSigner::new(&B, &signer()),
+        long,
+        Header::default(),
+        b"x",
+        b"",
+        Tagging::Tagged,
+    )
+    .unwrap();
     assert!(msg[3] as usize > 256 || msg[2] == 0x59, "protected header is long");
     assert_eq!(load(&msg, None).unwrap_err(), BundleError::HeaderShape);
     // the shape is read before the well-formedness pass: junk after the empty
@@ -415,7 +424,15 @@ fn make_payload_with_unprotected_kid() -> Vec<u8> {
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
     let unprotected = HeaderBuilder::new().key_id(b"signer-1".to_vec()).build();
     let key = SigningKey::ed25519(&[7u8; 32]);
-    sign1::sign_with_headers(&B, &key, protected, unprotected, &payload(&f), b"", Tagging::Tagged).unwrap()
+    sign1::sign_with_headers(
+        &BackendSigner::new(&B, &key),
+        protected,
+        unprotected,
+        &payload(&f),
+        b"",
+        Tagging::Tagged,
+    )
+    .unwrap()
 }
 
 /// CBOR helpers to build payloads by hand.
@@ -476,8 +493,7 @@ fn sign_payload(payload: &[u8], content_type: Option<&str>) -> Vec<u8> {
         None => Header::default(),
     };
     sign1::sign_with_headers(
-        &B,
-        &signer(),
+        &BackendSigner::new(&B, &signer()),
         protected,
         Header::default(),
         payload,
@@ -608,7 +624,7 @@ fn create_refuses_sources_that_do_not_compile() {
         issued_at: 0,
         scope: SCOPE,
     };
-    let err = bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap_err();
+    let err = bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap_err();
     let BundleError::Compile(d) = err else {
         panic!("{err:?}")
     };
@@ -626,7 +642,7 @@ fn es256_bundles_load() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&B, &key, &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(&BackendSigner::new(&B, &key), &src, &PolicyLimits::DEFAULT).unwrap();
     let keys = KeySet::from_keys([key.verifying_key()]).unwrap();
     let b = bundle::load(&B, &keys, &signed, &LoadOptions::default()).unwrap();
     let p: &PolicySet = b.policy();

@@ -14,6 +14,7 @@
 )]
 
 use citysec_core::coset::HeaderBuilder;
+use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
 use citysec_core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
 use citysec_core::{Error, KeySet, RustCrypto, SigningKey, VerifyingKey};
@@ -42,7 +43,7 @@ fn make(version: u64, scope: &str) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope,
     };
-    bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap()
 }
 
 fn digest() -> [u8; 32] {
@@ -113,8 +114,7 @@ fn payload(fields: &[F<'_>]) -> Vec<u8> {
 fn sign_payload(payload: &[u8]) -> Vec<u8> {
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
     sign1::sign_with_headers(
-        &B,
-        &signer(),
+        &BackendSigner::new(&B, &signer()),
         protected,
         Default::default(),
         payload,
@@ -271,7 +271,7 @@ fn create_refuses_invalid_scopes() {
             scope: bad,
         };
         assert_eq!(
-            bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap_err(),
+            bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap_err(),
             BundleError::InvalidScope
         );
     }
@@ -318,7 +318,7 @@ fn the_held_bundle_reloads_and_another_at_its_version_does_not() {
         issued_at: 1_790_000_001,
         scope: SITE_A,
     };
-    let other5 = bundle::create(&B, &signer(), &src, &PolicyLimits::DEFAULT).unwrap();
+    let other5 = bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
         bundle::load_held(&B, &trusted(), &other5, &opts, &mut store).unwrap_err(),
         BundleError::Rollback { held: 5, version: 5 }

@@ -6,6 +6,8 @@
 extern crate alloc;
 
 pub use citysec_core as core;
+/// The pure-Rust crypto provider (any target).
+pub use citysec_rustcrypto as rustcrypto;
 
 #[cfg(feature = "credential")]
 #[cfg_attr(docsrs, doc(cfg(feature = "credential")))]

@@ -14,6 +14,8 @@ use citysec::attest::{
     Appraiser, Challenge as NonceChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use citysec::core::provider::BackendSigner;
+use citysec::core::provider::Signer;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -97,13 +99,17 @@ fn at(t: u64) -> Timestamp {
 fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issuer) {
     let signer_key = || SigningKey::ed25519(&[3; 32]).with_kid(*b"av-1");
     let now = at(t);
-    let factory = Issuer::new("https://oem.example", SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-1")).unwrap();
+    let factory = Issuer::new(
+        "https://oem.example",
+        soft(SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-1")),
+    )
+    .unwrap();
     let device_key = SigningKey::ed25519(&[2; 32]).with_kid(*b"dev-1");
     let endorsement = Endorsement::new(ueid.to_vec(), device_key.verifying_key(), *b"door-ctl-2")
         .unwrap()
-        .issue(&factory, &RustCrypto, at(THU_0 - 86_400), at(THU_10 + 86_400 * 365))
+        .issue(&factory, at(THU_0 - 86_400), at(THU_10 + 86_400 * 365))
         .unwrap();
-    let signer = Issuer::new("https://attest.example", signer_key()).unwrap();
+    let signer = Issuer::new("https://attest.example", soft(signer_key())).unwrap();
     let refs = ReferenceSet::new()
         .with(
             ReferenceValues::new(*b"door-ctl-2", "1.0.0")
@@ -130,7 +136,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
         .dbgstat(DebugStatus::DisabledPermanently)
         .oemboot(true)
         .measurements(&measurements)
-        .sign(&RustCrypto, &device_key, &mut buf)
+        .sign(&BackendSigner::new(&RustCrypto, &device_key), &mut buf)
         .unwrap();
     let appraisal = appraiser
         .appraise(
@@ -143,7 +149,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
         .unwrap();
     (
         appraisal.token,
-        Issuer::new("https://attest.example", signer_key()).unwrap(),
+        Issuer::new("https://attest.example", soft(signer_key())).unwrap(),
     )
 }
 
@@ -155,7 +161,7 @@ fn city() -> City {
 fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     let issuer = Issuer::new(
         "https://city.example",
-        SigningKey::ed25519(&[4; 32]).with_kid(*b"city-1"),
+        soft(SigningKey::ed25519(&[4; 32]).with_kid(*b"city-1")),
     )
     .unwrap();
     let policy_key = SigningKey::ed25519(&[5; 32]).with_kid(*b"policy-1");
@@ -165,7 +171,7 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
         .accept_device_warnings(lenient);
     let statuses = StatusList::new(1, 16).unwrap();
     let list = statuses
-        .sign(&RustCrypto, &issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
+        .sign(&issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
         .unwrap();
     authority.install_status_list(&RustCrypto, &list, 1024).unwrap();
     let mut c = City {
@@ -214,7 +220,12 @@ impl City {
             issued_at: THU_10,
             scope,
         };
-        bundle::create(&RustCrypto, &self.policy_key, &src, &PolicyLimits::DEFAULT).unwrap()
+        bundle::create(
+            &BackendSigner::new(&RustCrypto, &self.policy_key),
+            &src,
+            &PolicyLimits::DEFAULT,
+        )
+        .unwrap()
     }
 
     /// A controller of this city restarted from `store`, scoped to [`SCOPE`],
@@ -232,7 +243,7 @@ impl City {
         if let Some(i) = revoked {
             l.set(i, 1).unwrap();
         }
-        l.sign(&RustCrypto, &self.issuer, STATUS_URI, at(iat), at(iat + 86_400), None)
+        l.sign(&self.issuer, STATUS_URI, at(iat), at(iat + 86_400), None)
             .unwrap()
     }
 
@@ -250,13 +261,14 @@ impl City {
             idx,
             uri: STATUS_URI.into(),
         });
-        self.issuer.issue(&RustCrypto, &claims).unwrap()
+        self.issuer.issue(&claims).unwrap()
     }
 
     /// The decision for `credential` presented by `signer` at `t`, threat level `threat`.
     fn decide(&self, credential: &[u8], signer: &SigningKey, t: u64, threat: i64) -> citysec::door::DoorDecision {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation = citysec::credential::present(&RustCrypto, signer, credential, &challenge).unwrap();
+        let presentation =
+            citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
         self.authority.decide(
             &RustCrypto,
             &DoorRequest {
@@ -336,14 +348,7 @@ fn a_revoked_credential_is_refused() {
     c.statuses.set(3, 1).unwrap();
     let list = c
         .statuses
-        .sign(
-            &RustCrypto,
-            &c.issuer,
-            STATUS_URI,
-            at(THU_10 + 1),
-            at(THU_10 + 86_400),
-            None,
-        )
+        .sign(&c.issuer, STATUS_URI, at(THU_10 + 1), at(THU_10 + 86_400), None)
         .unwrap();
     c.authority.install_status_list(&RustCrypto, &list, 1024).unwrap();
     assert_eq!(
@@ -358,7 +363,8 @@ fn an_old_challenge_is_refused() {
     let alice = holder(10);
     let token = c.credential("alice", &["staff"], &alice, 0);
     let challenge = Challenge::from_parts([7; 32], "lobby-east", at(THU_10 - 31));
-    let presentation = citysec::credential::present(&RustCrypto, &alice, &token, &challenge).unwrap();
+    let presentation =
+        citysec::credential::present(&BackendSigner::new(&RustCrypto, &alice), &token, &challenge).unwrap();
     let d = c.authority.decide(
         &RustCrypto,
         &DoorRequest {
@@ -449,7 +455,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
         issued_at: THU_10,
         scope: SCOPE,
     };
-    let forged = bundle::create(&RustCrypto, &rogue, &src, &PolicyLimits::DEFAULT).unwrap();
+    let forged = bundle::create(&BackendSigner::new(&RustCrypto, &rogue), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
         c.authority.install_policy(&RustCrypto, &forged),
         Err(BundleError::Cose(CoreError::BadSignature))
@@ -546,7 +552,7 @@ impl City {
                 },
             )
             .collect();
-        self.issuer.issue(&RustCrypto, &claims).unwrap()
+        self.issuer.issue(&claims).unwrap()
     }
 
     /// The decision at `t` with the site `offset` minutes east of UTC, the
@@ -560,7 +566,8 @@ impl City {
     ) -> citysec::door::DoorDecision {
         (self.device_result, _) = attest(&DOOR_UEID, BOOT, "1.2.0", t);
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation = citysec::credential::present(&RustCrypto, signer, credential, &challenge).unwrap();
+        let presentation =
+            citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
         self.authority.decide(
             &RustCrypto,
             &DoorRequest {
@@ -828,4 +835,9 @@ fn a_controller_restarted_from_its_state_file_refuses_the_old_bundle() {
         Err(BundleError::Rollback { held: 2, version: 1 })
     );
     assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+}
+
+/// A signer for a test key, through the pure-Rust provider.
+fn soft(key: SigningKey) -> Box<dyn Signer> {
+    citysec::rustcrypto::PROVIDER.signer(key).unwrap()
 }

@@ -79,12 +79,12 @@ fn fail(what: &str, e: impl std::fmt::Debug) -> Failure {
 
 /// Every fixture, by file name.
 fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
-    let backend = RustCrypto;
-    let issuer =
-        Issuer::new(ISSUER, SigningKey::ed25519(&ISSUER_SEED).with_kid(ISSUER_KID)).map_err(|e| fail("issuer", e))?;
-    let holder = SigningKey::ed25519(&HOLDER_SEED).with_kid(*b"holder");
-    let cloner = SigningKey::ed25519(&CLONER_SEED).with_kid(*b"holder");
-    let policy_signer = SigningKey::ed25519(&POLICY_SEED).with_kid(POLICY_KID);
+    let signer = |key| citysec_rustcrypto::PROVIDER.signer(key).map_err(|e| fail("key", e));
+    let issuer = Issuer::new(ISSUER, signer(SigningKey::ed25519(&ISSUER_SEED).with_kid(ISSUER_KID))?)
+        .map_err(|e| fail("issuer", e))?;
+    let holder = signer(SigningKey::ed25519(&HOLDER_SEED).with_kid(*b"holder"))?;
+    let cloner = signer(SigningKey::ed25519(&CLONER_SEED).with_kid(*b"holder"))?;
+    let policy_signer = signer(SigningKey::ed25519(&POLICY_SEED).with_kid(POLICY_KID))?;
 
     let mut claims = Claims::new();
     claims.sub = Some("alice".into());
@@ -92,15 +92,15 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
     claims.exp = Some(Timestamp::from_unix_seconds(EXPIRES));
     claims.iat = Some(Timestamp::from_unix_seconds(ISSUED_AT));
     claims.cti = Some(b"cred-0001".to_vec());
-    claims.cnf = Some(Confirmation::Key(holder.verifying_key()));
+    claims.cnf = Some(Confirmation::Key(holder.verifying_key().clone()));
     claims.roles = vec!["staff".into()];
     claims.zones = vec!["lobby".into(), "office".into()];
     claims.kind = Some(CredentialKind::Staff);
-    let credential = issuer.issue(&backend, &claims).map_err(|e| fail("issue", e))?;
+    let credential = issuer.issue(&claims).map_err(|e| fail("issue", e))?;
 
     let challenge = challenge();
-    let by_holder = present(&backend, &holder, &credential, &challenge).map_err(|e| fail("present", e))?;
-    let by_cloner = present(&backend, &cloner, &credential, &challenge).map_err(|e| fail("present", e))?;
+    let by_holder = present(&*holder, &credential, &challenge).map_err(|e| fail("present", e))?;
+    let by_cloner = present(&*cloner, &credential, &challenge).map_err(|e| fail("present", e))?;
 
     let limits = PolicyLimits::DEFAULT;
     let bundle = |policy: &str, version: u64| {
@@ -111,7 +111,7 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
             issued_at: ISSUED_AT,
             scope: SCOPE,
         };
-        bundle::create(&backend, &policy_signer, &src, &limits).map_err(|e| fail("bundle", e))
+        bundle::create(&*policy_signer, &src, &limits).map_err(|e| fail("bundle", e))
     };
     let v1 = bundle(POLICY_V1, HELD_AT_BOOT)?;
     let v2 = bundle(POLICY_V2, HELD_AT_BOOT + 1)?;
