@@ -5,6 +5,11 @@
 //!   ed25519-dalek's `verify_strict` of the same signature over the same bytes.
 //! - `credential_verify_batch64`: 64 credentials from 64 different issuers verified
 //!   with `Verifier::verify_batch` vs 64 calls of `Verifier::verify`.
+//! - `issue_credential`: `Issuer::issue` with a ring-provider signer (claims
+//!   encoding, COSE_Sign1, Ed25519 with the key parsed once) vs ring signing the
+//!   same Sig_structure with a parsed key pair. With `CITYSEC_PKCS11_MODULE` and a
+//!   SoftHSM2 token (`citysec-test`, as `softhsm-env.sh` makes), also `softhsm`:
+//!   the same issuer with its key in the token (reported, not a target: an IPC).
 
 #![allow(
     clippy::unwrap_used,
@@ -127,13 +132,55 @@ fn credential_verify_batch64(c: &mut Criterion) {
     g.finish();
 }
 
+fn issue_credential(c: &mut Criterion) {
+    let seed = [0x31u8; 32];
+    let key = || SigningKey::ed25519(&seed).with_kid(b"issuer-ring".to_vec());
+    let issuer = Issuer::new(
+        "https://issuer.city.example",
+        citysec_ring::PROVIDER.signer(key()).unwrap(),
+    )
+    .unwrap();
+    let mut cl = claims(7);
+    cl.iss = Some("https://issuer.city.example".into());
+    let token = issuer.issue(&cl).unwrap();
+    // The Sig_structure the issuer signed, rebuilt from the token.
+    let msg = UnverifiedSign1::parse(&token, &VerifyOptions::default()).unwrap();
+    let tbs = msg.to_be_signed(b"");
+    let raw = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
+    assert_eq!(raw.sign(&tbs).as_ref(), &token[token.len() - 64..]);
+    let mut g = c.benchmark_group("issue_credential");
+    g.bench_function("ring_provider", |b| b.iter(|| issuer.issue(black_box(&cl)).unwrap()));
+    g.bench_function("ring_raw", |b| b.iter(|| raw.sign(black_box(&tbs))));
+    if let Some(token_issuer) = softhsm_issuer() {
+        g.bench_function("softhsm", |b| b.iter(|| token_issuer.issue(black_box(&cl)).unwrap()));
+    }
+    g.finish();
+}
+
+/// An issuer whose key is in the SoftHSM2 token `citysec-test`, if the
+/// environment names a module and the token is there.
+fn softhsm_issuer() -> Option<Issuer> {
+    use citysec_pkcs11::{Error, Module, Pkcs11Signer, Pkcs11Uri};
+    let module = Module::open_or_env(None).ok()?;
+    let uri = Pkcs11Uri::parse("pkcs11:token=citysec-test;object=bench-issuer").ok()?;
+    let signer = match Pkcs11Signer::open(&module, &uri) {
+        Err(Error::KeyNotFound) => Pkcs11Signer::generate(&module, &uri, citysec_core::Algorithm::EdDSA),
+        other => other,
+    }
+    .ok()?;
+    Issuer::new("https://issuer.city.example", Box::new(signer)).ok()
+}
+
 fn main() {
     let mut c = citysec_benches::criterion();
     credential_verify(&mut c);
     credential_verify_batch64(&mut c);
+    issue_credential(&mut c);
     c.final_summary();
     citysec_benches::report(&[
         ("credential_verify", "citysec", "ed25519_dalek", 1.10),
+        ("issue_credential", "ring_provider", "ring_raw", 1.10),
+        ("issue_credential", "softhsm", "ring_raw", f64::INFINITY),
         // batch time / single time: <= 1/1.8 means >= 1.8x the throughput
         ("credential_verify_batch64", "batch", "single", 1.0 / 1.8),
     ]);

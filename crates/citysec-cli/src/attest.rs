@@ -119,7 +119,8 @@ pub(crate) struct ChallengeArgs {
 /// Arguments of `attest evidence`.
 #[derive(Debug, Args)]
 pub(crate) struct EvidenceArgs {
-    /// The device's attestation key (EdDSA or ES256 private COSE_Key or PEM).
+    /// The device's attestation key (EdDSA or ES256 private COSE_Key or PEM, or a
+    /// `pkcs11:` URI of a key in a token).
     #[arg(long)]
     key: PathBuf,
     /// The claims as JSON.
@@ -139,7 +140,7 @@ pub(crate) struct EvidenceArgs {
 /// Arguments of `attest endorse`.
 #[derive(Debug, Args)]
 pub(crate) struct EndorseArgs {
-    /// The manufacturer's signing key (with a kid).
+    /// The manufacturer's signing key (with a kid; a key file or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The manufacturer's name (`iss`).
@@ -196,7 +197,8 @@ pub(crate) struct AppraiseArgs {
     /// The manufacturer the trusted keys belong to (default: the endorsement's `iss`).
     #[arg(long)]
     manufacturer: Option<String>,
-    /// The verifier's signing key for results (with a kid).
+    /// The verifier's signing key for results (with a kid; a key file or a
+    /// `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The verifier's name (`iss` of results).

@@ -82,7 +82,7 @@ pub(crate) enum CredentialCommand {
 /// Arguments of `credential issue`.
 #[derive(Debug, Args)]
 pub(crate) struct IssueArgs {
-    /// The issuer's signing key (COSE_Key with a kid).
+    /// The issuer's signing key (COSE_Key with a kid, or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The claims as JSON.
@@ -147,7 +147,8 @@ pub(crate) struct ChallengeArgs {
 /// Arguments of `credential present`.
 #[derive(Debug, Args)]
 pub(crate) struct PresentArgs {
-    /// The holder's private key (the one the credential's `cnf` names).
+    /// The holder's private key (the one the credential's `cnf` names; a key file
+    /// or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The reader's challenge.
@@ -174,7 +175,7 @@ pub(crate) enum StatusCommand {
 /// Arguments of `credential status new`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusNewArgs {
-    /// The issuer's signing key.
+    /// The issuer's signing key (a key file or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The issuer name (`iss`) the list is signed for.
@@ -203,7 +204,7 @@ pub(crate) struct StatusNewArgs {
 /// Arguments of `credential status revoke`.
 #[derive(Debug, Args)]
 pub(crate) struct StatusRevokeArgs {
-    /// The issuer's signing key.
+    /// The issuer's signing key (a key file or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The issuer name (`iss`).

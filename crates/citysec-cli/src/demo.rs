@@ -45,7 +45,8 @@ telemetry envelope, tampered firmware, a rolled-back policy bundle, and a bundle
 signed for another site. A visitor at night is refused by the door itself: the
 credential's own schedule does not allow it.
 
-Keys are generated in memory; nonce, counter and replay state live in embedded
+Keys are generated in memory (with --pkcs11, the issuer and policy keys live
+in a PKCS#11 token and sign there); nonce, counter and replay state live in embedded
 stores under a temporary directory, removed at the end. The city clock is
 simulated (Thursday 2026-11-26, UTC). Exit 0 only if every step came out as
 expected, else 1.
@@ -119,6 +120,62 @@ pub(crate) struct DemoArgs {
     /// Print one JSON object with the steps instead of text.
     #[arg(long)]
     json: bool,
+    /// Keep the city's issuer and policy keys in this PKCS#11 token (a URI naming
+    /// the token, e.g. `pkcs11:token=city`): the demo opens, or else creates,
+    /// the Ed25519 keys `citysec-demo-issuer` and `citysec-demo-policy` there and
+    /// signs every credential, status list and policy bundle through the token.
+    #[arg(long, value_name = "URI")]
+    pkcs11: Option<String>,
+}
+
+/// The issuer and policy signers the city uses.
+struct CityKeys {
+    issuer: Box<dyn Signer>,
+    policy: Box<dyn Signer>,
+    origin: String,
+}
+
+impl CityKeys {
+    /// New Ed25519 keys from the OS, loaded into the ring provider.
+    fn software() -> Result<Self, citysec::core::Error> {
+        Ok(Self {
+            issuer: generate(&SERVER, b"city-2026")?,
+            policy: generate(&SERVER, b"policy-2026")?,
+            origin: "Ed25519 from the OS, in the ring provider".to_owned(),
+        })
+    }
+
+    /// The keys `citysec-demo-issuer` and `citysec-demo-policy` in the token
+    /// `uri` names, created there if they are missing.
+    fn token(uri: &str) -> Result<Self, Failure> {
+        use citysec_pkcs11::{Error as P11Error, Pkcs11Signer, Pkcs11Uri};
+        let base = Pkcs11Uri::parse(uri).map_err(|e| crate::common::pkcs11_failure(&e))?;
+        if base.object.is_some() || base.id.is_some() {
+            return Err(Failure::usage(
+                "--pkcs11 names the token only (the demo picks its key labels)",
+            ));
+        }
+        let module = crate::common::pkcs11_module()?;
+        let key = |label: &str| -> Result<Box<dyn Signer>, Failure> {
+            let uri = Pkcs11Uri {
+                object: Some(label.to_owned()),
+                ..base.clone()
+            };
+            let signer = match Pkcs11Signer::open(&module, &uri) {
+                Err(P11Error::KeyNotFound) => Pkcs11Signer::generate(&module, &uri, Algorithm::EdDSA),
+                other => other,
+            };
+            Ok(Box::new(signer.map_err(|e| crate::common::pkcs11_failure(&e))?))
+        };
+        Ok(Self {
+            issuer: key("citysec-demo-issuer")?,
+            policy: key("citysec-demo-policy")?,
+            origin: format!(
+                "issuer and policy keys in the PKCS#11 token `{}`",
+                base.token.as_deref().unwrap_or("?")
+            ),
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,8 +351,8 @@ fn generate(provider: &Provider, kid: &[u8]) -> Result<Box<dyn Signer>, citysec:
 }
 
 impl City {
-    fn new(state: &TempDir) -> Result<Self, Box<dyn core::error::Error>> {
-        let issuer = Issuer::new(CITY, generate(&SERVER, b"city-2026")?)?;
+    fn new(state: &TempDir, keys: CityKeys) -> Result<Self, Box<dyn core::error::Error>> {
+        let issuer = Issuer::new(CITY, keys.issuer)?;
         let manufacturer = Issuer::new(OEM, generate(&SERVER, b"oem-2026")?)?;
         let signer = Issuer::new(VERIFIER, generate(&SERVER, b"av-1")?)?;
         let references = ReferenceSet::new().with(
@@ -312,7 +369,7 @@ impl City {
             .verifier_id("city of example", "citysec-demo");
         Ok(Self {
             issuer,
-            policy_key: generate(&SERVER, b"policy-2026")?,
+            policy_key: keys.policy,
             appraiser,
             nonces: RedbNonceStore::open(state.0.join("nonces.redb"))?,
             manufacturer,
@@ -476,18 +533,14 @@ fn summary(a: &Appraisal) -> String {
 }
 
 /// The scenario; stops at the first step whose result later steps need.
-fn scenario(d: &mut Demo, state: &TempDir) -> Option<()> {
+fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     let rc = &RustCrypto;
     d.act = "setup";
+    let origin = keys.origin.clone();
     let mut city = d.accept(
         "keys for issuer, manufacturer, attestation verifier, policy signer",
-        timed(|| City::new(state)),
-        |_| {
-            format!(
-                "Ed25519 from the OS; nonce store {}",
-                state.0.join("nonces.redb").display()
-            )
-        },
+        timed(|| City::new(state, keys)),
+        |_| format!("{origin}; nonce store {}", state.0.join("nonces.redb").display()),
     )?;
     let endorsed = |c: &Controller| {
         format!(
@@ -720,8 +773,12 @@ fn random32() -> Result<[u8; 32], citysec::core::Error> {
 
 pub(crate) fn run(args: &DemoArgs, out: &mut Out) -> CmdResult {
     let state = TempDir::new().map_err(|e| Failure::Usage(format!("temporary directory: {e}")))?;
+    let keys = match &args.pkcs11 {
+        Some(uri) => CityKeys::token(uri)?,
+        None => CityKeys::software().map_err(|e| Failure::Usage(format!("keys: {e}")))?,
+    };
     let mut demo = Demo::default();
-    let (finished, total) = timed(|| scenario(&mut demo, &state));
+    let (finished, total) = timed(|| scenario(&mut demo, &state, keys));
     let passed = finished.is_some() && demo.passed();
     if args.json {
         print_json(out, &demo, passed, total);

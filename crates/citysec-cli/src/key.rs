@@ -18,11 +18,15 @@ Examples:
 const GENERATE_HELP: &str = "\
 Secret keys are written with mode 0600; the secret is never printed.
 PEM (PKCS#8) is available for EdDSA and ES256 only, and cannot hold a kid.
+With --pkcs11 the key pair is made in the token (sensitive, not extractable);
+every signing --key then accepts the same URI.
 
 Examples:
   citysec key generate --alg EdDSA --kid issuer-1 --out issuer.key
   citysec key generate --alg ES256 --format pem --out device.pem
-  citysec key generate --alg ChaCha20Poly1305 --kid door-17 --out door-17.key";
+  citysec key generate --alg ChaCha20Poly1305 --kid door-17 --out door-17.key
+  CITYSEC_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so CITYSEC_PKCS11_PIN_FILE=pin \\
+    citysec key generate --alg EdDSA --pkcs11 'pkcs11:token=city;object=issuer-1' --out issuer.pub";
 
 const PUBLIC_HELP: &str = "\
 KEY may be a COSE_Key or a PEM file. Symmetric keys have no public half.
@@ -91,11 +95,17 @@ pub(crate) struct GenerateArgs {
     #[arg(long, value_enum, ignore_case = true)]
     alg: AlgArg,
     /// Key id stored in the COSE_Key (UTF-8 text).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "pkcs11")]
     kid: Option<String>,
-    /// Where to write the key.
-    #[arg(long, value_name = "KEY")]
-    out: PathBuf,
+    /// Where to write the key (with --pkcs11: where to write its public key).
+    #[arg(long, value_name = "KEY", required_unless_present = "pkcs11")]
+    out: Option<PathBuf>,
+    /// Create the key in a PKCS#11 token instead: the URI names the token and the
+    /// key's label (`object`, which becomes its kid); EdDSA and ES256 only. The
+    /// module comes from --pkcs11-module or CITYSEC_PKCS11_MODULE, the PIN from
+    /// CITYSEC_PKCS11_PIN, CITYSEC_PKCS11_PIN_FILE or the URI's pin-source file.
+    #[arg(long, value_name = "URI")]
+    pkcs11: Option<String>,
     /// File format.
     #[arg(long, value_enum, default_value_t = FormatArg::Cose)]
     format: FormatArg,
@@ -107,7 +117,7 @@ pub(crate) struct GenerateArgs {
 /// Arguments of `key public`.
 #[derive(Debug, Args)]
 pub(crate) struct PublicArgs {
-    /// The key file (COSE_Key or PEM).
+    /// The key file (COSE_Key or PEM), or a `pkcs11:` URI of a token key.
     #[arg(value_name = "KEY")]
     key: PathBuf,
     /// Where to write the public key.
@@ -128,8 +138,16 @@ pub(crate) fn run(cmd: KeyCommand, out: &mut Out) -> CmdResult {
     }
 }
 
-/// Reads a key file, with the path in the error.
+/// Reads a key file, with the path in the error. A `pkcs11:` URI is refused
+/// here: only signing keys live in tokens, and the commands that take one read
+/// it through `common::signer` or `common::verifying_key`.
 pub(crate) fn read_key(path: &Path) -> Result<Key, Failure> {
+    if crate::common::pkcs11_uri(path).is_some() {
+        return Err(Failure::usage(format!(
+            "`{}`: a pkcs11: URI can only name an EdDSA or ES256 signing key; symmetric and X25519 keys stay in files",
+            path.display()
+        )));
+    }
     adapters::read_key(path).map_err(|e| Failure::usage(format!("cannot use key file `{}`: {e}", path.display())))
 }
 
@@ -155,6 +173,12 @@ fn write(path: &Path, key: &Key, format: FormatArg, force: bool) -> CmdResult {
 }
 
 fn generate(args: &GenerateArgs, out: &mut Out) -> CmdResult {
+    if let Some(uri) = &args.pkcs11 {
+        return generate_in_token(args, uri, out);
+    }
+    let Some(path) = &args.out else {
+        return Err(Failure::usage("--out is required"));
+    };
     let asymmetric_sig = matches!(args.alg, AlgArg::EdDsa | AlgArg::Es256);
     if args.format == FormatArg::Pem {
         if !asymmetric_sig {
@@ -183,12 +207,12 @@ fn generate(args: &GenerateArgs, out: &mut Out) -> CmdResult {
         Some(kid) => key.with_kid(kid.as_bytes().to_vec()),
         None => key,
     };
-    write(&args.out, &key, args.format, args.force)?;
+    write(path, &key, args.format, args.force)?;
     outln!(
         out,
         "wrote {} to {} ({}, mode 0600)",
         describe(&key),
-        args.out.display(),
+        path.display(),
         format_name(args.format)
     );
     if let Some(public) = key.public() {
@@ -197,8 +221,45 @@ fn generate(args: &GenerateArgs, out: &mut Out) -> CmdResult {
     Ok(())
 }
 
+/// `key generate --pkcs11`: a key pair made in the token; the private key never
+/// leaves it.
+fn generate_in_token(args: &GenerateArgs, uri: &str, out: &mut Out) -> CmdResult {
+    use citysec::core::provider::Signer as _;
+    use citysec_pkcs11::{Pkcs11Signer, Pkcs11Uri};
+
+    let alg = match args.alg {
+        AlgArg::EdDsa => Algorithm::EdDSA,
+        AlgArg::Es256 => Algorithm::ES256,
+        _ => {
+            return Err(Failure::usage(
+                "--pkcs11 makes EdDSA and ES256 signing keys only; symmetric and X25519 keys stay in files",
+            ));
+        }
+    };
+    let parsed = Pkcs11Uri::parse(uri).map_err(|e| crate::common::pkcs11_failure(&e))?;
+    let module = crate::common::pkcs11_module()?;
+    let signer = Pkcs11Signer::generate(&module, &parsed, alg).map_err(|e| crate::common::pkcs11_failure(&e))?;
+    let public = Key::Verifying(signer.verifying_key().clone());
+    outln!(out, "created {} in the token: {}", describe(&public), signer.uri());
+    if let Some(path) = &args.out {
+        write(path, &public, args.format, args.force)?;
+        outln!(
+            out,
+            "wrote the public key to {} ({})",
+            path.display(),
+            format_name(args.format)
+        );
+    }
+    outln!(out, "public key: {}", public_hex(&public));
+    Ok(())
+}
+
 fn public(args: &PublicArgs, out: &mut Out) -> CmdResult {
-    let key = read_key(&args.key)?;
+    let key = if crate::common::pkcs11_uri(&args.key).is_some() {
+        Key::Verifying(crate::common::verifying_key(&args.key)?)
+    } else {
+        read_key(&args.key)?
+    };
     let Some(public) = key.public() else {
         return Err(Failure::usage(format!(
             "`{}` holds a symmetric key, which has no public half",

@@ -54,6 +54,10 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "citysec", version, about = ABOUT, after_help = TOP_HELP)]
 struct Cli {
+    /// The PKCS#11 module (shared library) for `pkcs11:` key URIs; default: the
+    /// CITYSEC_PKCS11_MODULE environment variable. Never taken from a URI.
+    #[arg(long, global = true, value_name = "PATH")]
+    pkcs11_module: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    common::set_pkcs11_module(cli.pkcs11_module);
     let mut out = Out::stdout();
     let result = match cli.command {
         Command::Key(cmd) => key::run(cmd, &mut out),

@@ -114,7 +114,7 @@ pub(crate) struct EvalArgs {
 /// Arguments of `policy bundle`.
 #[derive(Debug, Args)]
 pub(crate) struct BundleArgs {
-    /// The signing key (EdDSA or ES256 COSE_Key with a kid).
+    /// The signing key (EdDSA or ES256 COSE_Key with a kid, or a `pkcs11:` URI).
     #[arg(long)]
     key: PathBuf,
     /// The bundle version; controllers accept only versions above the one they hold.

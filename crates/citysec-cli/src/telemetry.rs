@@ -206,6 +206,11 @@ pub(crate) fn run(cmd: TelemetryCommand, out: &mut Out) -> CmdResult {
 }
 
 fn read_master(path: &Path) -> Result<MasterSecret, Failure> {
+    if crate::common::pkcs11_uri(path).is_some() {
+        return Err(Failure::usage(
+            "a pkcs11: URI can only name an EdDSA or ES256 signing key; the master secret stays in a file",
+        ));
+    }
     let raw =
         std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read `{}`: {}", path.display(), e.kind())))?;
     let bytes: Vec<u8> = if raw.len() == 32 {

@@ -69,6 +69,10 @@ pub enum Error {
     InvalidLength,
     /// The crypto backend failed for a reason it does not disclose.
     Backend,
+    /// A signer's key could not be used: its token was removed, its session
+    /// closed or its login lost (a PKCS#11 token, a secure element). Nothing was
+    /// signed.
+    KeyUnavailable,
     /// The clock could not give the current time; time checks fail closed.
     ClockUnavailable,
     /// A well-formed item that is not in the deterministic encoding (RFC 8949
@@ -110,6 +114,7 @@ impl fmt::Display for Error {
             Self::NonContributory => "key agreement produced the all-zero secret",
             Self::InvalidLength => "invalid length",
             Self::Backend => "crypto backend failure",
+            Self::KeyUnavailable => "signing key unavailable (token removed or session lost)",
             Self::ClockUnavailable => "clock unavailable",
             Self::NotDeterministic => "not in deterministic cbor encoding",
             Self::UnsortedMap => "map keys out of order in a map too large, or in too many maps, to check unsorted",
