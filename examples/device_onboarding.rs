@@ -14,7 +14,8 @@ use citysec::attest::{
     ReferenceValues, Tier,
 };
 use citysec::core::{RustCrypto, SigningKey};
-use citysec::credential::{Issuer, Verifier};
+use citysec::credential::Issuer;
+use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::ring::Ring;
 use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::attest::RedbNonceStore;
@@ -52,7 +53,9 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         "https://attest.city.example",
         citysec::ring::PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
-    let manufacturers = Verifier::new().trust(oem.iss(), oem.verifying_key())?.any_audience();
+    let manufacturers = ManufacturerVerifier::new()
+        .trust(oem.iss(), oem.verifying_key())?
+        .any_audience();
     let appraiser = Appraiser::new(manufacturers, signer, "door-controllers", references);
     let dir = std::env::temp_dir().join(format!("citysec-example-onboarding-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -87,7 +90,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     assert_eq!(appraisal.result.status, Tier::Affirming);
 
     // A door controller (relying party) checks the result offline.
-    let relying_party = Verifier::new()
+    let relying_party = ResultVerifier::new()
         .trust("https://attest.city.example", appraiser.signer().verifying_key())?
         .audience("door-controllers");
     let result = AttestationResult::verify(&relying_party, &RustCrypto, &appraisal.token, now)?;

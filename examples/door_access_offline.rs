@@ -9,10 +9,11 @@
 
 #![allow(clippy::arithmetic_side_effects, reason = "example times are small constants")]
 
-use citysec::core::{KeySet, RustCrypto, SigningKey};
+use citysec::core::{RustCrypto, SigningKey};
 use citysec::credential::{Challenge, Claims, Confirmation, Issuer, StatusList, StatusRef, Verifier, present};
 use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime};
 use citysec::policy::PolicyLimits;
+use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleSource};
 use citysec::rustcrypto::PROVIDER;
 use citysec_examples::{ExampleRng, THU_10, at, onboard};
@@ -69,7 +70,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     let mut controller = DoorAuthority::new(
         credentials,
         onboarded.results_verifier,
-        KeySet::from_keys([policy_key.verifying_key().clone()])?,
+        PolicySigners::from_keys([policy_key.verifying_key().clone()])?,
     )
     // Bundles for this site only; a real controller also gives `with_store` a
     // store that survives a restart (citysec-std: redb or a file).

@@ -8,7 +8,8 @@ use citysec::attest::{
     ReferenceValues,
 };
 use citysec::core::{RandomSource, RustCrypto, SigningKey, Timestamp};
-use citysec::credential::{Issuer, Verifier};
+use citysec::credential::Issuer;
+use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::rustcrypto::PROVIDER;
 
 /// Thursday 2026-11-26 10:00 UTC, the examples' clock.
@@ -44,7 +45,7 @@ pub struct Onboarded {
     /// The signed attestation result.
     pub result: Vec<u8>,
     /// A relying party's verifier for results.
-    pub results_verifier: Verifier,
+    pub results_verifier: ResultVerifier,
 }
 
 /// The short version of `device_onboarding`: the controller with `ueid` is
@@ -69,7 +70,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
         "https://attest.example",
         PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
-    let results_verifier = Verifier::new()
+    let results_verifier = ResultVerifier::new()
         .trust(signer.iss(), signer.verifying_key())?
         .audience("door-controllers");
     let references = ReferenceSet::new().with(
@@ -77,7 +78,9 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
             .accept_version("1.2.0")?
             .component("bootloader", boot)?,
     )?;
-    let manufacturers = Verifier::new().trust(oem.iss(), oem.verifying_key())?.any_audience();
+    let manufacturers = ManufacturerVerifier::new()
+        .trust(oem.iss(), oem.verifying_key())?
+        .any_audience();
     let appraiser = Appraiser::new(manufacturers, signer, "door-controllers", references).result_ttl(86_400);
     let mut nonces = MemoryNonceStore::new(16);
     let challenge = Challenge::issue(&mut nonces, &mut ExampleRng(1), now, 60)?;

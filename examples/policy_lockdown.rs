@@ -6,7 +6,8 @@
 //! Run: `cargo run --example policy_lockdown`
 
 use citysec::core::state::{MemoryStateStore, StateStore as _};
-use citysec::core::{KeySet, RustCrypto, SigningKey};
+use citysec::core::{RustCrypto, SigningKey};
+use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
 use citysec::policy::{Decision, PolicyLimits, PolicySet, Reason, Value, Weekday};
 use citysec::rustcrypto::PROVIDER;
@@ -73,7 +74,7 @@ fn decide(
 
 fn main() -> Result<(), Box<dyn core::error::Error>> {
     let signer = PROVIDER.signer(SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-2026"))?;
-    let trusted = KeySet::from_keys([signer.verifying_key().clone()])?;
+    let trusted = PolicySigners::from_keys([signer.verifying_key().clone()])?;
     let sign = |policy: &str, version: u64| {
         let src = BundleSource {
             schema: SCHEMA,

@@ -30,7 +30,8 @@ use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
-use citysec_credential::{Issuer, Verifier};
+use citysec_credential::Issuer;
+use citysec_credential::ManufacturerVerifier;
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::Signer as _;
 
@@ -80,7 +81,7 @@ fn attest_appraise(c: &mut Criterion) {
                 .unwrap(),
         )
         .unwrap();
-    let manufacturers = Verifier::new()
+    let manufacturers = ManufacturerVerifier::new()
         .trust(oem.iss(), oem.verifying_key())
         .unwrap()
         .any_audience();

@@ -74,7 +74,10 @@ fn credential_verify(c: &mut Criterion) {
             None,
         )
         .unwrap();
-    let lists = [verifier.verify_status_list(&RustCrypto, &list_token, 1 << 20).unwrap()];
+    let lists = [verifier
+        .status_list_signers()
+        .verify_status_list(&RustCrypto, &list_token, 1 << 20)
+        .unwrap()];
     let now = Timestamp::from_unix_seconds(NOW);
     assert!(verifier.verify(&RustCrypto, &token, now, &lists).is_ok());
 

@@ -60,6 +60,7 @@ use citysec_core::cbor::{Tags, check_well_formed};
 use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
 use citysec_core::{KeySet, Limits, RustCrypto, SigningKey, VerifyingKey};
+use citysec_policy::bundle::PolicySigners;
 use citysec_telemetry::{Envelope, MasterSecret};
 use criterion::{Criterion, Throughput};
 
@@ -416,6 +417,7 @@ fn reject_adversarial(c: &mut Criterion) {
     let mut results = Vec::new();
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"k1".to_vec());
     let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
+    let signers = PolicySigners::from_keys([key.verifying_key()]).unwrap();
 
     // credentials: the verifier's default limits (64 KiB)
     let cred_opts = VerifyOptions::default();
@@ -442,7 +444,7 @@ fn reject_adversarial(c: &mut Criterion) {
     // the loader refuses every shape before the signature: the shapes in the
     // unprotected header by the header shape, `protected_full` in the pass
     let reject = |m: &[u8]| {
-        let e = citysec_policy::bundle::load(&RustCrypto, &trusted, black_box(m), &load).unwrap_err();
+        let e = citysec_policy::bundle::load(&RustCrypto, &signers, black_box(m), &load).unwrap_err();
         assert!(!matches!(
             e,
             citysec_policy::bundle::BundleError::Cose(citysec_core::Error::BadSignature)

@@ -13,11 +13,12 @@
 
 use std::sync::LazyLock;
 
+use citysec_credential::ResultVerifier;
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_attest::AttestationResult;
 use citysec_core::{RustCrypto, SigningKey, Timestamp, sign1};
-use citysec_credential::{Issuer, Verifier};
+use citysec_credential::Issuer;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;
@@ -26,14 +27,14 @@ const AUD: &str = "door-controllers";
 struct Fixture {
     key: SigningKey,
     issuer: Issuer,
-    relying_party: Verifier,
+    relying_party: ResultVerifier,
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let key = SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1");
     let issuer = Issuer::new("https://attest.city.example", soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")))
     .expect("verifier key");
-    let relying_party = Verifier::new()
+    let relying_party = ResultVerifier::new()
         .trust(issuer.iss(), issuer.verifying_key())
         .expect("trust")
         .audience(AUD);

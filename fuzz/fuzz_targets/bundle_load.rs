@@ -18,10 +18,10 @@ use std::sync::LazyLock;
 use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
 use citysec_core::state::{MemoryStateStore, StateStore as _};
 use citysec_core::{
-    Backend, Error, KeySet, Result, RustCrypto, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
+    Backend, Error, Result, RustCrypto, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
     X25519SecretKey,
 };
-use citysec_policy::bundle::{self, BundleError, LoadOptions};
+use citysec_policy::bundle::{self, BundleError, LoadOptions, PolicySigners};
 use libfuzzer_sys::fuzz_target;
 
 /// Accepts every signature; everything else is RustCrypto. Fuzzing only.
@@ -54,7 +54,7 @@ impl Backend for AcceptAnySignature {
 
 /// The signers of the committed seeds (fuzz/seeds/bundle_load): Ed25519 seed
 /// [7; 32] with kid "fuzz-signer", P-256 d = [0x11; 32] with kid "fuzz-p256".
-static TRUSTED: LazyLock<KeySet<VerifyingKey>> = LazyLock::new(|| {
+static TRUSTED: LazyLock<PolicySigners> = LazyLock::new(|| {
     let ed = SigningKey::ed25519(&[7u8; 32])
         .with_kid(*b"fuzz-signer")
         .verifying_key();
@@ -62,7 +62,7 @@ static TRUSTED: LazyLock<KeySet<VerifyingKey>> = LazyLock::new(|| {
         .expect("P-256 key")
         .with_kid(*b"fuzz-p256")
         .verifying_key();
-    KeySet::from_keys([ed, p256]).expect("key set")
+    PolicySigners::from_keys([ed, p256]).expect("key set")
 });
 
 const SCOPE: &str = "site:fuzz";

@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(batch[0], single);
     assert_eq!(batch[1], single);
 
-    let _ = v.verify_status_list(&RustCrypto, data, 1 << 16);
+    let _ = v.status_list_signers().verify_status_list(&RustCrypto, data, 1 << 16);
 
     // Decoded claims re-encode to bytes that decode and encode to the same bytes
     // (compared as bytes: a NaN in an unknown claim is not equal to itself).

@@ -15,6 +15,7 @@
 
 use std::sync::LazyLock;
 
+use citysec_credential::ManufacturerVerifier;
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_attest::{
@@ -22,7 +23,7 @@ use citysec_attest::{
     ReferenceValues, Tier, UnverifiedEvidence, VerifiedEndorsement,
 };
 use citysec_core::{Limits, RustCrypto, SigningKey, Timestamp, sign1};
-use citysec_credential::{Issuer, Verifier};
+use citysec_credential::Issuer;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;
@@ -42,7 +43,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         .expect("endorsement")
         .issue(&oem, Timestamp::from_unix_seconds(NOW - 86_400), Timestamp::from_unix_seconds(NOW + 86_400))
         .expect("signed endorsement");
-    let manufacturers = Verifier::new()
+    let manufacturers = ManufacturerVerifier::new()
         .trust(oem.iss(), oem.verifying_key())
         .expect("trust")
         .any_audience();

@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use citysec_core::{Backend, Limits, Timestamp};
-use citysec_credential::{DEFAULT_SKEW_SECONDS, Issuer, Verifier};
+use citysec_credential::{DEFAULT_SKEW_SECONDS, Issuer, ManufacturerVerifier};
 
 use crate::endorsement::{Endorsement, VerifiedEndorsement};
 use crate::evidence::{DebugStatus, Evidence, UnverifiedEvidence, VerifiedEvidence};
@@ -95,7 +95,7 @@ pub struct Appraisal {
 /// signed result at all.
 #[derive(Debug)]
 pub struct Appraiser {
-    manufacturers: Verifier,
+    manufacturers: ManufacturerVerifier,
     signer: Issuer,
     audience: String,
     references: ReferenceSet,
@@ -106,8 +106,9 @@ pub struct Appraiser {
 }
 
 impl Appraiser {
-    /// An appraiser that trusts the manufacturer keys in `manufacturers` (a credential
-    /// verifier; endorsements name no audience, so give it `any_audience()`), signs
+    /// An appraiser that trusts the manufacturer keys in `manufacturers` (a
+    /// [`ManufacturerVerifier`]; endorsements name no audience, so give it
+    /// `any_audience()`), signs
     /// results with `signer` for relying parties of `audience`, and appraises against
     /// `references`.
     ///
@@ -115,7 +116,12 @@ impl Appraiser {
     /// `citysec-attest <version>` as build; results live one hour; the clock skew is
     /// 60 s; the limits are [`Limits::DEFAULT`].
     #[must_use]
-    pub fn new(manufacturers: Verifier, signer: Issuer, audience: impl Into<String>, references: ReferenceSet) -> Self {
+    pub fn new(
+        manufacturers: ManufacturerVerifier,
+        signer: Issuer,
+        audience: impl Into<String>,
+        references: ReferenceSet,
+    ) -> Self {
         let verifier_id = VerifierId {
             developer: String::from(signer.iss()),
             build: String::from(concat!("citysec-attest ", env!("CARGO_PKG_VERSION"))),

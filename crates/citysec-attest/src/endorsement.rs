@@ -17,7 +17,8 @@ use alloc::vec::Vec;
 
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::{Backend, Timestamp, VerifyingKey};
-use citysec_credential::{ClaimKey, Claims, Confirmation, Issuer, VerifiedCredential, Verifier};
+use citysec_credential::domain::Manufacturers;
+use citysec_credential::{ClaimKey, Claims, Confirmation, Issuer, ManufacturerVerifier, VerifiedCwt};
 
 use crate::evidence::{HWMODEL_LEN_RANGE, OemId, UEID_LEN_RANGE};
 use crate::{Error, Result, hex, labels};
@@ -132,8 +133,9 @@ impl Endorsement {
         })
     }
 
-    /// Verifies an endorsement token with `manufacturers`, a credential verifier that
-    /// trusts the manufacturers' keys (endorsements name no audience: configure it
+    /// Verifies an endorsement token with `manufacturers`, the trust anchors of the
+    /// manufacturers' keys (a [`ManufacturerVerifier`]: a credential issuers'
+    /// [`citysec_credential::Verifier`] does not fit; endorsements name no audience: configure it
     /// with `any_audience()`, or with the audience your manufacturers write), at `now`.
     ///
     /// # Errors
@@ -141,7 +143,7 @@ impl Endorsement {
     /// key is `Core(UnknownKey)`, a bad signature `Core(BadSignature)`, an expired
     /// endorsement `Expired`, ...); then the errors of [`Self::from_claims`].
     pub fn verify(
-        manufacturers: &Verifier,
+        manufacturers: &ManufacturerVerifier,
         backend: &dyn Backend,
         token: &[u8],
         now: Timestamp,
@@ -167,7 +169,7 @@ impl VerifiedEndorsement {
     ///
     /// # Errors
     /// As [`Endorsement::from_claims`].
-    pub fn from_credential(credential: &VerifiedCredential) -> Result<Self> {
+    pub fn from_credential(credential: &VerifiedCwt<Manufacturers>) -> Result<Self> {
         let endorsement = Endorsement::from_claims(credential.claims())?;
         Ok(Self {
             endorsement,

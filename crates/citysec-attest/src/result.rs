@@ -10,7 +10,8 @@ use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Backend, Timestamp};
-use citysec_credential::{ClaimKey, Claims, Issuer, VerifiedCredential, Verifier};
+use citysec_credential::domain::AttestationVerifiers;
+use citysec_credential::{ClaimKey, Claims, Issuer, ResultVerifier, VerifiedCwt};
 
 use crate::evidence::{HWMODEL_LEN_RANGE, NONCE_LEN_RANGE, UEID_LEN_RANGE};
 use crate::{Error, Result, hex, labels};
@@ -317,8 +318,10 @@ impl AttestationResult {
         verifier.issue(&self.to_claims(aud)).map_err(Error::Credential)
     }
 
-    /// Reads a result from a credential that a relying party's verifier accepted (so
-    /// its signature, issuer, validity period and audience were checked). The
+    /// Reads a result from a CWT that a relying party's [`ResultVerifier`] accepted
+    /// (so its signature, issuer, validity period and audience were checked under
+    /// the attestation verifiers' keys; an access credential, verified under
+    /// issuer keys, has another type and does not fit). The
     /// credential no longer has its bytes, so their encoding is not checked here:
     /// [`Self::verify`] checks it.
     ///
@@ -327,7 +330,7 @@ impl AttestationResult {
     /// profile (an access credential from the same issuer, say), a missing or
     /// unknown status, a `sub` that is not the hex of `ueid`, a `ueid`, `hwmodel` or
     /// nonce outside its RFC 9711 size, or claims of the wrong type.
-    pub fn from_credential(credential: &VerifiedCredential) -> Result<Self> {
+    pub fn from_credential(credential: &VerifiedCwt<AttestationVerifiers>) -> Result<Self> {
         let c = credential.claims();
         let get = |key: i64| c.other_claim(&ClaimKey::Int(key));
         if !matches!(get(labels::EAT_PROFILE), Some(Value::Text(p)) if p == labels::RESULT_PROFILE) {
@@ -364,7 +367,7 @@ impl AttestationResult {
         })
     }
 
-    /// Verifies a result token with a relying party's credential verifier (trusting
+    /// Verifies a result token with a relying party's [`ResultVerifier`] (trusting
     /// the attestation verifiers' keys, with the relying party's audience) at `now`,
     /// then reads it, and checks that its claims are deterministically encoded
     /// (RFC 8949 section 4.2.1): an attestation result has one byte form.
@@ -374,7 +377,7 @@ impl AttestationResult {
     /// expired, wrong audience, ...); then as [`Self::from_credential`]; then
     /// `Error::Core(NotDeterministic)` for a result whose claims are in another
     /// encoding (keys out of order, a longer head than needed).
-    pub fn verify(relying_party: &Verifier, backend: &dyn Backend, token: &[u8], now: Timestamp) -> Result<Self> {
+    pub fn verify(relying_party: &ResultVerifier, backend: &dyn Backend, token: &[u8], now: Timestamp) -> Result<Self> {
         let credential = relying_party
             .verify(backend, token, now, &[])
             .map_err(Error::Credential)?;

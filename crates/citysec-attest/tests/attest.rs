@@ -21,7 +21,8 @@ use citysec_core::coset::cbor::value::Value;
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{Error as CoreError, Limits, RandomSource, RustCrypto, SigningKey, Timestamp, sign1};
-use citysec_credential::{ClaimKey, Claims, Error as CredError, Issuer, Verifier};
+use citysec_credential::{ClaimKey, Claims, Error as CredError, Issuer};
+use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 
 const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;
@@ -90,8 +91,8 @@ fn references() -> ReferenceSet {
         .unwrap()
 }
 
-fn manufacturers() -> Verifier {
-    Verifier::new()
+fn manufacturers() -> ManufacturerVerifier {
+    ManufacturerVerifier::new()
         .trust(OEM, manufacturer().verifying_key())
         .unwrap()
         .any_audience()
@@ -101,8 +102,8 @@ fn appraiser() -> Appraiser {
     Appraiser::new(manufacturers(), signer(), AUD, references())
 }
 
-fn relying_party() -> Verifier {
-    Verifier::new()
+fn relying_party() -> ResultVerifier {
+    ResultVerifier::new()
         .trust(AV, signer().verifying_key())
         .unwrap()
         .audience(AUD)
@@ -280,8 +281,14 @@ fn es256_device_is_affirmed() {
 fn all_es256_chain_manufacturer_verifier_and_device() {
     let oem = Issuer::new(OEM, soft(SigningKey::p256(&[7; 32]).unwrap().with_kid(*b"oem-p256"))).unwrap();
     let av = Issuer::new(AV, soft(SigningKey::p256(&[8; 32]).unwrap().with_kid(*b"av-p256"))).unwrap();
-    let rp = Verifier::new().trust(AV, av.verifying_key()).unwrap().audience(AUD);
-    let manufacturers = Verifier::new().trust(OEM, oem.verifying_key()).unwrap().any_audience();
+    let rp = ResultVerifier::new()
+        .trust(AV, av.verifying_key())
+        .unwrap()
+        .audience(AUD);
+    let manufacturers = ManufacturerVerifier::new()
+        .trust(OEM, oem.verifying_key())
+        .unwrap()
+        .any_audience();
     let mut s = Setup::with(Appraiser::new(manufacturers, av, AUD, references()));
     let c = s.challenge();
     let evidence = good(c.nonce())
@@ -1095,7 +1102,7 @@ fn relying_parties_refuse_what_is_not_their_result() {
         .unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     // Another audience.
-    let elsewhere = Verifier::new()
+    let elsewhere = ResultVerifier::new()
         .trust(AV, signer().verifying_key())
         .unwrap()
         .audience("parking-meters");
@@ -1109,7 +1116,7 @@ fn relying_parties_refuse_what_is_not_their_result() {
         Err(Error::Credential(CredError::Expired))
     );
     // A relying party that does not trust the verifier's key.
-    let stranger = Verifier::new()
+    let stranger = ResultVerifier::new()
         .trust(AV, manufacturer().verifying_key())
         .unwrap()
         .audience(AUD);

@@ -17,7 +17,8 @@ use citysec_attest::{
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
-use citysec_credential::{Issuer, Verifier};
+use citysec_credential::Issuer;
+use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 
 const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;
@@ -27,7 +28,7 @@ fn t(s: u64) -> Timestamp {
 }
 
 /// (evidence, endorsement, result token) of the documented example.
-fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, Verifier) {
+fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, ResultVerifier) {
     let oem = Issuer::new(
         "https://oem.example",
         soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")),
@@ -55,11 +56,11 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, Verifier) {
                 .unwrap(),
         )
         .unwrap();
-    let rp = Verifier::new()
+    let rp = ResultVerifier::new()
         .trust(av.iss(), av.verifying_key())
         .unwrap()
         .audience("door-controllers");
-    let manufacturers = Verifier::new()
+    let manufacturers = ManufacturerVerifier::new()
         .trust(oem.iss(), oem.verifying_key())
         .unwrap()
         .any_audience();

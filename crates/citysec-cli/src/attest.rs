@@ -14,7 +14,8 @@ use citysec::attest::{
 };
 use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
-use citysec::credential::{Claims, Issuer, Verifier};
+use citysec::credential::domain::{AttestationVerifiers, Manufacturers, TrustDomain};
+use citysec::credential::{Claims, Issuer, TrustAnchors};
 use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
@@ -327,8 +328,12 @@ fn peek(token: &[u8]) -> (Option<String>, Option<Vec<u8>>) {
 }
 
 /// A verifier trusting the key files for `iss` (a key without a kid takes the token's).
-fn trusting(paths: &[PathBuf], iss: &str, token_kid: Option<&[u8]>) -> Result<Verifier, Failure> {
-    let mut verifier = Verifier::new();
+fn trusting<D: TrustDomain>(
+    paths: &[PathBuf],
+    iss: &str,
+    token_kid: Option<&[u8]>,
+) -> Result<TrustAnchors<D>, Failure> {
+    let mut verifier = TrustAnchors::new();
     for (n, path) in paths.iter().enumerate() {
         let mut key = verifying_key(path)?;
         if key.kid().is_none() {
@@ -671,7 +676,7 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
     let evidence = read_token(&a.evidence)?;
     let (peek_iss, peek_kid) = peek(&endorsement);
     let manufacturer = a.manufacturer.clone().or(peek_iss).unwrap_or_default();
-    let manufacturers = trusting(&a.trust, &manufacturer, peek_kid.as_deref())?.any_audience();
+    let manufacturers = trusting::<Manufacturers>(&a.trust, &manufacturer, peek_kid.as_deref())?.any_audience();
     let signer = Issuer::new(a.iss.clone(), signer(&a.key)?).map_err(|e| bad(format!("verifier key: {e}")))?;
     let appraiser =
         Appraiser::new(manufacturers, signer, a.aud.clone(), references(&a.reference)?).result_ttl(a.result_ttl);
@@ -713,7 +718,7 @@ fn verify_result(a: &VerifyResultArgs, out: &mut Out) -> CmdResult {
     let now = now_or_clock(a.now)?;
     let (peek_iss, peek_kid) = peek(&token);
     let iss = a.iss.clone().or(peek_iss).unwrap_or_default();
-    let rp = trusting(&a.trust, &iss, peek_kid.as_deref())?.audience(a.aud.clone());
+    let rp = trusting::<AttestationVerifiers>(&a.trust, &iss, peek_kid.as_deref())?.audience(a.aud.clone());
     let result = AttestationResult::verify(&rp, &Ring, &token, now).map_err(|e| Failure::Rejected(e.to_string()))?;
     verdict(&result, out)
 }

@@ -324,6 +324,7 @@ fn verify(a: &VerifyArgs, out: &mut Out) -> CmdResult {
         let token = read_token(path)?;
         lists.push(
             verifier
+                .status_list_signers()
                 .verify_status_list(&Ring, &token, citysec::credential::status::DEFAULT_MAX_ENTRIES)
                 .map_err(|e| Failure::Rejected(format!("status list `{}`: {e}", path.display())))?,
         );
@@ -473,6 +474,7 @@ fn status_revoke(a: &StatusRevokeArgs, out: &mut Out) -> CmdResult {
         .trust(a.iss.clone(), key.verifying_key().clone())
         .map_err(|e| Failure::usage(e.to_string()))?;
     let current = verifier
+        .status_list_signers()
         .verify_status_list(
             &Ring,
             &read_token(&a.list)?,
@@ -516,6 +518,7 @@ fn status_show(a: &StatusShowArgs, out: &mut Out) -> CmdResult {
             .map_err(|e| Failure::usage(e.to_string()))?;
     }
     let v = verifier
+        .status_list_signers()
         .verify_status_list(
             &Ring,
             &read_token(&a.list)?,

@@ -16,12 +16,14 @@ use citysec::attest::{
     ReferenceSet, ReferenceValues,
 };
 use citysec::core::provider::{Provider, Signer};
-use citysec::core::{Algorithm, Backend, KeySet, RustCrypto, SigningKey, Timestamp};
+use citysec::core::{Algorithm, Backend, RustCrypto, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
+use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::door::{Denial, Door, DoorAuthority, DoorDecision, DoorRequest, LocalTime};
 use citysec::policy::Reason;
+use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource};
 use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
@@ -361,7 +363,7 @@ impl City {
                 .component("bootloader", BOOTLOADER)?
                 .component("door-app", APPLICATION)?,
         )?;
-        let manufacturers = Verifier::new()
+        let manufacturers = ManufacturerVerifier::new()
             .trust(manufacturer.iss(), manufacturer.verifying_key())?
             .any_audience();
         let appraiser = Appraiser::new(manufacturers, signer, AUDIENCE_CONTROLLERS, references)
@@ -394,10 +396,10 @@ impl City {
         let credentials = Verifier::new()
             .trust(self.issuer.iss(), self.issuer.verifying_key())?
             .audience(AUDIENCE_DOORS);
-        let attestation = Verifier::new()
+        let attestation = ResultVerifier::new()
             .trust(VERIFIER, self.appraiser.signer().verifying_key())?
             .audience(AUDIENCE_CONTROLLERS);
-        let policy_keys = KeySet::from_keys([self.policy_key.verifying_key().clone()])?;
+        let policy_keys = PolicySigners::from_keys([self.policy_key.verifying_key().clone()])?;
         Ok(Controller {
             name,
             key,

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use citysec::core::{Clock as _, KeySet};
-use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
+use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions, PolicySigners};
 use citysec::policy::{
     Decision, Diagnostics, Effect, PolicyLimits, PolicySet, RequestError, Schema, Type, Value, Weekday, compile,
 };
@@ -415,9 +415,9 @@ fn verify_bundle(a: &VerifyBundleArgs, out: &mut Out) -> CmdResult {
     let loaded = match &a.state {
         Some(dir) => {
             let mut store = FileStateStore::open(dir).map_err(|e| Failure::usage(format!("--state: {e}")))?;
-            bundle::load_held(&Ring, &keys, &bytes, &opts, &mut store)
+            bundle::load_held(&Ring, &PolicySigners::new(keys), &bytes, &opts, &mut store)
         }
-        None => bundle::load(&Ring, &keys, &bytes, &opts),
+        None => bundle::load(&Ring, &PolicySigners::new(keys), &bytes, &opts),
     };
     let b = loaded.map_err(|e| Failure::Rejected(e.to_string()))?;
     let result = json!({

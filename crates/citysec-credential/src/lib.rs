@@ -6,6 +6,7 @@
 extern crate alloc;
 
 pub mod claims;
+pub mod domain;
 mod error;
 mod issuer;
 pub mod presentation;
@@ -17,4 +18,7 @@ pub use error::{Error, Result};
 pub use issuer::Issuer;
 pub use presentation::{Challenge, present};
 pub use status::{StatusList, VerifiedStatusList};
-pub use verifier::{DEFAULT_SKEW_SECONDS, VerifiedCredential, Verifier};
+pub use verifier::{
+    DEFAULT_SKEW_SECONDS, ManufacturerVerifier, ResultVerifier, StatusListVerifier, TrustAnchors, VerifiedCredential,
+    VerifiedCwt, Verifier,
+};

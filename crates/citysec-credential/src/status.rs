@@ -37,7 +37,7 @@ use citysec_core::{Backend, Timestamp};
 use sha2::{Digest as _, Sha256};
 
 use crate::claims::keys;
-use crate::{Error, Issuer, Result, Verifier};
+use crate::{Error, Issuer, Result, StatusListVerifier, Verifier};
 
 /// CWT claim key of the status list (draft-ietf-oauth-status-list).
 pub const STATUS_LIST_CLAIM: i64 = 65533;
@@ -310,6 +310,15 @@ impl VerifiedStatusList {
 }
 
 impl Verifier {
+    /// Trust anchors for the status lists of these issuers: the same keys, for
+    /// citysec's profile, where an issuer signs its own status lists.
+    #[must_use]
+    pub fn status_list_signers(&self) -> StatusListVerifier {
+        self.for_domain()
+    }
+}
+
+impl StatusListVerifier {
     /// Verifies a status list token with this verifier's trusted issuer keys. The
     /// token must be signed by a trusted key, name that key's issuer, carry the
     /// status list `typ`, a `sub` (its URI), `iat` and `exp`, and decompress to at

@@ -2,10 +2,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Algorithm, Backend, Clock, Limits, Timestamp, VerifyingKey};
 
+use crate::domain::{AttestationVerifiers, Issuers, Manufacturers, StatusListSigners, TrustDomain};
 use crate::status::VerifiedStatusList;
 use crate::{Claims, Error, Result};
 
@@ -19,13 +21,15 @@ pub(crate) struct TrustedKey {
     pub(crate) key: VerifyingKey,
 }
 
-/// What a verifier accepts: trusted issuer keys (several at once, looked up by
-/// `kid`), audiences, clock skew and decoder limits.
+/// What a verifier accepts: trusted keys of one trust domain `D` (several at
+/// once, looked up by `kid`), audiences, clock skew and decoder limits.
 ///
 /// Each key belongs to one issuer: a token signed by a trusted key but naming
-/// another `iss` is refused ([`Error::WrongIssuer`]).
+/// another `iss` is refused ([`Error::WrongIssuer`]). The domain is part of the
+/// type ([`crate::domain`]): use the aliases [`Verifier`] (credential issuers),
+/// [`StatusListVerifier`], [`ManufacturerVerifier`] and [`ResultVerifier`].
 #[derive(Debug, Clone)]
-pub struct Verifier {
+pub struct TrustAnchors<D: TrustDomain> {
     trusted: Vec<TrustedKey>,
     audiences: Vec<String>,
     any_audience: bool,
@@ -33,26 +37,42 @@ pub struct Verifier {
     limits: Limits,
     require_status: bool,
     max_status_age: Option<u64>,
+    domain: PhantomData<D>,
 }
 
-impl Default for Verifier {
+/// Trust anchors for access credentials: the credential issuers' keys.
+pub type Verifier = TrustAnchors<Issuers>;
+/// Trust anchors for Token Status Lists.
+pub type StatusListVerifier = TrustAnchors<StatusListSigners>;
+/// Trust anchors for endorsements: the manufacturers' keys.
+pub type ManufacturerVerifier = TrustAnchors<Manufacturers>;
+/// Trust anchors for attestation results: the attestation verifiers' keys.
+pub type ResultVerifier = TrustAnchors<AttestationVerifiers>;
+
+impl<D: TrustDomain> Default for TrustAnchors<D> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// A credential whose signature, issuer, validity period, audience and status were
-/// checked. Only [`Verifier`] makes one.
+/// A CWT whose signature, issuer, validity period, audience and status were
+/// checked under trust anchors of domain `D`. Only [`TrustAnchors::verify`] (and
+/// the batch and presentation checks) make one, so a value of this type is
+/// verified, and its domain says by whom.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedCredential {
+pub struct VerifiedCwt<D: TrustDomain> {
     /// `claims.iss` is the trusted key's issuer (checked before one is made), so it
     /// doubles as [`Self::issuer`] instead of a second copy.
     claims: Claims,
     kid: Vec<u8>,
     alg: Algorithm,
+    domain: PhantomData<D>,
 }
 
-impl VerifiedCredential {
+/// A verified access credential.
+pub type VerifiedCredential = VerifiedCwt<Issuers>;
+
+impl<D: TrustDomain> VerifiedCwt<D> {
     /// The verified claims.
     #[must_use]
     pub const fn claims(&self) -> &Claims {
@@ -90,7 +110,7 @@ pub(crate) struct Pending<'t, 'v> {
     pub(crate) trusted: &'v TrustedKey,
 }
 
-impl Verifier {
+impl<D: TrustDomain> TrustAnchors<D> {
     /// A verifier that trusts nothing and accepts no audience yet.
     #[must_use]
     pub const fn new() -> Self {
@@ -102,6 +122,25 @@ impl Verifier {
             limits: Limits::DEFAULT,
             require_status: false,
             max_status_age: None,
+            domain: PhantomData,
+        }
+    }
+
+    /// The same keys, audiences and settings, as trust anchors of another domain
+    /// `E`: for a deployment where one signer really holds both roles (in
+    /// citysec's profile, an issuer signs its own status lists:
+    /// [`Verifier::status_list_signers`]). Every such conversion is explicit.
+    #[must_use]
+    pub fn for_domain<E: TrustDomain>(&self) -> TrustAnchors<E> {
+        TrustAnchors {
+            trusted: self.trusted.clone(),
+            audiences: self.audiences.clone(),
+            any_audience: self.any_audience,
+            skew: self.skew,
+            limits: self.limits,
+            require_status: self.require_status,
+            max_status_age: self.max_status_age,
+            domain: PhantomData,
         }
     }
 
@@ -229,7 +268,7 @@ impl Verifier {
         token: &[u8],
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
-    ) -> Result<VerifiedCredential> {
+    ) -> Result<VerifiedCwt<D>> {
         let p = self.pending(token)?;
         let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
         self.check_claims(verified.payload(), p.trusted, now, status_lists)
@@ -245,7 +284,7 @@ impl Verifier {
         token: &[u8],
         clock: &dyn Clock,
         status_lists: &[VerifiedStatusList],
-    ) -> Result<VerifiedCredential> {
+    ) -> Result<VerifiedCwt<D>> {
         let now = clock.now().ok_or(citysec_core::Error::ClockUnavailable)?;
         self.verify(backend, token, now, status_lists)
     }
@@ -257,7 +296,7 @@ impl Verifier {
         trusted: &TrustedKey,
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
-    ) -> Result<VerifiedCredential> {
+    ) -> Result<VerifiedCwt<D>> {
         let claims = Claims::from_cbor(payload, &self.limits)?;
         if claims.iss.as_deref() != Some(trusted.iss.as_str()) {
             return Err(Error::WrongIssuer);
@@ -282,10 +321,11 @@ impl Verifier {
             None if self.require_status => return Err(Error::StatusUnavailable),
             None => {}
         }
-        Ok(VerifiedCredential {
+        Ok(VerifiedCwt {
             claims,
             kid: trusted.key.kid().unwrap_or_default().to_vec(),
             alg: trusted.key.algorithm(),
+            domain: PhantomData,
         })
     }
 
@@ -318,7 +358,7 @@ impl Verifier {
         tokens: &[&[u8]],
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
-    ) -> Vec<Result<VerifiedCredential>> {
+    ) -> Vec<Result<VerifiedCwt<D>>> {
         let pending: Vec<Result<Pending<'_, '_>>> = tokens.iter().map(|t| self.pending(t)).collect();
         let mut tbs: Vec<Option<Vec<u8>>> = Vec::with_capacity(pending.len());
         for p in &pending {

@@ -375,7 +375,10 @@ fn revocation_through_a_status_list() {
     list.set(17, INVALID).unwrap();
     list.set(18, SUSPENDED).unwrap();
     let list_token = list.sign(&iss, uri, t(NOW - 60), t(NOW + 3600), Some(600)).unwrap();
-    let verified_list = v.verify_status_list(&B, &list_token, 1 << 20).unwrap();
+    let verified_list = v
+        .status_list_signers()
+        .verify_status_list(&B, &list_token, 1 << 20)
+        .unwrap();
     assert_eq!(verified_list.uri(), uri);
     assert_eq!(verified_list.ttl(), Some(600));
     assert_eq!(verified_list.list().get(17), Some(INVALID));
@@ -430,6 +433,7 @@ fn a_status_list_from_another_issuer_is_refused() {
     let uri = "https://issuer.city.example/status/1";
     let list = StatusList::new(1, 64).unwrap();
     let foreign = v
+        .status_list_signers()
         .verify_status_list(&B, &list.sign(&other, uri, t(NOW), t(NOW + 60), None).unwrap(), 1024)
         .unwrap();
     let mut c = claims();
@@ -446,13 +450,19 @@ fn a_status_list_from_another_issuer_is_refused() {
     let stranger = Issuer::new(ISS, soft(SigningKey::ed25519(&[9; 32]).with_kid(b"x".to_vec()))).unwrap();
     let bad = list.sign(&stranger, uri, t(NOW), t(NOW + 60), None).unwrap();
     assert_eq!(
-        verifier().verify_status_list(&B, &bad, 1024).err(),
+        verifier()
+            .status_list_signers()
+            .verify_status_list(&B, &bad, 1024)
+            .err(),
         Some(Error::Core(CoreError::UnknownKey))
     );
     // a credential is not a status list
     let cred = issuer().issue(&claims()).unwrap();
     assert_eq!(
-        verifier().verify_status_list(&B, &cred, 1024).err(),
+        verifier()
+            .status_list_signers()
+            .verify_status_list(&B, &cred, 1024)
+            .err(),
         Some(Error::MalformedStatusList)
     );
 }
@@ -794,7 +804,7 @@ fn the_documented_example_token_is_reproduced() {
         .unwrap()
         .sign(&issuer, "https://issuer.city.example/status/1", t(at), t(at + 60), None)
         .unwrap();
-    let lists = [v.verify_status_list(&B, &list, 1024).unwrap()];
+    let lists = [v.status_list_signers().verify_status_list(&B, &list, 1024).unwrap()];
     assert_eq!(
         v.verify(&B, &token, t(at), &lists).unwrap().claims().sub.as_deref(),
         Some("staff-17")

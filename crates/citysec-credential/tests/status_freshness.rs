@@ -68,10 +68,16 @@ fn an_older_list_is_refused_after_a_newer_one() {
     // Monday: entry 5 revoked. Yesterday's list (not revoked) must not come back.
     let today = list(NOW, true, None);
     let yesterday = list(NOW - 86_400, false, None);
-    let held = v.accept_status_list(&B, &today, 1024, &mut store).unwrap();
+    let held = v
+        .status_list_signers()
+        .accept_status_list(&B, &today, 1024, &mut store)
+        .unwrap();
     assert_eq!(store.status_list(URI).unwrap(), Some(held.held()));
     assert_eq!(held.held().iat, NOW);
-    let err = v.accept_status_list(&B, &yesterday, 1024, &mut store).unwrap_err();
+    let err = v
+        .status_list_signers()
+        .accept_status_list(&B, &yesterday, 1024, &mut store)
+        .unwrap_err();
     assert_eq!(err, Error::StaleStatusList);
     assert_eq!(err.to_string(), "status list is older than the one held for its uri");
     // The held state did not move.
@@ -88,15 +94,23 @@ fn the_same_list_again_is_a_no_op_and_a_different_one_at_the_same_iat_is_refused
     let v = verifier();
     let mut store = MemoryStateStore::new();
     let a = list(NOW, true, None);
-    v.accept_status_list(&B, &a, 1024, &mut store).unwrap();
+    v.status_list_signers()
+        .accept_status_list(&B, &a, 1024, &mut store)
+        .unwrap();
     let before = store.clone();
     assert_eq!(
-        v.accept_status_list(&B, &a, 1024, &mut store).unwrap().held(),
+        v.status_list_signers()
+            .accept_status_list(&B, &a, 1024, &mut store)
+            .unwrap()
+            .held(),
         before.status_list(URI).unwrap().unwrap()
     );
     assert_eq!(store, before);
     let b = list(NOW, false, None);
-    let err = v.accept_status_list(&B, &b, 1024, &mut store).unwrap_err();
+    let err = v
+        .status_list_signers()
+        .accept_status_list(&B, &b, 1024, &mut store)
+        .unwrap_err();
     assert_eq!(err, Error::StatusListConflict);
     assert_eq!(
         err.to_string(),
@@ -105,6 +119,7 @@ fn the_same_list_again_is_a_no_op_and_a_different_one_at_the_same_iat_is_refused
     assert_eq!(store, before);
     // A newer list replaces it.
     let newer = v
+        .status_list_signers()
         .accept_status_list(&B, &list(NOW + 1, false, None), 1024, &mut store)
         .unwrap();
     assert_eq!(store.status_list(URI).unwrap(), Some(newer.held()));
@@ -131,6 +146,7 @@ impl StateStore for WriteFails {
 #[test]
 fn a_list_whose_freshness_cannot_be_recorded_is_refused() {
     let err = verifier()
+        .status_list_signers()
         .accept_status_list(&B, &list(NOW, false, None), 1024, &mut WriteFails::default())
         .unwrap_err();
     assert_eq!(err, Error::StateStore(StoreError::Write));
@@ -140,6 +156,7 @@ fn a_list_whose_freshness_cannot_be_recorded_is_refused() {
 #[test]
 fn max_status_age_and_ttl_bound_a_lists_age() {
     let l = verifier()
+        .status_list_signers()
         .verify_status_list(&B, &list(NOW, false, Some(600)), 1024)
         .unwrap();
     let lists = [l];
@@ -162,6 +179,7 @@ fn max_status_age_and_ttl_bound_a_lists_age() {
     );
     // A list without ttl: only the bound.
     let no_ttl = [verifier()
+        .status_list_signers()
         .verify_status_list(&B, &list(NOW, false, None), 1024)
         .unwrap()];
     let v = verifier().max_status_age(3600);
@@ -220,7 +238,10 @@ fn status_list_payloads_are_deterministic_and_others_are_refused() {
     )
     .unwrap();
     assert_eq!(
-        verifier().verify_status_list(&B, &unordered, 1024).unwrap_err(),
+        verifier()
+            .status_list_signers()
+            .verify_status_list(&B, &unordered, 1024)
+            .unwrap_err(),
         Error::Core(CoreError::NotDeterministic)
     );
 }

@@ -24,8 +24,10 @@ use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, VerifyOptions};
 use citysec_core::{Algorithm, KeySet, Limits, SigningKey, Timestamp};
 use citysec_credential::{Claims, Issuer, StatusList, Verifier};
+use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 use citysec_pkcs11::{Error, Module, Pin, Pkcs11Signer, Pkcs11Uri};
 use citysec_policy::PolicyLimits;
+use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleSource, LoadOptions};
 
 /// Verification through the RustCrypto provider.
@@ -87,7 +89,10 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
         let token = list
             .sign(&issuer, "https://id.city.example/status/1", t(NOW), t(NOW + 60), None)
             .unwrap();
-        let held = verifier.verify_status_list(&RC, &token, 1024).unwrap();
+        let held = verifier
+            .status_list_signers()
+            .verify_status_list(&RC, &token, 1024)
+            .unwrap();
         assert_eq!(held.uri(), "https://id.city.example/status/1");
 
         // A policy bundle.
@@ -100,7 +105,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
             scope: "site:city-hall",
         };
         let signed = bundle::create(&policy_key, &src, &PolicyLimits::DEFAULT).unwrap();
-        let trusted = KeySet::from_keys([policy_key.verifying_key().clone()]).unwrap();
+        let trusted = PolicySigners::from_keys([policy_key.verifying_key().clone()]).unwrap();
         let opts = LoadOptions {
             scope: Some("site:city-hall"),
             ..LoadOptions::default()
@@ -131,7 +136,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
             .iat(t(NOW))
             .sign_to_vec(&device)
             .unwrap();
-        let manufacturers = Verifier::new()
+        let manufacturers = ManufacturerVerifier::new()
             .trust(oem.iss(), oem.verifying_key())
             .unwrap()
             .any_audience();
@@ -145,7 +150,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
             Box::new(generate(&format!("av-{tag}"), alg)),
         )
         .unwrap();
-        let rp = Verifier::new()
+        let rp = ResultVerifier::new()
             .trust(av.iss(), av.verifying_key())
             .unwrap()
             .audience("door-controllers");

@@ -353,6 +353,35 @@ impl Bundle {
     }
 }
 
+/// The trust anchors of policy bundles: the policy signers' public keys, looked
+/// up by `kid`. A type of its own, so that the keys of another trust domain
+/// (credential issuers, attestation verifiers) cannot be passed where policy
+/// signers are meant.
+#[derive(Debug)]
+pub struct PolicySigners(KeySet<VerifyingKey>);
+
+impl PolicySigners {
+    /// The policy signers with these keys.
+    #[must_use]
+    pub const fn new(keys: KeySet<VerifyingKey>) -> Self {
+        Self(keys)
+    }
+
+    /// The policy signers with the keys of `keys` (each with a distinct `kid`).
+    ///
+    /// # Errors
+    /// As [`KeySet::from_keys`].
+    pub fn from_keys(keys: impl IntoIterator<Item = VerifyingKey>) -> Result<Self, citysec_core::Error> {
+        KeySet::from_keys(keys).map(Self)
+    }
+
+    /// The keys.
+    #[must_use]
+    pub const fn keys(&self) -> &KeySet<VerifyingKey> {
+        &self.0
+    }
+}
+
 /// Verifies, checks and compiles a bundle, from one buffer.
 ///
 /// In order: size, the header shape ([`BundleError::HeaderShape`]), tag, CBOR well-formedness (no trailing bytes, duplicate keys,
@@ -367,7 +396,7 @@ impl Bundle {
 /// [`BundleError::Store`] and [`create`]'s signing failures.
 pub fn load(
     backend: &dyn Backend,
-    trusted: &KeySet<VerifyingKey>,
+    trusted: &PolicySigners,
     bytes: &[u8],
     opts: &LoadOptions<'_>,
 ) -> Result<Bundle, BundleError> {
@@ -389,7 +418,7 @@ pub fn load(
 /// (then nothing is returned to put into force).
 pub fn load_held(
     backend: &dyn Backend,
-    trusted: &KeySet<VerifyingKey>,
+    trusted: &PolicySigners,
     bytes: &[u8],
     opts: &LoadOptions<'_>,
     store: &mut dyn StateStore,
@@ -433,7 +462,7 @@ fn check_header_shape(bytes: &[u8]) -> Result<(), BundleError> {
 
 fn load_inner(
     backend: &dyn Backend,
-    trusted: &KeySet<VerifyingKey>,
+    trusted: &PolicySigners,
     bytes: &[u8],
     opts: &LoadOptions<'_>,
     held: Option<HeldBundle>,
@@ -443,7 +472,7 @@ fn load_inner(
     }
     check_header_shape(bytes)?;
     let vopts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(opts.max_bundle_len));
-    let verified = sign1::verify(backend, trusted, bytes, &vopts)?;
+    let verified = sign1::verify(backend, &trusted.0, bytes, &vopts)?;
     // Read from the wire bytes: decoding the whole header would bring coset's
     // header decoder into every firmware that loads bundles.
     if verified.protected_content_type() != Some(ContentTypeRef::Text(CONTENT_TYPE)) {

@@ -15,7 +15,8 @@
 use citysec_core::coset::{Header, HeaderBuilder};
 use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
-use citysec_core::{Error, KeySet, RustCrypto, SigningKey, VerifyingKey};
+use citysec_core::{Error, RustCrypto, SigningKey};
+use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleError, BundleSource, CONTENT_TYPE, LoadOptions};
 use citysec_policy::{
     Decision, Diagnostic, DiagnosticKind, EvalErrorKind, PolicyLimits, PolicySet, Reason, RuleError, Schema, Value,
@@ -278,8 +279,8 @@ fn signer() -> SigningKey {
     SigningKey::ed25519(&[7u8; 32]).with_kid(*b"signer-1")
 }
 
-fn trusted() -> KeySet<VerifyingKey> {
-    KeySet::from_keys([signer().verifying_key()]).unwrap()
+fn trusted() -> PolicySigners {
+    PolicySigners::from_keys([signer().verifying_key()]).unwrap()
 }
 
 fn make(version: u64) -> Vec<u8> {
@@ -643,7 +644,7 @@ fn es256_bundles_load() {
         scope: SCOPE,
     };
     let signed = bundle::create(&BackendSigner::new(&B, &key), &src, &PolicyLimits::DEFAULT).unwrap();
-    let keys = KeySet::from_keys([key.verifying_key()]).unwrap();
+    let keys = PolicySigners::from_keys([key.verifying_key()]).unwrap();
     let b = bundle::load(&B, &keys, &signed, &LoadOptions::default()).unwrap();
     let p: &PolicySet = b.policy();
     assert_eq!(p.len(), 2);

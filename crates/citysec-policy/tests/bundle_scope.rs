@@ -17,7 +17,8 @@ use citysec_core::coset::HeaderBuilder;
 use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
 use citysec_core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
-use citysec_core::{Error, KeySet, RustCrypto, SigningKey, VerifyingKey};
+use citysec_core::{Error, RustCrypto, SigningKey};
+use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleError, BundleSource, CONTENT_TYPE, FORMAT, LoadOptions, valid_scope};
 use citysec_policy::{PolicyLimits, Schema, compile};
 
@@ -31,8 +32,8 @@ fn signer() -> SigningKey {
     SigningKey::ed25519(&[7u8; 32]).with_kid(*b"signer-1")
 }
 
-fn trusted() -> KeySet<VerifyingKey> {
-    KeySet::from_keys([signer().verifying_key()]).unwrap()
+fn trusted() -> PolicySigners {
+    PolicySigners::from_keys([signer().verifying_key()]).unwrap()
 }
 
 fn make(version: u64, scope: &str) -> Vec<u8> {

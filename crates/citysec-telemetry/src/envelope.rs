@@ -374,12 +374,13 @@ impl<'a> Envelope<'a> {
     }
 
     /// Decrypts with `key` (the device's key for this epoch) into `out`, which is
-    /// cleared first. On failure `out` is left empty.
+    /// cleared first. On failure `out` is left empty. Not public: plaintext comes
+    /// out of a [`Receiver`](crate::Receiver), which checks the replay window.
     ///
     /// # Errors
     /// `Error::Core(DecryptFailed)` (opaque); `Error::Core(KeyAlgMismatch)` for a key
     /// that is not a ChaCha20/Poly1305 key with a Base IV.
-    pub fn open_into(&self, backend: &dyn Backend, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn open_into(&self, backend: &dyn Backend, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
         out.clear();
         let common_iv = key.base_iv().ok_or(Error::Core(citysec_core::Error::KeyAlgMismatch))?;
         let n = nonce(common_iv, self.partial_iv)?;

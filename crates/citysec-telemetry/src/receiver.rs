@@ -567,7 +567,8 @@ impl<S: ReplayStore> Receiver<S> {
     /// `&self`, so a batch can decrypt on several threads.
     ///
     /// # Errors
-    /// The errors of [`Envelope::parse`] and [`Envelope::open_into`];
+    /// The errors of [`Envelope::parse`] and of decryption (`Core(DecryptFailed)`,
+    /// `Core(KeyAlgMismatch)`);
     /// [`Error::UnknownEpoch`], [`Error::UnknownDevice`], [`Error::TopicMismatch`].
     pub fn decrypt<'a>(
         &self,

@@ -42,9 +42,11 @@ use core::fmt;
 
 use citysec_attest::{AttestationResult, Tier};
 use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
-use citysec_core::{Backend, KeySet, Timestamp, VerifyingKey};
-use citysec_credential::{Challenge, VerifiedCredential, VerifiedStatusList, Verifier};
-use citysec_policy::bundle::{self, BundleError, LoadOptions};
+use citysec_core::{Backend, Timestamp};
+use citysec_credential::{
+    Challenge, ResultVerifier, StatusListVerifier, VerifiedCredential, VerifiedStatusList, Verifier,
+};
+use citysec_policy::bundle::{self, BundleError, LoadOptions, PolicySigners};
 use citysec_policy::{Attr, Decision, PolicyLimits, PolicySet, Reason, Request, RequestError, Value, Weekday};
 
 /// The attributes the door glue sets in a policy request. A schema declares the
@@ -107,21 +109,25 @@ impl LocalTime {
     /// to ±18 h).
     #[must_use]
     pub fn at(now: Timestamp, utc_offset_minutes: i16) -> Self {
+        // Shifted by one week so that the sum cannot be negative (the offset is at
+        // least -18 h); a whole week changes neither the weekday nor the minute.
+        // Timestamps end in year 9999, far from u64::MAX.
+        const WEEK: u64 = 7 * 86_400;
         let offset = i64::from(utc_offset_minutes.clamp(-18 * 60, 18 * 60)).saturating_mul(60);
-        // Timestamps end in year 9999, so the seconds fit an i64 with room to spare.
-        let secs = i64::try_from(now.as_unix_seconds())
-            .unwrap_or(i64::MAX)
-            .saturating_add(offset);
-        let days = secs.div_euclid(86_400);
-        let minute = u16::try_from(secs.rem_euclid(86_400) / 60).unwrap_or(0);
-        // 1970-01-01 was a Thursday (ISO 4); rem_euclid(7) is 0..=6.
-        let iso = u8::try_from(days.saturating_add(3).rem_euclid(7))
-            .unwrap_or(0)
-            .saturating_add(1);
-        Self {
-            weekday: Weekday::from_iso(iso).unwrap_or(Weekday::Mon),
-            minute,
-        }
+        let shifted = now.as_unix_seconds().saturating_add(WEEK).saturating_add_signed(offset);
+        // Below 1440, which clippy sees: the cast cannot truncate.
+        let minute = (shifted % 86_400 / 60) as u16;
+        // Day 0 (1970-01-01) was a Thursday; the week shift keeps that.
+        let weekday = match (shifted / 86_400) % 7 {
+            0 => Weekday::Thu,
+            1 => Weekday::Fri,
+            2 => Weekday::Sat,
+            3 => Weekday::Sun,
+            4 => Weekday::Mon,
+            5 => Weekday::Tue,
+            _ => Weekday::Wed,
+        };
+        Self { weekday, minute }
     }
 
     /// The weekday.
@@ -431,8 +437,9 @@ impl fmt::Display for DoorDecision {
 #[derive(Debug)]
 pub struct DoorAuthority {
     credentials: Verifier,
-    attestation: Verifier,
-    policy_keys: KeySet<VerifyingKey>,
+    status_signers: StatusListVerifier,
+    attestation: ResultVerifier,
+    policy_keys: PolicySigners,
     policy: Option<PolicySet>,
     held_version: Option<u64>,
     scope: Option<String>,
@@ -448,13 +455,17 @@ pub const DEFAULT_MAX_CHALLENGE_AGE: u64 = 30;
 
 impl DoorAuthority {
     /// An authority that verifies credentials with `credentials` (trusting the
-    /// credential issuers, with this site's audience), attestation results with
+    /// credential issuers, with this site's audience; their keys also sign the
+    /// status lists, [`Verifier::status_list_signers`]), attestation results with
     /// `attestation` (trusting the attestation verifiers, with the audience they
-    /// sign results for) and policy bundles signed by a key in `policy_keys`. It
+    /// sign results for) and policy bundles signed by one of `policy_keys`. It
     /// holds no policy yet, so it denies everything until [`Self::install_policy`].
+    ///
+    /// The three trust domains have three types: the arguments cannot be swapped.
     #[must_use]
-    pub fn new(credentials: Verifier, attestation: Verifier, policy_keys: KeySet<VerifyingKey>) -> Self {
+    pub fn new(credentials: Verifier, attestation: ResultVerifier, policy_keys: PolicySigners) -> Self {
         Self {
+            status_signers: credentials.status_list_signers(),
             credentials,
             attestation,
             policy_keys,
@@ -548,12 +559,12 @@ impl DoorAuthority {
 
     /// Verifies a status list token with the credential verifier's issuer keys,
     /// checks it against the `iat` held for its URI and keeps it, replacing a list
-    /// with the same URI ([`Verifier::accept_status_list`]: an older list is
+    /// with the same URI ([`StatusListVerifier::accept_status_list`]: an older list is
     /// refused, the held one again changes nothing, another one with the held
     /// `iat` is refused, a newer one is recorded in the store first).
     ///
     /// # Errors
-    /// The errors of [`Verifier::accept_status_list`], among them
+    /// The errors of [`StatusListVerifier::accept_status_list`], among them
     /// [`citysec_credential::Error::StaleStatusList`] and
     /// [`citysec_credential::Error::StatusListConflict`]; the lists in force stay.
     pub fn install_status_list(
@@ -563,7 +574,7 @@ impl DoorAuthority {
         max_entries: usize,
     ) -> Result<(), citysec_credential::Error> {
         let list = self
-            .credentials
+            .status_signers
             .accept_status_list(backend, token, max_entries, &mut *self.store)?;
         self.status_lists.retain(|l| l.uri() != list.uri());
         self.status_lists.push(list);
@@ -658,9 +669,9 @@ impl DoorAuthority {
         let Some(policy) = &self.policy else {
             return out.deny(Denial::NoPolicy);
         };
-        let (roles, zones) = (strs(&claims.roles), strs(&claims.zones));
+        let facts = RequestFacts::new(req.door, &credential, Some(&device), time, req.threat_level);
         let mut request = policy.request();
-        if let Err(e) = fill(&mut request, policy, &credential, &roles, &zones, &device, req) {
+        if let Err(e) = facts.fill(&mut request, policy) {
             return out.deny(Denial::Request(e));
         }
         let response = request.evaluate();
@@ -700,50 +711,85 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// Sets the action and resource type, and every attribute of [`attributes`] the
-/// schema declares, from verified data only.
-///
-/// # Errors
-/// The door's action or resource type is not declared by the schema.
-fn fill<'v>(
-    request: &mut Request<'_, 'v>,
-    policy: &PolicySet,
+/// What a door's policy request is built from, verified data only: a
+/// [`VerifiedCredential`] (only a credential [`Verifier`] makes one), the
+/// [`TrustedDevice`] relaying the request, if the caller checked one (only
+/// [`DoorAuthority::trust_device`] makes one), the door, the local time and the
+/// threat level. [`DoorAuthority::decide`] builds its request with it, and so can
+/// a controller that decides step by step (firmware without attestation, say).
+#[derive(Debug)]
+pub struct RequestFacts<'v> {
+    door: &'v Door,
     credential: &'v VerifiedCredential,
-    roles: &'v [&'v str],
-    zones: &'v [&'v str],
-    device: &'v TrustedDevice,
-    req: &DoorRequest<'v>,
-) -> Result<(), RequestError> {
-    use attributes as a;
-    let claims = credential.claims();
-    request
-        .set_action_name(&req.door.action)?
-        .set_resource_type_name(&req.door.resource_type)?;
-    let time = req.local_time;
-    let in_schedule = in_schedule(claims, time);
-    let mut set = |name: &str, value: Value<'v>| {
-        if let Some(attr) = policy.attribute(name) {
-            set_attr(request, attr, value);
+    device: Option<&'v TrustedDevice>,
+    local_time: LocalTime,
+    threat_level: i64,
+    roles: Vec<&'v str>,
+    zones: Vec<&'v str>,
+}
+
+impl<'v> RequestFacts<'v> {
+    /// The facts of one request.
+    #[must_use]
+    pub fn new(
+        door: &'v Door,
+        credential: &'v VerifiedCredential,
+        device: Option<&'v TrustedDevice>,
+        local_time: LocalTime,
+        threat_level: i64,
+    ) -> Self {
+        let claims = credential.claims();
+        Self {
+            door,
+            credential,
+            device,
+            local_time,
+            threat_level,
+            roles: strs(&claims.roles),
+            zones: strs(&claims.zones),
         }
-    };
-    if let Some(sub) = &claims.sub {
-        set(a::SUBJECT_ID, Value::String(sub));
     }
-    set(a::SUBJECT_ISSUER, Value::String(credential.issuer()));
-    if let Some(kind) = &claims.kind {
-        set(a::SUBJECT_KIND, Value::String(kind.as_str()));
+
+    /// Sets the door's action and resource type on `request`, and every attribute
+    /// of [`attributes`] that `policy` declares. Without a trusted device,
+    /// `context.device_trust` stays unset, so a rule that reads it errors and
+    /// denies.
+    ///
+    /// # Errors
+    /// The door's action or resource type is not declared by the schema.
+    pub fn fill(&'v self, request: &mut Request<'_, 'v>, policy: &PolicySet) -> Result<(), RequestError> {
+        use attributes as a;
+        let claims = self.credential.claims();
+        request
+            .set_action_name(&self.door.action)?
+            .set_resource_type_name(&self.door.resource_type)?;
+        let time = self.local_time;
+        let mut set = |name: &str, value: Value<'v>| {
+            if let Some(attr) = policy.attribute(name) {
+                set_attr(request, attr, value);
+            }
+        };
+        if let Some(sub) = &claims.sub {
+            set(a::SUBJECT_ID, Value::String(sub));
+        }
+        set(a::SUBJECT_ISSUER, Value::String(self.credential.issuer()));
+        if let Some(kind) = &claims.kind {
+            set(a::SUBJECT_KIND, Value::String(kind.as_str()));
+        }
+        set(a::SUBJECT_ROLES, Value::StringSet(&self.roles));
+        set(a::SUBJECT_ZONES, Value::StringSet(&self.zones));
+        set(a::SUBJECT_IN_SCHEDULE, Value::Bool(in_schedule(claims, time)));
+        set(a::RESOURCE_ID, Value::String(&self.door.id));
+        set(a::RESOURCE_ZONE, Value::String(&self.door.zone));
+        set(a::CONTEXT_WEEKDAY, Value::Weekday(time.weekday()));
+        set(a::CONTEXT_HOUR, Value::Int(i64::from(time.hour())));
+        set(a::CONTEXT_MINUTE, Value::Int(i64::from(time.minute())));
+        set(a::CONTEXT_THREAT_LEVEL, Value::Int(self.threat_level));
+        if let Some(device) = self.device {
+            set(a::CONTEXT_DEVICE_TRUST, Value::String(device.tier().name()));
+        }
+        Ok(())
     }
-    set(a::SUBJECT_ROLES, Value::StringSet(roles));
-    set(a::SUBJECT_ZONES, Value::StringSet(zones));
-    set(a::SUBJECT_IN_SCHEDULE, Value::Bool(in_schedule));
-    set(a::RESOURCE_ID, Value::String(&req.door.id));
-    set(a::RESOURCE_ZONE, Value::String(&req.door.zone));
-    set(a::CONTEXT_WEEKDAY, Value::Weekday(time.weekday()));
-    set(a::CONTEXT_HOUR, Value::Int(i64::from(time.hour())));
-    set(a::CONTEXT_MINUTE, Value::Int(i64::from(time.minute())));
-    set(a::CONTEXT_THREAT_LEVEL, Value::Int(req.threat_level));
-    set(a::CONTEXT_DEVICE_TRUST, Value::String(device.tier().name()));
-    Ok(())
 }
 
 /// Sets one attribute. A handle of this policy set cannot be foreign, and a

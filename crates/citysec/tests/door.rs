@@ -16,14 +16,14 @@ use citysec::attest::{
 };
 use citysec::core::provider::BackendSigner;
 use citysec::core::provider::Signer;
+use citysec::credential::{ManufacturerVerifier, ResultVerifier};
+use citysec::policy::bundle::PolicySigners;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use citysec::core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
-use citysec::core::{
-    Error as CoreError, KeySet, RandomSource, Result as CoreResult, RustCrypto, SigningKey, Timestamp,
-};
+use citysec::core::{Error as CoreError, RandomSource, Result as CoreResult, RustCrypto, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, Error as CredError, Issuer, StatusList, StatusRef, Verifier,
 };
@@ -120,7 +120,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
                 .unwrap(),
         )
         .unwrap();
-    let manufacturers = Verifier::new()
+    let manufacturers = ManufacturerVerifier::new()
         .trust(factory.iss(), factory.verifying_key())
         .unwrap()
         .any_audience();
@@ -196,11 +196,11 @@ fn authority(issuer: &Issuer, attest_signer: &Issuer, policy_key: &SigningKey) -
         .trust(issuer.iss(), issuer.verifying_key())
         .unwrap()
         .audience("city-doors");
-    let attestation = Verifier::new()
+    let attestation = ResultVerifier::new()
         .trust(attest_signer.iss(), attest_signer.verifying_key())
         .unwrap()
         .audience("door-controllers");
-    let keys = KeySet::from_keys([policy_key.verifying_key()]).unwrap();
+    let keys = PolicySigners::from_keys([policy_key.verifying_key()]).unwrap();
     DoorAuthority::new(credentials, attestation, keys)
 }
 
@@ -840,4 +840,59 @@ fn a_controller_restarted_from_its_state_file_refuses_the_old_bundle() {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec::rustcrypto::PROVIDER.signer(key).unwrap()
+}
+
+#[test]
+fn request_facts_build_the_policy_request_from_verified_data_only() {
+    let c = city();
+    let alice = holder(10);
+    let token = c.credential("alice", &["staff"], &alice, 0);
+    let credentials = Verifier::new()
+        .trust(c.issuer.iss(), c.issuer.verifying_key())
+        .unwrap()
+        .audience("city-doors");
+    // The city's issuer signs its own status lists.
+    let list = c
+        .statuses
+        .sign(&c.issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
+        .unwrap();
+    let lists = [credentials
+        .status_list_signers()
+        .verify_status_list(&RustCrypto, &list, 1024)
+        .unwrap()];
+    let credential = credentials.verify(&RustCrypto, &token, at(THU_10), &lists).unwrap();
+    let schema = citysec::policy::Schema::parse(SCHEMA, &PolicyLimits::DEFAULT).unwrap();
+    let policy = citysec::policy::compile(&schema, POLICY, &PolicyLimits::DEFAULT)
+        .unwrap()
+        .policy;
+    let time = LocalTime::at(at(THU_10), 0);
+    let decide = |facts: &citysec::door::RequestFacts<'_>| {
+        let mut request = policy.request();
+        facts.fill(&mut request, &policy).unwrap();
+        let response = request.evaluate();
+        (
+            response.decision(),
+            response.rules().map(String::from).collect::<Vec<_>>(),
+        )
+    };
+    // Without a trusted device, context.device_trust stays unset: the staff rule
+    // that reads it errors, so the request is denied.
+    let no_device = citysec::door::RequestFacts::new(&c.door, &credential, None, time, 0);
+    assert_eq!(decide(&no_device), (Decision::Deny, vec![]));
+    // With the controller's verified attestation result, the same rule permits.
+    let device = c
+        .authority
+        .trust_device(&RustCrypto, &c.device_result, &DOOR_UEID, at(THU_10))
+        .unwrap();
+    let with_device = citysec::door::RequestFacts::new(&c.door, &credential, Some(&device), time, 0);
+    assert_eq!(
+        decide(&with_device),
+        (Decision::Allow, vec!["staff-office-hours".to_owned()])
+    );
+    // Security staff need no device trust in this policy.
+    let sam = holder(11);
+    let token = c.credential("sam", &["security"], &sam, 1);
+    let security = credentials.verify(&RustCrypto, &token, at(THU_10), &lists).unwrap();
+    let facts = citysec::door::RequestFacts::new(&c.door, &security, None, time, 0);
+    assert_eq!(decide(&facts), (Decision::Allow, vec!["security-any-time".to_owned()]));
 }

@@ -32,11 +32,11 @@ use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use citysec_core::{Backend, KeySet, RustCrypto, SharedSecret, SigningKey, SymmetricKey, Timestamp, VerifyingKey};
+use citysec_core::{Backend, RustCrypto, SharedSecret, SigningKey, SymmetricKey, Timestamp, VerifyingKey};
 use citysec_core::{X25519PublicKey, X25519SecretKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Error as CredentialError, VerifiedCredential, Verifier};
-use citysec_policy::bundle::{self, Bundle, BundleError, LoadOptions};
+use citysec_policy::bundle::{self, Bundle, BundleError, LoadOptions, PolicySigners};
 use citysec_policy::{Decision, PolicySet, Value, Weekday};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
@@ -348,11 +348,10 @@ fn run(out: &mut Console, t: &mut Tally) {
         t.case(out, "setup", false, "cannot trust the issuer key", "");
         return;
     };
-    let mut trusted = KeySet::new();
-    if trusted.insert(policy_key).is_err() {
+    let Ok(trusted) = PolicySigners::from_keys([policy_key]) else {
         t.case(out, "setup", false, "cannot trust the policy key", "");
         return;
-    }
+    };
 
     // 1. A policy update: version 2 while holding version 1.
     let name = "policy bundle v2, holding v1";

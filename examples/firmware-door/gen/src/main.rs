@@ -16,10 +16,10 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use citysec_core::{KeySet, RustCrypto, SigningKey, Timestamp, VerifyingKey};
+use citysec_core::{RustCrypto, SigningKey, Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Claims, Confirmation, CredentialKind, Error as CredentialError, Issuer, Verifier, present};
-use citysec_policy::bundle::{self, BundleError, BundleSource, LoadOptions};
+use citysec_policy::bundle::{self, BundleError, BundleSource, LoadOptions, PolicySigners};
 use citysec_policy::{Decision, PolicyLimits, Value, Weekday};
 
 #[allow(
@@ -151,10 +151,7 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         .trust(ISSUER, key("issuer.pub", ISSUER_KID)?)
         .map_err(|e| fail("trust", e))?
         .audience(DOOR);
-    let mut trusted = KeySet::new();
-    trusted
-        .insert(key("policy-signer.pub", POLICY_KID)?)
-        .map_err(|e| fail("key set", e))?;
+    let trusted = PolicySigners::from_keys([key("policy-signer.pub", POLICY_KID)?]).map_err(|e| fail("key set", e))?;
 
     let v2 = bundle::load(
         &backend,

@@ -1,0 +1,9 @@
+// Endorsements verify under the manufacturers' keys only.
+use citysec::attest::Endorsement;
+use citysec::core::{RustCrypto, Timestamp};
+use citysec::credential::Verifier;
+
+fn main() {
+    let issuers = Verifier::new().any_audience();
+    let _e = Endorsement::verify(&issuers, &RustCrypto, &[0u8; 8], Timestamp::from_unix_seconds(0));
+}
