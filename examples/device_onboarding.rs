@@ -13,10 +13,9 @@ use citysec::attest::{
     Appraiser, AttestationResult, Challenge, DebugStatus, Endorsement, Error, EvidenceBuilder, Freshness, ReferenceSet,
     ReferenceValues, Tier,
 };
-use citysec::core::{RustCrypto, SigningKey};
+use citysec::core::SigningKey;
 use citysec::credential::Issuer;
 use citysec::credential::{ManufacturerVerifier, ResultVerifier};
-use citysec::ring::Ring;
 use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::attest::RedbNonceStore;
 use citysec_examples::{ExampleRng, THU_10, at};
@@ -53,7 +52,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         "https://attest.city.example",
         citysec::ring::PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&PROVIDER)
         .trust(oem.iss(), oem.verifying_key())?
         .any_audience();
     let appraiser = Appraiser::new(manufacturers, signer, "door-controllers", references);
@@ -78,7 +77,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         Ok(buf.get(..len).unwrap_or_default().to_vec())
     };
     let evidence = evidence_for("1.3.0", &mut nonces)?;
-    let appraisal = appraiser.appraise(&Ring, &endorsement, &evidence, Freshness::Nonce(&mut nonces), now)?;
+    let appraisal = appraiser.appraise(&endorsement, &evidence, Freshness::Nonce(&mut nonces), now)?;
     println!(
         "appraisal: {} ({} bytes signed)",
         appraisal.result.status,
@@ -90,10 +89,10 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     assert_eq!(appraisal.result.status, Tier::Affirming);
 
     // A door controller (relying party) checks the result offline.
-    let relying_party = ResultVerifier::new()
+    let relying_party = ResultVerifier::new(&PROVIDER)
         .trust("https://attest.city.example", appraiser.signer().verifying_key())?
         .audience("door-controllers");
-    let result = AttestationResult::verify(&relying_party, &RustCrypto, &appraisal.token, now)?;
+    let result = AttestationResult::verify(&relying_party, &appraisal.token, now)?;
     println!(
         "relying party: {} until {}",
         result.status,
@@ -101,7 +100,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     );
 
     // The same evidence again: its nonce was used up.
-    let replay = appraiser.appraise(&Ring, &endorsement, &evidence, Freshness::Nonce(&mut nonces), now);
+    let replay = appraiser.appraise(&endorsement, &evidence, Freshness::Nonce(&mut nonces), now);
     println!(
         "replayed evidence: {}",
         replay
@@ -113,7 +112,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // Firmware rolled back below the minimum: a signed, contraindicated result.
     let old = evidence_for("1.1.9", &mut nonces)?;
-    let rollback = appraiser.appraise(&Ring, &endorsement, &old, Freshness::Nonce(&mut nonces), now)?;
+    let rollback = appraiser.appraise(&endorsement, &old, Freshness::Nonce(&mut nonces), now)?;
     println!("firmware 1.1.9: {}", rollback.result.status);
     assert_eq!(rollback.result.status, Tier::Contraindicated);
 

@@ -9,7 +9,7 @@
 
 #![allow(clippy::arithmetic_side_effects, reason = "example times are small constants")]
 
-use citysec::core::{RustCrypto, SigningKey};
+use citysec::core::SigningKey;
 use citysec::credential::{Challenge, Claims, Confirmation, Issuer, StatusList, StatusRef, Verifier, present};
 use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime};
 use citysec::policy::PolicyLimits;
@@ -64,19 +64,19 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // The controller: it was onboarded by attestation and holds its own result.
     let onboarded = onboard(&UEID, now)?;
-    let credentials = Verifier::new()
+    let credentials = Verifier::new(&PROVIDER)
         .trust(issuer.iss(), issuer.verifying_key())?
         .audience("city-doors");
     let mut controller = DoorAuthority::new(
         credentials,
         onboarded.results_verifier,
-        PolicySigners::from_keys([policy_key.verifying_key().clone()])?,
+        PolicySigners::from_keys(&PROVIDER, [policy_key.verifying_key().clone()])?,
     )
     // Bundles for this site only; a real controller also gives `with_store` a
     // store that survives a restart (citysec-std: redb or a file).
     .scope("site:lab-campus");
-    controller.install_status_list(&RustCrypto, &status_list, 1024)?;
-    controller.install_policy(&RustCrypto, &policy)?;
+    controller.install_status_list(&status_list, 1024)?;
+    controller.install_policy(&policy)?;
     let door = Door::new("lab-2-west", "lab", UEID);
 
     // At the door: a fresh challenge, the phone's presentation, the decision.
@@ -86,18 +86,15 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         let t = at(THU_10 - 10 * 3600 + hour * 3600);
         let challenge = Challenge::new(&mut rng, door.id(), t)?;
         let presentation = present(&**key, &credential, &challenge)?;
-        let decision = controller.decide(
-            &RustCrypto,
-            &DoorRequest {
-                door: &door,
-                presentation: &presentation,
-                challenge: &challenge,
-                device_result: &onboarded.result,
-                now: t,
-                local_time: LocalTime::at(t, 0),
-                threat_level: 0,
-            },
-        );
+        let decision = controller.decide(&DoorRequest {
+            door: &door,
+            presentation: &presentation,
+            challenge: &challenge,
+            device_result: &onboarded.result,
+            now: t,
+            local_time: LocalTime::at(t, 0),
+            threat_level: 0,
+        });
         println!("{who} at {hour}:00 -> {decision}");
         for check in decision.checks() {
             println!("    {}: {}", check.step.name(), check.detail);

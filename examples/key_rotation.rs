@@ -38,19 +38,19 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     let from_old = credential(&old, "alice")?;
 
     // Overlap: controllers trust both keys (one issuer, two kids).
-    let mut doors = Verifier::new()
+    let mut doors = Verifier::new(&PROVIDER)
         .trust(ISS, old.verifying_key())?
         .trust(ISS, new.verifying_key())?
         .audience("city-doors");
     let from_new = credential(&new, "bob")?;
     for (token, who) in [(&from_old, "alice (2025 key)"), (&from_new, "bob (2026 key)")] {
-        let v = doors.verify(&RustCrypto, token, now, &[])?;
+        let v = doors.verify(token, now, &[])?;
         println!("overlap: {who} verified with kid {}", String::from_utf8_lossy(v.kid()));
     }
 
     // Retirement: the 2025 key is no longer trusted.
     assert!(doors.distrust(b"city-2025"));
-    let refused = doors.verify(&RustCrypto, &from_old, now, &[]);
+    let refused = doors.verify(&from_old, now, &[]);
     println!(
         "after retirement: alice (2025 key) -> {}",
         refused
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             .map_or_else(|| "accepted".into(), ToString::to_string)
     );
     assert_eq!(refused.err(), Some(Error::Core(CoreError::UnknownKey)));
-    assert!(doors.verify(&RustCrypto, &from_new, now, &[]).is_ok());
+    assert!(doors.verify(&from_new, now, &[]).is_ok());
 
     // Telemetry: key epochs under one master secret. The gateway's replay window is
     // per device across epochs, so the sensor keeps its counter when it is re-keyed:

@@ -7,7 +7,7 @@ use citysec::attest::{
     Appraiser, Challenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore, ReferenceSet,
     ReferenceValues,
 };
-use citysec::core::{RandomSource, RustCrypto, SigningKey, Timestamp};
+use citysec::core::{RandomSource, SigningKey, Timestamp};
 use citysec::credential::Issuer;
 use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::rustcrypto::PROVIDER;
@@ -70,7 +70,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
         "https://attest.example",
         PROVIDER.signer(SigningKey::ed25519(&[0x03; 32]).with_kid(*b"av-1"))?,
     )?;
-    let results_verifier = ResultVerifier::new()
+    let results_verifier = ResultVerifier::new(&PROVIDER)
         .trust(signer.iss(), signer.verifying_key())?
         .audience("door-controllers");
     let references = ReferenceSet::new().with(
@@ -78,7 +78,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
             .accept_version("1.2.0")?
             .component("bootloader", boot)?,
     )?;
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&PROVIDER)
         .trust(oem.iss(), oem.verifying_key())?
         .any_audience();
     let appraiser = Appraiser::new(manufacturers, signer, "door-controllers", references).result_ttl(86_400);
@@ -95,7 +95,7 @@ pub fn onboard(ueid: &[u8], now: Timestamp) -> Result<Onboarded, Box<dyn core::e
         .measurements(&measurements)
         .sign(&*device_key, &mut buf)?;
     let evidence = buf.get(..len).unwrap_or_default();
-    let appraisal = appraiser.appraise(&RustCrypto, &endorsement, evidence, Freshness::Nonce(&mut nonces), now)?;
+    let appraisal = appraiser.appraise(&endorsement, evidence, Freshness::Nonce(&mut nonces), now)?;
     Ok(Onboarded {
         result: appraisal.token,
         results_verifier,

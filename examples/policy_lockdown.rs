@@ -5,8 +5,8 @@
 //!
 //! Run: `cargo run --example policy_lockdown`
 
+use citysec::core::SigningKey;
 use citysec::core::state::{MemoryStateStore, StateStore as _};
-use citysec::core::{RustCrypto, SigningKey};
 use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions};
 use citysec::policy::{Decision, PolicyLimits, PolicySet, Reason, Value, Weekday};
@@ -74,7 +74,7 @@ fn decide(
 
 fn main() -> Result<(), Box<dyn core::error::Error>> {
     let signer = PROVIDER.signer(SigningKey::ed25519(&[0x30; 32]).with_kid(*b"policy-2026"))?;
-    let trusted = PolicySigners::from_keys([signer.verifying_key().clone()])?;
+    let trusted = PolicySigners::from_keys(&PROVIDER, [signer.verifying_key().clone()])?;
     let sign = |policy: &str, version: u64| {
         let src = BundleSource {
             schema: SCHEMA,
@@ -93,7 +93,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // Normal operation: bundle v1.
     let v1 = sign(RULES, 1)?;
-    let loaded = bundle::load_held(&RustCrypto, &trusted, &v1, &opts, &mut store)?;
+    let loaded = bundle::load_held(&trusted, &v1, &opts, &mut store)?;
     let policy = loaded.into_policy();
     println!("v1 loaded: {} rules, {} bytes signed", policy.len(), v1.len());
     for (roles, threat) in [(&["staff"][..], 0), (&["visitor"][..], 0)] {
@@ -108,7 +108,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
 
     // The city raises the threat level and pushes v2 with the lockdown rule.
     let v2 = sign(&format!("{RULES}{LOCKDOWN}"), 2)?;
-    let loaded = bundle::load_held(&RustCrypto, &trusted, &v2, &opts, &mut store)?;
+    let loaded = bundle::load_held(&trusted, &v2, &opts, &mut store)?;
     let policy = loaded.into_policy();
     println!("v2 loaded: {} rules", policy.len());
     let staff = decide(&policy, &["staff"], 3, true)?;
@@ -119,7 +119,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     assert_eq!(guard.0, Decision::Allow);
 
     // An attacker replays the signed v1 to lift the lockdown.
-    let rollback = bundle::load_held(&RustCrypto, &trusted, &v1, &opts, &mut store);
+    let rollback = bundle::load_held(&trusted, &v1, &opts, &mut store);
     let err = rollback.err().ok_or("v1 was accepted over v2")?;
     println!("v1 replayed: {err}");
     assert_eq!(err, BundleError::Rollback { held: 2, version: 1 });
@@ -137,7 +137,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
         },
         &PolicyLimits::DEFAULT,
     )?;
-    let err = bundle::load_held(&RustCrypto, &trusted, &elsewhere, &opts, &mut store)
+    let err = bundle::load_held(&trusted, &elsewhere, &opts, &mut store)
         .err()
         .ok_or("a bundle for another site was accepted")?;
     println!("v3 for another site: {err}");

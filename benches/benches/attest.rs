@@ -81,7 +81,7 @@ fn attest_appraise(c: &mut Criterion) {
                 .unwrap(),
         )
         .unwrap();
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(oem.iss(), oem.verifying_key())
         .unwrap()
         .any_audience();
@@ -100,9 +100,7 @@ fn attest_appraise(c: &mut Criterion) {
         .unwrap();
     let now = t(NOW);
     let fresh = || Freshness::Timestamp { max_age_seconds: 300 };
-    let appraisal = appraiser
-        .appraise(&RustCrypto, &endorsement, &evidence, fresh(), now)
-        .unwrap();
+    let appraisal = appraiser.appraise(&endorsement, &evidence, fresh(), now).unwrap();
     assert_eq!(appraisal.result.status, Tier::Affirming);
 
     // The baseline: the same two verifications and one signature, with ed25519-dalek.
@@ -117,7 +115,7 @@ fn attest_appraise(c: &mut Criterion) {
 
     let mut ours = || {
         appraiser
-            .appraise(&RustCrypto, black_box(&endorsement), black_box(&evidence), fresh(), now)
+            .appraise(black_box(&endorsement), black_box(&evidence), fresh(), now)
             .unwrap()
     };
     let mut raw = || {

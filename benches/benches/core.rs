@@ -147,14 +147,8 @@ fn sign_ed25519(c: &mut Criterion) {
 
     let seed = [9u8; 32];
     let msg = vec![0x5au8; 200];
-    let ring_signer = citysec_ring::PROVIDER
-        .key_provider
-        .load_signing_key(SigningKey::ed25519(&seed))
-        .unwrap();
-    let rc_signer = citysec_rustcrypto::PROVIDER
-        .key_provider
-        .load_signing_key(SigningKey::ed25519(&seed))
-        .unwrap();
+    let ring_signer = citysec_ring::PROVIDER.signer(SigningKey::ed25519(&seed)).unwrap();
+    let rc_signer = citysec_rustcrypto::PROVIDER.signer(SigningKey::ed25519(&seed)).unwrap();
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
     let dalek = ed25519_dalek::SigningKey::from_bytes(&seed);
     let backend_key = SigningKey::ed25519(&seed);

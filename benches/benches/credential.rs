@@ -24,7 +24,7 @@ use core::hint::black_box;
 
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{RustCrypto, SigningKey, Timestamp};
+use citysec_core::{SigningKey, Timestamp};
 use citysec_credential::status::StatusList;
 use citysec_credential::{Claims, CredentialKind, Issuer, StatusRef, Verifier};
 use criterion::{Criterion, Throughput};
@@ -59,7 +59,7 @@ fn issuer(i: u8) -> Issuer {
 
 fn credential_verify(c: &mut Criterion) {
     let iss = issuer(0);
-    let verifier = Verifier::new()
+    let verifier = Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(iss.iss(), iss.verifying_key())
         .unwrap()
         .audience(AUD);
@@ -76,10 +76,10 @@ fn credential_verify(c: &mut Criterion) {
         .unwrap();
     let lists = [verifier
         .status_list_signers()
-        .verify_status_list(&RustCrypto, &list_token, 1 << 20)
+        .verify_status_list(&list_token, 1 << 20)
         .unwrap()];
     let now = Timestamp::from_unix_seconds(NOW);
-    assert!(verifier.verify(&RustCrypto, &token, now, &lists).is_ok());
+    assert!(verifier.verify(&token, now, &lists).is_ok());
 
     let parsed = UnverifiedSign1::parse(&token, &VerifyOptions::default()).unwrap();
     let tbs = parsed.to_be_signed(b"");
@@ -88,7 +88,7 @@ fn credential_verify(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("credential_verify");
     g.bench_function("citysec", |b| {
-        b.iter(|| verifier.verify(&RustCrypto, black_box(&token), now, &lists).unwrap());
+        b.iter(|| verifier.verify(black_box(&token), now, &lists).unwrap());
     });
     g.bench_function("ed25519_dalek", |b| {
         b.iter(|| vk.verify_strict(black_box(&tbs), black_box(&sig)).unwrap());
@@ -98,7 +98,7 @@ fn credential_verify(c: &mut Criterion) {
 
 fn credential_verify_batch64(c: &mut Criterion) {
     let issuers: Vec<Issuer> = (0..64u8).map(issuer).collect();
-    let mut verifier = Verifier::new().audience(AUD);
+    let mut verifier = Verifier::new(&citysec_rustcrypto::PROVIDER).audience(AUD);
     for iss in &issuers {
         verifier = verifier.trust(iss.iss(), iss.verifying_key()).unwrap();
     }
@@ -113,22 +113,17 @@ fn credential_verify_batch64(c: &mut Criterion) {
         .collect();
     let refs: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let now = Timestamp::from_unix_seconds(NOW);
-    assert!(
-        verifier
-            .verify_batch(&RustCrypto, &refs, now, &[])
-            .iter()
-            .all(Result::is_ok)
-    );
+    assert!(verifier.verify_batch(&refs, now, &[]).iter().all(Result::is_ok));
 
     let mut g = c.benchmark_group("credential_verify_batch64");
     g.throughput(Throughput::Elements(64));
     g.bench_function("batch", |b| {
-        b.iter(|| verifier.verify_batch(&RustCrypto, black_box(&refs), now, &[]));
+        b.iter(|| verifier.verify_batch(black_box(&refs), now, &[]));
     });
     g.bench_function("single", |b| {
         b.iter(|| {
             refs.iter()
-                .map(|t| verifier.verify(&RustCrypto, black_box(t), now, &[]))
+                .map(|t| verifier.verify(black_box(t), now, &[]))
                 .collect::<Vec<_>>()
         });
     });

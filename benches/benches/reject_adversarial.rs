@@ -417,7 +417,7 @@ fn reject_adversarial(c: &mut Criterion) {
     let mut results = Vec::new();
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"k1".to_vec());
     let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
-    let signers = PolicySigners::from_keys([key.verifying_key()]).unwrap();
+    let signers = PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [key.verifying_key()]).unwrap();
 
     // credentials: the verifier's default limits (64 KiB)
     let cred_opts = VerifyOptions::default();
@@ -444,7 +444,7 @@ fn reject_adversarial(c: &mut Criterion) {
     // the loader refuses every shape before the signature: the shapes in the
     // unprotected header by the header shape, `protected_full` in the pass
     let reject = |m: &[u8]| {
-        let e = citysec_policy::bundle::load(&RustCrypto, &signers, black_box(m), &load).unwrap_err();
+        let e = citysec_policy::bundle::load(&signers, black_box(m), &load).unwrap_err();
         assert!(!matches!(
             e,
             citysec_policy::bundle::BundleError::Cose(citysec_core::Error::BadSignature)

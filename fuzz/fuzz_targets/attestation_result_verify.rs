@@ -13,12 +13,12 @@
 
 use std::sync::LazyLock;
 
-use citysec_credential::ResultVerifier;
+use citysec_attest::AttestationResult;
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
-use citysec_attest::AttestationResult;
 use citysec_core::{RustCrypto, SigningKey, Timestamp, sign1};
 use citysec_credential::Issuer;
+use citysec_credential::ResultVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;
@@ -32,9 +32,12 @@ struct Fixture {
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let key = SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1");
-    let issuer = Issuer::new("https://attest.city.example", soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")))
+    let issuer = Issuer::new(
+        "https://attest.city.example",
+        soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")),
+    )
     .expect("verifier key");
-    let relying_party = ResultVerifier::new()
+    let relying_party = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(issuer.iss(), issuer.verifying_key())
         .expect("trust")
         .audience(AUD);
@@ -50,7 +53,7 @@ fn check(f: &Fixture, r: &AttestationResult) {
     assert!(matches!(r.status.code(), 0 | 2 | 32 | 96));
     // Re-signing an accepted result and reading it back gives the same result.
     let token = r.sign(&f.issuer, AUD).expect("re-sign an accepted result");
-    let again = AttestationResult::verify(&f.relying_party, &RustCrypto, &token, Timestamp::from_unix_seconds(NOW))
+    let again = AttestationResult::verify(&f.relying_party, &token, Timestamp::from_unix_seconds(NOW))
         .expect("a re-signed result verifies");
     assert_eq!(&again, r);
 }
@@ -58,13 +61,13 @@ fn check(f: &Fixture, r: &AttestationResult) {
 fuzz_target!(|data: &[u8]| {
     let f = &*FIXTURE;
     let now = Timestamp::from_unix_seconds(NOW);
-    if let Ok(r) = AttestationResult::verify(&f.relying_party, &RustCrypto, data, now) {
+    if let Ok(r) = AttestationResult::verify(&f.relying_party, data, now) {
         check(f, &r);
     }
     let Ok(token) = sign1::sign(&BackendSigner::new(&RustCrypto, &f.key), data, b"") else {
         return;
     };
-    if let Ok(r) = AttestationResult::verify(&f.relying_party, &RustCrypto, &token, now) {
+    if let Ok(r) = AttestationResult::verify(&f.relying_party, &token, now) {
         check(f, &r);
     }
 });

@@ -1,11 +1,11 @@
 //! Fuzz target `bundle_load`: arbitrary bytes as a signed policy bundle.
 //!
-//! Each input is loaded twice: with the real RustCrypto backend, and with a
-//! fuzz-only backend that accepts every signature (so the fuzzer gets past the
+//! Each input is loaded twice: with the RustCrypto provider, and with a
+//! fuzz-only provider that accepts every signature (so the fuzzer gets past the
 //! signature into the payload decoder and the compiler; the keys still have to be
 //! found by kid and match the message's alg). Invariants: no panic; what the real
-//! backend accepts, the permissive one accepts with the same version and digest; a
-//! real-backend error other than a bad signature is the permissive backend's error
+//! provider accepts, the permissive one accepts with the same version and digest; a
+//! real-provider error other than a bad signature is the permissive provider's error
 //! too; an accepted bundle is within the size limit, above the held version, issued
 //! by year 9999, and its digest is its policy's digest. Each is loaded without and
 //! with the scope `site:fuzz`: a bundle the scoped load accepts is format 2 with
@@ -15,46 +15,42 @@
 
 use std::sync::LazyLock;
 
-use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
+use citysec_core::provider::{Provider, SignatureVerifier};
 use citysec_core::state::{MemoryStateStore, StateStore as _};
-use citysec_core::{
-    Backend, Error, Result, RustCrypto, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
-    X25519SecretKey,
-};
+use citysec_core::{Algorithm, Error, Result, SigningKey, VerifyingKey};
 use citysec_policy::bundle::{self, BundleError, LoadOptions, PolicySigners};
 use libfuzzer_sys::fuzz_target;
 
-/// Accepts every signature; everything else is RustCrypto. Fuzzing only.
+/// Accepts every signature of its algorithm. Fuzzing only.
 #[derive(Debug)]
-struct AcceptAnySignature;
+struct AcceptAnySignature(Algorithm);
 
-impl Backend for AcceptAnySignature {
-    fn name(&self) -> &'static str {
-        "fuzz-accept-any-signature"
-    }
-    fn sign(&self, key: &SigningKey, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        RustCrypto.sign(key, msg)
+impl SignatureVerifier for AcceptAnySignature {
+    fn algorithm(&self) -> Algorithm {
+        self.0
     }
     fn verify(&self, _key: &VerifyingKey, _msg: &[u8], _sig: &[u8]) -> Result<()> {
         Ok(())
     }
-    fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        RustCrypto.seal(key, nonce, aad, in_out)
-    }
-    fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
-        RustCrypto.open(key, nonce, aad, in_out, tag)
-    }
-    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
-        RustCrypto.hkdf_sha256(salt, ikm, info, okm)
-    }
-    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
-        RustCrypto.x25519(secret, public)
-    }
 }
 
-/// The signers of the committed seeds (fuzz/seeds/bundle_load): Ed25519 seed
-/// [7; 32] with kid "fuzz-signer", P-256 d = [0x11; 32] with kid "fuzz-p256".
-static TRUSTED: LazyLock<PolicySigners> = LazyLock::new(|| {
+/// A provider whose signature checks accept everything. Fuzzing only.
+static ACCEPT_ANY: Provider = Provider {
+    name: "fuzz-accept-any-signature",
+    signature_verifiers: &[
+        &AcceptAnySignature(Algorithm::EdDSA),
+        &AcceptAnySignature(Algorithm::ES256),
+    ],
+    aeads: &[],
+    hkdf: None,
+    key_agreement: None,
+    key_provider: None,
+};
+
+/// The signers' public keys of the committed seeds (fuzz/seeds/bundle_load):
+/// Ed25519 seed [7; 32] with kid "fuzz-signer", P-256 d = [0x11; 32] with kid
+/// "fuzz-p256".
+fn signer_keys() -> [VerifyingKey; 2] {
     let ed = SigningKey::ed25519(&[7u8; 32])
         .with_kid(*b"fuzz-signer")
         .verifying_key();
@@ -62,8 +58,15 @@ static TRUSTED: LazyLock<PolicySigners> = LazyLock::new(|| {
         .expect("P-256 key")
         .with_kid(*b"fuzz-p256")
         .verifying_key();
-    PolicySigners::from_keys([ed, p256]).expect("key set")
-});
+    [ed, p256]
+}
+
+/// The signers, checked by the RustCrypto provider.
+static TRUSTED: LazyLock<PolicySigners> =
+    LazyLock::new(|| PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, signer_keys()).expect("key set"));
+/// The same signers, checked by a provider that accepts every signature.
+static LOOSE: LazyLock<PolicySigners> =
+    LazyLock::new(|| PolicySigners::from_keys(&ACCEPT_ANY, signer_keys()).expect("key set"));
 
 const SCOPE: &str = "site:fuzz";
 
@@ -74,8 +77,8 @@ fuzz_target!(|data: &[u8]| {
             scope,
             ..LoadOptions::default()
         };
-        let real = bundle::load(&RustCrypto, &TRUSTED, data, &opts);
-        let loose = bundle::load(&AcceptAnySignature, &TRUSTED, data, &opts);
+        let real = bundle::load(&TRUSTED, data, &opts);
+        let loose = bundle::load(&LOOSE, data, &opts);
         match &real {
             Ok(b) => {
                 let l = loose
@@ -91,8 +94,12 @@ fuzz_target!(|data: &[u8]| {
             ),
         }
         let mut store = MemoryStateStore::new();
-        let held_load = bundle::load_held(&AcceptAnySignature, &TRUSTED, data, &opts, &mut store);
-        assert_eq!(held_load.as_ref().err(), loose.as_ref().err(), "load_held and load disagree");
+        let held_load = bundle::load_held(&LOOSE, data, &opts, &mut store);
+        assert_eq!(
+            held_load.as_ref().err(),
+            loose.as_ref().err(),
+            "load_held and load disagree"
+        );
         if let Ok(b) = &held_load {
             assert_eq!(store.bundle(), Ok(Some(b.held())));
         }

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use citysec_core::{Limits, RustCrypto, SigningKey, Timestamp};
+use citysec_core::{Limits, SigningKey, Timestamp};
 use citysec_credential::{Claims, Verifier};
 use libfuzzer_sys::fuzz_target;
 
@@ -22,7 +22,7 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     let es = SigningKey::p256(&[0x22; 32])
         .expect("valid scalar")
         .with_kid(b"issuer-es".to_vec());
-    Verifier::new()
+    Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISS, ed.verifying_key())
         .and_then(|v| v.trust("https://other.example", es.verifying_key()))
         .expect("distinct kids")
@@ -32,7 +32,7 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
 fuzz_target!(|data: &[u8]| {
     let v = &*VERIFIER;
     let now = Timestamp::from_unix_seconds(NOW);
-    let single = v.verify(&RustCrypto, data, now, &[]);
+    let single = v.verify(data, now, &[]);
     if let Ok(c) = &single {
         assert_eq!(c.claims().iss.as_deref(), Some(c.issuer()));
         let exp = c.claims().exp.expect("accepted credentials have exp");
@@ -40,12 +40,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(c.claims().aud.iter().any(|a| a == "door-controllers"));
         assert!(data.len() <= Limits::DEFAULT.max_message_size);
     }
-    let batch = v.verify_batch(&RustCrypto, &[data, data], now, &[]);
+    let batch = v.verify_batch(&[data, data], now, &[]);
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0], single);
     assert_eq!(batch[1], single);
 
-    let _ = v.status_list_signers().verify_status_list(&RustCrypto, data, 1 << 16);
+    let _ = v.status_list_signers().verify_status_list(data, 1 << 16);
 
     // Decoded claims re-encode to bytes that decode and encode to the same bytes
     // (compared as bytes: a NaN in an unknown claim is not equal to itself).

@@ -15,15 +15,15 @@
 
 use std::sync::LazyLock;
 
-use citysec_credential::ManufacturerVerifier;
-use citysec_core::provider::BackendSigner;
-use citysec_core::provider::Signer;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, Evidence, Freshness, MemoryNonceStore, NonceStore, ReferenceSet,
     ReferenceValues, Tier, UnverifiedEvidence, VerifiedEndorsement,
 };
+use citysec_core::provider::BackendSigner;
+use citysec_core::provider::Signer;
 use citysec_core::{Limits, RustCrypto, SigningKey, Timestamp, sign1};
 use citysec_credential::Issuer;
+use citysec_credential::ManufacturerVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;
@@ -36,24 +36,26 @@ struct Fixture {
 }
 
 static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let oem = Issuer::new("https://oem.example", soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")))
+    let oem = Issuer::new(
+        "https://oem.example",
+        soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")),
+    )
     .expect("manufacturer key");
     let device = SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042");
     let endorsement = Endorsement::new(UEID, device.verifying_key(), *b"door-ctl-2")
         .expect("endorsement")
-        .issue(&oem, Timestamp::from_unix_seconds(NOW - 86_400), Timestamp::from_unix_seconds(NOW + 86_400))
+        .issue(
+            &oem,
+            Timestamp::from_unix_seconds(NOW - 86_400),
+            Timestamp::from_unix_seconds(NOW + 86_400),
+        )
         .expect("signed endorsement");
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(oem.iss(), oem.verifying_key())
         .expect("trust")
         .any_audience();
-    let endorsed = Endorsement::verify(
-        &manufacturers,
-        &RustCrypto,
-        &endorsement,
-        Timestamp::from_unix_seconds(NOW),
-    )
-    .expect("endorsement verifies");
+    let endorsed = Endorsement::verify(&manufacturers, &endorsement, Timestamp::from_unix_seconds(NOW))
+        .expect("endorsement verifies");
     let refs = ReferenceSet::new()
         .with(
             ReferenceValues::new(*b"door-ctl-2", "1.4.0")
@@ -65,7 +67,10 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 .min_debug_status(DebugStatus::DisabledPermanently),
         )
         .expect("reference set");
-    let signer = Issuer::new("https://attest.city.example", soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")))
+    let signer = Issuer::new(
+        "https://attest.city.example",
+        soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")),
+    )
     .expect("verifier key");
     Fixture {
         device,
@@ -97,7 +102,7 @@ fuzz_target!(|data: &[u8]| {
     // The input as an evidence message.
     if let Ok(parsed) = UnverifiedEvidence::parse(data, &limits) {
         assert!(data.len() <= limits.max_message_size);
-        if let Ok(verified) = parsed.verify(&RustCrypto, &f.endorsed) {
+        if let Ok(verified) = parsed.verify(&f.endorsed) {
             check_claims(verified.claims());
             assert_eq!(verified.claims().ueid.as_deref(), Some(&UEID[..]));
         }
@@ -113,16 +118,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(evidence) = sign1::sign(&BackendSigner::new(&RustCrypto, &f.device), data, b"") else {
         return;
     };
-    let Ok(verified) = UnverifiedEvidence::parse(&evidence, &limits).and_then(|p| p.verify(&RustCrypto, &f.endorsed))
-    else {
+    let Ok(verified) = UnverifiedEvidence::parse(&evidence, &limits).and_then(|p| p.verify(&f.endorsed)) else {
         return;
     };
     check_claims(verified.claims());
     let timestamp = Freshness::Timestamp { max_age_seconds: 300 };
-    if let Ok(a) = f
-        .appraiser
-        .appraise_verified(&f.endorsed, &verified, timestamp, now)
-    {
+    if let Ok(a) = f.appraiser.appraise_verified(&f.endorsed, &verified, timestamp, now) {
         let worst = a.result.reasons.iter().map(|r| r.tier).max().unwrap_or(Tier::None);
         assert_eq!(a.result.status, worst);
         assert_eq!(a.result.ueid, UEID);
@@ -139,9 +140,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(a) = &first {
         assert_eq!(a.result.nonce.as_deref(), Some(&nonce[..]));
         // The same evidence again is a replay.
-        let again =
-            f.appraiser
-                .appraise_verified(&f.endorsed, &verified, Freshness::Nonce(&mut store), now);
+        let again = f
+            .appraiser
+            .appraise_verified(&f.endorsed, &verified, Freshness::Nonce(&mut store), now);
         assert_eq!(again.err(), Some(citysec_attest::Error::NonceReplayed));
     }
 });

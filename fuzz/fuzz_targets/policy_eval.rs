@@ -12,8 +12,7 @@
 use std::sync::LazyLock;
 
 use citysec_policy::{
-    Decision, Effect, PolicyLimits, PolicySet, Reason, RequestError, RuleOutcome, Schema, Type, Value, Weekday,
-    compile,
+    Decision, Effect, PolicyLimits, PolicySet, Reason, RequestError, RuleOutcome, Schema, Type, Value, Weekday, compile,
 };
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use citysec_core::{RustCrypto, SigningKey, Timestamp};
+use citysec_core::{SigningKey, Timestamp};
 use citysec_credential::{Challenge, Confirmation, Verifier};
 use libfuzzer_sys::fuzz_target;
 
@@ -15,7 +15,7 @@ const NOW: u64 = 1_767_139_300;
 
 static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     let ed = SigningKey::ed25519(&[0x11; 32]).with_kid(b"issuer-2026".to_vec());
-    Verifier::new()
+    Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust("https://issuer.city.example", ed.verifying_key())
         .expect("one key")
         .audience("door-controllers")
@@ -24,7 +24,7 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
 fuzz_target!(|data: &[u8]| {
     let challenge = Challenge::from_parts([7; 32], "door-7", Timestamp::from_unix_seconds(NOW));
     let now = Timestamp::from_unix_seconds(NOW + 5);
-    if let Ok(c) = VERIFIER.verify_presentation(&RustCrypto, data, &challenge, now, 30, &[]) {
+    if let Ok(c) = VERIFIER.verify_presentation(data, &challenge, now, 30, &[]) {
         assert!(matches!(c.claims().cnf, Some(Confirmation::Key(_))));
     }
     if let Ok(c) = Challenge::from_cbor(data) {

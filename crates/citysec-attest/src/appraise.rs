@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::{Backend, Limits, Timestamp};
+use citysec_core::{Limits, Timestamp};
 use citysec_credential::{DEFAULT_SKEW_SECONDS, Issuer, ManufacturerVerifier};
 
 use crate::endorsement::{Endorsement, VerifiedEndorsement};
@@ -201,14 +201,13 @@ impl Appraiser {
     /// [`Error::Credential`] if signing the result fails.
     pub fn appraise(
         &self,
-        backend: &dyn Backend,
         endorsement: &[u8],
         evidence: &[u8],
         freshness: Freshness<'_>,
         now: Timestamp,
     ) -> Result<Appraisal> {
-        let endorsed = Endorsement::verify(&self.manufacturers, backend, endorsement, now)?;
-        let verified = UnverifiedEvidence::parse(evidence, &self.limits)?.verify(backend, &endorsed)?;
+        let endorsed = Endorsement::verify(&self.manufacturers, endorsement, now)?;
+        let verified = UnverifiedEvidence::parse(evidence, &self.limits)?.verify(&endorsed)?;
         self.appraise_verified(&endorsed, &verified, freshness, now)
     }
 

@@ -16,7 +16,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use citysec_core::coset::cbor::value::Value;
-use citysec_core::{Backend, Timestamp, VerifyingKey};
+use citysec_core::provider::Provider;
+use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::domain::Manufacturers;
 use citysec_credential::{ClaimKey, Claims, Confirmation, Issuer, ManufacturerVerifier, VerifiedCwt};
 
@@ -142,40 +143,59 @@ impl Endorsement {
     /// [`Error::Endorsement`] with the verifier's error (an untrusted manufacturer
     /// key is `Core(UnknownKey)`, a bad signature `Core(BadSignature)`, an expired
     /// endorsement `Expired`, ...); then the errors of [`Self::from_claims`].
-    pub fn verify(
-        manufacturers: &ManufacturerVerifier,
-        backend: &dyn Backend,
-        token: &[u8],
-        now: Timestamp,
-    ) -> Result<VerifiedEndorsement> {
-        let credential = manufacturers
-            .verify(backend, token, now, &[])
-            .map_err(Error::Endorsement)?;
-        VerifiedEndorsement::from_credential(&credential)
+    pub fn verify(manufacturers: &ManufacturerVerifier, token: &[u8], now: Timestamp) -> Result<VerifiedEndorsement> {
+        let credential = manufacturers.verify(token, now, &[]).map_err(Error::Endorsement)?;
+        VerifiedEndorsement::from_credential(manufacturers, &credential)
     }
 }
 
 /// An endorsement that verified under a trusted manufacturer key. Only
 /// [`Endorsement::verify`] and [`VerifiedEndorsement::from_credential`] make one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// It keeps the crypto provider of the manufacturers' verifier, which checks the
+/// device's evidence ([`crate::UnverifiedEvidence::verify`]).
+#[derive(Clone, Debug)]
 pub struct VerifiedEndorsement {
     endorsement: Endorsement,
     manufacturer: String,
     expires: Timestamp,
+    provider: Provider,
 }
 
+/// Equal when they endorse the same thing, by the same manufacturer, until the
+/// same time (the provider is not compared).
+impl PartialEq for VerifiedEndorsement {
+    fn eq(&self, other: &Self) -> bool {
+        self.endorsement == other.endorsement
+            && self.manufacturer == other.manufacturer
+            && self.expires == other.expires
+    }
+}
+
+impl Eq for VerifiedEndorsement {}
+
 impl VerifiedEndorsement {
-    /// An endorsement from a credential that a manufacturers' verifier accepted.
+    /// An endorsement from a CWT that `manufacturers` accepted (its provider
+    /// will check the device's evidence).
     ///
     /// # Errors
     /// As [`Endorsement::from_claims`].
-    pub fn from_credential(credential: &VerifiedCwt<Manufacturers>) -> Result<Self> {
+    pub fn from_credential(
+        manufacturers: &ManufacturerVerifier,
+        credential: &VerifiedCwt<Manufacturers>,
+    ) -> Result<Self> {
         let endorsement = Endorsement::from_claims(credential.claims())?;
         Ok(Self {
             endorsement,
             manufacturer: String::from(credential.issuer()),
             expires: credential.claims().exp.ok_or(Error::MalformedEndorsement)?,
+            provider: *manufacturers.provider(),
         })
+    }
+
+    /// The crypto provider that checks evidence from the endorsed device.
+    #[must_use]
+    pub const fn provider(&self) -> &Provider {
+        &self.provider
     }
 
     /// What the manufacturer vouches for.

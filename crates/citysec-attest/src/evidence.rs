@@ -14,7 +14,7 @@ use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, Backend, Limits, Timestamp};
+use citysec_core::{Algorithm, Limits, Timestamp};
 use citysec_credential::ClaimKey;
 
 use crate::enc::{self, Counter, Sink, SliceSink};
@@ -951,9 +951,9 @@ impl<'a> UnverifiedEvidence<'a> {
     /// claims (`TooDeep`, ...); the decoding errors of [`Evidence::from_cbor`];
     /// [`Error::MissingUeid`]; [`Error::UeidMismatch`]; [`Error::HwModelMismatch`];
     /// [`Error::OemIdMismatch`].
-    pub fn verify(self, backend: &dyn Backend, endorsement: &VerifiedEndorsement) -> Result<VerifiedEvidence> {
+    pub fn verify(self, endorsement: &VerifiedEndorsement) -> Result<VerifiedEvidence> {
         let e = endorsement.endorsement();
-        let verified = self.msg.verify(backend, &e.device_key, b"")?;
+        let verified = self.msg.verify(endorsement.provider(), &e.device_key, b"")?;
         let claims = Evidence::from_cbor(verified.payload(), &self.limits)?;
         let ueid = claims.ueid.as_deref().ok_or(Error::MissingUeid)?;
         if ueid != e.ueid.as_slice() {

@@ -6,10 +6,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use citysec_core::Timestamp;
 use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Backend, Timestamp};
 use citysec_credential::domain::AttestationVerifiers;
 use citysec_credential::{ClaimKey, Claims, Issuer, ResultVerifier, VerifiedCwt};
 
@@ -377,10 +377,8 @@ impl AttestationResult {
     /// expired, wrong audience, ...); then as [`Self::from_credential`]; then
     /// `Error::Core(NotDeterministic)` for a result whose claims are in another
     /// encoding (keys out of order, a longer head than needed).
-    pub fn verify(relying_party: &ResultVerifier, backend: &dyn Backend, token: &[u8], now: Timestamp) -> Result<Self> {
-        let credential = relying_party
-            .verify(backend, token, now, &[])
-            .map_err(Error::Credential)?;
+    pub fn verify(relying_party: &ResultVerifier, token: &[u8], now: Timestamp) -> Result<Self> {
+        let credential = relying_party.verify(token, now, &[]).map_err(Error::Credential)?;
         let result = Self::from_credential(&credential)?;
         // The signature verified on these very bytes, so this parse succeeds; its
         // payload is what the verifier decoded.

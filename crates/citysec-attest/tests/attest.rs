@@ -92,7 +92,7 @@ fn references() -> ReferenceSet {
 }
 
 fn manufacturers() -> ManufacturerVerifier {
-    ManufacturerVerifier::new()
+    ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(OEM, manufacturer().verifying_key())
         .unwrap()
         .any_audience()
@@ -103,7 +103,7 @@ fn appraiser() -> Appraiser {
 }
 
 fn relying_party() -> ResultVerifier {
-    ResultVerifier::new()
+    ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(AV, signer().verifying_key())
         .unwrap()
         .audience(AUD)
@@ -162,7 +162,7 @@ impl Setup {
 
     fn appraise_at(&mut self, endorsement: &[u8], evidence: &[u8], now: u64) -> Result<Appraisal, Error> {
         self.appraiser
-            .appraise(&B, endorsement, evidence, Freshness::Nonce(&mut self.nonces), t(now))
+            .appraise(endorsement, evidence, Freshness::Nonce(&mut self.nonces), t(now))
     }
 
     fn appraise(&mut self, endorsement: &[u8], evidence: &[u8]) -> Result<Appraisal, Error> {
@@ -257,7 +257,7 @@ fn ed25519_device_is_affirmed_and_the_relying_party_reads_the_same_result() {
     assert_eq!(r.issued_at, t(NOW));
     assert_eq!(r.expires, t(NOW + 3600));
 
-    let read = AttestationResult::verify(&relying_party(), &B, &appraisal.token, t(NOW + 10)).unwrap();
+    let read = AttestationResult::verify(&relying_party(), &appraisal.token, t(NOW + 10)).unwrap();
     assert_eq!(&read, r);
     assert!(read.is_affirming());
 }
@@ -281,11 +281,11 @@ fn es256_device_is_affirmed() {
 fn all_es256_chain_manufacturer_verifier_and_device() {
     let oem = Issuer::new(OEM, soft(SigningKey::p256(&[7; 32]).unwrap().with_kid(*b"oem-p256"))).unwrap();
     let av = Issuer::new(AV, soft(SigningKey::p256(&[8; 32]).unwrap().with_kid(*b"av-p256"))).unwrap();
-    let rp = ResultVerifier::new()
+    let rp = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(AV, av.verifying_key())
         .unwrap()
         .audience(AUD);
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(OEM, oem.verifying_key())
         .unwrap()
         .any_audience();
@@ -296,7 +296,7 @@ fn all_es256_chain_manufacturer_verifier_and_device() {
         .unwrap();
     let endorsement = endorse_with(&oem, &es_device(), &UEID, MODEL);
     let appraisal = s.appraise(&endorsement, &evidence).unwrap();
-    let read = AttestationResult::verify(&rp, &B, &appraisal.token, t(NOW)).unwrap();
+    let read = AttestationResult::verify(&rp, &appraisal.token, t(NOW)).unwrap();
     assert_eq!(read.status, Tier::Affirming);
     assert_eq!(read, appraisal.result);
 }
@@ -309,17 +309,11 @@ fn the_ring_backend_appraises_the_same_evidence() {
         let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &device)).unwrap();
         let appraisal = s
             .appraiser
-            .appraise(
-                &citysec_ring::Ring,
-                &endorse(&device),
-                &evidence,
-                Freshness::Nonce(&mut s.nonces),
-                t(NOW),
-            )
+            .appraise(&endorse(&device), &evidence, Freshness::Nonce(&mut s.nonces), t(NOW))
             .unwrap();
         assert_eq!(appraisal.result.status, Tier::Affirming);
         // And the result verifies with the other backend.
-        let read = AttestationResult::verify(&relying_party(), &B, &appraisal.token, t(NOW)).unwrap();
+        let read = AttestationResult::verify(&relying_party(), &appraisal.token, t(NOW)).unwrap();
         assert_eq!(read, appraisal.result);
     }
 }
@@ -572,7 +566,7 @@ fn firmware_below_the_minimum_is_contraindicated() {
     assert!(r.reasons[1..].iter().all(|r| r.tier == Tier::Affirming));
     assert_eq!(r.trust_vector, vector(2, 96));
     // A contraindicated result is still a valid signed result.
-    let read = AttestationResult::verify(&relying_party(), &B, &appraisal.token, t(NOW)).unwrap();
+    let read = AttestationResult::verify(&relying_party(), &appraisal.token, t(NOW)).unwrap();
     assert_eq!(read.status, Tier::Contraindicated);
     assert!(!read.is_affirming());
 }
@@ -1042,7 +1036,7 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
             .iat(t(iat))
             .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
             .unwrap();
-        a.appraise(&B, &endorsement, &evidence, ts(), t(NOW))
+        a.appraise(&endorsement, &evidence, ts(), t(NOW))
     };
     let oldest = at(NOW - 300).unwrap();
     assert_eq!(oldest.result.status, Tier::Affirming);
@@ -1055,7 +1049,7 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
         .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     assert_eq!(
-        a.appraise(&B, &endorsement, &evidence, ts(), t(NOW)),
+        a.appraise(&endorsement, &evidence, ts(), t(NOW)),
         Err(Error::MissingTimestamp)
     );
 }
@@ -1102,26 +1096,26 @@ fn relying_parties_refuse_what_is_not_their_result() {
         .unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     // Another audience.
-    let elsewhere = ResultVerifier::new()
+    let elsewhere = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(AV, signer().verifying_key())
         .unwrap()
         .audience("parking-meters");
     assert_eq!(
-        AttestationResult::verify(&elsewhere, &B, &token, t(NOW)),
+        AttestationResult::verify(&elsewhere, &token, t(NOW)),
         Err(Error::Credential(CredError::WrongAudience))
     );
     // Expired (after exp + the 60 s skew).
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &token, t(NOW + 3600 + 60)),
+        AttestationResult::verify(&relying_party(), &token, t(NOW + 3600 + 60)),
         Err(Error::Credential(CredError::Expired))
     );
     // A relying party that does not trust the verifier's key.
-    let stranger = ResultVerifier::new()
+    let stranger = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(AV, manufacturer().verifying_key())
         .unwrap()
         .audience(AUD);
     assert_eq!(
-        AttestationResult::verify(&stranger, &B, &token, t(NOW)),
+        AttestationResult::verify(&stranger, &token, t(NOW)),
         Err(Error::Credential(CredError::Core(CoreError::UnknownKey)))
     );
     // An access credential from the same verifier key is not an attestation result.
@@ -1132,7 +1126,7 @@ fn relying_parties_refuse_what_is_not_their_result() {
     claims.other.push((ClaimKey::Int(labels::EAR_STATUS), Value::from(2)));
     let credential = signer().issue(&claims).unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &credential, t(NOW)),
+        AttestationResult::verify(&relying_party(), &credential, t(NOW)),
         Err(Error::MalformedResult)
     );
     // A result whose ueid is shorter than RFC 9711 allows, signed by the verifier.
@@ -1140,13 +1134,13 @@ fn relying_parties_refuse_what_is_not_their_result() {
     short.ueid = vec![2; 6];
     let token = short.sign(&signer(), AUD).unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Err(Error::MalformedResult)
     );
     // The same result with a proper ueid reads back.
     let token = appraisal_result().sign(&signer(), AUD).unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Ok(appraisal_result())
     );
 }
@@ -1269,14 +1263,14 @@ fn attestation_results_have_one_byte_form() {
     // The same claims signed with the verifier's key directly read back...
     let same = sign1::sign(&BackendSigner::new(&B, &key), &claims, b"").unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &same, t(NOW)),
+        AttestationResult::verify(&relying_party(), &same, t(NOW)),
         Ok(result.clone())
     );
     // ... but not with `ear.status`'s key 1000 in five bytes instead of three,
     let wide = replace_once(&claims, &[0x19, 0x03, 0xe8], &[0x1a, 0x00, 0x00, 0x03, 0xe8]);
     let token = sign1::sign(&BackendSigner::new(&B, &key), &wide, b"").unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
     );
     // or with the verifier-id map's keys (0 and 1) swapped.
@@ -1304,7 +1298,7 @@ fn attestation_results_have_one_byte_form() {
     assert_eq!(swapped.len(), claims.len());
     let token = sign1::sign(&BackendSigner::new(&B, &key), &swapped, b"").unwrap();
     assert_eq!(
-        AttestationResult::verify(&relying_party(), &B, &token, t(NOW)),
+        AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
     );
 }
@@ -1326,7 +1320,7 @@ fn result_claims_use_the_documented_keys() {
         .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
         .unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
-    let cred = relying_party().verify(&B, &token, t(NOW), &[]).unwrap();
+    let cred = relying_party().verify(&token, t(NOW), &[]).unwrap();
     let claims = cred.claims();
     assert_eq!(claims.sub.as_deref(), Some("02001b63000042"));
     assert_eq!(claims.aud, vec![AUD.to_string()]);
@@ -1375,7 +1369,7 @@ fn endorsement_claims_use_the_documented_keys() {
         .with_oemid(OemId::Ieee([0x00, 0x1b, 0x63]))
         .issue(&manufacturer(), t(NOW), t(NOW + YEAR))
         .unwrap();
-    let cred = manufacturers().verify(&B, &token, t(NOW), &[]).unwrap();
+    let cred = manufacturers().verify(&token, t(NOW), &[]).unwrap();
     let claims = cred.claims();
     assert_eq!(claims.iss.as_deref(), Some(OEM));
     assert_eq!(claims.sub.as_deref(), Some("02001b63000042"));
@@ -1387,7 +1381,7 @@ fn endorsement_claims_use_the_documented_keys() {
     assert_eq!(get(258), Some(Value::Bytes(vec![0x00, 0x1b, 0x63])));
     assert_eq!(get(259), Some(Value::Bytes(MODEL.to_vec())));
     assert_eq!(get(265), Some(Value::Text(labels::ENDORSEMENT_PROFILE.into())));
-    let verified = Endorsement::verify(&manufacturers(), &B, &token, t(NOW)).unwrap();
+    let verified = Endorsement::verify(&manufacturers(), &token, t(NOW)).unwrap();
     assert_eq!(verified.manufacturer(), OEM);
     assert_eq!(verified.expires(), t(NOW + YEAR));
     assert_eq!(verified.endorsement().ueid, UEID);

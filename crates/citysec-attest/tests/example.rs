@@ -56,11 +56,11 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, ResultVerifier) {
                 .unwrap(),
         )
         .unwrap();
-    let rp = ResultVerifier::new()
+    let rp = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(av.iss(), av.verifying_key())
         .unwrap()
         .audience("door-controllers");
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(oem.iss(), oem.verifying_key())
         .unwrap()
         .any_audience();
@@ -80,7 +80,7 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, ResultVerifier) {
         .sign_to_vec(&BackendSigner::new(&B, &device))
         .unwrap();
     let appraisal = appraiser
-        .appraise(&B, &endorsement, &evidence, Freshness::Nonce(&mut store), t(NOW))
+        .appraise(&endorsement, &evidence, Freshness::Nonce(&mut store), t(NOW))
         .unwrap();
     assert_eq!(appraisal.result.status, Tier::Affirming);
     (evidence, endorsement, appraisal.token, rp)
@@ -111,7 +111,7 @@ fn the_documented_examples_are_reproduced() {
     assert_eq!(hex(&evidence), blocks[0], "evidence");
     assert_eq!(hex(&endorsement), blocks[1], "endorsement");
     assert_eq!(hex(&result), blocks[2], "result");
-    let read = AttestationResult::verify(&rp, &B, &result, t(NOW)).unwrap();
+    let read = AttestationResult::verify(&rp, &result, t(NOW)).unwrap();
     assert_eq!(read.status, Tier::Affirming);
     assert_eq!(read.verifier_id.developer, "City of Example");
 }

@@ -36,7 +36,7 @@ impl Backend for ViaProvider {
     }
 
     fn sign(&self, key: &SigningKey, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        self.0.key_provider.load_signing_key(copy_key(key)?)?.sign(msg)
+        self.0.signer(copy_key(key)?)?.sign(msg)
     }
 
     fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
@@ -58,7 +58,7 @@ impl Backend for ViaProvider {
     }
 
     fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
-        self.0.hkdf.hkdf_sha256(salt, ikm, info, okm)
+        self.0.hkdf_sha256(salt, ikm, info, okm)
     }
 
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {

@@ -43,7 +43,7 @@ fn signers_keep_the_kid_and_their_signatures_verify_on_every_provider() {
         ];
         for key in keys {
             let (alg, public) = (key.algorithm(), key.verifying_key());
-            let signer = signing.key_provider.load_signing_key(key).unwrap();
+            let signer = signing.signer(key).unwrap();
             assert_eq!(signer.algorithm(), alg);
             assert_eq!(signer.verifying_key(), &public);
             assert_eq!(signer.kid(), public.kid());
@@ -77,10 +77,7 @@ fn ed25519_signers_of_both_providers_give_the_same_bytes() {
     let sigs: Vec<_> = providers()
         .iter()
         .map(|p| {
-            let signer = p
-                .key_provider
-                .load_signing_key(SigningKey::ed25519(&[7u8; 32]))
-                .unwrap();
+            let signer = p.signer(SigningKey::ed25519(&[7u8; 32])).unwrap();
             signer.sign(b"same").unwrap()
         })
         .collect();
@@ -93,10 +90,7 @@ fn a_key_of_another_algorithm_is_refused() {
     let p256 = SigningKey::p256(&[2u8; 32]).unwrap();
     let chacha = SymmetricKey::new(Algorithm::ChaCha20Poly1305, &[3u8; 32]).unwrap();
     for p in providers() {
-        let signer = p
-            .key_provider
-            .load_signing_key(SigningKey::ed25519(&[1u8; 32]))
-            .unwrap();
+        let signer = p.signer(SigningKey::ed25519(&[1u8; 32])).unwrap();
         let sig = signer.sign(b"m").unwrap();
         // the EdDSA signature checked as ES256 with the P-256 key, and the EdDSA key
         // given to the ES256 verifier
@@ -133,8 +127,7 @@ fn batch_verification_gives_one_exact_result_per_item() {
     let p = SigningKey::p256(&[13u8; 32]).unwrap();
     let sign = |k: &SigningKey, m: &[u8]| {
         citysec_rustcrypto::PROVIDER
-            .key_provider
-            .load_signing_key(SigningKey::ed25519(&k.secret_bytes()))
+            .signer(SigningKey::ed25519(&k.secret_bytes()))
             .unwrap()
             .sign(m)
             .unwrap()
@@ -233,7 +226,7 @@ fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
             let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
             let alg = key.algorithm();
             let backend_msg = sign1::sign(&BackendSigner::new(&RustCrypto, &key), b"claims", b"").unwrap();
-            let signer = p.key_provider.load_signing_key(key).unwrap();
+            let signer = p.signer(key).unwrap();
             let msg = sign1::sign_with_headers(
                 signer.as_ref(),
                 Header::default(),
@@ -256,4 +249,39 @@ fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
             }
         }
     }
+}
+
+#[test]
+fn the_verify_only_provider_verifies_ed25519_and_does_nothing_else() {
+    let p = &citysec_rustcrypto::VERIFY_ONLY;
+    let ed = citysec_rustcrypto::PROVIDER
+        .signer(SigningKey::ed25519(&[31u8; 32]))
+        .unwrap();
+    let sig = ed.sign(b"door").unwrap();
+    assert_eq!(p.verify(ed.verifying_key(), b"door", &sig), Ok(()));
+    assert_eq!(p.verify(ed.verifying_key(), b"doors", &sig), Err(Error::BadSignature));
+    let es = citysec_rustcrypto::PROVIDER
+        .signer(SigningKey::p256(&[32u8; 32]).unwrap())
+        .unwrap();
+    let sig = es.sign(b"door").unwrap();
+    assert_eq!(
+        citysec_rustcrypto::PROVIDER.verify(es.verifying_key(), b"door", &sig),
+        Ok(())
+    );
+    assert_eq!(p.verify(es.verifying_key(), b"door", &sig), Err(Error::BadSignature));
+    assert_eq!(
+        p.signer(SigningKey::ed25519(&[1u8; 32])).err(),
+        Some(Error::UnsupportedAlgorithm)
+    );
+    assert_eq!(
+        p.aead(Algorithm::ChaCha20Poly1305).err(),
+        Some(Error::UnsupportedAlgorithm)
+    );
+    let mut okm = [0u8; 32];
+    assert_eq!(
+        p.hkdf_sha256(b"", b"ikm", b"", &mut okm),
+        Err(Error::UnsupportedAlgorithm)
+    );
+    let x = X25519SecretKey::new(&[9u8; 32]).unwrap();
+    assert_eq!(p.x25519(&x, &x.public_key()).err(), Some(Error::UnsupportedAlgorithm));
 }

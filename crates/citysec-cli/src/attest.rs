@@ -16,7 +16,6 @@ use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
 use citysec::credential::domain::{AttestationVerifiers, Manufacturers, TrustDomain};
 use citysec::credential::{Claims, Issuer, TrustAnchors};
-use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
@@ -333,7 +332,7 @@ fn trusting<D: TrustDomain>(
     iss: &str,
     token_kid: Option<&[u8]>,
 ) -> Result<TrustAnchors<D>, Failure> {
-    let mut verifier = TrustAnchors::new();
+    let mut verifier = TrustAnchors::new(&citysec::ring::PROVIDER);
     for (n, path) in paths.iter().enumerate() {
         let mut key = verifying_key(path)?;
         if key.kid().is_none() {
@@ -705,7 +704,7 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
         (None, None, None) => return Err(bad("choose freshness: --challenge, --nonce, --store or --max-age")),
     };
     let appraisal = appraiser
-        .appraise(&Ring, &endorsement, &evidence, freshness, now)
+        .appraise(&endorsement, &evidence, freshness, now)
         .map_err(|e| Failure::Rejected(why(e, shared.as_deref())))?;
     write_file(&a.out, &appraisal.token)?;
     verdict(&appraisal.result, out)
@@ -719,7 +718,7 @@ fn verify_result(a: &VerifyResultArgs, out: &mut Out) -> CmdResult {
     let (peek_iss, peek_kid) = peek(&token);
     let iss = a.iss.clone().or(peek_iss).unwrap_or_default();
     let rp = trusting::<AttestationVerifiers>(&a.trust, &iss, peek_kid.as_deref())?.audience(a.aud.clone());
-    let result = AttestationResult::verify(&rp, &Ring, &token, now).map_err(|e| Failure::Rejected(e.to_string()))?;
+    let result = AttestationResult::verify(&rp, &token, now).map_err(|e| Failure::Rejected(e.to_string()))?;
     verdict(&result, out)
 }
 

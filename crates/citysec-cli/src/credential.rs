@@ -15,7 +15,6 @@ use citysec::credential::{
     Challenge, ClaimKey, Claims, Confirmation, CredentialKind, Error as CredError, Issuer, ScheduleWindow, StatusRef,
     VerifiedStatusList, Verifier, present,
 };
-use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
@@ -297,7 +296,7 @@ fn verify(a: &VerifyArgs, out: &mut Out) -> CmdResult {
     let peek = peek(&credential_bytes);
     let anchors = trust_anchors(&a.trust, a.iss.as_deref(), peek.iss.as_deref())?;
     let single = anchors.len() == 1;
-    let mut verifier = Verifier::new().skew(a.skew);
+    let mut verifier = Verifier::new(&citysec::ring::PROVIDER).skew(a.skew);
     for (iss, path) in anchors {
         let mut key = verifying_key(&path)?;
         if key.kid().is_none() {
@@ -325,13 +324,13 @@ fn verify(a: &VerifyArgs, out: &mut Out) -> CmdResult {
         lists.push(
             verifier
                 .status_list_signers()
-                .verify_status_list(&Ring, &token, citysec::credential::status::DEFAULT_MAX_ENTRIES)
+                .verify_status_list(&token, citysec::credential::status::DEFAULT_MAX_ENTRIES)
                 .map_err(|e| Failure::Rejected(format!("status list `{}`: {e}", path.display())))?,
         );
     }
     let verified = match &challenge {
-        Some(c) => verifier.verify_presentation(&Ring, &input, c, now, a.max_age, &lists),
-        None => verifier.verify(&Ring, &input, now, &lists),
+        Some(c) => verifier.verify_presentation(&input, c, now, a.max_age, &lists),
+        None => verifier.verify(&input, now, &lists),
     }
     .map_err(rejected)?;
     crate::out::eprint(&format!(
@@ -470,16 +469,12 @@ fn status_new(a: &StatusNewArgs, out: &mut Out) -> CmdResult {
 
 fn status_revoke(a: &StatusRevokeArgs, out: &mut Out) -> CmdResult {
     let key = signer(&a.key)?;
-    let verifier = Verifier::new()
+    let verifier = Verifier::new(&citysec::ring::PROVIDER)
         .trust(a.iss.clone(), key.verifying_key().clone())
         .map_err(|e| Failure::usage(e.to_string()))?;
     let current = verifier
         .status_list_signers()
-        .verify_status_list(
-            &Ring,
-            &read_token(&a.list)?,
-            citysec::credential::status::DEFAULT_MAX_ENTRIES,
-        )
+        .verify_status_list(&read_token(&a.list)?, citysec::credential::status::DEFAULT_MAX_ENTRIES)
         .map_err(|e| Failure::Rejected(format!("status list: {e}")))?;
     let mut list = current.list().clone();
     let value = if a.suspend { SUSPENDED } else { INVALID };
@@ -511,7 +506,7 @@ fn status_revoke(a: &StatusRevokeArgs, out: &mut Out) -> CmdResult {
 }
 
 fn status_show(a: &StatusShowArgs, out: &mut Out) -> CmdResult {
-    let mut verifier = Verifier::new();
+    let mut verifier = Verifier::new(&citysec::ring::PROVIDER);
     for path in &a.trust {
         verifier = verifier
             .trust(a.iss.clone(), verifying_key(path)?)
@@ -519,11 +514,7 @@ fn status_show(a: &StatusShowArgs, out: &mut Out) -> CmdResult {
     }
     let v = verifier
         .status_list_signers()
-        .verify_status_list(
-            &Ring,
-            &read_token(&a.list)?,
-            citysec::credential::status::DEFAULT_MAX_ENTRIES,
-        )
+        .verify_status_list(&read_token(&a.list)?, citysec::credential::status::DEFAULT_MAX_ENTRIES)
         .map_err(|e| Failure::Rejected(format!("status list: {e}")))?;
     let (mut revoked, mut suspended) = (Vec::new(), Vec::new());
     for i in 0..v.list().len() {

@@ -16,7 +16,7 @@ use citysec::attest::{
     ReferenceSet, ReferenceValues,
 };
 use citysec::core::provider::{Provider, Signer};
-use citysec::core::{Algorithm, Backend, RustCrypto, SigningKey, Timestamp};
+use citysec::core::{Algorithm, RustCrypto, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
@@ -78,9 +78,10 @@ const BOOTLOADER: [u8; 32] = [0xb0; 32];
 const APPLICATION: [u8; 32] = [0xa7; 32];
 const TOPIC: &str = "city/air/no2";
 /// The city's keys (issuer, manufacturer, attestation verifier, policy) sign
-/// through the ring provider.
+/// through the ring provider; the attestation verifier verifies with it.
 const SERVER: Provider = citysec::ring::PROVIDER;
-/// Controllers and badges sign through the pure-Rust provider, as firmware does.
+/// Controllers and badges sign, and controllers verify, through the pure-Rust
+/// provider, as firmware does.
 const DEVICE: Provider = citysec::rustcrypto::PROVIDER;
 
 const SCHEMA: &str = r"
@@ -363,7 +364,7 @@ impl City {
                 .component("bootloader", BOOTLOADER)?
                 .component("door-app", APPLICATION)?,
         )?;
-        let manufacturers = ManufacturerVerifier::new()
+        let manufacturers = ManufacturerVerifier::new(&SERVER)
             .trust(manufacturer.iss(), manufacturer.verifying_key())?
             .any_audience();
         let appraiser = Appraiser::new(manufacturers, signer, AUDIENCE_CONTROLLERS, references)
@@ -393,13 +394,13 @@ impl City {
             at(MORNING - DAY),
             at(MORNING + 5 * 365 * DAY),
         )?;
-        let credentials = Verifier::new()
+        let credentials = Verifier::new(&DEVICE)
             .trust(self.issuer.iss(), self.issuer.verifying_key())?
             .audience(AUDIENCE_DOORS);
-        let attestation = ResultVerifier::new()
+        let attestation = ResultVerifier::new(&DEVICE)
             .trust(VERIFIER, self.appraiser.signer().verifying_key())?
             .audience(AUDIENCE_CONTROLLERS);
-        let policy_keys = PolicySigners::from_keys([self.policy_key.verifying_key().clone()])?;
+        let policy_keys = PolicySigners::from_keys(&DEVICE, [self.policy_key.verifying_key().clone()])?;
         Ok(Controller {
             name,
             key,
@@ -427,7 +428,7 @@ impl City {
             .sign(&*c.key, &mut buf)?;
         let evidence = buf.get(..len).unwrap_or_default();
         self.appraiser
-            .appraise(&Ring, &c.endorsement, evidence, Freshness::Nonce(&mut self.nonces), now)
+            .appraise(&c.endorsement, evidence, Freshness::Nonce(&mut self.nonces), now)
     }
 
     fn credential(
@@ -494,31 +495,21 @@ impl City {
 }
 
 /// The holder answers the reader's challenge with `signer`; the controller decides.
-fn knock(
-    backend: &dyn Backend,
-    c: &Controller,
-    credential: &[u8],
-    signer: &dyn Signer,
-    t: u64,
-    threat: i64,
-) -> DoorDecision {
+fn knock(c: &Controller, credential: &[u8], signer: &dyn Signer, t: u64, threat: i64) -> DoorDecision {
     let challenge = match Challenge::new(&mut OsRandom, c.name, at(t)) {
         Ok(ch) => ch,
         Err(_) => Challenge::from_parts([0; 32], c.name, at(t)),
     };
     let presentation = present(signer, credential, &challenge).unwrap_or_default();
-    c.authority.decide(
-        backend,
-        &DoorRequest {
-            door: &c.door,
-            presentation: &presentation,
-            challenge: &challenge,
-            device_result: &c.result,
-            now: at(t),
-            local_time: LocalTime::at(at(t), 0),
-            threat_level: threat,
-        },
-    )
+    c.authority.decide(&DoorRequest {
+        door: &c.door,
+        presentation: &presentation,
+        challenge: &challenge,
+        device_result: &c.result,
+        now: at(t),
+        local_time: LocalTime::at(at(t), 0),
+        threat_level: threat,
+    })
 }
 
 fn summary(a: &Appraisal) -> String {
@@ -590,7 +581,7 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     })?;
     for c in [&mut lobby, &mut lab] {
         let name = format!("{} installs status list", c.name);
-        d.accept(name, timed(|| c.authority.install_status_list(rc, &list, 1024)), |()| {
+        d.accept(name, timed(|| c.authority.install_status_list(&list, 1024)), |()| {
             String::from("signature and issuer verified")
         })?;
     }
@@ -601,7 +592,7 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     })?;
     for c in [&mut lobby, &mut lab] {
         let name = format!("{} installs bundle v1", c.name);
-        d.accept(name, timed(|| c.authority.install_policy(rc, &v1)), |v| {
+        d.accept(name, timed(|| c.authority.install_policy(&v1)), |v| {
             format!("version {v} installed")
         })?;
     }
@@ -610,32 +601,32 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     let no_permit = || Some(Denial::Policy(Reason::NoPermit));
     d.door(
         "alice at lobby-east, thu 10:00",
-        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, MORNING, 0)),
+        timed(|| knock(&lobby, &alice.credential, &*alice.key, MORNING, 0)),
         None,
     );
     d.door(
         "vera at lobby-east, thu 10:00",
-        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, MORNING, 0)),
+        timed(|| knock(&lobby, &vera.credential, &*vera.key, MORNING, 0)),
         None,
     );
     d.door(
         "vera at lab-3, thu 10:00",
-        timed(|| knock(rc, &lab, &vera.credential, &*vera.key, MORNING, 0)),
+        timed(|| knock(&lab, &vera.credential, &*vera.key, MORNING, 0)),
         no_permit(),
     );
     d.door(
         "vera at lobby-east, thu 23:30",
-        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, NIGHT, 0)),
+        timed(|| knock(&lobby, &vera.credential, &*vera.key, NIGHT, 0)),
         Some(Denial::OutsideSchedule(LocalTime::at(at(NIGHT), 0))),
     );
     d.door(
         "alice at lobby-east, thu 23:30",
-        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, NIGHT, 0)),
+        timed(|| knock(&lobby, &alice.credential, &*alice.key, NIGHT, 0)),
         no_permit(),
     );
     d.door(
         "sam at lab-3, thu 23:30",
-        timed(|| knock(rc, &lab, &sam.credential, &*sam.key, NIGHT, 0)),
+        timed(|| knock(&lab, &sam.credential, &*sam.key, NIGHT, 0)),
         None,
     );
 
@@ -686,18 +677,18 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     )?;
     for c in [&mut lobby, &mut lab] {
         let name = format!("{} installs bundle v2", c.name);
-        d.accept(name, timed(|| c.authority.install_policy(rc, &v2)), |v| {
+        d.accept(name, timed(|| c.authority.install_policy(&v2)), |v| {
             format!("version {v} installed")
         })?;
     }
     d.door(
         "alice at lobby-east, threat level 3",
-        timed(|| knock(rc, &lobby, &alice.credential, &*alice.key, MORNING, 3)),
+        timed(|| knock(&lobby, &alice.credential, &*alice.key, MORNING, 3)),
         Some(Denial::Policy(Reason::Forbidden)),
     );
     d.door(
         "sam at lobby-east, threat level 3",
-        timed(|| knock(rc, &lobby, &sam.credential, &*sam.key, MORNING, 3)),
+        timed(|| knock(&lobby, &sam.credential, &*sam.key, MORNING, 3)),
         None,
     );
 
@@ -706,7 +697,7 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     let mallory = generate(&DEVICE, b"alice").ok()?;
     d.door(
         "cloned credential: mallory presents alice's token",
-        timed(|| knock(rc, &lobby, &alice.credential, &*mallory, MORNING, 0)),
+        timed(|| knock(&lobby, &alice.credential, &*mallory, MORNING, 0)),
         Some(Denial::Credential(citysec::credential::Error::Core(
             citysec::core::Error::BadSignature,
         ))),
@@ -719,17 +710,17 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     )?;
     d.accept(
         "lobby-east installs the new status list",
-        timed(|| lobby.authority.install_status_list(rc, &revoked, 1024)),
+        timed(|| lobby.authority.install_status_list(&revoked, 1024)),
         |()| String::from("entry 1 revoked"),
     )?;
     d.door(
         "revoked credential: vera at lobby-east",
-        timed(|| knock(rc, &lobby, &vera.credential, &*vera.key, MORNING, 0)),
+        timed(|| knock(&lobby, &vera.credential, &*vera.key, MORNING, 0)),
         Some(Denial::Credential(citysec::credential::Error::Revoked)),
     );
     d.reject(
         "stale status list: the list without the revocation replayed to lobby-east",
-        timed(|| lobby.authority.install_status_list(rc, &list, 1024)),
+        timed(|| lobby.authority.install_status_list(&list, 1024)),
         &citysec::credential::Error::StaleStatusList,
     );
     if let Some((_, first, _)) = envelopes.first() {
@@ -747,18 +738,18 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     lab.result = tampered.token;
     d.door(
         "alice at lab-3 with tampered firmware",
-        timed(|| knock(rc, &lab, &alice.credential, &*alice.key, MORNING, 0)),
+        timed(|| knock(&lab, &alice.credential, &*alice.key, MORNING, 0)),
         Some(Denial::DeviceNotTrusted(citysec::attest::Tier::Contraindicated)),
     );
     d.reject(
         "rolled-back policy: bundle v1 replayed to lobby-east",
-        timed(|| lobby.authority.install_policy(rc, &v1)),
+        timed(|| lobby.authority.install_policy(&v1)),
         &BundleError::Rollback { held: 2, version: 1 },
     );
     let elsewhere = city.bundle_for(3, "", "site:depot-north").ok()?;
     d.reject(
         "bundle v3 signed for site:depot-north offered to lobby-east",
-        timed(|| lobby.authority.install_policy(rc, &elsewhere)),
+        timed(|| lobby.authority.install_policy(&elsewhere)),
         &BundleError::ScopeMismatch {
             expected: SITE.into(),
             found: Some("site:depot-north".into()),

@@ -18,7 +18,6 @@ use citysec::policy::bundle::{self, BundleError, BundleSource, LoadOptions, Poli
 use citysec::policy::{
     Decision, Diagnostics, Effect, PolicyLimits, PolicySet, RequestError, Schema, Type, Value, Weekday, compile,
 };
-use citysec::ring::Ring;
 use citysec::std_adapters::SystemClock;
 use citysec::std_adapters::state::FileStateStore;
 use clap::{Args, Subcommand};
@@ -415,9 +414,14 @@ fn verify_bundle(a: &VerifyBundleArgs, out: &mut Out) -> CmdResult {
     let loaded = match &a.state {
         Some(dir) => {
             let mut store = FileStateStore::open(dir).map_err(|e| Failure::usage(format!("--state: {e}")))?;
-            bundle::load_held(&Ring, &PolicySigners::new(keys), &bytes, &opts, &mut store)
+            bundle::load_held(
+                &PolicySigners::new(&citysec::ring::PROVIDER, keys),
+                &bytes,
+                &opts,
+                &mut store,
+            )
         }
-        None => bundle::load(&Ring, &PolicySigners::new(keys), &bytes, &opts),
+        None => bundle::load(&PolicySigners::new(&citysec::ring::PROVIDER, keys), &bytes, &opts),
     };
     let b = loaded.map_err(|e| Failure::Rejected(e.to_string()))?;
     let result = json!({

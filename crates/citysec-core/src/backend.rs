@@ -101,6 +101,20 @@ pub trait Backend: Send + Sync + core::fmt::Debug {
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret>;
 }
 
+/// Strict Ed25519 verification alone (ed25519-dalek `verify_strict`), for a
+/// provider that links no other signature code. A key of another algorithm is
+/// [`Error::BadSignature`].
+///
+/// # Errors
+/// [`Error::BadSignature`], whatever the reason.
+pub fn ed25519_verify(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+    let PublicInner::Ed25519(k) = &key.inner else {
+        return Err(Error::BadSignature);
+    };
+    let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::BadSignature)?;
+    k.verify_strict(msg, &sig).map_err(|_| Error::BadSignature)
+}
+
 /// The pure-Rust backend: ed25519-dalek (`verify_strict`), p256/ecdsa,
 /// chacha20poly1305, aes-gcm, hkdf/sha2 and x25519-dalek. Builds for any target.
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,10 +137,7 @@ impl Backend for RustCrypto {
 
     fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
         match &key.inner {
-            PublicInner::Ed25519(k) => {
-                let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| Error::BadSignature)?;
-                k.verify_strict(msg, &sig).map_err(|_| Error::BadSignature)
-            }
+            PublicInner::Ed25519(_) => ed25519_verify(key, msg, sig),
             PublicInner::P256(p) => verify_p256(p, msg, sig),
         }
     }

@@ -149,12 +149,13 @@ pub struct Provider {
     pub signature_verifiers: &'static [&'static dyn SignatureVerifier],
     /// AEADs, one entry per algorithm.
     pub aeads: &'static [&'static dyn Aead],
-    /// HKDF-SHA-256.
-    pub hkdf: &'static dyn Hkdf,
+    /// HKDF-SHA-256, if the provider has it (a verify-only provider has not).
+    pub hkdf: Option<&'static dyn Hkdf>,
     /// X25519, if the provider has it.
     pub key_agreement: Option<&'static dyn KeyAgreement>,
-    /// Signers from key material.
-    pub key_provider: &'static dyn KeyProvider,
+    /// Signers from key material, if the provider signs (a verify-only provider
+    /// does not).
+    pub key_provider: Option<&'static dyn KeyProvider>,
 }
 
 impl Provider {
@@ -196,9 +197,23 @@ impl Provider {
     /// provider's [`KeyProvider`].
     ///
     /// # Errors
-    /// As [`KeyProvider::load_signing_key`].
+    /// As [`KeyProvider::load_signing_key`]; [`Error::UnsupportedAlgorithm`] if
+    /// the provider does not sign.
     pub fn signer(&self, key: SigningKey) -> Result<Box<dyn Signer>> {
-        self.key_provider.load_signing_key(key)
+        self.key_provider
+            .ok_or(Error::UnsupportedAlgorithm)?
+            .load_signing_key(key)
+    }
+
+    /// HKDF-SHA-256 with the provider's HKDF.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] if the provider has none; as
+    /// [`Hkdf::hkdf_sha256`].
+    pub fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
+        self.hkdf
+            .ok_or(Error::UnsupportedAlgorithm)?
+            .hkdf_sha256(salt, ikm, info, okm)
     }
 
     /// X25519 with the provider's key agreement.
@@ -306,5 +321,28 @@ impl Signer for BackendSigner<'_> {
 
     fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
         self.backend.sign(self.key, msg)
+    }
+}
+
+/// What checks a signature: a [`Provider`] (by the verifier for the key's
+/// algorithm) or a [`Backend`](crate::Backend). The COSE verification functions
+/// take either; a type that holds a bound provider passes it.
+pub trait VerifySignature {
+    /// Verifies `sig` over `msg` with `key`.
+    ///
+    /// # Errors
+    /// [`Error::BadSignature`], whatever the reason.
+    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()>;
+}
+
+impl VerifySignature for Provider {
+    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        self.verify(key, msg, sig)
+    }
+}
+
+impl<B: crate::Backend + ?Sized> VerifySignature for B {
+    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        self.verify(key, msg, sig)
     }
 }

@@ -10,11 +10,12 @@ use alloc::vec::Vec;
 
 use coset::{CborSerializable, CoseSign1, Header, ProtectedHeader};
 
-use crate::backend::{Backend, SIGNATURE_LEN};
+use crate::backend::SIGNATURE_LEN;
 use crate::cbor::{self, Reader, Tags, check_well_formed};
 use crate::headers::{self, ContentTypeRef, CritPolicy, Headers};
 use crate::keys::VerifyingKey;
 use crate::provider::Signer;
+use crate::provider::VerifySignature;
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Limits, Result};
 
 /// CBOR tag of COSE_Sign1.
@@ -242,13 +243,18 @@ impl<'a> UnverifiedSign1<'a> {
     /// # Errors
     /// [`Error::KeyAlgMismatch`] or [`Error::UnknownKey`] from [`Self::check_key`];
     /// [`Error::BadSignature`].
-    pub fn verify(self, backend: &dyn Backend, key: &VerifyingKey, external_aad: &[u8]) -> Result<VerifiedSign1<'a>> {
+    pub fn verify(
+        self,
+        backend: &(impl VerifySignature + ?Sized),
+        key: &VerifyingKey,
+        external_aad: &[u8],
+    ) -> Result<VerifiedSign1<'a>> {
         self.check_key(key)?;
         if self.signature.len() != SIGNATURE_LEN {
             return Err(Error::BadSignature);
         }
         let tbs = self.to_be_signed(external_aad);
-        backend.verify(key, &tbs, self.signature)?;
+        backend.verify_signature(key, &tbs, self.signature)?;
         Ok(VerifiedSign1 { inner: self })
     }
 
@@ -259,7 +265,7 @@ impl<'a> UnverifiedSign1<'a> {
     /// [`Error::KeyAlgMismatch`]; [`Error::BadSignature`].
     pub fn verify_with_keys(
         self,
-        backend: &dyn Backend,
+        backend: &(impl VerifySignature + ?Sized),
         keys: &KeySet<VerifyingKey>,
         external_aad: &[u8],
     ) -> Result<VerifiedSign1<'a>> {
@@ -330,7 +336,7 @@ impl<'a> VerifiedSign1<'a> {
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify_with_keys`] return.
 pub fn verify<'a>(
-    backend: &dyn Backend,
+    backend: &(impl VerifySignature + ?Sized),
     keys: &KeySet<VerifyingKey>,
     msg: &'a [u8],
     opts: &VerifyOptions<'_>,
@@ -343,7 +349,7 @@ pub fn verify<'a>(
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify`] return.
 pub fn verify_with_key<'a>(
-    backend: &dyn Backend,
+    backend: &(impl VerifySignature + ?Sized),
     key: &VerifyingKey,
     msg: &'a [u8],
     opts: &VerifyOptions<'_>,

@@ -17,7 +17,7 @@ use citysec_core::cbor::{Head, Reader, Tags, check_well_formed};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, UnverifiedSign1};
-use citysec_core::{Backend, RandomSource, Timestamp};
+use citysec_core::{RandomSource, Timestamp};
 use subtle::ConstantTimeEq;
 
 use crate::status::VerifiedStatusList;
@@ -192,7 +192,6 @@ impl Verifier {
     /// [`Error::ChallengeMismatch`]; [`Error::ChallengeExpired`].
     pub fn verify_presentation(
         &self,
-        backend: &dyn Backend,
         presentation: &[u8],
         challenge: &Challenge,
         now: Timestamp,
@@ -203,11 +202,11 @@ impl Verifier {
         let payload = outer.payload_unverified();
         check_well_formed(payload, self.current_limits(), Tags::Forbid).map_err(|_| Error::MalformedPresentation)?;
         let p = parts(payload)?;
-        let credential = self.verify(backend, p.credential, now, status_lists)?;
+        let credential = self.verify(p.credential, now, status_lists)?;
         let Some(Confirmation::Key(holder)) = &credential.claims().cnf else {
             return Err(Error::NoConfirmationKey);
         };
-        outer.verify(backend, holder, b"")?;
+        outer.verify(self.provider(), holder, b"")?;
         let same = bool::from(p.nonce.ct_eq(&challenge.nonce[..]))
             && p.reader == challenge.reader.as_str()
             && p.time == challenge.issued_at.as_unix_seconds();

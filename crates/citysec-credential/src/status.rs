@@ -29,11 +29,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use citysec_core::Timestamp;
 use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::Header;
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::state::{HeldStatusList, StateStore};
-use citysec_core::{Backend, Timestamp};
 use sha2::{Digest as _, Sha256};
 
 use crate::claims::keys;
@@ -331,17 +331,12 @@ impl StatusListVerifier {
     /// [`Error::Core`] for the COSE layer and for a payload not in deterministic
     /// encoding (`NotDeterministic`); [`Error::WrongIssuer`];
     /// [`Error::MalformedStatusList`]; [`Error::InvalidTime`].
-    pub fn verify_status_list(
-        &self,
-        backend: &dyn Backend,
-        token: &[u8],
-        max_entries: usize,
-    ) -> Result<VerifiedStatusList> {
+    pub fn verify_status_list(&self, token: &[u8], max_entries: usize) -> Result<VerifiedStatusList> {
         let p = self.pending(token)?;
         let typ_ok = p.msg.protected()?.rest.iter().any(|(l, v)| {
             *l == citysec_core::coset::Label::Int(16) && matches!(v, Value::Text(t) if t == STATUS_LIST_TYP)
         });
-        let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
+        let verified = p.msg.verify(self.provider(), &p.trusted.key, b"")?;
         if !typ_ok {
             return Err(Error::MalformedStatusList);
         }
@@ -395,12 +390,11 @@ impl StatusListVerifier {
     /// read or written (the list is then refused).
     pub fn accept_status_list(
         &self,
-        backend: &dyn Backend,
         token: &[u8],
         max_entries: usize,
         store: &mut dyn StateStore,
     ) -> Result<VerifiedStatusList> {
-        let list = self.verify_status_list(backend, token, max_entries)?;
+        let list = self.verify_status_list(token, max_entries)?;
         let new = list.held();
         match store.status_list(list.uri()).map_err(Error::StateStore)? {
             Some(held) if held.iat > new.iat => Err(Error::StaleStatusList),

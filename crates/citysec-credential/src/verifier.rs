@@ -4,8 +4,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
+use citysec_core::provider::Provider;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, Backend, Clock, Limits, Timestamp, VerifyingKey};
+use citysec_core::{Algorithm, Clock, Limits, Timestamp, VerifyingKey};
 
 use crate::domain::{AttestationVerifiers, Issuers, Manufacturers, StatusListSigners, TrustDomain};
 use crate::status::VerifiedStatusList;
@@ -30,6 +31,7 @@ pub(crate) struct TrustedKey {
 /// [`StatusListVerifier`], [`ManufacturerVerifier`] and [`ResultVerifier`].
 #[derive(Debug, Clone)]
 pub struct TrustAnchors<D: TrustDomain> {
+    provider: Provider,
     trusted: Vec<TrustedKey>,
     audiences: Vec<String>,
     any_audience: bool,
@@ -48,12 +50,6 @@ pub type StatusListVerifier = TrustAnchors<StatusListSigners>;
 pub type ManufacturerVerifier = TrustAnchors<Manufacturers>;
 /// Trust anchors for attestation results: the attestation verifiers' keys.
 pub type ResultVerifier = TrustAnchors<AttestationVerifiers>;
-
-impl<D: TrustDomain> Default for TrustAnchors<D> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A CWT whose signature, issuer, validity period, audience and status were
 /// checked under trust anchors of domain `D`. Only [`TrustAnchors::verify`] (and
@@ -111,10 +107,12 @@ pub(crate) struct Pending<'t, 'v> {
 }
 
 impl<D: TrustDomain> TrustAnchors<D> {
-    /// A verifier that trusts nothing and accepts no audience yet.
+    /// A verifier that checks signatures with `provider` (bound once: no call
+    /// takes a backend), trusts nothing and accepts no audience yet.
     #[must_use]
-    pub const fn new() -> Self {
+    pub const fn new(provider: &Provider) -> Self {
         Self {
+            provider: *provider,
             trusted: Vec::new(),
             audiences: Vec::new(),
             any_audience: false,
@@ -133,6 +131,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     #[must_use]
     pub fn for_domain<E: TrustDomain>(&self) -> TrustAnchors<E> {
         TrustAnchors {
+            provider: self.provider,
             trusted: self.trusted.clone(),
             audiences: self.audiences.clone(),
             any_audience: self.any_audience,
@@ -216,6 +215,12 @@ impl<D: TrustDomain> TrustAnchors<D> {
         self
     }
 
+    /// The crypto provider signatures are checked with.
+    #[must_use]
+    pub const fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
     /// The limits in use.
     #[must_use]
     pub const fn current_limits(&self) -> &Limits {
@@ -262,15 +267,9 @@ impl<D: TrustDomain> TrustAnchors<D> {
     /// # Errors
     /// [`Error::Core`] for the COSE layer (including `UnknownKey`, `KeyAlgMismatch`
     /// and the opaque `BadSignature`); then the claim errors of [`Error`].
-    pub fn verify(
-        &self,
-        backend: &dyn Backend,
-        token: &[u8],
-        now: Timestamp,
-        status_lists: &[VerifiedStatusList],
-    ) -> Result<VerifiedCwt<D>> {
+    pub fn verify(&self, token: &[u8], now: Timestamp, status_lists: &[VerifiedStatusList]) -> Result<VerifiedCwt<D>> {
         let p = self.pending(token)?;
-        let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
+        let verified = p.msg.verify(&self.provider, &p.trusted.key, b"")?;
         self.check_claims(verified.payload(), p.trusted, now, status_lists)
     }
 
@@ -280,13 +279,12 @@ impl<D: TrustDomain> TrustAnchors<D> {
     /// `Error::Core(ClockUnavailable)` when the clock has no time; else as [`Self::verify`].
     pub fn verify_with_clock(
         &self,
-        backend: &dyn Backend,
         token: &[u8],
         clock: &dyn Clock,
         status_lists: &[VerifiedStatusList],
     ) -> Result<VerifiedCwt<D>> {
         let now = clock.now().ok_or(citysec_core::Error::ClockUnavailable)?;
-        self.verify(backend, token, now, status_lists)
+        self.verify(token, now, status_lists)
     }
 
     /// The claim checks, after the signature verified.
@@ -345,49 +343,70 @@ impl<D: TrustDomain> TrustAnchors<D> {
         Ok(())
     }
 
-    /// Verifies many credentials at once. Ed25519 signatures go through one batch
-    /// equation (after the per-signature checks that keep acceptance equal to strict
-    /// single verification, see [`citysec_core::backend::ed25519_verify_batch`]); if
-    /// the batch fails, each is verified singly to find the bad ones. Results come in
-    /// the order of `tokens`, each as [`Self::verify`] would return it.
+    /// Verifies many credentials at once: the signatures through the provider's
+    /// batch verification ([`SignatureVerifier::verify_batch`](citysec_core::provider::SignatureVerifier::verify_batch), one result per
+    /// signature; the RustCrypto provider's `batch` feature checks Ed25519
+    /// signatures in one equation that accepts exactly what strict single
+    /// verification accepts), then each credential's claims. Results come in the
+    /// order of `tokens`, each as [`Self::verify`] would return it.
     #[cfg(feature = "batch")]
     #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
     pub fn verify_batch(
         &self,
-        backend: &dyn Backend,
         tokens: &[&[u8]],
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
     ) -> Vec<Result<VerifiedCwt<D>>> {
+        use citysec_core::provider::BatchItem;
+
         let pending: Vec<Result<Pending<'_, '_>>> = tokens.iter().map(|t| self.pending(t)).collect();
-        let mut tbs: Vec<Option<Vec<u8>>> = Vec::with_capacity(pending.len());
-        for p in &pending {
-            tbs.push(match p {
-                Ok(p) if p.msg.algorithm() == Algorithm::EdDSA => Some(p.msg.to_be_signed(b"")),
-                _ => None,
-            });
-        }
-        let items: Vec<(&[u8], &[u8], &VerifyingKey)> = pending
+        let tbs: Vec<Option<Vec<u8>>> = pending
             .iter()
-            .zip(&tbs)
-            .filter_map(|(p, t)| match (p, t) {
-                (Ok(p), Some(t)) => Some((t.as_slice(), p.msg.signature(), &p.trusted.key)),
-                _ => None,
-            })
+            .map(|p| p.as_ref().ok().map(|p| p.msg.to_be_signed(b"")))
             .collect();
-        let batch_ok = !items.is_empty() && citysec_core::backend::ed25519_verify_batch(&items).is_ok();
+        // One batch per algorithm, in token order; each result goes back to its token.
+        let mut signature: Vec<Option<citysec_core::Result<()>>> = pending.iter().map(|_| None).collect();
+        for alg in [Algorithm::EdDSA, Algorithm::ES256] {
+            let (at, items): (Vec<usize>, Vec<BatchItem<'_>>) = pending
+                .iter()
+                .zip(&tbs)
+                .enumerate()
+                .filter_map(|(i, (p, t))| match (p, t) {
+                    (Ok(p), Some(t)) if p.msg.algorithm() == alg => Some((
+                        i,
+                        BatchItem {
+                            key: &p.trusted.key,
+                            msg: t,
+                            sig: p.msg.signature(),
+                        },
+                    )),
+                    _ => None,
+                })
+                .unzip();
+            if items.is_empty() {
+                continue;
+            }
+            let results = match self.provider.verifier(alg) {
+                Ok(v) => v.verify_batch(&items),
+                Err(_) => items.iter().map(|_| Err(citysec_core::Error::BadSignature)).collect(),
+            };
+            for (i, r) in at.into_iter().zip(results) {
+                if let Some(slot) = signature.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
         pending
             .into_iter()
-            .zip(tbs)
-            .map(|(p, t)| {
+            .zip(signature)
+            .map(|(p, sig)| {
                 let p = p?;
-                if batch_ok && t.is_some() {
-                    // The batch verified this signature; the structure was checked in `pending`.
-                    self.check_claims(p.msg.payload_unverified(), p.trusted, now, status_lists)
-                } else {
-                    let verified = p.msg.verify(backend, &p.trusted.key, b"")?;
-                    self.check_claims(verified.payload(), p.trusted, now, status_lists)
-                }
+                // A missing result (impossible: every parsed token was in a batch)
+                // is a refusal.
+                sig.unwrap_or(Err(citysec_core::Error::BadSignature))?;
+                // The provider verified this signature over the Sig_structure of
+                // exactly these bytes; the structure was checked in `pending`.
+                self.check_claims(p.msg.payload_unverified(), p.trusted, now, status_lists)
             })
             .collect()
     }

@@ -36,7 +36,7 @@ fn issuer() -> Issuer {
 }
 
 fn verifier() -> Verifier {
-    Verifier::new()
+    Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISS, issuer().verifying_key())
         .unwrap()
         .audience(AUD)
@@ -62,7 +62,7 @@ fn claims() -> Claims {
 }
 
 fn verify(token: &[u8], now: u64) -> Result<Claims, Error> {
-    verifier().verify(&B, token, t(now), &[]).map(|v| v.into_claims())
+    verifier().verify(token, t(now), &[]).map(|v| v.into_claims())
 }
 
 /// Signs an arbitrary claims payload with the trusted issuer key.
@@ -80,27 +80,30 @@ fn issue_and_verify_round_trip() {
     assert!(got.schedule_allows(0, 8 * 60));
     assert!(!got.schedule_allows(5, 8 * 60));
     assert!(!got.schedule_allows(0, 19 * 60));
-    let v = verifier().verify(&B, &token, t(NOW), &[]).unwrap();
+    let v = verifier().verify(&token, t(NOW), &[]).unwrap();
     assert_eq!(v.issuer(), ISS);
     assert_eq!(v.kid(), b"iss-ed-1");
 }
 
 #[test]
-fn es256_credentials_verify_on_both_backends() {
+fn es256_credentials_verify_on_both_providers() {
     let key = || SigningKey::p256(&[9; 32]).unwrap().with_kid(b"iss-es-1".to_vec());
-    let v = Verifier::new().trust(ISS, key().verifying_key()).unwrap().audience(AUD);
-    let backends: [&dyn citysec_core::Backend; 2] = [&B, &citysec_ring::Ring];
-    for provider in [&citysec_rustcrypto::PROVIDER, &citysec_ring::PROVIDER] {
-        let es = Issuer::new(ISS, provider.signer(key()).unwrap()).unwrap();
+    let providers = [&citysec_rustcrypto::PROVIDER, &citysec_ring::PROVIDER];
+    for signing in providers {
+        let es = Issuer::new(ISS, signing.signer(key()).unwrap()).unwrap();
         let token = es.issue(&claims()).unwrap();
-        for verifier_backend in backends {
+        for verifying in providers {
+            let v = Verifier::new(verifying)
+                .trust(ISS, key().verifying_key())
+                .unwrap()
+                .audience(AUD);
+            let c = v.verify(&token, t(NOW), &[]).unwrap();
             assert_eq!(
-                v.verify(verifier_backend, &token, t(NOW), &[])
-                    .unwrap()
-                    .claims()
-                    .sub
-                    .as_deref(),
-                Some("staff-17")
+                c.claims().sub.as_deref(),
+                Some("staff-17"),
+                "{} -> {}",
+                signing.name,
+                verifying.name
             );
         }
     }
@@ -129,10 +132,10 @@ fn time_checks_around_the_skew_boundary() {
     // a tighter skew
     let token = issuer().issue(&claims()).unwrap();
     assert_eq!(
-        verifier().skew(0).verify(&B, &token, t(EXP), &[]).err(),
+        verifier().skew(0).verify(&token, t(EXP), &[]).err(),
         Some(Error::Expired)
     );
-    assert!(verifier().skew(0).verify(&B, &token, t(EXP - 1), &[]).is_ok());
+    assert!(verifier().skew(0).verify(&token, t(EXP - 1), &[]).is_ok());
 }
 
 #[test]
@@ -211,7 +214,7 @@ fn a_trusted_key_naming_another_issuer_is_refused() {
         b"",
     )
     .unwrap();
-    assert_eq!(v.verify(&B, &forged, t(NOW), &[]).err(), Some(Error::WrongIssuer));
+    assert_eq!(v.verify(&forged, t(NOW), &[]).err(), Some(Error::WrongIssuer));
 }
 
 #[test]
@@ -231,17 +234,17 @@ fn key_lookup_and_rotation() {
     let mut v = verifier().trust(ISS, new.verifying_key()).unwrap();
     let old_token = issuer().issue(&claims()).unwrap();
     let new_token = new.issue(&claims()).unwrap();
-    assert!(v.verify(&B, &old_token, t(NOW), &[]).is_ok());
-    assert!(v.verify(&B, &new_token, t(NOW), &[]).is_ok());
+    assert!(v.verify(&old_token, t(NOW), &[]).is_ok());
+    assert!(v.verify(&new_token, t(NOW), &[]).is_ok());
     assert!(v.distrust(b"iss-ed-1"));
     assert_eq!(
-        v.verify(&B, &old_token, t(NOW), &[]).err(),
+        v.verify(&old_token, t(NOW), &[]).err(),
         Some(Error::Core(CoreError::UnknownKey))
     );
-    assert!(v.verify(&B, &new_token, t(NOW), &[]).is_ok());
+    assert!(v.verify(&new_token, t(NOW), &[]).is_ok());
     // a key without a kid cannot be trusted or issue
     assert_eq!(
-        Verifier::new()
+        Verifier::new(&citysec_rustcrypto::PROVIDER)
             .trust(ISS, SigningKey::ed25519(&[6; 32]).verifying_key())
             .err(),
         Some(Error::InvalidConfiguration)
@@ -256,13 +259,13 @@ fn key_lookup_and_rotation() {
 fn algorithm_and_key_type_must_agree() {
     // EdDSA token, but the trusted key under that kid is P-256
     let p256_same_kid = SigningKey::p256(&[7; 32]).unwrap().with_kid(b"iss-ed-1".to_vec());
-    let v = Verifier::new()
+    let v = Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISS, p256_same_kid.verifying_key())
         .unwrap()
         .audience(AUD);
     let token = issuer().issue(&claims()).unwrap();
     assert_eq!(
-        v.verify(&B, &token, t(NOW), &[]).err(),
+        v.verify(&token, t(NOW), &[]).err(),
         Some(Error::Core(CoreError::KeyAlgMismatch))
     );
     // and the reverse: ES256 token, Ed25519 key under its kid
@@ -377,7 +380,7 @@ fn revocation_through_a_status_list() {
     let list_token = list.sign(&iss, uri, t(NOW - 60), t(NOW + 3600), Some(600)).unwrap();
     let verified_list = v
         .status_list_signers()
-        .verify_status_list(&B, &list_token, 1 << 20)
+        .verify_status_list(&list_token, 1 << 20)
         .unwrap();
     assert_eq!(verified_list.uri(), uri);
     assert_eq!(verified_list.ttl(), Some(600));
@@ -390,31 +393,28 @@ fn revocation_through_a_status_list() {
         c.status = Some(StatusRef { idx, uri: uri.into() });
         iss.issue(&c).unwrap()
     };
-    assert!(v.verify(&B, &with_idx(16), t(NOW), &lists).is_ok());
-    assert_eq!(v.verify(&B, &with_idx(17), t(NOW), &lists).err(), Some(Error::Revoked));
+    assert!(v.verify(&with_idx(16), t(NOW), &lists).is_ok());
+    assert_eq!(v.verify(&with_idx(17), t(NOW), &lists).err(), Some(Error::Revoked));
+    assert_eq!(v.verify(&with_idx(18), t(NOW), &lists).err(), Some(Error::Suspended));
     assert_eq!(
-        v.verify(&B, &with_idx(18), t(NOW), &lists).err(),
-        Some(Error::Suspended)
-    );
-    assert_eq!(
-        v.verify(&B, &with_idx(1000), t(NOW), &lists).err(),
+        v.verify(&with_idx(1000), t(NOW), &lists).err(),
         Some(Error::StatusIndexOutOfRange)
     );
     // no list given for a credential that has a status reference
     assert_eq!(
-        v.verify(&B, &with_idx(16), t(NOW), &[]).err(),
+        v.verify(&with_idx(16), t(NOW), &[]).err(),
         Some(Error::StatusUnavailable)
     );
     // the list has expired
     assert_eq!(
-        v.verify(&B, &with_idx(16), t(NOW + 3600 + 60), &lists).err(),
+        v.verify(&with_idx(16), t(NOW + 3600 + 60), &lists).err(),
         Some(Error::StatusListExpired)
     );
     // a verifier that requires a status reference
     assert_eq!(
         verifier()
             .require_status(true)
-            .verify(&B, &iss.issue(&claims()).unwrap(), t(NOW), &lists)
+            .verify(&iss.issue(&claims()).unwrap(), t(NOW), &lists)
             .err(),
         Some(Error::StatusUnavailable)
     );
@@ -434,7 +434,7 @@ fn a_status_list_from_another_issuer_is_refused() {
     let list = StatusList::new(1, 64).unwrap();
     let foreign = v
         .status_list_signers()
-        .verify_status_list(&B, &list.sign(&other, uri, t(NOW), t(NOW + 60), None).unwrap(), 1024)
+        .verify_status_list(&list.sign(&other, uri, t(NOW), t(NOW + 60), None).unwrap(), 1024)
         .unwrap();
     let mut c = claims();
     c.status = Some(StatusRef {
@@ -443,26 +443,20 @@ fn a_status_list_from_another_issuer_is_refused() {
     });
     let token = issuer().issue(&c).unwrap();
     assert_eq!(
-        v.verify(&B, &token, t(NOW), &[foreign]).err(),
+        v.verify(&token, t(NOW), &[foreign]).err(),
         Some(Error::StatusIssuerMismatch)
     );
     // an untrusted signer's list does not verify at all
     let stranger = Issuer::new(ISS, soft(SigningKey::ed25519(&[9; 32]).with_kid(b"x".to_vec()))).unwrap();
     let bad = list.sign(&stranger, uri, t(NOW), t(NOW + 60), None).unwrap();
     assert_eq!(
-        verifier()
-            .status_list_signers()
-            .verify_status_list(&B, &bad, 1024)
-            .err(),
+        verifier().status_list_signers().verify_status_list(&bad, 1024).err(),
         Some(Error::Core(CoreError::UnknownKey))
     );
     // a credential is not a status list
     let cred = issuer().issue(&claims()).unwrap();
     assert_eq!(
-        verifier()
-            .status_list_signers()
-            .verify_status_list(&B, &cred, 1024)
-            .err(),
+        verifier().status_list_signers().verify_status_list(&cred, 1024).err(),
         Some(Error::MalformedStatusList)
     );
 }
@@ -534,7 +528,7 @@ fn proof_of_possession() {
     assert_eq!(received, challenge);
     let p = present(&BackendSigner::new(&B, &holder), &cred, &received).unwrap();
     let v = verifier()
-        .verify_presentation(&B, &p, &challenge, t(NOW + 5), 30, &[])
+        .verify_presentation(&p, &challenge, t(NOW + 5), 30, &[])
         .unwrap();
     assert_eq!(v.claims().sub.as_deref(), Some("staff-17"));
     assert_eq!(v.claims().cnf, Some(Confirmation::Key(holder.verifying_key())));
@@ -542,16 +536,14 @@ fn proof_of_possession() {
     // a recorded presentation replayed to the next challenge
     let next = Challenge::new(&mut rng, "door-7", t(NOW + 10)).unwrap();
     assert_eq!(
-        verifier()
-            .verify_presentation(&B, &p, &next, t(NOW + 11), 30, &[])
-            .err(),
+        verifier().verify_presentation(&p, &next, t(NOW + 11), 30, &[]).err(),
         Some(Error::ChallengeMismatch)
     );
     // or to another reader with the same nonce
     let other_reader = Challenge::from_parts(*challenge.nonce(), "door-8", challenge.issued_at());
     assert_eq!(
         verifier()
-            .verify_presentation(&B, &p, &other_reader, t(NOW + 5), 30, &[])
+            .verify_presentation(&p, &other_reader, t(NOW + 5), 30, &[])
             .err(),
         Some(Error::ChallengeMismatch)
     );
@@ -560,14 +552,14 @@ fn proof_of_possession() {
     let stolen = present(&BackendSigner::new(&B, &thief), &cred, &challenge).unwrap();
     assert_eq!(
         verifier()
-            .verify_presentation(&B, &stolen, &challenge, t(NOW + 5), 30, &[])
+            .verify_presentation(&stolen, &challenge, t(NOW + 5), 30, &[])
             .err(),
         Some(Error::Core(CoreError::BadSignature))
     );
     // too slow
     assert_eq!(
         verifier()
-            .verify_presentation(&B, &p, &challenge, t(NOW + 31), 30, &[])
+            .verify_presentation(&p, &challenge, t(NOW + 31), 30, &[])
             .err(),
         Some(Error::ChallengeExpired)
     );
@@ -575,9 +567,7 @@ fn proof_of_possession() {
     let plain = issuer().issue(&claims()).unwrap();
     let p = present(&BackendSigner::new(&B, &holder), &plain, &challenge).unwrap();
     assert_eq!(
-        verifier()
-            .verify_presentation(&B, &p, &challenge, t(NOW), 30, &[])
-            .err(),
+        verifier().verify_presentation(&p, &challenge, t(NOW), 30, &[]).err(),
         Some(Error::NoConfirmationKey)
     );
     // an expired credential inside a fresh presentation
@@ -590,7 +580,6 @@ fn proof_of_possession() {
     assert_eq!(
         verifier()
             .verify_presentation(
-                &B,
                 &p,
                 &Challenge::from_parts([1; 32], "door-7", t(EXP + 100)),
                 t(EXP + 100),
@@ -602,9 +591,7 @@ fn proof_of_possession() {
     );
     // the credential itself, without a presentation, is not a presentation
     assert_eq!(
-        verifier()
-            .verify_presentation(&B, &cred, &challenge, t(NOW), 30, &[])
-            .err(),
+        verifier().verify_presentation(&cred, &challenge, t(NOW), 30, &[]).err(),
         Some(Error::MalformedPresentation)
     );
 }
@@ -637,12 +624,12 @@ fn rfc8392_a3_verifies_and_decodes_to_the_rfc_values() {
         .with_kid(b"AsymmetricECDSA256".to_vec());
     let token = vector_cbor("A_3.json");
     // The token has no kid: the verifier's only trusted key is used.
-    let v = Verifier::new()
+    let v = Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust("coap://as.example.com", pk)
         .unwrap()
         .audience("coap://light.example.com");
     // exp 1444064944 is 2015-10-05T17:09:04Z: verify at iat.
-    let c = v.verify(&B, &token, t(1_443_944_944), &[]).unwrap().into_claims();
+    let c = v.verify(&token, t(1_443_944_944), &[]).unwrap().into_claims();
     assert_eq!(c.iss.as_deref(), Some("coap://as.example.com"));
     assert_eq!(c.sub.as_deref(), Some("erikw"));
     assert_eq!(c.aud, ["coap://light.example.com"]);
@@ -652,7 +639,7 @@ fn rfc8392_a3_verifies_and_decodes_to_the_rfc_values() {
     assert_eq!(c.cti, Some(vec![0x0b, 0x71]));
     assert!(c.other.is_empty());
     // and it has expired since
-    assert_eq!(v.verify(&B, &token, t(NOW), &[]).err(), Some(Error::Expired));
+    assert_eq!(v.verify(&token, t(NOW), &[]).err(), Some(Error::Expired));
     // with two trusted keys and no kid, the verifier cannot choose
     let two = v
         .trust(
@@ -661,7 +648,7 @@ fn rfc8392_a3_verifies_and_decodes_to_the_rfc_values() {
         )
         .unwrap();
     assert_eq!(
-        two.verify(&B, &token, t(1_443_944_944), &[]).err(),
+        two.verify(&token, t(1_443_944_944), &[]).err(),
         Some(Error::Core(CoreError::UnknownKey))
     );
 }
@@ -708,13 +695,13 @@ fn batch_accepts_exactly_what_single_verification_accepts() {
     tokens.push(small_r);
 
     let refs: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
-    let batch = v.verify_batch(&B, &refs, t(NOW), &[]);
-    let single: Vec<_> = refs.iter().map(|tok| v.verify(&B, tok, t(NOW), &[])).collect();
+    let batch = v.verify_batch(&refs, t(NOW), &[]);
+    let single: Vec<_> = refs.iter().map(|tok| v.verify(tok, t(NOW), &[])).collect();
     assert_eq!(batch, single);
     assert_eq!(batch.iter().filter(|r| r.is_ok()).count(), 21);
     // all good: the batch path itself accepts them all
     let good_refs: Vec<&[u8]> = good.iter().map(Vec::as_slice).collect();
-    assert!(v.verify_batch(&B, &good_refs, t(NOW), &[]).iter().all(Result::is_ok));
+    assert!(v.verify_batch(&good_refs, t(NOW), &[]).iter().all(Result::is_ok));
 }
 
 /// Adds the group order L to a little-endian 32-byte scalar in place.
@@ -795,7 +782,7 @@ fn the_documented_example_token_is_reproduced() {
     let block = docs.split("```hex\n").nth(1).unwrap().split("```").next().unwrap();
     let documented: String = block.chars().filter(char::is_ascii_hexdigit).collect();
     assert_eq!(hex::encode(&token), documented);
-    let v = Verifier::new()
+    let v = Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISS, issuer.verifying_key())
         .unwrap()
         .audience(AUD);
@@ -804,9 +791,9 @@ fn the_documented_example_token_is_reproduced() {
         .unwrap()
         .sign(&issuer, "https://issuer.city.example/status/1", t(at), t(at + 60), None)
         .unwrap();
-    let lists = [v.status_list_signers().verify_status_list(&B, &list, 1024).unwrap()];
+    let lists = [v.status_list_signers().verify_status_list(&list, 1024).unwrap()];
     assert_eq!(
-        v.verify(&B, &token, t(at), &lists).unwrap().claims().sub.as_deref(),
+        v.verify(&token, t(at), &lists).unwrap().claims().sub.as_deref(),
         Some("staff-17")
     );
 }

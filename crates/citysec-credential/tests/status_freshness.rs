@@ -37,7 +37,7 @@ fn issuer() -> Issuer {
 }
 
 fn verifier() -> Verifier {
-    Verifier::new()
+    Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISS, issuer().verifying_key())
         .unwrap()
         .audience(AUD)
@@ -70,23 +70,20 @@ fn an_older_list_is_refused_after_a_newer_one() {
     let yesterday = list(NOW - 86_400, false, None);
     let held = v
         .status_list_signers()
-        .accept_status_list(&B, &today, 1024, &mut store)
+        .accept_status_list(&today, 1024, &mut store)
         .unwrap();
     assert_eq!(store.status_list(URI).unwrap(), Some(held.held()));
     assert_eq!(held.held().iat, NOW);
     let err = v
         .status_list_signers()
-        .accept_status_list(&B, &yesterday, 1024, &mut store)
+        .accept_status_list(&yesterday, 1024, &mut store)
         .unwrap_err();
     assert_eq!(err, Error::StaleStatusList);
     assert_eq!(err.to_string(), "status list is older than the one held for its uri");
     // The held state did not move.
     assert_eq!(store.status_list(URI).unwrap(), Some(held.held()));
     // And the revocation stands.
-    assert_eq!(
-        v.verify(&B, &credential(5), t(NOW), &[held]).unwrap_err(),
-        Error::Revoked
-    );
+    assert_eq!(v.verify(&credential(5), t(NOW), &[held]).unwrap_err(), Error::Revoked);
 }
 
 #[test]
@@ -95,12 +92,12 @@ fn the_same_list_again_is_a_no_op_and_a_different_one_at_the_same_iat_is_refused
     let mut store = MemoryStateStore::new();
     let a = list(NOW, true, None);
     v.status_list_signers()
-        .accept_status_list(&B, &a, 1024, &mut store)
+        .accept_status_list(&a, 1024, &mut store)
         .unwrap();
     let before = store.clone();
     assert_eq!(
         v.status_list_signers()
-            .accept_status_list(&B, &a, 1024, &mut store)
+            .accept_status_list(&a, 1024, &mut store)
             .unwrap()
             .held(),
         before.status_list(URI).unwrap().unwrap()
@@ -109,7 +106,7 @@ fn the_same_list_again_is_a_no_op_and_a_different_one_at_the_same_iat_is_refused
     let b = list(NOW, false, None);
     let err = v
         .status_list_signers()
-        .accept_status_list(&B, &b, 1024, &mut store)
+        .accept_status_list(&b, 1024, &mut store)
         .unwrap_err();
     assert_eq!(err, Error::StatusListConflict);
     assert_eq!(
@@ -120,7 +117,7 @@ fn the_same_list_again_is_a_no_op_and_a_different_one_at_the_same_iat_is_refused
     // A newer list replaces it.
     let newer = v
         .status_list_signers()
-        .accept_status_list(&B, &list(NOW + 1, false, None), 1024, &mut store)
+        .accept_status_list(&list(NOW + 1, false, None), 1024, &mut store)
         .unwrap();
     assert_eq!(store.status_list(URI).unwrap(), Some(newer.held()));
 }
@@ -147,7 +144,7 @@ impl StateStore for WriteFails {
 fn a_list_whose_freshness_cannot_be_recorded_is_refused() {
     let err = verifier()
         .status_list_signers()
-        .accept_status_list(&B, &list(NOW, false, None), 1024, &mut WriteFails::default())
+        .accept_status_list(&list(NOW, false, None), 1024, &mut WriteFails::default())
         .unwrap_err();
     assert_eq!(err, Error::StateStore(StoreError::Write));
     assert_eq!(err.to_string(), "status list refused: held state could not be written");
@@ -157,35 +154,35 @@ fn a_list_whose_freshness_cannot_be_recorded_is_refused() {
 fn max_status_age_and_ttl_bound_a_lists_age() {
     let l = verifier()
         .status_list_signers()
-        .verify_status_list(&B, &list(NOW, false, Some(600)), 1024)
+        .verify_status_list(&list(NOW, false, Some(600)), 1024)
         .unwrap();
     let lists = [l];
     let cred = credential(1);
     // Without a bound (the default), only exp counts.
-    assert!(verifier().verify(&B, &cred, t(NOW + 50_000), &lists).is_ok());
+    assert!(verifier().verify(&cred, t(NOW + 50_000), &lists).is_ok());
     // With a bound of one hour: ttl (600 s) is shorter and decides.
     let v = verifier().max_status_age(3600);
-    assert!(v.verify(&B, &cred, t(NOW + 600), &lists).is_ok());
+    assert!(v.verify(&cred, t(NOW + 600), &lists).is_ok());
     assert_eq!(
-        v.verify(&B, &cred, t(NOW + 601), &lists).unwrap_err(),
+        v.verify(&cred, t(NOW + 601), &lists).unwrap_err(),
         Error::StatusListTooOld
     );
     // A bound shorter than ttl decides.
     let v = verifier().max_status_age(60);
-    assert!(v.verify(&B, &cred, t(NOW + 60), &lists).is_ok());
+    assert!(v.verify(&cred, t(NOW + 60), &lists).is_ok());
     assert_eq!(
-        v.verify(&B, &cred, t(NOW + 61), &lists).unwrap_err(),
+        v.verify(&cred, t(NOW + 61), &lists).unwrap_err(),
         Error::StatusListTooOld
     );
     // A list without ttl: only the bound.
     let no_ttl = [verifier()
         .status_list_signers()
-        .verify_status_list(&B, &list(NOW, false, None), 1024)
+        .verify_status_list(&list(NOW, false, None), 1024)
         .unwrap()];
     let v = verifier().max_status_age(3600);
-    assert!(v.verify(&B, &cred, t(NOW + 3600), &no_ttl).is_ok());
+    assert!(v.verify(&cred, t(NOW + 3600), &no_ttl).is_ok());
     assert_eq!(
-        v.verify(&B, &cred, t(NOW + 3601), &no_ttl).unwrap_err().to_string(),
+        v.verify(&cred, t(NOW + 3601), &no_ttl).unwrap_err().to_string(),
         "status list is older than the verifier accepts"
     );
 }
@@ -240,7 +237,7 @@ fn status_list_payloads_are_deterministic_and_others_are_refused() {
     assert_eq!(
         verifier()
             .status_list_signers()
-            .verify_status_list(&B, &unordered, 1024)
+            .verify_status_list(&unordered, 1024)
             .unwrap_err(),
         Error::Core(CoreError::NotDeterministic)
     );

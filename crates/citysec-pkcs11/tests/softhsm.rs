@@ -79,20 +79,17 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
         claims.aud = vec!["doors".into()];
         claims.exp = Some(t(NOW + 3600));
         let credential = issuer.issue(&claims).unwrap();
-        let verifier = Verifier::new()
+        let verifier = Verifier::new(&citysec_rustcrypto::PROVIDER)
             .trust(issuer.iss(), issuer.verifying_key())
             .unwrap()
             .audience("doors");
-        let c = verifier.verify(&RC, &credential, t(NOW), &[]).unwrap();
+        let c = verifier.verify(&credential, t(NOW), &[]).unwrap();
         assert_eq!(c.claims().sub.as_deref(), Some("alice"));
         let list = StatusList::new(1, 16).unwrap();
         let token = list
             .sign(&issuer, "https://id.city.example/status/1", t(NOW), t(NOW + 60), None)
             .unwrap();
-        let held = verifier
-            .status_list_signers()
-            .verify_status_list(&RC, &token, 1024)
-            .unwrap();
+        let held = verifier.status_list_signers().verify_status_list(&token, 1024).unwrap();
         assert_eq!(held.uri(), "https://id.city.example/status/1");
 
         // A policy bundle.
@@ -105,12 +102,13 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
             scope: "site:city-hall",
         };
         let signed = bundle::create(&policy_key, &src, &PolicyLimits::DEFAULT).unwrap();
-        let trusted = PolicySigners::from_keys([policy_key.verifying_key().clone()]).unwrap();
+        let trusted =
+            PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [policy_key.verifying_key().clone()]).unwrap();
         let opts = LoadOptions {
             scope: Some("site:city-hall"),
             ..LoadOptions::default()
         };
-        assert_eq!(bundle::load(&RC, &trusted, &signed, &opts).unwrap().version(), 3);
+        assert_eq!(bundle::load(&trusted, &signed, &opts).unwrap().version(), 3);
 
         // Evidence from a device key in the token, appraised into a result that a
         // token key of the attestation verifier signs.
@@ -136,21 +134,21 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
             .iat(t(NOW))
             .sign_to_vec(&device)
             .unwrap();
-        let manufacturers = ManufacturerVerifier::new()
+        let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
             .trust(oem.iss(), oem.verifying_key())
             .unwrap()
             .any_audience();
-        let endorsed = Endorsement::verify(&manufacturers, &RC, &endorsement, t(NOW)).unwrap();
+        let endorsed = Endorsement::verify(&manufacturers, &endorsement, t(NOW)).unwrap();
         let verified = UnverifiedEvidence::parse(&evidence, &Limits::DEFAULT)
             .unwrap()
-            .verify(&RC, &endorsed)
+            .verify(&endorsed)
             .unwrap();
         let av = Issuer::new(
             "https://attest.city.example",
             Box::new(generate(&format!("av-{tag}"), alg)),
         )
         .unwrap();
-        let rp = ResultVerifier::new()
+        let rp = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
             .trust(av.iss(), av.verifying_key())
             .unwrap()
             .audience("door-controllers");
@@ -173,7 +171,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
                 t(NOW),
             )
             .unwrap();
-        let result = AttestationResult::verify(&rp, &RC, &appraisal.token, t(NOW)).unwrap();
+        let result = AttestationResult::verify(&rp, &appraisal.token, t(NOW)).unwrap();
         assert!(result.is_affirming(), "{result:?}");
         assert_eq!(result.ueid, ueid);
     }

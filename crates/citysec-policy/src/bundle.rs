@@ -39,10 +39,11 @@ use core::fmt;
 use alloc::string::String;
 use citysec_core::cbor::{Reader, Tags, check_deterministic, check_well_formed};
 use citysec_core::coset::HeaderBuilder;
+use citysec_core::provider::Provider;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::state::{HeldBundle, StateStore, StoreError};
-use citysec_core::{Backend, ContentTypeRef, KeySet, Limits, VerifyingKey};
+use citysec_core::{ContentTypeRef, KeySet, Limits, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
 use crate::cbor::{Dec, Enc, MAJOR_MAP};
@@ -354,31 +355,48 @@ impl Bundle {
 }
 
 /// The trust anchors of policy bundles: the policy signers' public keys, looked
-/// up by `kid`. A type of its own, so that the keys of another trust domain
+/// up by `kid`, and the crypto provider that checks their signatures (bound
+/// once). A type of its own, so that the keys of another trust domain
 /// (credential issuers, attestation verifiers) cannot be passed where policy
 /// signers are meant.
 #[derive(Debug)]
-pub struct PolicySigners(KeySet<VerifyingKey>);
+pub struct PolicySigners {
+    provider: Provider,
+    keys: KeySet<VerifyingKey>,
+}
 
 impl PolicySigners {
-    /// The policy signers with these keys.
+    /// The policy signers with these keys, checked with `provider`.
     #[must_use]
-    pub const fn new(keys: KeySet<VerifyingKey>) -> Self {
-        Self(keys)
+    pub const fn new(provider: &Provider, keys: KeySet<VerifyingKey>) -> Self {
+        Self {
+            provider: *provider,
+            keys,
+        }
     }
 
-    /// The policy signers with the keys of `keys` (each with a distinct `kid`).
+    /// The policy signers with the keys of `keys` (each with a distinct `kid`),
+    /// checked with `provider`.
     ///
     /// # Errors
     /// As [`KeySet::from_keys`].
-    pub fn from_keys(keys: impl IntoIterator<Item = VerifyingKey>) -> Result<Self, citysec_core::Error> {
-        KeySet::from_keys(keys).map(Self)
+    pub fn from_keys(
+        provider: &Provider,
+        keys: impl IntoIterator<Item = VerifyingKey>,
+    ) -> Result<Self, citysec_core::Error> {
+        Ok(Self::new(provider, KeySet::from_keys(keys)?))
     }
 
     /// The keys.
     #[must_use]
     pub const fn keys(&self) -> &KeySet<VerifyingKey> {
-        &self.0
+        &self.keys
+    }
+
+    /// The crypto provider.
+    #[must_use]
+    pub const fn provider(&self) -> &Provider {
+        &self.provider
     }
 }
 
@@ -394,13 +412,8 @@ impl PolicySigners {
 /// # Errors
 /// Every [`BundleError`] variant but [`BundleError::InvalidScope`],
 /// [`BundleError::Store`] and [`create`]'s signing failures.
-pub fn load(
-    backend: &dyn Backend,
-    trusted: &PolicySigners,
-    bytes: &[u8],
-    opts: &LoadOptions<'_>,
-) -> Result<Bundle, BundleError> {
-    load_inner(backend, trusted, bytes, opts, None)
+pub fn load(trusted: &PolicySigners, bytes: &[u8], opts: &LoadOptions<'_>) -> Result<Bundle, BundleError> {
+    load_inner(trusted, bytes, opts, None)
 }
 
 /// As [`load`], with the held bundle read from `store` (the higher of the store's
@@ -417,14 +430,13 @@ pub fn load(
 /// As [`load`]; [`BundleError::Store`] if the store cannot be read or written
 /// (then nothing is returned to put into force).
 pub fn load_held(
-    backend: &dyn Backend,
     trusted: &PolicySigners,
     bytes: &[u8],
     opts: &LoadOptions<'_>,
     store: &mut dyn StateStore,
 ) -> Result<Bundle, BundleError> {
     let held = store.bundle().map_err(BundleError::Store)?;
-    let bundle = load_inner(backend, trusted, bytes, opts, held)?;
+    let bundle = load_inner(trusted, bytes, opts, held)?;
     if held != Some(bundle.held()) {
         store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
     }
@@ -461,7 +473,6 @@ fn check_header_shape(bytes: &[u8]) -> Result<(), BundleError> {
 }
 
 fn load_inner(
-    backend: &dyn Backend,
     trusted: &PolicySigners,
     bytes: &[u8],
     opts: &LoadOptions<'_>,
@@ -472,7 +483,7 @@ fn load_inner(
     }
     check_header_shape(bytes)?;
     let vopts = VerifyOptions::default().with_limits(Limits::DEFAULT.with_max_message_size(opts.max_bundle_len));
-    let verified = sign1::verify(backend, &trusted.0, bytes, &vopts)?;
+    let verified = sign1::verify(&trusted.provider, &trusted.keys, bytes, &vopts)?;
     // Read from the wire bytes: decoding the whole header would bring coset's
     // header decoder into every firmware that loads bundles.
     if verified.protected_content_type() != Some(ContentTypeRef::Text(CONTENT_TYPE)) {

@@ -280,7 +280,7 @@ fn signer() -> SigningKey {
 }
 
 fn trusted() -> PolicySigners {
-    PolicySigners::from_keys([signer().verifying_key()]).unwrap()
+    PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [signer().verifying_key()]).unwrap()
 }
 
 fn make(version: u64) -> Vec<u8> {
@@ -299,7 +299,7 @@ fn load(bytes: &[u8], held: Option<u64>) -> Result<bundle::Bundle, BundleError> 
         held_version: held,
         ..LoadOptions::default()
     };
-    bundle::load(&B, &trusted(), bytes, &opts)
+    bundle::load(&trusted(), bytes, &opts)
 }
 
 #[test]
@@ -368,7 +368,7 @@ fn tampered_or_untagged_bundles_are_refused() {
         ..LoadOptions::default()
     };
     assert_eq!(
-        bundle::load(&B, &trusted(), &b, &small).unwrap_err(),
+        bundle::load(&trusted(), &b, &small).unwrap_err(),
         BundleError::Cose(Error::TooLarge)
     );
 }
@@ -644,8 +644,8 @@ fn es256_bundles_load() {
         scope: SCOPE,
     };
     let signed = bundle::create(&BackendSigner::new(&B, &key), &src, &PolicyLimits::DEFAULT).unwrap();
-    let keys = PolicySigners::from_keys([key.verifying_key()]).unwrap();
-    let b = bundle::load(&B, &keys, &signed, &LoadOptions::default()).unwrap();
+    let keys = PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [key.verifying_key()]).unwrap();
+    let b = bundle::load(&keys, &signed, &LoadOptions::default()).unwrap();
     let p: &PolicySet = b.policy();
     assert_eq!(p.len(), 2);
     // The Ed25519 set does not trust it.

@@ -33,7 +33,7 @@ fn signer() -> SigningKey {
 }
 
 fn trusted() -> PolicySigners {
-    PolicySigners::from_keys([signer().verifying_key()]).unwrap()
+    PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [signer().verifying_key()]).unwrap()
 }
 
 fn make(version: u64, scope: &str) -> Vec<u8> {
@@ -149,7 +149,7 @@ fn v1_fields(d: &[u8]) -> Vec<F<'_>> {
 }
 
 fn load(bytes: &[u8], opts: &LoadOptions<'_>) -> Result<bundle::Bundle, BundleError> {
-    bundle::load(&B, &trusted(), bytes, opts)
+    bundle::load(&trusted(), bytes, opts)
 }
 
 #[test]
@@ -286,14 +286,14 @@ fn the_version_counter_continues_across_formats() {
     // Held: a format 1 bundle at version 8.
     let v1 = sign_payload(&payload(&v1_fields(&d)));
     let mut store = MemoryStateStore::new();
-    let b = bundle::load_held(&B, &trusted(), &v1, &LoadOptions::default(), &mut store).unwrap();
+    let b = bundle::load_held(&trusted(), &v1, &LoadOptions::default(), &mut store).unwrap();
     assert_eq!(store.bundle().unwrap(), Some(b.held()));
     // A format 2 bundle at 8 is a rollback, at 9 it loads.
     assert_eq!(
-        bundle::load_held(&B, &trusted(), &make(8, SITE_A), &LoadOptions::default(), &mut store).unwrap_err(),
+        bundle::load_held(&trusted(), &make(8, SITE_A), &LoadOptions::default(), &mut store).unwrap_err(),
         BundleError::Rollback { held: 8, version: 8 }
     );
-    let b9 = bundle::load_held(&B, &trusted(), &make(9, SITE_A), &LoadOptions::default(), &mut store).unwrap();
+    let b9 = bundle::load_held(&trusted(), &make(9, SITE_A), &LoadOptions::default(), &mut store).unwrap();
     assert_eq!(store.bundle().unwrap().map(|h| h.version), Some(9));
     assert_eq!(b9.format(), 2);
 }
@@ -303,12 +303,10 @@ fn the_held_bundle_reloads_and_another_at_its_version_does_not() {
     let mut store = MemoryStateStore::new();
     let opts = LoadOptions::default().scoped(SITE_A);
     let v5 = make(5, SITE_A);
-    bundle::load_held(&B, &trusted(), &v5, &opts, &mut store).unwrap();
+    bundle::load_held(&trusted(), &v5, &opts, &mut store).unwrap();
     // After a restart the controller reloads the bundle it holds.
     assert_eq!(
-        bundle::load_held(&B, &trusted(), &v5, &opts, &mut store)
-            .unwrap()
-            .version(),
+        bundle::load_held(&trusted(), &v5, &opts, &mut store).unwrap().version(),
         5
     );
     // Another bundle with the same version (here: another issue time) is refused.
@@ -321,7 +319,7 @@ fn the_held_bundle_reloads_and_another_at_its_version_does_not() {
     };
     let other5 = bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
-        bundle::load_held(&B, &trusted(), &other5, &opts, &mut store).unwrap_err(),
+        bundle::load_held(&trusted(), &other5, &opts, &mut store).unwrap_err(),
         BundleError::Rollback { held: 5, version: 5 }
     );
     // Without the store, `load` refuses the held version as before.
@@ -359,12 +357,12 @@ impl StateStore for Failing {
 #[test]
 fn a_store_that_fails_refuses_the_bundle() {
     let mut store = Failing::default();
-    let err = bundle::load_held(&B, &trusted(), &make(2, SITE_A), &LoadOptions::default(), &mut store).unwrap_err();
+    let err = bundle::load_held(&trusted(), &make(2, SITE_A), &LoadOptions::default(), &mut store).unwrap_err();
     assert_eq!(err, BundleError::Store(StoreError::Write));
     assert_eq!(err.to_string(), "bundle refused: held state could not be written");
     store.fail_reads = true;
     assert_eq!(
-        bundle::load_held(&B, &trusted(), &make(2, SITE_A), &LoadOptions::default(), &mut store).unwrap_err(),
+        bundle::load_held(&trusted(), &make(2, SITE_A), &LoadOptions::default(), &mut store).unwrap_err(),
         BundleError::Store(StoreError::Read)
     );
 }

@@ -122,9 +122,9 @@ pub static PROVIDER: Provider = Provider {
         &BackendBridge(Algorithm::A128GCM, Ring),
         &BackendBridge(Algorithm::A256GCM, Ring),
     ],
-    hkdf: &BackendBridge(Algorithm::EcdhEsHkdf256, Ring),
+    hkdf: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, Ring)),
     key_agreement: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, Ring)),
-    key_provider: &Keys,
+    key_provider: Some(&Keys),
 };
 
 #[derive(Debug)]

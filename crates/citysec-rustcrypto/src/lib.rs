@@ -18,15 +18,36 @@ use citysec_core::{Algorithm, Backend, Result, RustCrypto, SigningKey, Verifying
 /// The pure-Rust provider.
 pub static PROVIDER: Provider = Provider {
     name: "rustcrypto",
-    signature_verifiers: &[&Ed25519, &BackendBridge(Algorithm::ES256, RustCrypto)],
+    signature_verifiers: &[
+        &Ed25519,
+        #[cfg(feature = "p256")]
+        &BackendBridge(Algorithm::ES256, RustCrypto),
+    ],
     aeads: &[
         &BackendBridge(Algorithm::ChaCha20Poly1305, RustCrypto),
+        #[cfg(feature = "aes-gcm")]
         &BackendBridge(Algorithm::A128GCM, RustCrypto),
+        #[cfg(feature = "aes-gcm")]
         &BackendBridge(Algorithm::A256GCM, RustCrypto),
     ],
-    hkdf: &BackendBridge(Algorithm::EcdhEsHkdf256, RustCrypto),
+    hkdf: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, RustCrypto)),
+    #[cfg(feature = "x25519")]
     key_agreement: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, RustCrypto)),
-    key_provider: &Keys,
+    #[cfg(not(feature = "x25519"))]
+    key_agreement: None,
+    key_provider: Some(&Keys),
+};
+
+/// A provider that only verifies Ed25519 signatures: for firmware that checks
+/// credentials, presentations and policy bundles and never signs, seals or
+/// derives keys. It links the Ed25519 verification code and nothing else.
+pub static VERIFY_ONLY: Provider = Provider {
+    name: "rustcrypto-verify-only",
+    signature_verifiers: &[&Ed25519],
+    aeads: &[],
+    hkdf: None,
+    key_agreement: None,
+    key_provider: None,
 };
 
 /// Ed25519: strict single verification, and batch verification with the `batch`
@@ -40,7 +61,7 @@ impl SignatureVerifier for Ed25519 {
     }
 
     fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        BackendBridge(Algorithm::EdDSA, RustCrypto).verify(key, msg, sig)
+        citysec_core::backend::ed25519_verify(key, msg, sig)
     }
 
     /// One batch equation for all items (same acceptance as strict verification,

@@ -41,8 +41,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use citysec_attest::{AttestationResult, Tier};
+use citysec_core::Timestamp;
 use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
-use citysec_core::{Backend, Timestamp};
 use citysec_credential::{
     Challenge, ResultVerifier, StatusListVerifier, VerifiedCredential, VerifiedStatusList, Verifier,
 };
@@ -543,14 +543,14 @@ impl DoorAuthority {
     /// Every [`BundleError`], including [`BundleError::Rollback`],
     /// [`BundleError::ScopeMismatch`] and [`BundleError::Store`]; the policy in
     /// force stays in place.
-    pub fn install_policy(&mut self, backend: &dyn Backend, signed: &[u8]) -> Result<u64, BundleError> {
+    pub fn install_policy(&mut self, signed: &[u8]) -> Result<u64, BundleError> {
         let opts = LoadOptions {
             held_version: self.held_version,
             scope: self.scope.as_deref(),
             limits: self.limits,
             ..LoadOptions::default()
         };
-        let loaded = bundle::load_held(backend, &self.policy_keys, signed, &opts, &mut *self.store)?;
+        let loaded = bundle::load_held(&self.policy_keys, signed, &opts, &mut *self.store)?;
         let version = loaded.version();
         self.policy = Some(loaded.into_policy());
         self.held_version = Some(version);
@@ -567,15 +567,10 @@ impl DoorAuthority {
     /// The errors of [`StatusListVerifier::accept_status_list`], among them
     /// [`citysec_credential::Error::StaleStatusList`] and
     /// [`citysec_credential::Error::StatusListConflict`]; the lists in force stay.
-    pub fn install_status_list(
-        &mut self,
-        backend: &dyn Backend,
-        token: &[u8],
-        max_entries: usize,
-    ) -> Result<(), citysec_credential::Error> {
+    pub fn install_status_list(&mut self, token: &[u8], max_entries: usize) -> Result<(), citysec_credential::Error> {
         let list = self
             .status_signers
-            .accept_status_list(backend, token, max_entries, &mut *self.store)?;
+            .accept_status_list(token, max_entries, &mut *self.store)?;
         self.status_lists.retain(|l| l.uri() != list.uri());
         self.status_lists.push(list);
         Ok(())
@@ -586,15 +581,8 @@ impl DoorAuthority {
     ///
     /// # Errors
     /// [`Denial::DeviceResult`], [`Denial::WrongDevice`], [`Denial::DeviceNotTrusted`].
-    pub fn trust_device(
-        &self,
-        backend: &dyn Backend,
-        result: &[u8],
-        device: &[u8],
-        now: Timestamp,
-    ) -> Result<TrustedDevice, Denial> {
-        let result =
-            AttestationResult::verify(&self.attestation, backend, result, now).map_err(Denial::DeviceResult)?;
+    pub fn trust_device(&self, result: &[u8], device: &[u8], now: Timestamp) -> Result<TrustedDevice, Denial> {
+        let result = AttestationResult::verify(&self.attestation, result, now).map_err(Denial::DeviceResult)?;
         if result.ueid != device {
             return Err(Denial::WrongDevice);
         }
@@ -609,7 +597,7 @@ impl DoorAuthority {
     /// Decides one door request: credential and presentation, the credential's
     /// schedule, device trust, policy, in that order; the first failure denies.
     #[must_use]
-    pub fn decide(&self, backend: &dyn Backend, req: &DoorRequest<'_>) -> DoorDecision {
+    pub fn decide(&self, req: &DoorRequest<'_>) -> DoorDecision {
         let mut out = DoorDecision {
             denial: None,
             subject: None,
@@ -617,7 +605,6 @@ impl DoorAuthority {
             checks: Vec::new(),
         };
         let credential = match self.credentials.verify_presentation(
-            backend,
             req.presentation,
             req.challenge,
             req.now,
@@ -652,7 +639,7 @@ impl DoorAuthority {
             },
         );
 
-        let device = match self.trust_device(backend, req.device_result, req.door.device(), req.now) {
+        let device = match self.trust_device(req.device_result, req.door.device(), req.now) {
             Ok(d) => d,
             Err(d) => return out.deny(d),
         };

@@ -120,7 +120,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
                 .unwrap(),
         )
         .unwrap();
-    let manufacturers = ManufacturerVerifier::new()
+    let manufacturers = ManufacturerVerifier::new(&citysec::rustcrypto::PROVIDER)
         .trust(factory.iss(), factory.verifying_key())
         .unwrap()
         .any_audience();
@@ -139,13 +139,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
         .sign(&BackendSigner::new(&RustCrypto, &device_key), &mut buf)
         .unwrap();
     let appraisal = appraiser
-        .appraise(
-            &RustCrypto,
-            &endorsement,
-            &buf[..len],
-            Freshness::Nonce(&mut nonces),
-            now,
-        )
+        .appraise(&endorsement, &buf[..len], Freshness::Nonce(&mut nonces), now)
         .unwrap();
     (
         appraisal.token,
@@ -173,7 +167,7 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     let list = statuses
         .sign(&issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
         .unwrap();
-    authority.install_status_list(&RustCrypto, &list, 1024).unwrap();
+    authority.install_status_list(&list, 1024).unwrap();
     let mut c = City {
         issuer,
         attest_signer,
@@ -185,22 +179,22 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     };
     if with_policy {
         let v1 = c.bundle("", 1);
-        assert_eq!(c.authority.install_policy(&RustCrypto, &v1), Ok(1));
+        assert_eq!(c.authority.install_policy(&v1), Ok(1));
     }
     c
 }
 
 /// A controller with no policy and no status list, trusting the city's keys.
 fn authority(issuer: &Issuer, attest_signer: &Issuer, policy_key: &SigningKey) -> DoorAuthority {
-    let credentials = Verifier::new()
+    let credentials = Verifier::new(&citysec::rustcrypto::PROVIDER)
         .trust(issuer.iss(), issuer.verifying_key())
         .unwrap()
         .audience("city-doors");
-    let attestation = ResultVerifier::new()
+    let attestation = ResultVerifier::new(&citysec::rustcrypto::PROVIDER)
         .trust(attest_signer.iss(), attest_signer.verifying_key())
         .unwrap()
         .audience("door-controllers");
-    let keys = PolicySigners::from_keys([policy_key.verifying_key()]).unwrap();
+    let keys = PolicySigners::from_keys(&citysec::rustcrypto::PROVIDER, [policy_key.verifying_key()]).unwrap();
     DoorAuthority::new(credentials, attestation, keys)
 }
 
@@ -269,18 +263,15 @@ impl City {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
         let presentation =
             citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
-        self.authority.decide(
-            &RustCrypto,
-            &DoorRequest {
-                door: &self.door,
-                presentation: &presentation,
-                challenge: &challenge,
-                device_result: &self.device_result,
-                now: at(t),
-                local_time: LocalTime::at(at(t), 0),
-                threat_level: threat,
-            },
-        )
+        self.authority.decide(&DoorRequest {
+            door: &self.door,
+            presentation: &presentation,
+            challenge: &challenge,
+            device_result: &self.device_result,
+            now: at(t),
+            local_time: LocalTime::at(at(t), 0),
+            threat_level: threat,
+        })
     }
 }
 
@@ -350,7 +341,7 @@ fn a_revoked_credential_is_refused() {
         .statuses
         .sign(&c.issuer, STATUS_URI, at(THU_10 + 1), at(THU_10 + 86_400), None)
         .unwrap();
-    c.authority.install_status_list(&RustCrypto, &list, 1024).unwrap();
+    c.authority.install_status_list(&list, 1024).unwrap();
     assert_eq!(
         c.decide(&token, &alice, THU_10, 0).denial(),
         Some(&Denial::Credential(CredError::Revoked))
@@ -365,18 +356,15 @@ fn an_old_challenge_is_refused() {
     let challenge = Challenge::from_parts([7; 32], "lobby-east", at(THU_10 - 31));
     let presentation =
         citysec::credential::present(&BackendSigner::new(&RustCrypto, &alice), &token, &challenge).unwrap();
-    let d = c.authority.decide(
-        &RustCrypto,
-        &DoorRequest {
-            door: &c.door,
-            presentation: &presentation,
-            challenge: &challenge,
-            device_result: &c.device_result,
-            now: at(THU_10),
-            local_time: LocalTime::at(at(THU_10), 0),
-            threat_level: 0,
-        },
-    );
+    let d = c.authority.decide(&DoorRequest {
+        door: &c.door,
+        presentation: &presentation,
+        challenge: &challenge,
+        device_result: &c.device_result,
+        now: at(THU_10),
+        local_time: LocalTime::at(at(THU_10), 0),
+        threat_level: 0,
+    });
     assert_eq!(d.denial(), Some(&Denial::Credential(CredError::ChallengeExpired)));
 }
 
@@ -429,7 +417,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
     let security = c.credential("bob", &["security"], &bob, 1);
 
     let v2 = c.bundle(LOCKDOWN, 2);
-    assert_eq!(c.authority.install_policy(&RustCrypto, &v2), Ok(2));
+    assert_eq!(c.authority.install_policy(&v2), Ok(2));
     let d = c.decide(&staff, &alice, THU_10, 3);
     assert_eq!(d.denial(), Some(&Denial::Policy(Reason::Forbidden)));
     assert_eq!(d.rules(), ["lockdown"]);
@@ -440,7 +428,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
     // The old bundle (v1) cannot come back; v2 stays in force.
     let v1 = c.bundle("", 1);
     assert_eq!(
-        c.authority.install_policy(&RustCrypto, &v1),
+        c.authority.install_policy(&v1),
         Err(BundleError::Rollback { held: 2, version: 1 })
     );
     assert_eq!(c.authority.policy_version(), Some(2));
@@ -457,7 +445,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
     };
     let forged = bundle::create(&BackendSigner::new(&RustCrypto, &rogue), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
-        c.authority.install_policy(&RustCrypto, &forged),
+        c.authority.install_policy(&forged),
         Err(BundleError::Cose(CoreError::BadSignature))
     );
 }
@@ -568,18 +556,15 @@ impl City {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
         let presentation =
             citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
-        self.authority.decide(
-            &RustCrypto,
-            &DoorRequest {
-                door: &self.door,
-                presentation: &presentation,
-                challenge: &challenge,
-                device_result: &self.device_result,
-                now: at(t),
-                local_time: LocalTime::at(at(t), offset),
-                threat_level: 0,
-            },
-        )
+        self.authority.decide(&DoorRequest {
+            door: &self.door,
+            presentation: &presentation,
+            challenge: &challenge,
+            device_result: &self.device_result,
+            now: at(t),
+            local_time: LocalTime::at(at(t), offset),
+            threat_level: 0,
+        })
     }
 }
 
@@ -680,11 +665,11 @@ fn a_crash_between_storing_the_version_and_activation_keeps_the_old_policy_and_h
     let store = SharedStore::default();
     c.authority = c.restart(&store);
     c.authority
-        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .install_status_list(&c.status_list(None, THU_10), 1024)
         .unwrap();
     let v1 = c.bundle("", 1);
     let v2 = c.bundle(LOCKDOWN, 2);
-    assert_eq!(c.authority.install_policy(&RustCrypto, &v1), Ok(1));
+    assert_eq!(c.authority.install_policy(&v1), Ok(1));
     let alice = holder(10);
     let staff = c.credential("alice", &["staff"], &alice, 0);
 
@@ -698,23 +683,23 @@ fn a_crash_between_storing_the_version_and_activation_keeps_the_old_policy_and_h
     c.authority = c.restart(&store);
     assert_eq!(c.authority.policy_version(), Some(2));
     assert_eq!(
-        c.authority.install_policy(&RustCrypto, &v1),
+        c.authority.install_policy(&v1),
         Err(BundleError::Rollback { held: 2, version: 1 })
     );
     c.authority
-        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .install_status_list(&c.status_list(None, THU_10), 1024)
         .unwrap();
     let d = c.decide(&staff, &alice, THU_10, 5);
     assert_eq!(d.denial(), Some(&Denial::NoPolicy));
     // v2 delivered again installs (it is the bundle held), and is in force.
-    assert_eq!(c.authority.install_policy(&RustCrypto, &v2), Ok(2));
+    assert_eq!(c.authority.install_policy(&v2), Ok(2));
     assert_eq!(c.decide(&staff, &alice, THU_10, 5).rules(), ["lockdown"]);
 }
 
 impl City {
     fn authority_crash_during(&mut self, store: &SharedStore, bundle: &[u8]) {
         store.crash_after_bundle_save.store(true, Ordering::SeqCst);
-        let crashed = catch_unwind(AssertUnwindSafe(|| self.authority.install_policy(&RustCrypto, bundle)));
+        let crashed = catch_unwind(AssertUnwindSafe(|| self.authority.install_policy(bundle)));
         assert!(crashed.is_err(), "the store did not crash");
     }
 }
@@ -725,12 +710,12 @@ fn a_bundle_whose_version_cannot_be_stored_is_refused_and_the_old_policy_stays()
     let store = SharedStore::default();
     c.authority = c.restart(&store);
     c.authority
-        .install_status_list(&RustCrypto, &c.status_list(None, THU_10), 1024)
+        .install_status_list(&c.status_list(None, THU_10), 1024)
         .unwrap();
-    assert_eq!(c.authority.install_policy(&RustCrypto, &c.bundle("", 1)), Ok(1));
+    assert_eq!(c.authority.install_policy(&c.bundle("", 1)), Ok(1));
     store.fail_writes.store(true, Ordering::SeqCst);
     assert_eq!(
-        c.authority.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)),
+        c.authority.install_policy(&c.bundle(LOCKDOWN, 2)),
         Err(BundleError::Store(StoreError::Write))
     );
     assert_eq!(c.authority.policy_version(), Some(1));
@@ -743,7 +728,7 @@ fn a_bundle_whose_version_cannot_be_stored_is_refused_and_the_old_policy_stays()
     // A status list whose iat cannot be stored is refused too.
     assert_eq!(
         c.authority
-            .install_status_list(&RustCrypto, &c.status_list(Some(0), THU_10 + 1), 1024),
+            .install_status_list(&c.status_list(Some(0), THU_10 + 1), 1024),
         Err(CredError::StateStore(StoreError::Write))
     );
     assert!(
@@ -757,7 +742,7 @@ fn a_bundle_for_another_scope_or_in_the_old_format_is_refused() {
     let mut c = city();
     let other = c.bundle_for(LOCKDOWN, 5, "site:lyon-4");
     assert_eq!(
-        c.authority.install_policy(&RustCrypto, &other),
+        c.authority.install_policy(&other),
         Err(BundleError::ScopeMismatch {
             expected: SCOPE.into(),
             found: Some("site:lyon-4".into())
@@ -774,21 +759,20 @@ fn status_lists_never_go_back_at_the_door() {
     // Installed by `city()`: the list of THU_10 with nothing revoked.
     let monday = c.status_list(None, THU_10);
     let revoked = c.status_list(Some(3), THU_10 + 60);
-    c.authority.install_status_list(&RustCrypto, &revoked, 1024).unwrap();
+    c.authority.install_status_list(&revoked, 1024).unwrap();
     assert_eq!(
         c.decide(&token, &alice, THU_10 + 120, 0).denial(),
         Some(&Denial::Credential(CredError::Revoked))
     );
     // Re-installing the older list would un-revoke: refused, revocation stands.
     assert_eq!(
-        c.authority.install_status_list(&RustCrypto, &monday, 1024),
+        c.authority.install_status_list(&monday, 1024),
         Err(CredError::StaleStatusList)
     );
     // The same list again changes nothing; another one with its iat is refused.
-    assert_eq!(c.authority.install_status_list(&RustCrypto, &revoked, 1024), Ok(()));
+    assert_eq!(c.authority.install_status_list(&revoked, 1024), Ok(()));
     assert_eq!(
-        c.authority
-            .install_status_list(&RustCrypto, &c.status_list(None, THU_10 + 60), 1024),
+        c.authority.install_status_list(&c.status_list(None, THU_10 + 60), 1024),
         Err(CredError::StatusListConflict)
     );
     assert_eq!(
@@ -804,13 +788,13 @@ fn held_status_list_iats_survive_a_restart() {
     c.authority = c.restart(&store);
     let old = c.status_list(None, THU_10);
     let new = c.status_list(Some(3), THU_10 + 60);
-    c.authority.install_status_list(&RustCrypto, &new, 1024).unwrap();
+    c.authority.install_status_list(&new, 1024).unwrap();
     c.authority = c.restart(&store);
     assert_eq!(
-        c.authority.install_status_list(&RustCrypto, &old, 1024),
+        c.authority.install_status_list(&old, 1024),
         Err(CredError::StaleStatusList)
     );
-    assert_eq!(c.authority.install_status_list(&RustCrypto, &new, 1024), Ok(()));
+    assert_eq!(c.authority.install_status_list(&new, 1024), Ok(()));
 }
 
 #[test]
@@ -825,16 +809,16 @@ fn a_controller_restarted_from_its_state_file_refuses_the_old_bundle() {
             .unwrap()
     };
     let mut door = open();
-    assert_eq!(door.install_policy(&RustCrypto, &c.bundle("", 1)), Ok(1));
-    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+    assert_eq!(door.install_policy(&c.bundle("", 1)), Ok(1));
+    assert_eq!(door.install_policy(&c.bundle(LOCKDOWN, 2)), Ok(2));
     drop(door);
     let mut door = open();
     assert_eq!(door.policy_version(), Some(2));
     assert_eq!(
-        door.install_policy(&RustCrypto, &c.bundle("", 1)),
+        door.install_policy(&c.bundle("", 1)),
         Err(BundleError::Rollback { held: 2, version: 1 })
     );
-    assert_eq!(door.install_policy(&RustCrypto, &c.bundle(LOCKDOWN, 2)), Ok(2));
+    assert_eq!(door.install_policy(&c.bundle(LOCKDOWN, 2)), Ok(2));
 }
 
 /// A signer for a test key, through the pure-Rust provider.
@@ -847,7 +831,7 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     let c = city();
     let alice = holder(10);
     let token = c.credential("alice", &["staff"], &alice, 0);
-    let credentials = Verifier::new()
+    let credentials = Verifier::new(&citysec::rustcrypto::PROVIDER)
         .trust(c.issuer.iss(), c.issuer.verifying_key())
         .unwrap()
         .audience("city-doors");
@@ -858,9 +842,9 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
         .unwrap();
     let lists = [credentials
         .status_list_signers()
-        .verify_status_list(&RustCrypto, &list, 1024)
+        .verify_status_list(&list, 1024)
         .unwrap()];
-    let credential = credentials.verify(&RustCrypto, &token, at(THU_10), &lists).unwrap();
+    let credential = credentials.verify(&token, at(THU_10), &lists).unwrap();
     let schema = citysec::policy::Schema::parse(SCHEMA, &PolicyLimits::DEFAULT).unwrap();
     let policy = citysec::policy::compile(&schema, POLICY, &PolicyLimits::DEFAULT)
         .unwrap()
@@ -882,7 +866,7 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     // With the controller's verified attestation result, the same rule permits.
     let device = c
         .authority
-        .trust_device(&RustCrypto, &c.device_result, &DOOR_UEID, at(THU_10))
+        .trust_device(&c.device_result, &DOOR_UEID, at(THU_10))
         .unwrap();
     let with_device = citysec::door::RequestFacts::new(&c.door, &credential, Some(&device), time, 0);
     assert_eq!(
@@ -892,7 +876,7 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     // Security staff need no device trust in this policy.
     let sam = holder(11);
     let token = c.credential("sam", &["security"], &sam, 1);
-    let security = credentials.verify(&RustCrypto, &token, at(THU_10), &lists).unwrap();
+    let security = credentials.verify(&token, at(THU_10), &lists).unwrap();
     let facts = citysec::door::RequestFacts::new(&c.door, &security, None, time, 0);
     assert_eq!(decide(&facts), (Decision::Allow, vec!["security-any-time".to_owned()]));
 }

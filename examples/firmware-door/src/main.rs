@@ -32,8 +32,8 @@ use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use citysec_core::{Backend, RustCrypto, SharedSecret, SigningKey, SymmetricKey, Timestamp, VerifyingKey};
-use citysec_core::{X25519PublicKey, X25519SecretKey};
+use citysec_core::provider::Provider;
+use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Error as CredentialError, VerifiedCredential, Verifier};
 use citysec_policy::bundle::{self, Bundle, BundleError, LoadOptions, PolicySigners};
@@ -199,41 +199,10 @@ impl Console {
 
 // ---------------------------------------------------------------- crypto
 
-/// The door only verifies: a backend that offers nothing else keeps signing,
-/// AEAD, HKDF and X25519 code (and their tables) out of flash. Verification is
-/// the pure-Rust backend's.
-#[derive(Debug)]
-struct VerifyOnly;
-
-impl Backend for VerifyOnly {
-    fn name(&self) -> &'static str {
-        "rustcrypto-verify-only"
-    }
-
-    fn sign(&self, _key: &SigningKey, _msg: &[u8]) -> citysec_core::Result<[u8; 64]> {
-        Err(citysec_core::Error::UnsupportedAlgorithm)
-    }
-
-    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> citysec_core::Result<()> {
-        RustCrypto.verify(key, msg, sig)
-    }
-
-    fn seal(&self, _: &SymmetricKey, _: &[u8], _: &[u8], _: &mut [u8]) -> citysec_core::Result<[u8; 16]> {
-        Err(citysec_core::Error::UnsupportedAlgorithm)
-    }
-
-    fn open(&self, _: &SymmetricKey, _: &[u8], _: &[u8], _: &mut [u8], _: &[u8]) -> citysec_core::Result<()> {
-        Err(citysec_core::Error::UnsupportedAlgorithm)
-    }
-
-    fn hkdf_sha256(&self, _: &[u8], _: &[u8], _: &[u8], _: &mut [u8]) -> citysec_core::Result<()> {
-        Err(citysec_core::Error::UnsupportedAlgorithm)
-    }
-
-    fn x25519(&self, _: &X25519SecretKey, _: &X25519PublicKey) -> citysec_core::Result<SharedSecret> {
-        Err(citysec_core::Error::UnsupportedAlgorithm)
-    }
-}
+/// The door only verifies: `citysec_rustcrypto::VERIFY_ONLY` holds the Ed25519
+/// verifier and nothing else (no signer, AEAD, HKDF or X25519), which keeps
+/// that code and its tables out of flash. It is bound once into the verifiers.
+const PROVIDER: &Provider = &citysec_rustcrypto::VERIFY_ONLY;
 
 // ---------------------------------------------------------------- the door
 
@@ -338,17 +307,19 @@ impl Tally {
 
 /// Runs the cases.
 fn run(out: &mut Console, t: &mut Tally) {
-    let backend = VerifyOnly;
     let key = |raw: &[u8; 32], kid: &[u8]| VerifyingKey::ed25519(raw).map(|k| k.with_kid(kid));
     let (Ok(issuer_key), Ok(policy_key)) = (key(ISSUER_PUB, ISSUER_KID), key(POLICY_PUB, POLICY_KID)) else {
         t.case(out, "setup", false, "a fixture public key does not import", "");
         return;
     };
-    let Ok(verifier) = Verifier::new().trust(ISSUER, issuer_key).map(|v| v.audience(DOOR)) else {
+    let Ok(verifier) = Verifier::new(PROVIDER)
+        .trust(ISSUER, issuer_key)
+        .map(|v| v.audience(DOOR))
+    else {
         t.case(out, "setup", false, "cannot trust the issuer key", "");
         return;
     };
-    let Ok(trusted) = PolicySigners::from_keys([policy_key]) else {
+    let Ok(trusted) = PolicySigners::from_keys(PROVIDER, [policy_key]) else {
         t.case(out, "setup", false, "cannot trust the policy key", "");
         return;
     };
@@ -356,7 +327,7 @@ fn run(out: &mut Console, t: &mut Tally) {
     // 1. A policy update: version 2 while holding version 1.
     let name = "policy bundle v2, holding v1";
     let opts = LoadOptions::default().holding(HELD_AT_BOOT).scoped(SCOPE);
-    let bundle: Bundle = match bundle::load(&backend, &trusted, BUNDLE_V2, &opts) {
+    let bundle: Bundle = match bundle::load(&trusted, BUNDLE_V2, &opts) {
         Ok(b) => {
             t.case(out, name, true, "loaded", "signature, scope, version, compiled digest");
             b
@@ -370,7 +341,7 @@ fn run(out: &mut Console, t: &mut Tally) {
     let challenge = Challenge::from_parts(CHALLENGE_NONCE, DOOR, Timestamp::from_unix_seconds(CHALLENGE_AT));
     let now = Timestamp::from_unix_seconds(NOW);
     let name = "holder's credential and presentation";
-    match verifier.verify_presentation(&backend, CREDENTIAL_PRESENTED, &challenge, now, CHALLENGE_MAX_AGE, &[]) {
+    match verifier.verify_presentation(CREDENTIAL_PRESENTED, &challenge, now, CHALLENGE_MAX_AGE, &[]) {
         Ok(cred) => {
             let sub = cred.claims().sub.as_deref().unwrap_or_default();
             t.case(out, name, true, "verified", sub);
@@ -397,7 +368,7 @@ fn run(out: &mut Console, t: &mut Tally) {
 
     // 3. A cloned credential: the same credential, presented with another key.
     let name = "cloned credential";
-    match verifier.verify_presentation(&backend, CREDENTIAL_CLONED, &challenge, now, CHALLENGE_MAX_AGE, &[]) {
+    match verifier.verify_presentation(CREDENTIAL_CLONED, &challenge, now, CHALLENGE_MAX_AGE, &[]) {
         Err(e @ CredentialError::Core(citysec_core::Error::BadSignature)) => {
             t.case(
                 out,
@@ -414,7 +385,7 @@ fn run(out: &mut Console, t: &mut Tally) {
     // 4. A rollback: the validly signed version 1 while holding version 2.
     let name = "policy bundle v1, holding v2";
     let opts = LoadOptions::default().holding(bundle.version()).scoped(SCOPE);
-    match bundle::load(&backend, &trusted, BUNDLE_V1, &opts) {
+    match bundle::load(&trusted, BUNDLE_V1, &opts) {
         Err(e @ BundleError::Rollback { .. }) => t.case(out, name, true, bundle_error(&e), ""),
         Err(e) => t.case(out, name, false, bundle_error(&e), ""),
         Ok(_) => t.case(out, name, false, "LOADED", ""),
@@ -474,11 +445,10 @@ fn icount(out: &mut Console) -> bool {
         out.num(usize::try_from(n).unwrap_or(usize::MAX));
     };
 
-    let backend = VerifyOnly;
     let Ok(verifier) = VerifyingKey::ed25519(ISSUER_PUB)
         .map(|k| k.with_kid(ISSUER_KID))
         .and_then(|k| {
-            Verifier::new()
+            Verifier::new(PROVIDER)
                 .trust(ISSUER, k)
                 .map_err(|_| citysec_core::Error::InvalidKey)
         })
@@ -494,7 +464,7 @@ fn icount(out: &mut Console) -> bool {
         ("adversarial credential", ADVERSARIAL),
     ] {
         let t0 = ticks();
-        let result = verifier.verify(&backend, token, now, &[]);
+        let result = verifier.verify(token, now, &[]);
         let t = ticks().saturating_sub(t0);
         let expected = matches!(
             (name, &result),

@@ -7,7 +7,7 @@ use citysec::credential::{Claims, VerifiedCredential, Verifier};
 
 fn main() {
     let token = [0u8; 16];
-    let verifier = Verifier::new();
+    let verifier = Verifier::new(&citysec::rustcrypto::PROVIDER);
     let msg = UnverifiedSign1::parse(&token, &VerifyOptions::default()).unwrap();
     let _checked = verifier.check_claims(msg.payload_unverified(), Timestamp::from_unix_seconds(0), &[]);
     let _forged = VerifiedCredential { claims: Claims::new() };

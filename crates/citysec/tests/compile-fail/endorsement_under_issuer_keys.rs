@@ -4,6 +4,6 @@ use citysec::core::{RustCrypto, Timestamp};
 use citysec::credential::Verifier;
 
 fn main() {
-    let issuers = Verifier::new().any_audience();
-    let _e = Endorsement::verify(&issuers, &RustCrypto, &[0u8; 8], Timestamp::from_unix_seconds(0));
+    let issuers = Verifier::new(&citysec::rustcrypto::PROVIDER).any_audience();
+    let _e = Endorsement::verify(&issuers, &[0u8; 8], Timestamp::from_unix_seconds(0));
 }

@@ -5,8 +5,8 @@ use citysec::door::DoorAuthority;
 use citysec::policy::bundle::PolicySigners;
 
 fn main() {
-    let credentials = Verifier::new();
-    let attestation = ResultVerifier::new();
-    let policy = PolicySigners::from_keys([]).unwrap();
+    let credentials = Verifier::new(&citysec::rustcrypto::PROVIDER);
+    let attestation = ResultVerifier::new(&citysec::rustcrypto::PROVIDER);
+    let policy = PolicySigners::from_keys(&citysec::rustcrypto::PROVIDER, []).unwrap();
     let _door = DoorAuthority::new(attestation, credentials, policy);
 }

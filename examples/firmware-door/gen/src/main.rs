@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use citysec_core::{RustCrypto, SigningKey, Timestamp, VerifyingKey};
+use citysec_core::{SigningKey, Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Claims, Confirmation, CredentialKind, Error as CredentialError, Issuer, Verifier, present};
 use citysec_policy::bundle::{self, BundleError, BundleSource, LoadOptions, PolicySigners};
@@ -144,17 +144,16 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         let raw: [u8; 32] = get(name)?.try_into().map_err(|e| fail(name, e))?;
         Ok(VerifyingKey::ed25519(&raw).map_err(|e| fail(name, e))?.with_kid(kid))
     };
-    let backend = RustCrypto;
     let now = Timestamp::from_unix_seconds(NOW);
 
-    let verifier = Verifier::new()
+    let verifier = Verifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(ISSUER, key("issuer.pub", ISSUER_KID)?)
         .map_err(|e| fail("trust", e))?
         .audience(DOOR);
-    let trusted = PolicySigners::from_keys([key("policy-signer.pub", POLICY_KID)?]).map_err(|e| fail("key set", e))?;
+    let trusted = PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [key("policy-signer.pub", POLICY_KID)?])
+        .map_err(|e| fail("key set", e))?;
 
     let v2 = bundle::load(
-        &backend,
         &trusted,
         get("bundle-v2.cbor")?,
         &LoadOptions::default().holding(HELD_AT_BOOT).scoped(SCOPE),
@@ -163,7 +162,6 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
 
     let cred = verifier
         .verify_presentation(
-            &backend,
             get("presentation-holder.cbor")?,
             &challenge(),
             now,
@@ -191,7 +189,6 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
     }
 
     match verifier.verify_presentation(
-        &backend,
         get("presentation-cloned.cbor")?,
         &challenge(),
         now,
@@ -203,7 +200,6 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
     }
 
     match bundle::load(
-        &backend,
         &trusted,
         get("bundle-v1.cbor")?,
         &LoadOptions::default().holding(v2.version()).scoped(SCOPE),
