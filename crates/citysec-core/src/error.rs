@@ -73,6 +73,8 @@ pub enum Error {
     /// closed or its login lost (a PKCS#11 token, a secure element). Nothing was
     /// signed.
     KeyUnavailable,
+    /// Secret key material was to be exported without the `hazmat` feature.
+    SecretExport,
     /// The clock could not give the current time; time checks fail closed.
     ClockUnavailable,
     /// A well-formed item that is not in the deterministic encoding (RFC 8949
@@ -115,6 +117,7 @@ impl fmt::Display for Error {
             Self::InvalidLength => "invalid length",
             Self::Backend => "crypto backend failure",
             Self::KeyUnavailable => "signing key unavailable (token removed or session lost)",
+            Self::SecretExport => "secret key export needs the hazmat feature",
             Self::ClockUnavailable => "clock unavailable",
             Self::NotDeterministic => "not in deterministic cbor encoding",
             Self::UnsortedMap => "map keys out of order in a map too large, or in too many maps, to check unsorted",

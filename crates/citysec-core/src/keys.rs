@@ -804,11 +804,16 @@ impl Key {
     }
 
     /// Encodes this key as a COSE_Key. Private keys come back in a buffer that is
-    /// wiped on drop.
+    /// wiped on drop, and only with the `hazmat` feature (key-file export in
+    /// citysec-std turns it on): without it, secret material is not exported.
     ///
     /// # Errors
+    /// [`Error::SecretExport`] for a private or symmetric key without `hazmat`;
     /// [`Error::Malformed`] if coset fails to encode (it does not for these keys).
     pub fn to_cose_key(&self) -> Result<Zeroizing<Vec<u8>>> {
+        if self.is_secret() && !cfg!(feature = "hazmat") {
+            return Err(Error::SecretExport);
+        }
         let key = match self {
             Self::Signing(k) => k.to_cose(),
             Self::Verifying(k) => k.to_cose(),

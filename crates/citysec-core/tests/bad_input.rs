@@ -574,3 +574,25 @@ fn content_type_is_read_from_the_protected_bucket_without_decoding() {
         assert_eq!(UnverifiedSign1::parse(&msg, &opts).unwrap_err(), Error::Malformed);
     }
 }
+
+#[test]
+fn secret_keys_are_exported_only_with_hazmat() {
+    let signing = Key::from(SigningKey::ed25519(&[5u8; 32]).with_kid(b"k".to_vec()));
+    let public = signing.public().unwrap();
+    // A public key always encodes.
+    assert!(public.to_cose_key().is_ok());
+    #[cfg(not(feature = "hazmat"))]
+    assert_eq!(signing.to_cose_key().err(), Some(Error::SecretExport));
+    // With hazmat (key-file export), the COSE_Key carries `d` (label -4) and
+    // decodes back to the same key.
+    #[cfg(feature = "hazmat")]
+    {
+        let bytes = signing.to_cose_key().unwrap();
+        let back = Key::from_cose_key(&bytes, &Limits::DEFAULT).unwrap();
+        assert_eq!(
+            back.public().unwrap().to_cose_key().unwrap(),
+            public.to_cose_key().unwrap()
+        );
+        assert!(back.is_secret());
+    }
+}
