@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo run --example key_rotation`
 
-use citysec::core::{Error as CoreError, RustCrypto, SigningKey};
+use citysec::core::{Error as CoreError, SigningKey};
 use citysec::credential::{Claims, Error, Issuer, Verifier};
 use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::telemetry::FileCounterStore;
@@ -71,37 +71,39 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     // The counter file is created once, when the sensor is provisioned; a sender
     // refuses a missing one (`CounterMissing`) rather than start again at 0.
     let mut epoch0 = Sender::new(
-        master().derive(&RustCrypto, b"air-7", 0)?,
+        &PROVIDER,
+        master().derive(&PROVIDER, b"air-7", 0)?,
         FileCounterStore::provision(&counter, 0)?,
         64,
     )?;
-    let (_, before) = epoch0.seal(&RustCrypto, "city/air/no2", b"{\"no2\": 38}")?;
+    let (_, before) = epoch0.seal("city/air/no2", b"{\"no2\": 38}")?;
     drop(epoch0);
     let mut epoch1 = Sender::new(
-        master().derive(&RustCrypto, b"air-7", 1)?,
+        &PROVIDER,
+        master().derive(&PROVIDER, b"air-7", 1)?,
         FileCounterStore::open(&counter),
         64,
     )?;
-    let (_, after) = epoch1.seal(&RustCrypto, "city/air/no2", b"{\"no2\": 39}")?;
+    let (_, after) = epoch1.seal("city/air/no2", b"{\"no2\": 39}")?;
     let mut plaintext = Vec::new();
 
     let mut overlap = Receiver::new(
+        &PROVIDER,
         master(),
         ReceiverConfig::default().with_epochs(&[0, 1]),
         MemoryReplayStore::new(),
     );
     for (env, epoch) in [(&before, 0), (&after, 1)] {
-        let opened = overlap.open(&RustCrypto, env, None, &mut plaintext)?;
+        let opened = overlap.open(env, None, &mut plaintext)?;
         println!("overlap: epoch {epoch} reading seq {} accepted", opened.seq());
     }
     let mut rotated = Receiver::new(
+        &PROVIDER,
         master(),
         ReceiverConfig::default().with_epochs(&[1]),
         MemoryReplayStore::new(),
     );
-    let stale = rotated
-        .open(&RustCrypto, &before, None, &mut plaintext)
-        .map(|o| o.seq());
+    let stale = rotated.open(&before, None, &mut plaintext).map(|o| o.seq());
     println!(
         "after rotation: epoch 0 reading -> {}",
         stale
@@ -110,10 +112,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             .map_or_else(|| "accepted".into(), ToString::to_string)
     );
     assert_eq!(stale, Err(telemetry::Error::UnknownEpoch));
-    assert_eq!(
-        rotated.open(&RustCrypto, &after, None, &mut plaintext).map(|o| o.seq()),
-        Ok(64)
-    );
+    assert_eq!(rotated.open(&after, None, &mut plaintext).map(|o| o.seq()), Ok(64));
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

@@ -14,8 +14,6 @@
 
 use std::time::Instant;
 
-use citysec::core::RustCrypto;
-use citysec::ring::Ring;
 use citysec::std_adapters::telemetry::{RedbReplayStore, open_batch_parallel};
 use citysec::telemetry::{Error, MasterSecret, MemoryCounterStore, Receiver, ReceiverConfig, Sender};
 
@@ -34,13 +32,14 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     for n in 0..SENSORS {
         let id = format!("air-{n:04}");
         let mut sensor = Sender::new(
-            master.derive(&RustCrypto, id.as_bytes(), 0)?,
+            &citysec::rustcrypto::PROVIDER,
+            master.derive(&citysec::rustcrypto::PROVIDER, id.as_bytes(), 0)?,
             MemoryCounterStore::provisioned(0),
             64,
         )?;
         for r in 0..READINGS {
             let reading = format!("{{\"no2\": {}}}", 30 + (n + r) % 20);
-            envelopes.push(sensor.seal(&RustCrypto, "city/air/no2", reading.as_bytes())?.1);
+            envelopes.push(sensor.seal("city/air/no2", reading.as_bytes())?.1);
         }
         sensors.push(sensor);
     }
@@ -54,9 +53,14 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     let path = dir.join("replay.redb");
 
     let store = RedbReplayStore::open(&path)?;
-    let mut gateway = Receiver::new(MasterSecret::new(MASTER), ReceiverConfig::default(), store);
+    let mut gateway = Receiver::new(
+        &citysec::rustcrypto::PROVIDER,
+        MasterSecret::new(MASTER),
+        ReceiverConfig::default(),
+        store,
+    );
     let start = Instant::now();
-    let results = open_batch_parallel(&mut gateway, &Ring, &batch, 2);
+    let results = open_batch_parallel(&mut gateway, &batch, 2);
     let elapsed = start.elapsed();
     let accepted = results.iter().filter(|r| r.is_ok()).count();
     let replays = results.iter().filter(|r| matches!(r, Err(Error::Replay))).count();
@@ -80,20 +84,21 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
     drop(results);
     drop(gateway);
     let mut gateway = Receiver::new(
+        &citysec::rustcrypto::PROVIDER,
         MasterSecret::new(MASTER),
         ReceiverConfig::default(),
         RedbReplayStore::open(&path)?,
     );
-    let again = open_batch_parallel(&mut gateway, &Ring, &batch, 2);
+    let again = open_batch_parallel(&mut gateway, &batch, 2);
     let refused = again.iter().filter(|r| r.is_err()).count();
     println!("after restart: {refused} of {} replayed envelopes refused", batch.len());
     assert_eq!(refused, batch.len());
 
     // The next reading of a sensor is accepted.
     let sensor = sensors.first_mut().ok_or("no sensors")?;
-    let (_, fresh) = sensor.seal(&RustCrypto, "city/air/no2", b"{\"no2\": 33}")?;
+    let (_, fresh) = sensor.seal("city/air/no2", b"{\"no2\": 33}")?;
     let mut plaintext = Vec::new();
-    let opened = gateway.open(&Ring, &fresh, Some("city/air/no2"), &mut plaintext)?;
+    let opened = gateway.open(&fresh, Some("city/air/no2"), &mut plaintext)?;
     println!("after restart: new reading seq {} accepted", opened.seq());
 
     std::fs::remove_dir_all(&dir)?;

@@ -33,8 +33,6 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use citysec_core::RustCrypto;
-use citysec_ring::Ring;
 use citysec_std::fleet::{RedisOptions, RedisReplayStore};
 use citysec_std::telemetry::{RedbReplayStore, open_batch_parallel};
 use citysec_telemetry::{DeviceKey, MasterSecret, Receiver, ReceiverConfig, ReplayStore, seal};
@@ -126,7 +124,7 @@ impl Feed {
         let names: Vec<String> = (0..devices).map(|d| format!("{kind}-{d:04}")).collect();
         let keys = names
             .iter()
-            .map(|n| master.derive(&RustCrypto, n.as_bytes(), 0).unwrap())
+            .map(|n| master.derive(&citysec_rustcrypto::PROVIDER, n.as_bytes(), 0).unwrap())
             .collect();
         Self {
             names,
@@ -144,16 +142,28 @@ impl Feed {
         (0..n)
             .map(|i| {
                 let seq = base + (i / devices) as u64;
-                seal(&RustCrypto, &self.keys[i % devices], seq, TOPIC, &self.reading).unwrap()
+                seal(
+                    &citysec_rustcrypto::PROVIDER,
+                    &self.keys[i % devices],
+                    seq,
+                    TOPIC,
+                    &self.reading,
+                )
+                .unwrap()
             })
             .collect()
     }
 }
 
 fn receiver<S: ReplayStore>(master: &MasterSecret, store: S, feeds: &[&Feed]) -> Receiver<S> {
-    let mut r = Receiver::new(master.clone(), ReceiverConfig::default(), store);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master.clone(),
+        ReceiverConfig::default(),
+        store,
+    );
     for name in feeds.iter().flat_map(|f| &f.names) {
-        r.warm(&Ring, name.as_bytes(), 0).unwrap();
+        r.warm(name.as_bytes(), 0).unwrap();
     }
     r
 }
@@ -167,16 +177,13 @@ fn batch_bench<S: ReplayStore + Sync>(
     // Every envelope of a fresh batch is accepted (the bench measures acceptance).
     let envs = feed.batch(BATCH);
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    assert!(
-        open_batch_parallel(r, &Ring, &refs, 2).iter().all(Result::is_ok),
-        "{id}"
-    );
+    assert!(open_batch_parallel(r, &refs, 2).iter().all(Result::is_ok), "{id}");
     g.bench_function(id, |b| {
         b.iter_batched(
             || feed.batch(BATCH),
             |envs| {
                 let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-                let got = open_batch_parallel(r, &Ring, &refs, 2);
+                let got = open_batch_parallel(r, &refs, 2);
                 debug_assert!(got.iter().all(Result::is_ok));
                 got.len()
             },
@@ -191,7 +198,7 @@ fn single_bench<S: ReplayStore>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, 
         b.iter_batched(
             || feed.batch(1).pop().unwrap(),
             |env| {
-                r.open(&Ring, &env, Some(TOPIC), &mut out).unwrap();
+                r.open(&env, Some(TOPIC), &mut out).unwrap();
             },
             BatchSize::SmallInput,
         );

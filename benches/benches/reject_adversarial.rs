@@ -470,11 +470,21 @@ fn reject_adversarial(c: &mut Criterion) {
 
     // envelopes: the receiver's default maximum (64 KiB)
     let max_env = citysec_telemetry::ReceiverConfig::default().max_envelope;
-    let device = MasterSecret::new([3; 32]).derive(&RustCrypto, b"sensor-1", 0).unwrap();
+    let device = MasterSecret::new([3; 32])
+        .derive(&citysec_rustcrypto::PROVIDER, b"sensor-1", 0)
+        .unwrap();
     for n in [4 * KIB, max_env] {
-        let benign = citysec_telemetry::seal(&RustCrypto, &device, 1, "t", &vec![0x42; n - 64]).unwrap();
+        let benign =
+            citysec_telemetry::seal(&citysec_rustcrypto::PROVIDER, &device, 1, "t", &vec![0x42; n - 64]).unwrap();
         let pad = n - 1 - benign.len();
-        let benign = citysec_telemetry::seal(&RustCrypto, &device, 1, "t", &vec![0x42; n - 64 + pad]).unwrap();
+        let benign = citysec_telemetry::seal(
+            &citysec_rustcrypto::PROVIDER,
+            &device,
+            1,
+            "t",
+            &vec![0x42; n - 64 + pad],
+        )
+        .unwrap();
         assert_eq!(benign.len(), n - 1);
         let mut trailing = benign.clone();
         trailing.push(0);

@@ -24,8 +24,7 @@ use core::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use citysec_core::{Backend, RustCrypto};
-use citysec_ring::Ring;
+use citysec_core::provider::Provider;
 use citysec_std::telemetry::open_batch_parallel;
 use citysec_telemetry::{MasterSecret, MemoryReplayStore, Receiver, ReceiverConfig, seal, seal_into};
 use criterion::{BatchSize, Criterion, Throughput};
@@ -68,14 +67,14 @@ type RawParts = ([u8; 12], Vec<u8>, Vec<u8>, [u8; 16]);
 const STREAM: usize = 256;
 
 fn stream(master: &MasterSecret, device: &[u8], size: usize) -> Stream {
-    let key = master.derive(&RustCrypto, device, 0).unwrap();
+    let key = master.derive(&citysec_rustcrypto::PROVIDER, device, 0).unwrap();
     let plaintext = vec![0xa5u8; size];
     let first = 0x0100_0000u64; // 4-byte Partial IVs
     let mut envelopes = Vec::new();
     let mut raw = Vec::new();
     for i in 0..STREAM as u64 {
         let seq = first + i;
-        let env = seal(&RustCrypto, &key, seq, TOPIC, &plaintext).unwrap();
+        let env = seal(&citysec_rustcrypto::PROVIDER, &key, seq, TOPIC, &plaintext).unwrap();
         let (nonce, aad) = raw_parts(device, seq, key.common_iv());
         let ct = env[env.len() - (size + 16)..env.len() - 16].to_vec();
         let tag: [u8; 16] = env[env.len() - 16..].try_into().unwrap();
@@ -90,7 +89,7 @@ fn open_group(c: &mut Criterion, name: &str, size: usize) {
     let device = b"traffic-counter-7";
     let s = stream(&master, device, size);
     let raw_key = master
-        .derive(&RustCrypto, device, 0)
+        .derive(&citysec_rustcrypto::PROVIDER, device, 0)
         .unwrap()
         .key()
         .secret_bytes()
@@ -112,16 +111,24 @@ fn open_group(c: &mut Criterion, name: &str, size: usize) {
 
     // A receiver with the device's key cached; the stream is opened in order, and
     // a fresh receiver (outside the timed part) starts every pass over it.
-    let fresh = |backend: &dyn Backend| {
-        let mut r = Receiver::new(master.clone(), ReceiverConfig::default(), MemoryReplayStore::new());
-        r.warm(backend, device, 0).unwrap();
+    let fresh = |provider: &Provider| {
+        let mut r = Receiver::new(
+            provider,
+            master.clone(),
+            ReceiverConfig::default(),
+            MemoryReplayStore::new(),
+        );
+        r.warm(device, 0).unwrap();
         r
     };
 
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(size as u64));
-    let backends: [(&str, &dyn Backend); 2] = [("citysec_ring", &Ring), ("citysec_rustcrypto", &RustCrypto)];
-    for (id, backend) in backends {
+    let providers: [(&str, &Provider); 2] = [
+        ("citysec_ring", &citysec_ring::PROVIDER),
+        ("citysec_rustcrypto", &citysec_rustcrypto::PROVIDER),
+    ];
+    for (id, provider) in providers {
         let mut out = Vec::with_capacity(size);
         g.bench_function(id, |b| {
             b.iter_custom(|iters| {
@@ -129,10 +136,10 @@ fn open_group(c: &mut Criterion, name: &str, size: usize) {
                 let mut left = iters as usize;
                 while left > 0 {
                     let n = left.min(STREAM);
-                    let mut r = fresh(backend);
+                    let mut r = fresh(provider);
                     let start = Instant::now();
                     for env in &s.envelopes[..n] {
-                        r.open(backend, black_box(env), Some(TOPIC), &mut out).unwrap();
+                        r.open(black_box(env), Some(TOPIC), &mut out).unwrap();
                     }
                     total += start.elapsed();
                     left -= n;
@@ -175,22 +182,27 @@ fn gateway_batch(c: &mut Criterion) {
     let envelopes: Vec<Vec<u8>> = (0..10_000u32)
         .map(|d| {
             let key = master
-                .derive(&RustCrypto, format!("sensor-{d:05}").as_bytes(), 0)
+                .derive(&citysec_rustcrypto::PROVIDER, format!("sensor-{d:05}").as_bytes(), 0)
                 .unwrap();
-            seal(&RustCrypto, &key, 1, TOPIC, &[0x42; 64]).unwrap()
+            seal(&citysec_rustcrypto::PROVIDER, &key, 1, TOPIC, &[0x42; 64]).unwrap()
         })
         .collect();
     let refs: Vec<&[u8]> = envelopes.iter().map(Vec::as_slice).collect();
     // Receivers with every device's key cached (a gateway in steady state).
     let warm = || {
-        let mut r = Receiver::new(master.clone(), ReceiverConfig::default(), MemoryReplayStore::new());
+        let mut r = Receiver::new(
+            &citysec_ring::PROVIDER,
+            master.clone(),
+            ReceiverConfig::default(),
+            MemoryReplayStore::new(),
+        );
         for d in 0..10_000u32 {
-            r.warm(&Ring, format!("sensor-{d:05}").as_bytes(), 0).unwrap();
+            r.warm(format!("sensor-{d:05}").as_bytes(), 0).unwrap();
         }
         r
     };
     let mut r = warm();
-    assert!(open_batch_parallel(&mut r, &Ring, &refs, 2).iter().all(Result::is_ok));
+    assert!(open_batch_parallel(&mut r, &refs, 2).iter().all(Result::is_ok));
 
     let mut g = c.benchmark_group("gateway_open_batch");
     g.throughput(Throughput::Elements(10_000));
@@ -198,7 +210,7 @@ fn gateway_batch(c: &mut Criterion) {
     g.bench_function("batch", |b| {
         b.iter_batched_ref(
             warm,
-            |r| open_batch_parallel(r, &Ring, black_box(&refs), 2),
+            |r| open_batch_parallel(r, black_box(&refs), 2),
             BatchSize::LargeInput,
         );
     });
@@ -208,7 +220,7 @@ fn gateway_batch(c: &mut Criterion) {
             |r| {
                 let mut out = Vec::new();
                 for e in &refs {
-                    r.open(&Ring, black_box(e), None, &mut out).unwrap();
+                    r.open(black_box(e), None, &mut out).unwrap();
                 }
             },
             BatchSize::LargeInput,
@@ -220,7 +232,7 @@ fn gateway_batch(c: &mut Criterion) {
 fn seal_group(c: &mut Criterion) {
     let master = MasterSecret::new([3; 32]);
     let device = b"traffic-counter-7";
-    let key = master.derive(&RustCrypto, device, 0).unwrap();
+    let key = master.derive(&citysec_rustcrypto::PROVIDER, device, 0).unwrap();
     let seq = 0x0100_0000u64;
     let plaintext = [0x5au8; 64];
     let (nonce, aad) = raw_parts(device, seq, key.common_iv());
@@ -235,10 +247,30 @@ fn seal_group(c: &mut Criterion) {
     let mut g = c.benchmark_group("telemetry_seal_64B");
     g.throughput(Throughput::Bytes(64));
     g.bench_function("citysec_ring", |b| {
-        b.iter(|| seal_into(&Ring, &key, seq, TOPIC, black_box(&plaintext), &mut out).unwrap());
+        b.iter(|| {
+            seal_into(
+                &citysec_ring::PROVIDER,
+                &key,
+                seq,
+                TOPIC,
+                black_box(&plaintext),
+                &mut out,
+            )
+            .unwrap()
+        });
     });
     g.bench_function("citysec_rustcrypto", |b| {
-        b.iter(|| seal_into(&RustCrypto, &key, seq, TOPIC, black_box(&plaintext), &mut out).unwrap());
+        b.iter(|| {
+            seal_into(
+                &citysec_rustcrypto::PROVIDER,
+                &key,
+                seq,
+                TOPIC,
+                black_box(&plaintext),
+                &mut out,
+            )
+            .unwrap()
+        });
     });
     g.bench_function("ring", |b| {
         b.iter(|| {

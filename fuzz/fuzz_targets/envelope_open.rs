@@ -10,7 +10,7 @@
 
 use citysec_core::encrypt0::UnverifiedEncrypt0;
 use citysec_core::sign1::VerifyOptions;
-use citysec_core::{Limits, RustCrypto, X25519SecretKey};
+use citysec_core::{Limits, X25519SecretKey};
 use citysec_telemetry::{Envelope, Error, MasterSecret, MemoryReplayStore, Receiver, ReceiverConfig};
 use libfuzzer_sys::fuzz_target;
 
@@ -21,17 +21,17 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(generic.kid(), Some(env.device_id()));
     }
     let config = ReceiverConfig::default().with_epochs(&[0, 3]);
-    let mut r = Receiver::new(MasterSecret::new([0x5a; 32]), config, MemoryReplayStore::new());
+    let mut r = Receiver::new(&citysec_rustcrypto::PROVIDER, MasterSecret::new([0x5a; 32]), config, MemoryReplayStore::new());
     let mut out = Vec::new();
-    match r.open(&RustCrypto, data, None, &mut out) {
+    match r.open(data, None, &mut out) {
         Ok(env) => {
             assert_eq!(out.len(), env.plaintext_len());
             let mut again = Vec::new();
-            assert_eq!(r.open(&RustCrypto, data, None, &mut again).err(), Some(Error::Replay));
+            assert_eq!(r.open(data, None, &mut again).err(), Some(Error::Replay));
             assert!(again.is_empty());
         }
         Err(_) => assert!(out.is_empty()),
     }
     let secret = X25519SecretKey::new(&[7; 32]).expect("nonzero");
-    let _ = citysec_telemetry::recipient::open_from(&RustCrypto, &secret, data, b"", &Limits::DEFAULT);
+    let _ = citysec_telemetry::recipient::open_from(&citysec_rustcrypto::PROVIDER, &secret, data, b"", &Limits::DEFAULT);
 });

@@ -16,7 +16,7 @@ use citysec::attest::{
     ReferenceSet, ReferenceValues,
 };
 use citysec::core::provider::{Provider, Signer};
-use citysec::core::{Algorithm, RustCrypto, SigningKey, Timestamp};
+use citysec::core::{Algorithm, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
@@ -25,7 +25,6 @@ use citysec::door::{Denial, Door, DoorAuthority, DoorDecision, DoorRequest, Loca
 use citysec::policy::Reason;
 use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource};
-use citysec::ring::Ring;
 use citysec::std_adapters::OsRandom;
 use citysec::std_adapters::attest::RedbNonceStore;
 use citysec::std_adapters::telemetry::{FileCounterStore, RedbReplayStore};
@@ -527,7 +526,6 @@ fn summary(a: &Appraisal) -> String {
 
 /// The scenario; stops at the first step whose result later steps need.
 fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
-    let rc = &RustCrypto;
     d.act = "setup";
     let origin = keys.origin.clone();
     let mut city = d.accept(
@@ -637,9 +635,9 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     let mut sensor = d.accept(
         "provision sensor air-7 (derived key, counter file)",
         timed(|| -> Result<_, Box<dyn core::error::Error>> {
-            let key = master.derive(rc, b"air-7", 0)?;
+            let key = master.derive(&DEVICE, b"air-7", 0)?;
             let counter = FileCounterStore::provision(state.0.join("air-7.counter"), 0)?;
-            Ok(Sender::new(key, counter, 64)?)
+            Ok(Sender::new(&DEVICE, key, counter, 64)?)
         }),
         |_| String::from("counter reserved in blocks of 64"),
     )?;
@@ -647,7 +645,7 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     for reading in [&b"{\"no2\": 38}"[..], b"{\"no2\": 41}", b"{\"no2\": 40}"] {
         let (seq, env) = d.accept(
             "air-7 seals a reading",
-            timed(|| sensor.seal(rc, TOPIC, reading)),
+            timed(|| sensor.seal(TOPIC, reading)),
             |(s, e)| format!("seq {s}, COSE_Encrypt0 {} bytes", e.len()),
         )?;
         envelopes.push((seq, env, reading));
@@ -657,15 +655,13 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
         timed(|| RedbReplayStore::open(state.0.join("replay.redb"))),
         |_| String::from("embedded, crash-safe (redb)"),
     )?;
-    let mut gateway = Receiver::new(master, ReceiverConfig::default(), store);
+    let mut gateway = Receiver::new(&SERVER, master, ReceiverConfig::default(), store);
     let mut plaintext = Vec::new();
     for (seq, env, reading) in &envelopes {
         let name = format!("gateway opens seq {seq} (ring)");
-        let ok = d.accept(
-            name,
-            timed(|| gateway.open(&Ring, env, Some(TOPIC), &mut plaintext)),
-            |o| format!("device air-7, seq {}, {}", o.seq(), String::from_utf8_lossy(reading)),
-        );
+        let ok = d.accept(name, timed(|| gateway.open(env, Some(TOPIC), &mut plaintext)), |o| {
+            format!("device air-7, seq {}, {}", o.seq(), String::from_utf8_lossy(reading))
+        });
         ok?;
     }
 
@@ -726,7 +722,7 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
     if let Some((_, first, _)) = envelopes.first() {
         d.reject(
             "replayed telemetry: seq 0 sent again",
-            timed(|| gateway.open(&Ring, first, Some(TOPIC), &mut plaintext).map(|o| o.seq())),
+            timed(|| gateway.open(first, Some(TOPIC), &mut plaintext).map(|o| o.seq())),
             &citysec::telemetry::Error::Replay,
         );
     }

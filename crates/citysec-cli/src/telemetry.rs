@@ -22,7 +22,6 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use citysec::core::{Algorithm, Key, X25519SecretKey};
-use citysec::ring::Ring;
 use citysec::std_adapters::telemetry::RedbReplayStore;
 use citysec::std_adapters::{ExistingFile, KeyFormat, OsRandom, write_key};
 use citysec::telemetry::recipient::{open_from, seal_to};
@@ -246,7 +245,7 @@ fn new_master(a: &NewMasterArgs, out: &mut Out) -> CmdResult {
 fn derive(a: &DeriveArgs, out: &mut Out) -> CmdResult {
     let master = read_master(&a.master)?;
     let key = master
-        .derive(&Ring, a.device.as_bytes(), a.epoch)
+        .derive(&citysec::ring::PROVIDER, a.device.as_bytes(), a.epoch)
         .map_err(|e| Failure::usage(e.to_string()))?;
     let k = key
         .key()
@@ -311,10 +310,11 @@ fn seal_cmd(a: &SealArgs, out: &mut Out) -> CmdResult {
     };
     let master = read_master(master)?;
     let key = master
-        .derive(&Ring, device.as_bytes(), a.epoch.unwrap_or(0))
+        .derive(&citysec::ring::PROVIDER, device.as_bytes(), a.epoch.unwrap_or(0))
         .map_err(|e| Failure::usage(e.to_string()))?;
     let reading = read_reading(&a.input)?;
-    let env = seal(&Ring, &key, seq, &a.topic, &reading).map_err(|e| Failure::usage(e.to_string()))?;
+    let env =
+        seal(&citysec::ring::PROVIDER, &key, seq, &a.topic, &reading).map_err(|e| Failure::usage(e.to_string()))?;
     check_size(&env, reading.len())?;
     // What `open` parses first: never write an envelope it would refuse as malformed.
     Envelope::parse(&env, max_envelope()).map_err(|e| Failure::usage(format!("cannot seal: {e}")))?;
@@ -350,7 +350,7 @@ fn seal_to_cmd(a: &SealArgs, to: &Path, out: &mut Out) -> CmdResult {
     let mut iv = [0u8; 12];
     citysec::core::RandomSource::fill(&mut OsRandom, &mut iv).map_err(|e| Failure::usage(e.to_string()))?;
     let sealed = seal_to(
-        &Ring,
+        &citysec::ring::PROVIDER,
         &recipient,
         ephemeral,
         Algorithm::ChaCha20Poly1305,
@@ -390,8 +390,8 @@ fn open(a: &OpenArgs, out: &mut Out) -> CmdResult {
             std::fs::create_dir_all(state)
                 .map_err(|e| Failure::usage(format!("cannot create `{}`: {}", state.display(), e.kind())))?;
             let store = RedbReplayStore::open(state.join("replay.redb")).map_err(|e| Failure::usage(e.to_string()))?;
-            Receiver::new(master, config, store)
-                .open(&Ring, &bytes, a.topic.as_deref(), &mut plaintext)
+            Receiver::new(&citysec::ring::PROVIDER, master, config, store)
+                .open(&bytes, a.topic.as_deref(), &mut plaintext)
                 .map_err(|e| Failure::Rejected(e.to_string()))?
         }
         (None, None) => return Err(Failure::usage("give --state DIR or --store redis://HOST:PORT")),
@@ -417,7 +417,7 @@ fn open_recipient(a: &OpenArgs, path: &Path, out: &mut Out) -> CmdResult {
     let bytes = read_token(&a.envelope)?;
     let topic = a.topic.as_deref().unwrap_or("");
     let plaintext = open_from(
-        &Ring,
+        &citysec::ring::PROVIDER,
         &secret,
         &bytes,
         topic.as_bytes(),
@@ -464,9 +464,9 @@ fn open_shared<'a>(
     plaintext: &mut Vec<u8>,
 ) -> Result<Envelope<'a>, Failure> {
     let store = citysec_std::fleet::RedisReplayStore::open(url).map_err(|e| Failure::usage(e.to_string()))?;
-    let mut receiver = Receiver::new(master, config, store);
+    let mut receiver = Receiver::new(&citysec::ring::PROVIDER, master, config, store);
     receiver
-        .open(&Ring, bytes, topic, plaintext)
+        .open(bytes, topic, plaintext)
         .map_err(|e| match receiver.store().last_error() {
             Some(why) => Failure::Rejected(format!("{e}: {why}")),
             None => Failure::Rejected(e.to_string()),

@@ -13,7 +13,6 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
-use citysec::ring::Ring;
 use citysec::telemetry::{MasterSecret, seal};
 
 mod common;
@@ -23,9 +22,15 @@ const MASTER: [u8; 32] = [0x5a; 32];
 
 /// An envelope sealed by the library, for ids and topics the CLI cannot type.
 fn envelope(dir: &Path, name: &str, device: &[u8], seq: u64, topic: &str, reading: &[u8]) -> String {
-    let key = MasterSecret::new(MASTER).derive(&Ring, device, 0).unwrap();
+    let key = MasterSecret::new(MASTER)
+        .derive(&citysec::ring::PROVIDER, device, 0)
+        .unwrap();
     let path = dir.join(name);
-    std::fs::write(&path, seal(&Ring, &key, seq, topic, reading).unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        seal(&citysec::ring::PROVIDER, &key, seq, topic, reading).unwrap(),
+    )
+    .unwrap();
     p(&path).to_owned()
 }
 

@@ -193,6 +193,31 @@ impl Provider {
             .verify(key, msg, sig)
     }
 
+    /// Seals `in_out` with the AEAD for `key`'s algorithm.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] if the provider has no such AEAD; as
+    /// [`Aead::seal`].
+    pub fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        self.aead(key.algorithm())?.seal(key, nonce, aad, in_out)
+    }
+
+    /// Opens `in_out` with the AEAD for `key`'s algorithm. On failure `in_out`
+    /// holds no plaintext.
+    ///
+    /// # Errors
+    /// [`Error::DecryptFailed`], also when the provider has no such AEAD; as
+    /// [`Aead::open`].
+    pub fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
+        match self.aead(key.algorithm()) {
+            Ok(aead) => aead.open(key, nonce, aad, in_out, tag),
+            Err(_) => {
+                in_out.fill(0);
+                Err(Error::DecryptFailed)
+            }
+        }
+    }
+
     /// A signer owning the software key `key` (parsed once, here), from the
     /// provider's [`KeyProvider`].
     ///

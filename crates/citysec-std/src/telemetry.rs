@@ -5,7 +5,6 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use citysec_core::Backend;
 use citysec_telemetry::window::ReplayWindow;
 use citysec_telemetry::{
     BatchContext, CounterStore, Envelope, Error as TelemetryError, Receiver, ReplayStore, SHARDS, ShardWork,
@@ -213,7 +212,6 @@ fn run_shard<'a, S: ReplayStore>(
     ctx: &BatchContext<'_, S>,
     mut work: ShardWork<'_, 'a>,
     indices: Vec<u32>,
-    backend: &dyn Backend,
     envelopes: &[&'a [u8]],
 ) -> Done<'a> {
     let shard = work.index();
@@ -228,7 +226,7 @@ fn run_shard<'a, S: ReplayStore>(
         }
         let mut out = Vec::new();
         let r = match envelope(i) {
-            Some(bytes) => ctx.open(&mut work, backend, bytes, &mut out).map(|e| (e, out)),
+            Some(bytes) => ctx.open(&mut work, bytes, &mut out).map(|e| (e, out)),
             None => Err(TelemetryError::Malformed),
         };
         results.push(r);
@@ -255,7 +253,6 @@ fn run_jobs<'a, S: ReplayStore>(
     ctx: &BatchContext<'_, S>,
     jobs: &[Mutex<Option<Job<'_, 'a>>>],
     next: &AtomicUsize,
-    backend: &dyn Backend,
     envelopes: &[&'a [u8]],
 ) -> Vec<Done<'a>> {
     let mut done = Vec::new();
@@ -264,7 +261,7 @@ fn run_jobs<'a, S: ReplayStore>(
             return done;
         };
         if let Some(Job { work, indices }) = slot.lock().ok().and_then(|mut j| j.take()) {
-            done.push(run_shard(ctx, work, indices, backend, envelopes));
+            done.push(run_shard(ctx, work, indices, envelopes));
         }
     }
 }
@@ -284,7 +281,6 @@ fn run_jobs<'a, S: ReplayStore>(
 /// instead.
 pub fn open_batch_parallel<'a, S>(
     receiver: &mut Receiver<S>,
-    backend: &dyn Backend,
     envelopes: &[&'a [u8]],
     threads: usize,
 ) -> Vec<BatchItem<'a>>
@@ -297,7 +293,7 @@ where
         || u32::try_from(envelopes.len()).is_err()
         || receiver.store().is_shared()
     {
-        return receiver.open_batch(backend, envelopes);
+        return receiver.open_batch(envelopes);
     }
     let n = envelopes.len();
     let (routes, done) = {
@@ -309,9 +305,7 @@ where
             // Start the other threads first: they get going while this one sorts
             // the envelopes into shards.
             let handles: Vec<_> = (1..threads)
-                .map(|_| {
-                    scope.spawn(move || run_jobs(ctx, wait_for(jobs_ref).as_slice(), next_ref, backend, envelopes))
-                })
+                .map(|_| scope.spawn(move || run_jobs(ctx, wait_for(jobs_ref).as_slice(), next_ref, envelopes)))
                 .collect();
             let per_shard = n / SHARDS;
             let mut lists: Vec<Vec<u32>> = (0..SHARDS)
@@ -336,7 +330,7 @@ where
                 .zip(lists)
                 .map(|(work, indices)| Mutex::new(Some(Job { work, indices })))
                 .collect();
-            let mut done = run_jobs(ctx, jobs_ref.get_or_init(|| all), next_ref, backend, envelopes);
+            let mut done = run_jobs(ctx, jobs_ref.get_or_init(|| all), next_ref, envelopes);
             // The others finish within about a shard's time of this thread: wait
             // for them spinning, as for the jobs.
             for h in &handles {

@@ -37,8 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use citysec_attest::{Challenge, Error as AttestError, NonceStore};
-use citysec_core::{RustCrypto, Timestamp};
-use citysec_ring::Ring;
+use citysec_core::Timestamp;
 use citysec_std::OsRandom;
 use citysec_std::fleet::{RedisNonceStore, RedisOptions, RedisRefusal, RedisReplayStore};
 use citysec_std::telemetry::open_batch_parallel;
@@ -196,18 +195,25 @@ fn master() -> MasterSecret {
 }
 
 fn env(device: &str, seq: u64) -> Vec<u8> {
-    let key = master().derive(&RustCrypto, device.as_bytes(), 0).unwrap();
-    seal(&RustCrypto, &key, seq, "t", &[0x5a; 64]).unwrap()
+    let key = master()
+        .derive(&citysec_rustcrypto::PROVIDER, device.as_bytes(), 0)
+        .unwrap();
+    seal(&citysec_rustcrypto::PROVIDER, &key, seq, "t", &[0x5a; 64]).unwrap()
 }
 
 fn gateway(url: &str, options: &RedisOptions, window: u32) -> Receiver<RedisReplayStore> {
     let store = RedisReplayStore::open_with(url, options.clone()).unwrap();
-    Receiver::new(master(), ReceiverConfig::default().with_window(window), store)
+    Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default().with_window(window),
+        store,
+    )
 }
 
 fn open(r: &mut Receiver<RedisReplayStore>, e: &[u8]) -> Result<u64, Error> {
     let mut out = Vec::new();
-    let got = r.open(&Ring, e, None, &mut out).map(|e| e.seq());
+    let got = r.open(e, None, &mut out).map(|e| e.seq());
     if got.is_err() {
         assert!(out.is_empty(), "a refused envelope left its plaintext");
     }
@@ -238,10 +244,10 @@ fn two_gateways_sharing_one_redis_accept_each_envelope_once() {
     // duplicate inside the batch.
     let mut batch: Vec<&[u8]> = envs[150..].iter().map(|(_, _, e)| e.as_slice()).collect();
     batch.push(envs[200].2.as_slice());
-    let got = open_batch_parallel(&mut a, &Ring, &batch, 2);
+    let got = open_batch_parallel(&mut a, &batch, 2);
     assert!(got[..150].iter().all(Result::is_ok));
     assert_eq!(got[150].as_ref().unwrap_err(), &Error::Replay);
-    let again = open_batch_parallel(&mut b, &Ring, &batch, 2);
+    let again = open_batch_parallel(&mut b, &batch, 2);
     assert!(again.iter().all(|r| r.as_ref().unwrap_err() == &Error::Replay));
     // Old envelopes below the window are refused as such.
     let late = env("sensor-0", 70);
@@ -281,7 +287,7 @@ fn eight_threads_submitting_the_same_10000_envelopes_accept_each_once() {
                 } else {
                     for chunk in order.chunks(250) {
                         let batch: Vec<&[u8]> = chunk.iter().map(|i| envs[*i].as_slice()).collect();
-                        for (i, r) in chunk.iter().zip(g.open_batch(&Ring, &batch)) {
+                        for (i, r) in chunk.iter().zip(g.open_batch(&batch)) {
                             match r {
                                 Ok(_) => mine.push(*i),
                                 Err(e) => assert_eq!(e, Error::Replay),
@@ -365,7 +371,7 @@ fn redis_restarted_mid_run_lets_no_replay_in() {
     let batch: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
     assert!(
         fresh
-            .open_batch(&Ring, &batch)
+            .open_batch(&batch)
             .iter()
             .all(|r| r.as_ref().unwrap_err() == &Error::Replay)
     );
@@ -391,7 +397,7 @@ fn while_redis_is_down_the_gateway_refuses_with_a_clear_error_and_recovers() {
     assert_eq!(open(&mut g, &envs[3]), Err(Error::ReplayStore));
     let batch: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
     assert!(
-        g.open_batch(&Ring, &batch)
+        g.open_batch(&batch)
             .iter()
             .all(|r| r.as_ref().unwrap_err() == &Error::ReplayStore)
     );
@@ -560,7 +566,12 @@ fn appendfsync_everysec_is_refused_unless_relaxed_fsync_is_allowed() {
     // The opt-out: accepted, and the stores work.
     let opts = options("everysec").allow_relaxed_fsync();
     let store = RedisReplayStore::open_with(&url, opts.clone()).unwrap();
-    let mut g = Receiver::new(master(), ReceiverConfig::default().with_window(64), store);
+    let mut g = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default().with_window(64),
+        store,
+    );
     assert_eq!(open(&mut g, &env("pump-1", 5)), Ok(5));
     assert_eq!(open(&mut g, &env("pump-1", 5)), Err(Error::Replay));
     let mut nonces = RedisNonceStore::open_with(&url, opts).unwrap();

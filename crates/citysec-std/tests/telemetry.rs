@@ -15,8 +15,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use citysec_core::RustCrypto;
-use citysec_ring::Ring;
 use citysec_std::telemetry::{FileCounterStore, RedbReplayStore, open_batch_parallel};
 use citysec_telemetry::window::ReplayWindow;
 use citysec_telemetry::{
@@ -29,8 +27,10 @@ fn master() -> MasterSecret {
 }
 
 fn env(device: &str, seq: u64) -> Vec<u8> {
-    let key = master().derive(&RustCrypto, device.as_bytes(), 0).unwrap();
-    seal(&RustCrypto, &key, seq, "t", &seq.to_be_bytes()).unwrap()
+    let key = master()
+        .derive(&citysec_rustcrypto::PROVIDER, device.as_bytes(), 0)
+        .unwrap();
+    seal(&citysec_rustcrypto::PROVIDER, &key, seq, "t", &seq.to_be_bytes()).unwrap()
 }
 
 #[test]
@@ -40,41 +40,44 @@ fn a_gateway_restarted_from_redb_accepts_no_replay() {
     let envs: Vec<Vec<u8>> = (0..30).map(|s| env("sensor-1", s)).collect();
     {
         let mut r = Receiver::new(
+            &citysec_rustcrypto::PROVIDER,
             master(),
             ReceiverConfig::default(),
             RedbReplayStore::open(&path).unwrap(),
         );
         for e in &envs[..20] {
             let mut out = Vec::new();
-            r.open(&Ring, e, None, &mut out).unwrap();
+            r.open(e, None, &mut out).unwrap();
         }
         // the gateway stops here (drop closes the database)
     }
     let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default(),
         RedbReplayStore::open(&path).unwrap(),
     );
     let mut out = Vec::new();
     for e in &envs[..20] {
-        let err = r.open(&Ring, e, None, &mut out).err().unwrap();
+        let err = r.open(e, None, &mut out).err().unwrap();
         assert!(matches!(err, Error::Replay | Error::OutsideWindow), "{err:?}");
     }
     for e in &envs[20..] {
-        assert!(r.open(&Ring, e, None, &mut out).is_ok());
+        assert!(r.open(e, None, &mut out).is_ok());
     }
     // and a batch, persisted in one transaction, survives a restart too
     let more: Vec<Vec<u8>> = (0..100).map(|d| env(&format!("d{d}"), 1)).collect();
     let refs: Vec<&[u8]> = more.iter().map(Vec::as_slice).collect();
-    assert!(r.open_batch(&Ring, &refs).iter().all(Result::is_ok));
+    assert!(r.open_batch(&refs).iter().all(Result::is_ok));
     drop(r);
     let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default(),
         RedbReplayStore::open(&path).unwrap(),
     );
     assert!(
-        r.open_batch(&Ring, &refs)
+        r.open_batch(&refs)
             .iter()
             .all(|x| x.as_ref().err() == Some(&Error::Replay))
     );
@@ -88,10 +91,10 @@ fn file_counters_survive_reboots() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "0\n");
     let mut seqs = Vec::new();
     for _boot in 0..3 {
-        let key = master().derive(&RustCrypto, b"s", 0).unwrap();
-        let mut s = Sender::new(key, FileCounterStore::open(&path), 8).unwrap();
+        let key = master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
+        let mut s = Sender::new(&citysec_rustcrypto::PROVIDER, key, FileCounterStore::open(&path), 8).unwrap();
         for _ in 0..3 {
-            seqs.push(s.seal(&RustCrypto, "t", b"x").unwrap().0);
+            seqs.push(s.seal("t", b"x").unwrap().0);
         }
     }
     assert_eq!(seqs, [0, 1, 2, 8, 9, 10, 16, 17, 18]);
@@ -113,18 +116,18 @@ fn file_counters_survive_reboots() {
         b"18446744073709551616\n",
     ] {
         std::fs::write(&path, corrupt).unwrap();
-        let key = master().derive(&RustCrypto, b"s", 0).unwrap();
+        let key = master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
         assert_eq!(
-            Sender::new(key, FileCounterStore::open(&path), 8).err(),
+            Sender::new(&citysec_rustcrypto::PROVIDER, key, FileCounterStore::open(&path), 8).err(),
             Some(Error::CounterStore),
             "{corrupt:?}"
         );
     }
     std::fs::remove_file(&path).unwrap();
     std::fs::create_dir(&path).unwrap();
-    let key = master().derive(&RustCrypto, b"s", 0).unwrap();
+    let key = master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
     assert_eq!(
-        Sender::new(key, FileCounterStore::open(&path), 8).err(),
+        Sender::new(&citysec_rustcrypto::PROVIDER, key, FileCounterStore::open(&path), 8).err(),
         Some(Error::CounterStore)
     );
 }
@@ -134,6 +137,7 @@ fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let counter = dir.path().join("sensor-7.counter");
     let mut gateway = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_epochs(&[0, 1]),
         RedbReplayStore::open(dir.path().join("replay.redb")).unwrap(),
@@ -141,23 +145,41 @@ fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
     let mut out = Vec::new();
     // provision at epoch 0, send
     FileCounterStore::provision(&counter, 0).unwrap();
-    let key0 = || master().derive(&RustCrypto, b"sensor-7", 0).unwrap();
-    let mut sender = Sender::new(key0(), FileCounterStore::open(&counter), 16).unwrap();
+    let key0 = || master().derive(&citysec_rustcrypto::PROVIDER, b"sensor-7", 0).unwrap();
+    let mut sender = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        key0(),
+        FileCounterStore::open(&counter),
+        16,
+    )
+    .unwrap();
     for expected in 0..5 {
-        let (seq, env) = sender.seal(&RustCrypto, "t", b"x").unwrap();
+        let (seq, env) = sender.seal("t", b"x").unwrap();
         assert_eq!(seq, expected);
-        assert_eq!(gateway.open(&Ring, &env, Some("t"), &mut out).map(|o| o.seq()), Ok(seq));
+        assert_eq!(gateway.open(&env, Some("t"), &mut out).map(|o| o.seq()), Ok(seq));
     }
     drop(sender);
     // the file is lost: the sender refuses, at any epoch, and writes nothing
     std::fs::remove_file(&counter).unwrap();
     assert_eq!(
-        Sender::new(key0(), FileCounterStore::open(&counter), 16).err(),
+        Sender::new(
+            &citysec_rustcrypto::PROVIDER,
+            key0(),
+            FileCounterStore::open(&counter),
+            16
+        )
+        .err(),
         Some(Error::CounterMissing)
     );
-    let key1 = || master().derive(&RustCrypto, b"sensor-7", 1).unwrap();
+    let key1 = || master().derive(&citysec_rustcrypto::PROVIDER, b"sensor-7", 1).unwrap();
     assert_eq!(
-        Sender::new(key1(), FileCounterStore::open(&counter), 16).err(),
+        Sender::new(
+            &citysec_rustcrypto::PROVIDER,
+            key1(),
+            FileCounterStore::open(&counter),
+            16
+        )
+        .err(),
         Some(Error::CounterMissing)
     );
     assert!(!counter.exists());
@@ -166,18 +188,27 @@ fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
     let highest = gateway.highest_seq(b"sensor-7").unwrap();
     assert_eq!(highest, Some(4));
     FileCounterStore::provision(&counter, highest.unwrap() + 1).unwrap();
-    let mut sender = Sender::new(key1(), FileCounterStore::open(&counter), 16).unwrap();
-    let (seq, env) = sender.seal(&RustCrypto, "t", b"after").unwrap();
+    let mut sender = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        key1(),
+        FileCounterStore::open(&counter),
+        16,
+    )
+    .unwrap();
+    let (seq, env) = sender.seal("t", b"after").unwrap();
     assert_eq!(seq, 5);
-    let opened = gateway.open(&Ring, &env, Some("t"), &mut out).unwrap();
+    let opened = gateway.open(&env, Some("t"), &mut out).unwrap();
     assert_eq!((opened.epoch(), opened.seq(), out.as_slice()), (1, 5, &b"after"[..]));
     // an epoch-1 counter provisioned from 0 instead would be refused by the gateway
-    let mut from_zero = Sender::new(key1(), citysec_telemetry::MemoryCounterStore::provisioned(0), 16).unwrap();
-    let (_, env) = from_zero.seal(&RustCrypto, "t", b"x").unwrap();
-    assert_eq!(
-        gateway.open(&Ring, &env, Some("t"), &mut out).err(),
-        Some(Error::Replay)
-    );
+    let mut from_zero = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        key1(),
+        citysec_telemetry::MemoryCounterStore::provisioned(0),
+        16,
+    )
+    .unwrap();
+    let (_, env) = from_zero.seal("t", b"x").unwrap();
+    assert_eq!(gateway.open(&env, Some("t"), &mut out).err(), Some(Error::Replay));
 }
 
 #[test]
@@ -190,16 +221,26 @@ fn parallel_batch_equals_single_opens() {
     bad[n - 1] ^= 1;
     envs.push(bad);
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    let mut one = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let mut one = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
     let expected: Vec<_> = refs
         .iter()
         .map(|e| {
             let mut out = Vec::new();
-            one.open(&Ring, e, None, &mut out).map(|x| (x.seq(), out))
+            one.open(e, None, &mut out).map(|x| (x.seq(), out))
         })
         .collect();
-    let mut par = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
-    let got: Vec<_> = open_batch_parallel(&mut par, &Ring, &refs, 2)
+    let mut par = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
+    let got: Vec<_> = open_batch_parallel(&mut par, &refs, 2)
         .into_iter()
         .map(|r| r.map(|(e, p)| (e.seq(), p)))
         .collect();
@@ -224,24 +265,39 @@ fn spread(devices: usize, per: u64) -> Vec<Vec<u8>> {
 fn a_parallel_batch_persists_in_the_store_parts_before_handing_out() {
     let envs = spread(300, 3);
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
-    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
+    let got = open_batch_parallel(&mut r, &refs, 2);
     assert_eq!(got.iter().filter(|x| x.is_ok()).count(), 900);
     assert_eq!(got[900].as_ref().err(), Some(&Error::Replay));
     // Every accepted window is in the store: a gateway restarted from it refuses
     // the whole batch, in parallel and one by one.
     let store = r.into_store();
     assert_eq!(store.len(), 300);
-    let mut again = Receiver::new(master(), ReceiverConfig::default(), store.clone());
+    let mut again = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store.clone(),
+    );
     assert!(
-        open_batch_parallel(&mut again, &Ring, &refs, 2)
+        open_batch_parallel(&mut again, &refs, 2)
             .iter()
             .all(|x| x.as_ref().err() == Some(&Error::Replay))
     );
-    let mut one = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut one = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
     let mut out = Vec::new();
     for e in &refs {
-        assert_eq!(one.open(&Ring, e, None, &mut out).err(), Some(Error::Replay));
+        assert_eq!(one.open(e, None, &mut out).err(), Some(Error::Replay));
         assert!(out.is_empty());
     }
 }
@@ -271,8 +327,13 @@ fn a_parallel_batch_whose_store_fails_accepts_nothing_and_recovers() {
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
     let store = Flaky::default();
     store.fail.store(true, core::sync::atomic::Ordering::Relaxed);
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
-    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
+    let got = open_batch_parallel(&mut r, &refs, 2);
     assert!(got[..400].iter().all(|x| x.as_ref().err() == Some(&Error::ReplayStore)));
     // (the duplicate within the batch is still a replay of its first copy, as in
     // `Receiver::open_batch`)
@@ -281,8 +342,13 @@ fn a_parallel_batch_whose_store_fails_accepts_nothing_and_recovers() {
     let store = r.into_store();
     store.fail.store(false, core::sync::atomic::Ordering::Relaxed);
     assert!(store.inner.is_empty());
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
-    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
+    let got = open_batch_parallel(&mut r, &refs, 2);
     assert_eq!(got.iter().filter(|x| x.is_ok()).count(), 400);
     assert_eq!(got[400].as_ref().err(), Some(&Error::Replay));
 }
@@ -345,8 +411,13 @@ fn a_failing_store_part_refuses_its_shard_and_nothing_else() {
             saved: saved.clone(),
         })
         .collect();
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), OnePartFails { parts });
-    let got = open_batch_parallel(&mut r, &Ring, &refs, 2);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        OnePartFails { parts },
+    );
+    let got = open_batch_parallel(&mut r, &refs, 2);
     let key = |e: &[u8]| {
         citysec_telemetry::Envelope::parse(e, 1 << 16)
             .unwrap()
@@ -368,10 +439,15 @@ fn a_failing_store_part_refuses_its_shard_and_nothing_else() {
         p.broken = false;
     }
     let store = Arc::try_unwrap(saved).ok().unwrap().into_inner().unwrap();
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
     let mut out = Vec::new();
     for e in &refs[..800] {
-        let x = r.open(&Ring, e, None, &mut out);
+        let x = r.open(e, None, &mut out);
         if device_shard(&key(e)) == broken {
             assert!(x.is_ok());
         } else {
@@ -386,16 +462,26 @@ fn a_small_parallel_batch_opens_one_by_one_with_the_same_results() {
     envs.push(envs[2].clone());
     envs.push(b"not an envelope".to_vec());
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    let mut one = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let mut one = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
     let expected: Vec<_> = refs
         .iter()
         .map(|e| {
             let mut out = Vec::new();
-            one.open(&Ring, e, None, &mut out).map(|x| (x.seq(), out))
+            one.open(e, None, &mut out).map(|x| (x.seq(), out))
         })
         .collect();
-    let mut par = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
-    let got: Vec<_> = open_batch_parallel(&mut par, &Ring, &refs, 2)
+    let mut par = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
+    let got: Vec<_> = open_batch_parallel(&mut par, &refs, 2)
         .into_iter()
         .map(|r| r.map(|(e, p)| (e.seq(), p)))
         .collect();

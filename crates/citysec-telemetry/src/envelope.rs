@@ -19,8 +19,9 @@
 
 use alloc::vec::Vec;
 
+use citysec_core::SymmetricKey;
 use citysec_core::cbor::{Head, Reader};
-use citysec_core::{Backend, SymmetricKey};
+use citysec_core::provider::Provider;
 
 use crate::{DeviceKey, Error, Result};
 
@@ -186,7 +187,7 @@ fn check_params(device_id: &[u8], topic: &str) -> Result<()> {
 /// [`Error::BufferTooSmall`] (room for the plaintext plus [`MAX_OVERHEAD`] always
 /// suffices); backend errors.
 pub fn seal_into(
-    backend: &dyn Backend,
+    backend: &Provider,
     key: &DeviceKey,
     seq: u64,
     topic: &str,
@@ -237,7 +238,7 @@ pub fn seal_into(
 ///
 /// # Errors
 /// As [`seal_into`].
-pub fn seal(backend: &dyn Backend, key: &DeviceKey, seq: u64, topic: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+pub fn seal(backend: &Provider, key: &DeviceKey, seq: u64, topic: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
     let mut out = alloc::vec![0u8; plaintext.len().saturating_add(MAX_OVERHEAD)];
     let n = seal_into(backend, key, seq, topic, plaintext, &mut out)?;
     out.truncate(n);
@@ -380,7 +381,7 @@ impl<'a> Envelope<'a> {
     /// # Errors
     /// `Error::Core(DecryptFailed)` (opaque); `Error::Core(KeyAlgMismatch)` for a key
     /// that is not a ChaCha20/Poly1305 key with a Base IV.
-    pub(crate) fn open_into(&self, backend: &dyn Backend, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn open_into(&self, backend: &Provider, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
         out.clear();
         let common_iv = key.base_iv().ok_or(Error::Core(citysec_core::Error::KeyAlgMismatch))?;
         let n = nonce(common_iv, self.partial_iv)?;

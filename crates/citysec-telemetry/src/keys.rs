@@ -4,7 +4,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use citysec_core::{Algorithm, Backend, SymmetricKey};
+use citysec_core::provider::Provider;
+use citysec_core::{Algorithm, SymmetricKey};
 use zeroize::Zeroizing;
 
 use crate::{Error, MAX_DEVICE_ID, Result};
@@ -54,7 +55,7 @@ impl MasterSecret {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for an empty or over-long device id; backend errors.
-    pub fn derive(&self, backend: &dyn Backend, device_id: &[u8], epoch: u32) -> Result<DeviceKey> {
+    pub fn derive(&self, backend: &Provider, device_id: &[u8], epoch: u32) -> Result<DeviceKey> {
         if device_id.is_empty() || device_id.len() > MAX_DEVICE_ID {
             return Err(Error::InvalidParameter);
         }

@@ -9,7 +9,8 @@ use core::hash::BuildHasher as _;
 use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
-use citysec_core::{Backend, SymmetricKey};
+use citysec_core::SymmetricKey;
+use citysec_core::provider::Provider;
 
 use crate::envelope::{Envelope, MAX_DEVICE_ID};
 use crate::window::{DEFAULT_WINDOW, MAX_WINDOW, ReplayWindow};
@@ -463,7 +464,7 @@ impl Shard {
 }
 
 /// Derives the key of `device` in `epoch`, as the receiver caches it (no `kid`).
-fn derive_key(master: &MasterSecret, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<SymmetricKey> {
+fn derive_key(master: &MasterSecret, backend: &Provider, device: &[u8], epoch: u32) -> Result<SymmetricKey> {
     let derived = master.derive(backend, device, epoch)?;
     Ok(derived.key().clone().without_kid())
 }
@@ -473,7 +474,7 @@ fn derive_key(master: &MasterSecret, backend: &dyn Backend, device: &[u8], epoch
 fn decrypt_with(
     master: &MasterSecret,
     entry: Option<&DeviceEntry>,
-    backend: &dyn Backend,
+    backend: &Provider,
     envelope: &Envelope<'_>,
     out: &mut Vec<u8>,
 ) -> Result<Option<SymmetricKey>> {
@@ -493,6 +494,7 @@ fn decrypt_with(
 /// A gateway's receiver for many devices.
 #[derive(Debug)]
 pub struct Receiver<S: ReplayStore> {
+    provider: Provider,
     master: MasterSecret,
     config: ReceiverConfig,
     hasher: DefaultHashBuilder,
@@ -502,9 +504,12 @@ pub struct Receiver<S: ReplayStore> {
 }
 
 impl<S: ReplayStore> Receiver<S> {
-    /// A receiver deriving device keys from `master`, with windows in `store`.
-    pub fn new(master: MasterSecret, config: ReceiverConfig, store: S) -> Self {
+    /// A receiver that derives device keys and opens envelopes with `provider`
+    /// (bound once: no call takes a backend), deriving device keys from `master`,
+    /// with windows in `store`.
+    pub fn new(provider: &Provider, master: MasterSecret, config: ReceiverConfig, store: S) -> Self {
         Self {
+            provider: *provider,
             master,
             config,
             hasher: DefaultHashBuilder::default(),
@@ -548,8 +553,8 @@ impl<S: ReplayStore> Receiver<S> {
     ///
     /// # Errors
     /// As [`MasterSecret::derive`].
-    pub fn warm(&mut self, backend: &dyn Backend, device: &[u8], epoch: u32) -> Result<()> {
-        let k = derive_key(&self.master, backend, device, epoch)?;
+    pub fn warm(&mut self, device: &[u8], epoch: u32) -> Result<()> {
+        let k = derive_key(&self.master, &self.provider, device, epoch)?;
         let hash = self.hasher.hash_one(device);
         let shard = self.shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
         shard.entry(&self.hasher, hash, device)?.keep_key(epoch, k);
@@ -572,7 +577,6 @@ impl<S: ReplayStore> Receiver<S> {
     /// [`Error::UnknownEpoch`], [`Error::UnknownDevice`], [`Error::TopicMismatch`].
     pub fn decrypt<'a>(
         &self,
-        backend: &dyn Backend,
         bytes: &'a [u8],
         expected_topic: Option<&str>,
         out: &mut Vec<u8>,
@@ -584,7 +588,7 @@ impl<S: ReplayStore> Receiver<S> {
             .shards
             .get(device_shard(device))
             .and_then(|s| s.find(self.hasher.hash_one(device), device));
-        let derived = decrypt_with(&self.master, entry, backend, &envelope, out)?;
+        let derived = decrypt_with(&self.master, entry, &self.provider, &envelope, out)?;
         Ok(Decrypted { envelope, derived })
     }
 
@@ -683,13 +687,12 @@ impl<S: ReplayStore> Receiver<S> {
     /// The errors of [`Self::decrypt`] and [`Self::accept`].
     pub fn open<'a>(
         &mut self,
-        backend: &dyn Backend,
         bytes: &'a [u8],
         expected_topic: Option<&str>,
         out: &mut Vec<u8>,
     ) -> Result<Envelope<'a>> {
         if self.store.is_shared() {
-            let d = self.decrypt(backend, bytes, expected_topic, out)?;
+            let d = self.decrypt(bytes, expected_topic, out)?;
             return self.accept_shared(d).inspect_err(|_| wipe(out));
         }
         // One hash and one lookup for the key, the window and the update.
@@ -698,6 +701,7 @@ impl<S: ReplayStore> Receiver<S> {
         let device = env.device_id();
         let hash = self.hasher.hash_one(device);
         let Self {
+            provider,
             master,
             config,
             hasher,
@@ -707,15 +711,15 @@ impl<S: ReplayStore> Receiver<S> {
         } = self;
         let shard = shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
         if let Some(entry) = shard.find_mut(hash, device) {
-            let derived = decrypt_with(master, Some(&*entry), backend, &env, out)?;
+            let derived = decrypt_with(master, Some(&*entry), provider, &env, out)?;
             accept_into(entry, store, &env, config.window).inspect_err(|_| wipe(out))?;
             if let Some(k) = derived {
                 entry.keep_key(env.epoch(), k);
             }
         } else {
             // A device seen for the first time gets an entry only once accepted.
-            let key = derive_key(master, backend, device, env.epoch())?;
-            env.open_into(backend, &key, out)?;
+            let key = derive_key(master, provider, device, env.epoch())?;
+            env.open_into(provider, &key, out)?;
             let mut entry = DeviceEntry::new(device).inspect_err(|_| wipe(out))?;
             accept_into(&mut entry, store, &env, config.window).inspect_err(|_| wipe(out))?;
             entry.keep_key(env.epoch(), key);
@@ -803,6 +807,7 @@ impl<S: ReplayStore> Receiver<S> {
         self.batches = self.batches.wrapping_add(1);
         let batch = self.batches;
         let Self {
+            provider,
             master,
             config,
             hasher,
@@ -832,6 +837,7 @@ impl<S: ReplayStore> Receiver<S> {
             })
             .collect();
         let ctx = BatchContext {
+            provider,
             master,
             config,
             hasher,
@@ -882,16 +888,12 @@ impl<S: ReplayStore> Receiver<S> {
     /// Opens a batch of envelopes from many devices, one after the other, with one
     /// persistence step at the end. Results come in the order of `envelopes`.
     /// (citysec-std spreads the work over threads.)
-    pub fn open_batch<'a>(
-        &mut self,
-        backend: &dyn Backend,
-        envelopes: &[&'a [u8]],
-    ) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
+    pub fn open_batch<'a>(&mut self, envelopes: &[&'a [u8]]) -> Vec<Result<(Envelope<'a>, Vec<u8>)>> {
         let decrypted = envelopes
             .iter()
             .map(|b| {
                 let mut out = Vec::new();
-                self.decrypt(backend, b, None, &mut out).map(|d| (d, out))
+                self.decrypt(b, None, &mut out).map(|d| (d, out))
             })
             .collect();
         self.accept_batch(decrypted)
@@ -977,6 +979,7 @@ impl<'a> ShardWork<'_, 'a> {
 /// What the threads of a split batch share (see [`Receiver::split`]).
 #[derive(Debug)]
 pub struct BatchContext<'r, S: ReplayStore> {
+    provider: &'r Provider,
     master: &'r MasterSecret,
     config: &'r ReceiverConfig,
     hasher: &'r DefaultHashBuilder,
@@ -1009,13 +1012,7 @@ impl<S: ReplayStore> BatchContext<'_, S> {
     /// # Errors
     /// As [`Receiver::open`], and [`Error::UnknownDevice`] for an envelope of
     /// another shard's device.
-    pub fn open<'a>(
-        &self,
-        work: &mut ShardWork<'_, 'a>,
-        backend: &dyn Backend,
-        bytes: &'a [u8],
-        out: &mut Vec<u8>,
-    ) -> Result<Envelope<'a>> {
+    pub fn open<'a>(&self, work: &mut ShardWork<'_, 'a>, bytes: &'a [u8], out: &mut Vec<u8>) -> Result<Envelope<'a>> {
         out.clear();
         let env = self.config.check(bytes, None)?;
         let device = env.device_id();
@@ -1033,7 +1030,7 @@ impl<S: ReplayStore> BatchContext<'_, S> {
         };
         let entry = match shard.find_mut(hash, device) {
             Some(entry) => {
-                let derived = decrypt_with(self.master, Some(&*entry), backend, &env, out)?;
+                let derived = decrypt_with(self.master, Some(&*entry), self.provider, &env, out)?;
                 if let Some(k) = derived {
                     entry.keep_key(env.epoch(), k);
                 }
@@ -1041,8 +1038,8 @@ impl<S: ReplayStore> BatchContext<'_, S> {
             }
             None => {
                 // A device seen for the first time gets an entry only once its tag verified.
-                let key = derive_key(self.master, backend, device, env.epoch())?;
-                env.open_into(backend, &key, out)?;
+                let key = derive_key(self.master, self.provider, device, env.epoch())?;
+                env.open_into(self.provider, &key, out)?;
                 let mut entry = DeviceEntry::new(device).inspect_err(|_| wipe(out))?;
                 entry.keep_key(env.epoch(), key);
                 shard.insert_new(self.hasher, hash, entry);

@@ -16,7 +16,8 @@
 use alloc::vec::Vec;
 
 use citysec_core::cbor::{Reader, Tags, check_well_formed};
-use citysec_core::{Algorithm, AlgorithmKind, Backend, Limits, SymmetricKey, X25519PublicKey, X25519SecretKey};
+use citysec_core::provider::Provider;
+use citysec_core::{Algorithm, AlgorithmKind, Limits, SymmetricKey, X25519PublicKey, X25519SecretKey};
 use zeroize::Zeroizing;
 
 use crate::envelope::Writer;
@@ -57,7 +58,7 @@ fn protected_header(alg: Algorithm) -> Result<([u8; 4], usize)> {
     Ok((buf, n))
 }
 
-fn content_key(backend: &dyn Backend, shared: &[u8; 32], alg: Algorithm) -> Result<SymmetricKey> {
+fn content_key(backend: &Provider, shared: &[u8; 32], alg: Algorithm) -> Result<SymmetricKey> {
     let len = alg
         .aead_key_len()
         .ok_or(Error::Core(citysec_core::Error::UnsupportedAlgorithm))?;
@@ -89,7 +90,7 @@ fn enc_structure(protected: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
 /// `Error::Core(UnsupportedAlgorithm)` for a non-AEAD `alg`;
 /// `Error::Core(NonContributory)` for a low-order recipient key; backend errors.
 pub fn seal_to(
-    backend: &dyn Backend,
+    backend: &Provider,
     recipient: &X25519PublicKey,
     ephemeral: X25519SecretKey,
     alg: Algorithm,
@@ -152,7 +153,7 @@ pub fn seal_to(
 /// algorithms), `Error::Core(UnknownKey)`, `Error::Core(NonContributory)`,
 /// `Error::Core(DecryptFailed)`; [`Error::Malformed`] for another layout.
 pub fn open_from(
-    backend: &dyn Backend,
+    backend: &Provider,
     recipient: &X25519SecretKey,
     bytes: &[u8],
     external_aad: &[u8],

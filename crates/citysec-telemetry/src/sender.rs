@@ -16,7 +16,7 @@
 //! from it ([`Receiver::highest_seq`](crate::Receiver::highest_seq)): the gateway's
 //! replay window is per device across key epochs.
 
-use citysec_core::Backend;
+use citysec_core::provider::Provider;
 
 use crate::envelope::{MAX_SEQ, seal_into};
 use crate::{DeviceKey, Error, Result};
@@ -88,6 +88,7 @@ pub const DEFAULT_BLOCK: u64 = 256;
 /// A device's envelope sender.
 #[derive(Debug)]
 pub struct Sender<S: CounterStore> {
+    provider: Provider,
     key: DeviceKey,
     store: S,
     next: u64,
@@ -96,7 +97,8 @@ pub struct Sender<S: CounterStore> {
 }
 
 impl<S: CounterStore> Sender<S> {
-    /// A sender with `key`, resuming from what `store` holds (a store created by
+    /// A sender sealing with `provider` (bound once) and `key`, resuming from what
+    /// `store` holds (a store created by
     /// provisioning). It reserves its first block before returning.
     ///
     /// # Errors
@@ -104,7 +106,7 @@ impl<S: CounterStore> Sender<S> {
     /// lost: provision the device at its next key epoch); [`Error::CounterStore`] if
     /// the store cannot be read or written; [`Error::SequenceExhausted`] if nothing is
     /// left; [`Error::InvalidParameter`] for a zero block.
-    pub fn new(key: DeviceKey, mut store: S, block: u64) -> Result<Self> {
+    pub fn new(provider: &Provider, key: DeviceKey, mut store: S, block: u64) -> Result<Self> {
         if block == 0 {
             return Err(Error::InvalidParameter);
         }
@@ -113,6 +115,7 @@ impl<S: CounterStore> Sender<S> {
             return Err(Error::SequenceExhausted);
         }
         let mut s = Self {
+            provider: *provider,
             key,
             store,
             next,
@@ -152,13 +155,7 @@ impl<S: CounterStore> Sender<S> {
     /// [`Error::SequenceExhausted`]; [`Error::CounterStore`] if the next block could
     /// not be reserved (nothing is sealed then); the errors of
     /// [`seal_into`](crate::envelope::seal_into).
-    pub fn seal_into(
-        &mut self,
-        backend: &dyn Backend,
-        topic: &str,
-        plaintext: &[u8],
-        out: &mut [u8],
-    ) -> Result<(u64, usize)> {
+    pub fn seal_into(&mut self, topic: &str, plaintext: &[u8], out: &mut [u8]) -> Result<(u64, usize)> {
         if self.next > MAX_SEQ {
             return Err(Error::SequenceExhausted);
         }
@@ -166,7 +163,7 @@ impl<S: CounterStore> Sender<S> {
             self.reserve()?;
         }
         let seq = self.next;
-        let n = seal_into(backend, &self.key, seq, topic, plaintext, out)?;
+        let n = seal_into(&self.provider, &self.key, seq, topic, plaintext, out)?;
         // The number is used once sealed, whatever happens to the envelope.
         self.next = seq.saturating_add(1);
         Ok((seq, n))
@@ -176,9 +173,9 @@ impl<S: CounterStore> Sender<S> {
     ///
     /// # Errors
     /// As [`Self::seal_into`].
-    pub fn seal(&mut self, backend: &dyn Backend, topic: &str, plaintext: &[u8]) -> Result<(u64, alloc::vec::Vec<u8>)> {
+    pub fn seal(&mut self, topic: &str, plaintext: &[u8]) -> Result<(u64, alloc::vec::Vec<u8>)> {
         let mut out = alloc::vec![0u8; plaintext.len().saturating_add(crate::envelope::MAX_OVERHEAD)];
-        let (seq, n) = self.seal_into(backend, topic, plaintext, &mut out)?;
+        let (seq, n) = self.seal_into(topic, plaintext, &mut out)?;
         out.truncate(n);
         Ok((seq, out))
     }

@@ -9,7 +9,6 @@
 )]
 
 use citysec_core::{Algorithm, Error as CoreError, Limits, RustCrypto, X25519PublicKey, X25519SecretKey};
-use citysec_ring::Ring;
 use citysec_telemetry::Error;
 use citysec_telemetry::recipient::{open_from, seal_to};
 
@@ -35,13 +34,12 @@ fn ecdh_es_vector_reproduces_and_opens() {
     let secret = X25519SecretKey::new(&d).unwrap().with_kid(b"X25519-1".to_vec());
     assert_eq!(secret.public_key().as_bytes(), &x);
     let expected = h(&doc["output"]["cbor"]);
-    let backends: [&dyn citysec_core::Backend; 2] = [&RustCrypto, &Ring];
-    for backend in backends {
+    for provider in [&citysec_rustcrypto::PROVIDER, &citysec_ring::PROVIDER] {
         let eph: [u8; 32] = h(&doc["input"]["rng_stream"][0]).try_into().unwrap();
         let iv: [u8; 12] = h(&doc["input"]["rng_stream"][1]).try_into().unwrap();
         let public = X25519PublicKey::new(x).with_kid(b"X25519-1".to_vec());
         let sealed = seal_to(
-            backend,
+            provider,
             &public,
             X25519SecretKey::new(&eph).unwrap(),
             Algorithm::A128GCM,
@@ -54,10 +52,10 @@ fn ecdh_es_vector_reproduces_and_opens() {
             hex::encode_upper(&sealed),
             hex::encode_upper(&expected),
             "{}",
-            backend.name()
+            provider.name
         );
         assert_eq!(
-            open_from(backend, &secret, &expected, b"", &Limits::DEFAULT).unwrap(),
+            open_from(provider, &secret, &expected, b"", &Limits::DEFAULT).unwrap(),
             b"This is the content."
         );
     }
@@ -70,18 +68,25 @@ fn ecdh_ss_is_not_supported() {
     let d: [u8; 32] = h(&rcpt["d_hex"]).try_into().unwrap();
     let secret = X25519SecretKey::new(&d).unwrap();
     assert_eq!(
-        open_from(&RustCrypto, &secret, &h(&doc["output"]["cbor"]), b"", &Limits::DEFAULT).err(),
+        open_from(
+            &citysec_rustcrypto::PROVIDER,
+            &secret,
+            &h(&doc["output"]["cbor"]),
+            b"",
+            &Limits::DEFAULT
+        )
+        .err(),
         Some(Error::Core(CoreError::UnsupportedAlgorithm))
     );
 }
 
 #[test]
 fn chacha_round_trip_and_rejections() {
-    let backend = RustCrypto;
+    let _backend = RustCrypto;
     let secret = X25519SecretKey::new(&[7; 32]).unwrap().with_kid(b"backend-1".to_vec());
     let public = secret.public_key();
     let sealed = seal_to(
-        &backend,
+        &citysec_rustcrypto::PROVIDER,
         &public,
         X25519SecretKey::new(&[9; 32]).unwrap(),
         Algorithm::ChaCha20Poly1305,
@@ -91,22 +96,43 @@ fn chacha_round_trip_and_rejections() {
     )
     .unwrap();
     assert_eq!(
-        open_from(&Ring, &secret, &sealed, b"topic", &Limits::DEFAULT).unwrap(),
+        open_from(&citysec_ring::PROVIDER, &secret, &sealed, b"topic", &Limits::DEFAULT).unwrap(),
         b"reading"
     );
     // another external AAD, another recipient key, another kid
     assert_eq!(
-        open_from(&backend, &secret, &sealed, b"other", &Limits::DEFAULT).err(),
+        open_from(
+            &citysec_rustcrypto::PROVIDER,
+            &secret,
+            &sealed,
+            b"other",
+            &Limits::DEFAULT
+        )
+        .err(),
         Some(Error::Core(CoreError::DecryptFailed))
     );
     let other = X25519SecretKey::new(&[8; 32]).unwrap();
     assert_eq!(
-        open_from(&backend, &other, &sealed, b"topic", &Limits::DEFAULT).err(),
+        open_from(
+            &citysec_rustcrypto::PROVIDER,
+            &other,
+            &sealed,
+            b"topic",
+            &Limits::DEFAULT
+        )
+        .err(),
         Some(Error::Core(CoreError::DecryptFailed))
     );
     let other_kid = X25519SecretKey::new(&[7; 32]).unwrap().with_kid(b"backend-2".to_vec());
     assert_eq!(
-        open_from(&backend, &other_kid, &sealed, b"topic", &Limits::DEFAULT).err(),
+        open_from(
+            &citysec_rustcrypto::PROVIDER,
+            &other_kid,
+            &sealed,
+            b"topic",
+            &Limits::DEFAULT
+        )
+        .err(),
         Some(Error::Core(CoreError::UnknownKey))
     );
     // any bit flip
@@ -114,7 +140,7 @@ fn chacha_round_trip_and_rejections() {
         let mut m = sealed.clone();
         m[i / 8] ^= 1 << (i % 8);
         assert!(
-            open_from(&backend, &secret, &m, b"topic", &Limits::DEFAULT).is_err(),
+            open_from(&citysec_rustcrypto::PROVIDER, &secret, &m, b"topic", &Limits::DEFAULT).is_err(),
             "bit {i}"
         );
     }
@@ -123,13 +149,13 @@ fn chacha_round_trip_and_rejections() {
     let pos = low.windows(4).position(|w| w == [0x04, 0x21, 0x58, 0x20]).unwrap() + 4;
     low[pos..pos + 32].copy_from_slice(&[0; 32]);
     assert_eq!(
-        open_from(&backend, &secret, &low, b"topic", &Limits::DEFAULT).err(),
+        open_from(&citysec_rustcrypto::PROVIDER, &secret, &low, b"topic", &Limits::DEFAULT).err(),
         Some(Error::Core(CoreError::NonContributory))
     );
     // a low-order recipient key cannot be sealed to
     assert_eq!(
         seal_to(
-            &backend,
+            &citysec_rustcrypto::PROVIDER,
             &X25519PublicKey::new([0; 32]),
             X25519SecretKey::new(&[9; 32]).unwrap(),
             Algorithm::A128GCM,

@@ -16,6 +16,7 @@
 
 use std::cell::Cell;
 
+use citysec_core::provider::Provider;
 use citysec_core::sign1::VerifyOptions;
 use citysec_core::{Backend, Error as CoreError, RustCrypto};
 use citysec_ring::Ring;
@@ -33,29 +34,37 @@ fn master() -> MasterSecret {
 }
 
 fn receiver() -> Receiver<MemoryReplayStore> {
-    Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new())
+    Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    )
 }
 
 fn envelope(device: &[u8], seq: u64, topic: &str, body: &[u8]) -> Vec<u8> {
-    let key = master().derive(&RustCrypto, device, 0).unwrap();
-    seal(&RustCrypto, &key, seq, topic, body).unwrap()
+    let key = master().derive(&citysec_rustcrypto::PROVIDER, device, 0).unwrap();
+    seal(&citysec_rustcrypto::PROVIDER, &key, seq, topic, body).unwrap()
 }
 
 fn open(r: &mut Receiver<MemoryReplayStore>, env: &[u8]) -> Result<(u64, Vec<u8>), Error> {
     let mut out = Vec::new();
-    r.open(&RustCrypto, env, None, &mut out).map(|e| (e.seq(), out))
+    r.open(env, None, &mut out).map(|e| (e.seq(), out))
 }
 
 #[test]
 fn round_trip_on_both_backends_and_the_generic_cose_parser_agrees() {
-    let backends: [&dyn Backend; 2] = [&RustCrypto, &Ring];
-    for sealer in backends {
+    let both: [(&Provider, &dyn Backend); 2] = [
+        (&citysec_rustcrypto::PROVIDER, &RustCrypto),
+        (&citysec_ring::PROVIDER, &Ring),
+    ];
+    for (sealer, sealer_backend) in both {
         let key = master().derive(sealer, b"sensor-1", 0).unwrap();
         let env = seal(sealer, &key, 7, TOPIC, b"reading").unwrap();
-        for opener in backends {
-            let mut r = receiver();
+        for (opener, _) in both {
+            let mut r = Receiver::new(opener, master(), ReceiverConfig::default(), MemoryReplayStore::new());
             let mut out = Vec::new();
-            let e = r.open(opener, &env, Some(TOPIC), &mut out).unwrap();
+            let e = r.open(&env, Some(TOPIC), &mut out).unwrap();
             assert_eq!(
                 (e.device_id(), e.seq(), e.topic(), out.as_slice()),
                 (&b"sensor-1"[..], 7, TOPIC, &b"reading"[..])
@@ -68,7 +77,7 @@ fn round_trip_on_both_backends_and_the_generic_cose_parser_agrees() {
         aad.extend_from_slice(&[0x07, 0x6c]);
         aad.extend_from_slice(TOPIC.as_bytes());
         let opened = citysec_core::encrypt0::open(
-            sealer,
+            sealer_backend,
             key.key(),
             &env,
             &VerifyOptions::default().with_external_aad(&aad),
@@ -94,6 +103,7 @@ fn replay_of_the_last_and_of_older_envelopes() {
     assert_eq!(open(&mut r, &envs[0]), Err(Error::OutsideWindow));
     // a larger configured window remembers more
     let mut big = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_window(128),
         MemoryReplayStore::new(),
@@ -109,8 +119,10 @@ fn a_forged_huge_sequence_number_does_not_move_the_window() {
     let mut r = receiver();
     open(&mut r, &envelope(b"s", 10, TOPIC, b"x")).unwrap();
     // sealed with a wrong master: the tag fails, the window stays
-    let forged_key = MasterSecret::new([1; 32]).derive(&RustCrypto, b"s", 0).unwrap();
-    let forged = seal(&RustCrypto, &forged_key, (1 << 40) - 1, TOPIC, b"x").unwrap();
+    let forged_key = MasterSecret::new([1; 32])
+        .derive(&citysec_rustcrypto::PROVIDER, b"s", 0)
+        .unwrap();
+    let forged = seal(&citysec_rustcrypto::PROVIDER, &forged_key, (1 << 40) - 1, TOPIC, b"x").unwrap();
     assert_eq!(open(&mut r, &forged), Err(Error::Core(CoreError::DecryptFailed)));
     // a genuine envelope just after 10 is still in the window
     assert_eq!(open(&mut r, &envelope(b"s", 11, TOPIC, b"x")).map(|x| x.0), Ok(11));
@@ -148,7 +160,7 @@ fn moved_to_another_topic_or_device() {
     // pinned topic on the gateway
     let mut out = Vec::new();
     assert_eq!(
-        receiver().open(&RustCrypto, &env, Some("city/air/o3"), &mut out).err(),
+        receiver().open(&env, Some("city/air/o3"), &mut out).err(),
         Some(Error::TopicMismatch)
     );
     // the topic rewritten inside the envelope (same length)
@@ -172,22 +184,19 @@ fn moved_to_another_topic_or_device() {
 #[test]
 fn unknown_device_and_epoch() {
     let r = ReceiverConfig::default().with_devices([b"sensor-1".to_vec()]);
-    let mut r = Receiver::new(master(), r, MemoryReplayStore::new());
+    let mut r = Receiver::new(&citysec_rustcrypto::PROVIDER, master(), r, MemoryReplayStore::new());
     let mut out = Vec::new();
     assert_eq!(
-        r.open(&RustCrypto, &envelope(b"sensor-9", 1, TOPIC, b"x"), None, &mut out)
-            .err(),
+        r.open(&envelope(b"sensor-9", 1, TOPIC, b"x"), None, &mut out).err(),
         Some(Error::UnknownDevice)
     );
-    assert!(
-        r.open(&RustCrypto, &envelope(b"sensor-1", 1, TOPIC, b"x"), None, &mut out)
-            .is_ok()
-    );
+    assert!(r.open(&envelope(b"sensor-1", 1, TOPIC, b"x"), None, &mut out).is_ok());
     // epoch 1 is not accepted by default; it is when configured
-    let k1 = master().derive(&RustCrypto, b"sensor-1", 1).unwrap();
-    let e1 = seal(&RustCrypto, &k1, 5, TOPIC, b"x").unwrap();
+    let k1 = master().derive(&citysec_rustcrypto::PROVIDER, b"sensor-1", 1).unwrap();
+    let e1 = seal(&citysec_rustcrypto::PROVIDER, &k1, 5, TOPIC, b"x").unwrap();
     assert_eq!(open(&mut receiver(), &e1), Err(Error::UnknownEpoch));
     let mut both = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_epochs(&[0, 1]),
         MemoryReplayStore::new(),
@@ -215,9 +224,9 @@ fn iv_rules() {
     long.splice(pos + 1..pos + 4, [0x46, 1, 2, 3, 4, 5, 6]);
     assert_eq!(open(&mut receiver(), &long), Err(Error::Core(CoreError::InvalidIv)));
     // a sender cannot go past 2^40 - 1
-    let key = master().derive(&RustCrypto, b"s", 0).unwrap();
+    let key = master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
     assert_eq!(
-        seal(&RustCrypto, &key, 1 << 40, TOPIC, b"x").err(),
+        seal(&citysec_rustcrypto::PROVIDER, &key, 1 << 40, TOPIC, b"x").err(),
         Some(Error::SequenceExhausted)
     );
 }
@@ -263,12 +272,12 @@ impl CounterStore for FlakyCounter {
 #[test]
 fn a_reboot_skips_ahead_and_never_reuses_a_number() {
     let mut store = MemoryCounterStore::provisioned(0);
-    let key = || master().derive(&RustCrypto, b"s", 0).unwrap();
+    let key = || master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for _boot in 0..5 {
-        let mut s = Sender::new(key(), &mut store, 16).unwrap();
+        let mut s = Sender::new(&citysec_rustcrypto::PROVIDER, key(), &mut store, 16).unwrap();
         for _ in 0..10 {
-            let (seq, _) = s.seal(&RustCrypto, TOPIC, b"x").unwrap();
+            let (seq, _) = s.seal(TOPIC, b"x").unwrap();
             assert!(seen.insert(seq), "seq {seq} reused");
         }
     }
@@ -287,12 +296,18 @@ fn a_sender_whose_store_fails_stops_sealing() {
         persisted: Some(0),
         fail: fail.clone(),
     };
-    let mut s = Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 4).unwrap();
+    let mut s = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap(),
+        &mut store,
+        4,
+    )
+    .unwrap();
     for expected in 0..4 {
-        assert_eq!(s.seal(&RustCrypto, TOPIC, b"x").unwrap().0, expected);
+        assert_eq!(s.seal(TOPIC, b"x").unwrap().0, expected);
     }
     fail.set(true);
-    assert_eq!(s.seal(&RustCrypto, TOPIC, b"x").err(), Some(Error::CounterStore));
+    assert_eq!(s.seal(TOPIC, b"x").err(), Some(Error::CounterStore));
     assert_eq!(s.next_seq(), 4, "no number was consumed");
     // a store that cannot persist at start-up gives no sender at all
     let mut broken = FlakyCounter {
@@ -300,7 +315,13 @@ fn a_sender_whose_store_fails_stops_sealing() {
         fail: std::rc::Rc::new(Cell::new(true)),
     };
     assert_eq!(
-        Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut broken, 4).err(),
+        Sender::new(
+            &citysec_rustcrypto::PROVIDER,
+            master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap(),
+            &mut broken,
+            4
+        )
+        .err(),
         Some(Error::CounterStore)
     );
 }
@@ -308,9 +329,12 @@ fn a_sender_whose_store_fails_stops_sealing() {
 #[test]
 fn a_sender_never_starts_on_a_store_that_holds_nothing() {
     // never provisioned, or lost (battery-backed RAM gone): no sender, never seq 0
-    let key = || master().derive(&RustCrypto, b"s", 0).unwrap();
+    let key = || master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap();
     let mut empty = MemoryCounterStore { value: None };
-    assert_eq!(Sender::new(key(), &mut empty, 16).err(), Some(Error::CounterMissing));
+    assert_eq!(
+        Sender::new(&citysec_rustcrypto::PROVIDER, key(), &mut empty, 16).err(),
+        Some(Error::CounterMissing)
+    );
     assert_eq!(empty.value, None, "nothing was reserved");
     assert_eq!(
         Error::CounterMissing.to_string(),
@@ -321,17 +345,24 @@ fn a_sender_never_starts_on_a_store_that_holds_nothing() {
 #[test]
 fn a_lost_counter_is_recovered_at_the_next_epoch_above_the_gateways_window() {
     let mut gateway = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_epochs(&[0, 1]),
         MemoryReplayStore::new(),
     );
     let mut out = Vec::new();
     let mut store = MemoryCounterStore::provisioned(0);
-    let mut s = Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 16).unwrap();
+    let mut s = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap(),
+        &mut store,
+        16,
+    )
+    .unwrap();
     for expected in 0..3 {
-        let (seq, env) = s.seal(&RustCrypto, TOPIC, b"x").unwrap();
+        let (seq, env) = s.seal(TOPIC, b"x").unwrap();
         assert_eq!(seq, expected);
-        gateway.open(&RustCrypto, &env, None, &mut out).unwrap();
+        gateway.open(&env, None, &mut out).unwrap();
     }
     drop(s);
     assert_eq!(gateway.highest_seq(b"s"), Ok(Some(2)));
@@ -339,24 +370,39 @@ fn a_lost_counter_is_recovered_at_the_next_epoch_above_the_gateways_window() {
     // the counter is lost
     store.value = None;
     assert_eq!(
-        Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 16).err(),
+        Sender::new(
+            &citysec_rustcrypto::PROVIDER,
+            master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap(),
+            &mut store,
+            16
+        )
+        .err(),
         Some(Error::CounterMissing)
     );
     // provisioned again at epoch 1 from 0: a new key, but the window is per device
     // across epochs, so the gateway refuses numbers it has seen
-    let k1 = || master().derive(&RustCrypto, b"s", 1).unwrap();
-    let mut from_zero = Sender::new(k1(), MemoryCounterStore::provisioned(0), 16).unwrap();
-    let (_, env) = from_zero.seal(&RustCrypto, TOPIC, b"x").unwrap();
-    assert_eq!(
-        gateway.open(&RustCrypto, &env, None, &mut out).err(),
-        Some(Error::Replay)
-    );
+    let k1 = || master().derive(&citysec_rustcrypto::PROVIDER, b"s", 1).unwrap();
+    let mut from_zero = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        k1(),
+        MemoryCounterStore::provisioned(0),
+        16,
+    )
+    .unwrap();
+    let (_, env) = from_zero.seal(TOPIC, b"x").unwrap();
+    assert_eq!(gateway.open(&env, None, &mut out).err(), Some(Error::Replay));
     // provisioned at epoch 1 above the gateway's highest number: accepted
     let start = gateway.highest_seq(b"s").unwrap().unwrap() + 1;
-    let mut s = Sender::new(k1(), MemoryCounterStore::provisioned(start), 16).unwrap();
-    let (seq, env) = s.seal(&RustCrypto, TOPIC, b"y").unwrap();
+    let mut s = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        k1(),
+        MemoryCounterStore::provisioned(start),
+        16,
+    )
+    .unwrap();
+    let (seq, env) = s.seal(TOPIC, b"y").unwrap();
     assert_eq!(seq, 3);
-    let opened = gateway.open(&RustCrypto, &env, None, &mut out).unwrap();
+    let opened = gateway.open(&env, None, &mut out).unwrap();
     assert_eq!((opened.epoch(), opened.seq(), out.as_slice()), (1, 3, &b"y"[..]));
 }
 
@@ -365,10 +411,16 @@ fn the_sequence_space_ends() {
     let mut store = MemoryCounterStore {
         value: Some((1 << 40) - 2),
     };
-    let mut s = Sender::new(master().derive(&RustCrypto, b"s", 0).unwrap(), &mut store, 16).unwrap();
-    assert_eq!(s.seal(&RustCrypto, TOPIC, b"x").unwrap().0, (1 << 40) - 2);
-    assert_eq!(s.seal(&RustCrypto, TOPIC, b"x").unwrap().0, (1 << 40) - 1);
-    assert_eq!(s.seal(&RustCrypto, TOPIC, b"x").err(), Some(Error::SequenceExhausted));
+    let mut s = Sender::new(
+        &citysec_rustcrypto::PROVIDER,
+        master().derive(&citysec_rustcrypto::PROVIDER, b"s", 0).unwrap(),
+        &mut store,
+        16,
+    )
+    .unwrap();
+    assert_eq!(s.seal(TOPIC, b"x").unwrap().0, (1 << 40) - 2);
+    assert_eq!(s.seal(TOPIC, b"x").unwrap().0, (1 << 40) - 1);
+    assert_eq!(s.seal(TOPIC, b"x").err(), Some(Error::SequenceExhausted));
 }
 
 // ---- receiver persistence
@@ -407,11 +459,16 @@ fn a_gateway_killed_between_accepting_and_persisting_loses_no_replay_protection(
         fail_after: Cell::new(Some(10)),
         saves: Cell::new(0),
     };
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
     let mut delivered = Vec::new();
     for e in &envs[..11] {
         let mut out = Vec::new();
-        match r.open(&RustCrypto, e, None, &mut out) {
+        match r.open(e, None, &mut out) {
             Ok(env) => delivered.push(env.seq()),
             Err(err) => {
                 assert_eq!(err, Error::ReplayStore);
@@ -423,6 +480,7 @@ fn a_gateway_killed_between_accepting_and_persisting_loses_no_replay_protection(
     drop(r); // the gateway is killed
     // restart from what was persisted
     let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default(),
         Durable {
@@ -432,12 +490,12 @@ fn a_gateway_killed_between_accepting_and_persisting_loses_no_replay_protection(
     );
     for e in &envs[..10] {
         let mut out = Vec::new();
-        assert_eq!(r.open(&RustCrypto, e, None, &mut out).err(), Some(Error::Replay));
+        assert_eq!(r.open(e, None, &mut out).err(), Some(Error::Replay));
     }
     // the envelope that was never delivered is accepted now, and the rest follow
     for e in &envs[10..] {
         let mut out = Vec::new();
-        assert!(r.open(&RustCrypto, e, None, &mut out).is_ok());
+        assert!(r.open(e, None, &mut out).is_ok());
     }
 }
 
@@ -456,7 +514,7 @@ fn batch_open_equals_one_by_one_and_fails_closed() {
     let expected: Vec<_> = refs.iter().map(|e| open(&mut single, e)).collect();
     let mut batch = receiver();
     let got: Vec<_> = batch
-        .open_batch(&RustCrypto, &refs)
+        .open_batch(&refs)
         .into_iter()
         .map(|r| r.map(|(e, p)| (e.seq(), p)))
         .collect();
@@ -468,9 +526,14 @@ fn batch_open_equals_one_by_one_and_fails_closed() {
         fail_after: Cell::new(Some(0)),
         ..Durable::default()
     };
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), store);
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store,
+    );
     assert!(
-        r.open_batch(&RustCrypto, &refs[..10])
+        r.open_batch(&refs[..10])
             .iter()
             .all(|x| x.as_ref().err() == Some(&Error::ReplayStore))
     );
@@ -498,7 +561,11 @@ impl Rng {
 fn drive(devices: u32, per_device: u64, seed: u64) -> (u64, u64, u64) {
     let mut rng = Rng(seed | 1);
     let keys: Vec<_> = (0..devices)
-        .map(|d| master().derive(&Ring, format!("dev-{d}").as_bytes(), 0).unwrap())
+        .map(|d| {
+            master()
+                .derive(&citysec_ring::PROVIDER, format!("dev-{d}").as_bytes(), 0)
+                .unwrap()
+        })
         .collect();
     // Per device: sequence numbers shuffled within chunks of 32 (window 64), some
     // lost, some duplicated (a copy inserted later in the same device's stream).
@@ -536,7 +603,12 @@ fn drive(devices: u32, per_device: u64, seed: u64) -> (u64, u64, u64) {
     // Interleave the devices at random.
     let mut pos = vec![0usize; devices as usize];
     let mut live: Vec<u32> = (0..devices).collect();
-    let mut r = Receiver::new(master(), ReceiverConfig::default(), MemoryReplayStore::new());
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        MemoryReplayStore::new(),
+    );
     let mut seen = std::collections::BTreeSet::new();
     let (mut accepted, mut dups) = (0u64, 0u64);
     let mut buf = vec![0u8; 256];
@@ -549,8 +621,16 @@ fn drive(devices: u32, per_device: u64, seed: u64) -> (u64, u64, u64) {
         if pos[d] == streams[d].len() {
             live.swap_remove(li);
         }
-        let n = citysec_telemetry::seal_into(&Ring, &keys[d], seq, "t", &seq.to_be_bytes(), &mut buf).unwrap();
-        match r.open(&Ring, &buf[..n], Some("t"), &mut out) {
+        let n = citysec_telemetry::seal_into(
+            &citysec_ring::PROVIDER,
+            &keys[d],
+            seq,
+            "t",
+            &seq.to_be_bytes(),
+            &mut buf,
+        )
+        .unwrap();
+        match r.open(&buf[..n], Some("t"), &mut out) {
             Ok(e) => {
                 assert!(seen.insert((d, seq)), "device {d} seq {seq} accepted twice");
                 assert_eq!(out, seq.to_be_bytes());
@@ -619,19 +699,29 @@ fn receivers_sharing_a_store_accept_each_envelope_once() {
         inner: std::rc::Rc::default(),
         down: std::rc::Rc::default(),
     };
-    let mut a = Receiver::new(master(), ReceiverConfig::default(), store.clone());
-    let mut b = Receiver::new(master(), ReceiverConfig::default(), store.clone());
+    let mut a = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store.clone(),
+    );
+    let mut b = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        master(),
+        ReceiverConfig::default(),
+        store.clone(),
+    );
     let envs: Vec<Vec<u8>> = (0..40).map(|s| envelope(b"sensor-9", s, TOPIC, b"r")).collect();
     let mut out = Vec::new();
     for (i, e) in envs.iter().enumerate().take(20) {
         let (first, second) = if i % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
-        first.open(&RustCrypto, e, None, &mut out).unwrap();
-        assert_eq!(second.open(&RustCrypto, e, None, &mut out).unwrap_err(), Error::Replay);
+        first.open(e, None, &mut out).unwrap();
+        assert_eq!(second.open(e, None, &mut out).unwrap_err(), Error::Replay);
         assert!(out.is_empty());
     }
     // Batches: a duplicate inside the batch and envelopes the other receiver took.
     let batch: Vec<&[u8]> = envs[15..30].iter().chain(&envs[25..26]).map(Vec::as_slice).collect();
-    let got = a.open_batch(&RustCrypto, &batch);
+    let got = a.open_batch(&batch);
     let accepted: Vec<u64> = got
         .iter()
         .filter_map(|r| r.as_ref().ok())
@@ -640,31 +730,22 @@ fn receivers_sharing_a_store_accept_each_envelope_once() {
     assert_eq!(accepted, (20..30).collect::<Vec<_>>());
     assert_eq!(got[15].as_ref().unwrap_err(), &Error::Replay);
     assert!(
-        b.open_batch(&RustCrypto, &batch)
+        b.open_batch(&batch)
             .iter()
             .all(|r| r.as_ref().unwrap_err() == &Error::Replay)
     );
     // A failing store accepts nothing, one by one or in a batch, and recovers.
     store.down.set(true);
-    assert_eq!(
-        a.open(&RustCrypto, &envs[30], None, &mut out).unwrap_err(),
-        Error::ReplayStore
-    );
+    assert_eq!(a.open(&envs[30], None, &mut out).unwrap_err(), Error::ReplayStore);
     let batch: Vec<&[u8]> = envs[30..35].iter().map(Vec::as_slice).collect();
     assert!(
-        a.open_batch(&RustCrypto, &batch)
+        a.open_batch(&batch)
             .iter()
             .all(|r| r.as_ref().unwrap_err() == &Error::ReplayStore)
     );
     store.down.set(false);
-    assert_eq!(
-        b.open_batch(&RustCrypto, &batch).iter().filter(|r| r.is_ok()).count(),
-        5
-    );
-    assert_eq!(
-        a.open(&RustCrypto, &envs[30], None, &mut out).unwrap_err(),
-        Error::Replay
-    );
+    assert_eq!(b.open_batch(&batch).iter().filter(|r| r.is_ok()).count(), 5);
+    assert_eq!(a.open(&envs[30], None, &mut out).unwrap_err(), Error::Replay);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use super::*;
 use alloc::vec;
 use alloc::vec::Vec;
 use citysec_core::cbor::{Reader, Tags, check_deterministic};
-use citysec_core::{Algorithm, Limits, RustCrypto};
+use citysec_core::{Algorithm, Limits};
 use proptest::prelude::*;
 
 fn reference_bstr<'a>(r: &mut Reader<'a>) -> Result<&'a [u8]> {
@@ -234,7 +234,14 @@ const NOT_DETERMINISTIC: Error = Error::Core(citysec_core::Error::NotDeterminist
 /// A valid envelope with all four header entries: a kid of 11 bytes, a two-byte
 /// Partial IV, epoch 3, a 12-byte topic and a ciphertext of 19 bytes.
 fn full() -> Vec<u8> {
-    seal(&RustCrypto, &key(b"sensor-0042", 3), 0x0102, "city/air/no2", b"abc").unwrap()
+    seal(
+        &citysec_rustcrypto::PROVIDER,
+        &key(b"sensor-0042", 3),
+        0x0102,
+        "city/air/no2",
+        b"abc",
+    )
+    .unwrap()
 }
 
 #[test]
@@ -331,7 +338,7 @@ mod longer_head {
     #[test]
     fn two_byte_heads_in_four_and_eight_bytes() {
         // epoch 300 is `19 012c`; a 1 KiB ciphertext's length is `59 0410`
-        let env = seal(&RustCrypto, &key(b"s", 300), 7, "", &[0u8; 1024]).unwrap();
+        let env = seal(&citysec_rustcrypto::PROVIDER, &key(b"s", 300), 7, "", &[0u8; 1024]).unwrap();
         let at = heads(&env);
         assert_eq!(at.len(), 8);
         for index in [6, 7] {
@@ -418,7 +425,7 @@ proptest! {
         edits in proptest::collection::vec(edit(), 0..4),
         max in prop_oneof![Just(64 * 1024usize), 0usize..400],
     ) {
-        let mut env = seal(&RustCrypto, &key(&device, epoch), seq, &topic, &vec![7u8; body_len]).unwrap();
+        let mut env = seal(&citysec_rustcrypto::PROVIDER, &key(&device, epoch), seq, &topic, &vec![7u8; body_len]).unwrap();
         if let Some((index, steps)) = wide {
             let at = heads(&env);
             let pos = at[index % at.len()];

@@ -6,7 +6,7 @@ use citysec::telemetry::{Envelope, MasterSecret};
 fn main() {
     let bytes = [0u8; 64];
     let envelope = Envelope::parse(&bytes, 1024).unwrap();
-    let key = MasterSecret::new([7; 32]).derive(&RustCrypto, b"sensor-1", 0).unwrap();
+    let key = MasterSecret::new([7; 32]).derive(&citysec::rustcrypto::PROVIDER, b"sensor-1", 0).unwrap();
     let mut plaintext = Vec::new();
     envelope.open_into(&RustCrypto, key.key(), &mut plaintext).unwrap();
 }
