@@ -246,32 +246,15 @@ fn seal_group(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("telemetry_seal_64B");
     g.throughput(Throughput::Bytes(64));
-    g.bench_function("citysec_ring", |b| {
-        b.iter(|| {
-            seal_into(
-                &citysec_ring::PROVIDER,
-                &key,
-                seq,
-                TOPIC,
-                black_box(&plaintext),
-                &mut out,
-            )
-            .unwrap()
+    let providers: [(&str, &Provider); 2] = [
+        ("citysec_ring", &citysec_ring::PROVIDER),
+        ("citysec_rustcrypto", &citysec_rustcrypto::PROVIDER),
+    ];
+    for (id, provider) in providers {
+        g.bench_function(id, |b| {
+            b.iter(|| seal_into(provider, &key, seq, TOPIC, black_box(&plaintext), &mut out).unwrap());
         });
-    });
-    g.bench_function("citysec_rustcrypto", |b| {
-        b.iter(|| {
-            seal_into(
-                &citysec_rustcrypto::PROVIDER,
-                &key,
-                seq,
-                TOPIC,
-                black_box(&plaintext),
-                &mut out,
-            )
-            .unwrap()
-        });
-    });
+    }
     g.bench_function("ring", |b| {
         b.iter(|| {
             buf.copy_from_slice(black_box(&plaintext));

@@ -415,11 +415,7 @@ impl Pkcs11Signer {
     pub fn open_with_pin(module: &Module, uri: &Pkcs11Uri, pin: &Pin) -> Result<Self, Error> {
         let template = key_template(uri, ObjectClass::PRIVATE_KEY)?;
         let session = login(module, uri, pin, false)?;
-        let key = match session.find_objects(&template)?.as_slice() {
-            [] => return Err(Error::KeyNotFound),
-            [one] => *one,
-            _ => return Err(Error::AmbiguousKey),
-        };
+        let key = exactly_one(session.find_objects(&template)?, Error::KeyNotFound)?;
         let attrs = session.get_attributes(
             key,
             &[
@@ -547,6 +543,16 @@ impl Signer for Pkcs11Signer {
     }
 }
 
+/// The one object found: `none` if there is none, [`Error::AmbiguousKey`] if
+/// there are several.
+fn exactly_one(found: Vec<ObjectHandle>, none: Error) -> Result<ObjectHandle, Error> {
+    match found.as_slice() {
+        [] => Err(none),
+        [one] => Ok(*one),
+        _ => Err(Error::AmbiguousKey),
+    }
+}
+
 /// The `CKA_EC_POINT` of the public key with `id` (or, without one, `label`).
 fn public_point(session: &Session, label: &[u8], id: &[u8]) -> Result<Vec<u8>, Error> {
     let mut t = vec![Attribute::Class(ObjectClass::PUBLIC_KEY)];
@@ -555,11 +561,7 @@ fn public_point(session: &Session, label: &[u8], id: &[u8]) -> Result<Vec<u8>, E
     } else {
         t.push(Attribute::Id(id.to_vec()));
     }
-    let key = match session.find_objects(&t)?.as_slice() {
-        [] => return Err(Error::PublicKeyNotFound),
-        [one] => *one,
-        _ => return Err(Error::AmbiguousKey),
-    };
+    let key = exactly_one(session.find_objects(&t)?, Error::PublicKeyNotFound)?;
     for a in session.get_attributes(key, &[AttributeType::EcPoint])? {
         if let Attribute::EcPoint(p) = a {
             return Ok(p);

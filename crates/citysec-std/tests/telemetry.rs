@@ -146,13 +146,8 @@ fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
     // provision at epoch 0, send
     FileCounterStore::provision(&counter, 0).unwrap();
     let key0 = || master().derive(&citysec_rustcrypto::PROVIDER, b"sensor-7", 0).unwrap();
-    let mut sender = Sender::new(
-        &citysec_rustcrypto::PROVIDER,
-        key0(),
-        FileCounterStore::open(&counter),
-        16,
-    )
-    .unwrap();
+    let sender_with = |key| Sender::new(&citysec_rustcrypto::PROVIDER, key, FileCounterStore::open(&counter), 16);
+    let mut sender = sender_with(key0()).unwrap();
     for expected in 0..5 {
         let (seq, env) = sender.seal("t", b"x").unwrap();
         assert_eq!(seq, expected);
@@ -161,40 +156,16 @@ fn a_lost_counter_file_is_refused_and_recovered_at_the_next_epoch() {
     drop(sender);
     // the file is lost: the sender refuses, at any epoch, and writes nothing
     std::fs::remove_file(&counter).unwrap();
-    assert_eq!(
-        Sender::new(
-            &citysec_rustcrypto::PROVIDER,
-            key0(),
-            FileCounterStore::open(&counter),
-            16
-        )
-        .err(),
-        Some(Error::CounterMissing)
-    );
+    assert_eq!(sender_with(key0()).err(), Some(Error::CounterMissing));
     let key1 = || master().derive(&citysec_rustcrypto::PROVIDER, b"sensor-7", 1).unwrap();
-    assert_eq!(
-        Sender::new(
-            &citysec_rustcrypto::PROVIDER,
-            key1(),
-            FileCounterStore::open(&counter),
-            16
-        )
-        .err(),
-        Some(Error::CounterMissing)
-    );
+    assert_eq!(sender_with(key1()).err(), Some(Error::CounterMissing));
     assert!(!counter.exists());
     // re-provisioned at epoch 1, above the gateway's highest number for the device
     // (its replay window is per device across key epochs): accepted
     let highest = gateway.highest_seq(b"sensor-7").unwrap();
     assert_eq!(highest, Some(4));
     FileCounterStore::provision(&counter, highest.unwrap() + 1).unwrap();
-    let mut sender = Sender::new(
-        &citysec_rustcrypto::PROVIDER,
-        key1(),
-        FileCounterStore::open(&counter),
-        16,
-    )
-    .unwrap();
+    let mut sender = sender_with(key1()).unwrap();
     let (seq, env) = sender.seal("t", b"after").unwrap();
     assert_eq!(seq, 5);
     let opened = gateway.open(&env, Some("t"), &mut out).unwrap();
