@@ -35,6 +35,15 @@ const RC: ViaProvider = ViaProvider(&citysec_rustcrypto::PROVIDER, "rustcrypto")
 const NOW: u64 = 1_795_687_200;
 const TOKEN: &str = "citysec-test";
 
+/// SoftHSM2 answers `CKR_GENERAL_ERROR` to a process that reads its slots while
+/// another process deletes a token, so the tests of this file take turns (one
+/// of them deletes a token with `softhsm2-util`).
+static TOKEN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn take_turn() -> std::sync::MutexGuard<'static, ()> {
+    TOKEN_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn t(s: u64) -> Timestamp {
     Timestamp::from_unix_seconds(s)
 }
@@ -58,6 +67,7 @@ fn soft(key: SigningKey) -> Box<dyn Signer> {
 
 #[test]
 fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
+    let _turn = take_turn();
     for (alg, tag) in [(Algorithm::EdDSA, "ed"), (Algorithm::ES256, "p256")] {
         // A plain COSE_Sign1; the kid is the key's label.
         let key = generate(&format!("sign1-{tag}"), alg);
@@ -179,6 +189,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
 
 #[test]
 fn an_existing_key_opens_by_label_or_id_with_the_same_public_key() {
+    let _turn = take_turn();
     let made = generate("reopen", Algorithm::EdDSA);
     let by_label = Pkcs11Signer::open(&module(), &uri(TOKEN, "reopen")).unwrap();
     assert_eq!(by_label.verifying_key(), made.verifying_key());
@@ -202,6 +213,7 @@ fn an_existing_key_opens_by_label_or_id_with_the_same_public_key() {
 
 #[test]
 fn each_failure_is_typed_and_nothing_is_signed() {
+    let _turn = take_turn();
     let m = module();
     generate("guarded", Algorithm::EdDSA);
     // A wrong PIN.
@@ -249,6 +261,7 @@ fn each_failure_is_typed_and_nothing_is_signed() {
 
 #[test]
 fn a_token_deleted_under_a_signer_signs_nothing() {
+    let _turn = take_turn();
     let m = module();
     let signer = Pkcs11Signer::generate(&m, &uri("citysec-removable", "doomed"), Algorithm::EdDSA).unwrap();
     assert!(signer.sign(b"before").is_ok());
