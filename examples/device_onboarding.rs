@@ -13,9 +13,9 @@ use citysec::attest::{
     Appraiser, AttestationResult, Challenge, DebugStatus, Endorsement, Error, EvidenceBuilder, Freshness, ReferenceSet,
     ReferenceValues, Tier,
 };
+use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::core::SigningKey;
 use citysec::credential::Issuer;
-use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::rustcrypto::PROVIDER;
 use citysec::std_adapters::attest::RedbNonceStore;
 use citysec_examples::{ExampleRng, THU_10, at};

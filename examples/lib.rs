@@ -7,9 +7,9 @@ use citysec::attest::{
     Appraiser, Challenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore, ReferenceSet,
     ReferenceValues,
 };
+use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::core::{RandomSource, SigningKey, Timestamp};
 use citysec::credential::Issuer;
-use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::rustcrypto::PROVIDER;
 
 /// Thursday 2026-11-26 10:00 UTC, the examples' clock.

@@ -23,6 +23,7 @@
 
 use core::hint::black_box;
 
+use citysec_attest::ManufacturerVerifier;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, EvidenceBuilder, Freshness, ReferenceSet, ReferenceValues, Tier,
 };
@@ -31,7 +32,6 @@ use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
 use citysec_credential::Issuer;
-use citysec_credential::ManufacturerVerifier;
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::Signer as _;
 

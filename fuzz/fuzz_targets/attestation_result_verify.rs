@@ -18,7 +18,7 @@ use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{RustCrypto, SigningKey, Timestamp, sign1};
 use citysec_credential::Issuer;
-use citysec_credential::ResultVerifier;
+use citysec_attest::ResultVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;

@@ -23,7 +23,7 @@ use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{Limits, RustCrypto, SigningKey, Timestamp, sign1};
 use citysec_credential::Issuer;
-use citysec_credential::ManufacturerVerifier;
+use citysec_attest::ManufacturerVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;

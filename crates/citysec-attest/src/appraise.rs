@@ -5,8 +5,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use citysec_core::cwt::{DEFAULT_SKEW_SECONDS, Issuer};
 use citysec_core::{Limits, Timestamp};
-use citysec_credential::{DEFAULT_SKEW_SECONDS, Issuer, ManufacturerVerifier};
+
+use crate::domain::ManufacturerVerifier;
 
 use crate::endorsement::{Endorsement, VerifiedEndorsement};
 use crate::evidence::{DebugStatus, Evidence, UnverifiedEvidence, VerifiedEvidence};

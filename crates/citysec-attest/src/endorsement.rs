@@ -1,13 +1,13 @@
 //! Endorsements: a manufacturer's CWT that binds a device (`sub` = its ueid) to its
 //! attestation key (`cnf`) and its `hwmodel` / `oemid`.
 //!
-//! An endorsement is a citysec credential in every respect (a COSE_Sign1 by a trusted
-//! issuer key, with `exp`), issued with [`citysec_credential::Issuer`] and verified
-//! with [`citysec_credential::Verifier`] configured with the manufacturers' keys. A
+//! An endorsement is a CWT of the generic layer (a COSE_Sign1 by a trusted issuer
+//! key, with `exp`), issued with [`citysec_core::cwt::Issuer`] and verified with a
+//! [`ManufacturerVerifier`] configured with the manufacturers' keys. A
 //! verifier trusts manufacturer keys, never device keys: a device key is trusted only
 //! as far as an endorsement that verified says.
 //!
-//! Claims: `iss` (the manufacturer), `sub` (the ueid as lowercase hex: CWT `sub` is
+//! ClaimsSet: `iss` (the manufacturer), `sub` (the ueid as lowercase hex: CWT `sub` is
 //! text), `iat`, `exp`, `cnf` = `{1: COSE_Key}` (the device's public key, with its
 //! `kid` if it has one), `eat_profile` (265) = [`labels::ENDORSEMENT_PROFILE`],
 //! `hwmodel` (259, bytes), and optionally `oemid` (258).
@@ -16,10 +16,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::cwt::{ClaimKey, ClaimsSet, Confirmation, Issuer, VerifiedCwt};
 use citysec_core::provider::Provider;
 use citysec_core::{Timestamp, VerifyingKey};
-use citysec_credential::domain::Manufacturers;
-use citysec_credential::{ClaimKey, Claims, Confirmation, Issuer, ManufacturerVerifier, VerifiedCwt};
+
+use crate::domain::{ManufacturerVerifier, Manufacturers};
 
 use crate::evidence::{HWMODEL_LEN_RANGE, OemId, UEID_LEN_RANGE};
 use crate::{Error, Result, hex, labels};
@@ -69,8 +70,8 @@ impl Endorsement {
 
     /// The endorsement as CWT claims (without `iss`, which the issuer sets).
     #[must_use]
-    pub fn to_claims(&self, issued_at: Timestamp, expires: Timestamp) -> Claims {
-        let mut c = Claims::new();
+    pub fn to_claims(&self, issued_at: Timestamp, expires: Timestamp) -> ClaimsSet {
+        let mut c = ClaimsSet::new();
         c.sub = Some(hex::encode(&self.ueid));
         c.iat = Some(issued_at);
         c.exp = Some(expires);
@@ -104,7 +105,7 @@ impl Endorsement {
     /// [`Error::MalformedEndorsement`] if the profile is not the endorsement profile,
     /// `sub` is not the lowercase hex of a 7..=33 byte ueid, `cnf` is not an embedded
     /// public key, or `hwmodel` / `oemid` are missing or of the wrong type.
-    pub fn from_claims(claims: &Claims) -> Result<Self> {
+    pub fn from_claims(claims: &ClaimsSet) -> Result<Self> {
         let profile = claims.other_claim(&ClaimKey::Int(labels::EAT_PROFILE));
         if !matches!(profile, Some(Value::Text(p)) if p == labels::ENDORSEMENT_PROFILE) {
             return Err(Error::MalformedEndorsement);
@@ -136,7 +137,7 @@ impl Endorsement {
 
     /// Verifies an endorsement token with `manufacturers`, the trust anchors of the
     /// manufacturers' keys (a [`ManufacturerVerifier`]: a credential issuers'
-    /// [`citysec_credential::Verifier`] does not fit; endorsements name no audience: configure it
+    /// `citysec_credential::Verifier` does not fit; endorsements name no audience: configure it
     /// with `any_audience()`, or with the audience your manufacturers write), at `now`.
     ///
     /// # Errors

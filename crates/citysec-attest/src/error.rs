@@ -11,7 +11,7 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 /// COSE-layer failures of evidence (tag, well-formedness, limits, headers, key,
 /// signature) come from citysec-core unchanged in [`Error::Core`], so a bad signature
 /// stays opaque. Endorsements and attestation results are CWTs checked by
-/// citysec-credential; its errors are wrapped in [`Error::Endorsement`] and
+/// the CWT layer (citysec-cwt); its errors are wrapped in [`Error::Endorsement`] and
 /// [`Error::Credential`]. Claim errors are reported only after a signature verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -21,10 +21,10 @@ pub enum Error {
     Core(citysec_core::Error),
     /// The endorsement is not a valid CWT by a trusted manufacturer (untrusted key,
     /// bad signature, expired, ...).
-    Endorsement(citysec_credential::Error),
+    Endorsement(citysec_core::cwt::Error),
     /// The attestation result is not a valid CWT by a trusted verifier, or could not
     /// be issued.
-    Credential(citysec_credential::Error),
+    Credential(citysec_core::cwt::Error),
     /// The evidence claims do not follow the citysec EAT profile (types, sizes).
     MalformedEvidence,
     /// The endorsement verified but is not a citysec endorsement (profile, `sub`,

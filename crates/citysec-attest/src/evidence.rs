@@ -12,10 +12,10 @@ use alloc::vec::Vec;
 
 use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::cwt::ClaimKey;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Algorithm, Limits, Timestamp};
-use citysec_credential::ClaimKey;
 
 use crate::enc::{self, Counter, Sink, SliceSink};
 use crate::endorsement::VerifiedEndorsement;

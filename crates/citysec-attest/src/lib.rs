@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod appraise;
+pub mod domain;
 mod enc;
 pub mod endorsement;
 mod error;
@@ -19,6 +20,7 @@ pub mod reference;
 pub mod result;
 
 pub use appraise::{Appraisal, Appraiser, DEFAULT_RESULT_TTL_SECONDS, Freshness, Verdict, check};
+pub use domain::{AttestationVerifiers, ManufacturerVerifier, Manufacturers, ResultVerifier};
 pub use endorsement::{Endorsement, VerifiedEndorsement};
 pub use error::{Error, Result};
 pub use evidence::{

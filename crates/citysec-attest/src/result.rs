@@ -9,9 +9,10 @@ use alloc::vec::Vec;
 use citysec_core::Timestamp;
 use citysec_core::cbor::{Tags, check_deterministic};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::cwt::{ClaimKey, ClaimsSet, Issuer, VerifiedCwt};
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_credential::domain::AttestationVerifiers;
-use citysec_credential::{ClaimKey, Claims, Issuer, ResultVerifier, VerifiedCwt};
+
+use crate::domain::{AttestationVerifiers, ResultVerifier};
 
 use crate::evidence::{HWMODEL_LEN_RANGE, NONCE_LEN_RANGE, UEID_LEN_RANGE};
 use crate::{Error, Result, hex, labels};
@@ -264,8 +265,8 @@ impl AttestationResult {
 
     /// The result as CWT claims for audience `aud`.
     #[must_use]
-    pub fn to_claims(&self, aud: &str) -> Claims {
-        let mut c = Claims::new();
+    pub fn to_claims(&self, aud: &str) -> ClaimsSet {
+        let mut c = ClaimsSet::new();
         c.iss = Some(self.issuer.clone());
         c.sub = Some(hex::encode(&self.ueid));
         c.aud = alloc::vec![String::from(aud)];

@@ -17,12 +17,12 @@ use citysec_attest::{
     EvidenceBuilder, Freshness, MemoryNonceStore, NonceStore, OemId, Reason, ReferenceSet, ReferenceValues, Tier,
     TrustVector, UnverifiedEvidence, VerifierId,
 };
+use citysec_attest::{ManufacturerVerifier, ResultVerifier};
 use citysec_core::coset::cbor::value::Value;
+use citysec_core::cwt::{ClaimKey, ClaimsSet, Error as CredError, Issuer};
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{Error as CoreError, Limits, RandomSource, RustCrypto, SigningKey, Timestamp, sign1};
-use citysec_credential::{ClaimKey, Claims, Error as CredError, Issuer};
-use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 
 const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;
@@ -791,7 +791,7 @@ fn an_expired_endorsement() {
 #[test]
 fn a_credential_that_is_not_an_endorsement() {
     // Signed by the trusted manufacturer, but an access credential, not an endorsement.
-    let mut claims = Claims::new();
+    let mut claims = ClaimsSet::new();
     claims.sub = Some("0200".into());
     claims.exp = Some(t(NOW + YEAR));
     let token = manufacturer().issue(&claims).unwrap();
@@ -870,7 +870,7 @@ fn strict_decoding_of_the_claims() {
         Setup::new().appraise(&endorsement, &sign_claims(&ed_device(), none)),
         Err(Error::MissingUeid)
     );
-    // Claims of the wrong type: dbgstat 5, oemboot as an integer, a SHA-1-sized digest.
+    // ClaimsSet of the wrong type: dbgstat 5, oemboot as an integer, a SHA-1-sized digest.
     for (key, value) in [
         (labels::DBGSTAT, Value::from(5)),
         (labels::OEMBOOT, Value::from(1)),
@@ -1119,7 +1119,7 @@ fn relying_parties_refuse_what_is_not_their_result() {
         Err(Error::Credential(CredError::Core(CoreError::UnknownKey)))
     );
     // An access credential from the same verifier key is not an attestation result.
-    let mut claims = Claims::new();
+    let mut claims = ClaimsSet::new();
     claims.sub = Some(citysec_hex(&UEID));
     claims.aud = vec![AUD.into()];
     claims.exp = Some(t(NOW + 60));
@@ -1375,7 +1375,7 @@ fn endorsement_claims_use_the_documented_keys() {
     assert_eq!(claims.sub.as_deref(), Some("02001b63000042"));
     assert_eq!(
         claims.cnf,
-        Some(citysec_credential::Confirmation::Key(ed_device().verifying_key()))
+        Some(citysec_core::cwt::Confirmation::Key(ed_device().verifying_key()))
     );
     let get = |k: i64| claims.other_claim(&ClaimKey::Int(k)).cloned();
     assert_eq!(get(258), Some(Value::Bytes(vec![0x00, 0x1b, 0x63])));

@@ -14,11 +14,11 @@ use citysec_attest::{
     Appraiser, AttestationResult, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore, NonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use citysec_attest::{ManufacturerVerifier, ResultVerifier};
+use citysec_core::cwt::Issuer;
 use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::{RustCrypto, SigningKey, Timestamp};
-use citysec_credential::Issuer;
-use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 
 const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;

@@ -12,10 +12,11 @@ use citysec::attest::{
     Appraiser, AttestationResult, Challenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     NonceStore, OemId, ReferenceSet, ReferenceValues, Tier,
 };
+use citysec::attest::{AttestationVerifiers, Manufacturers};
 use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
-use citysec::credential::domain::{AttestationVerifiers, Manufacturers, TrustDomain};
-use citysec::credential::{Claims, Issuer, TrustAnchors};
+use citysec::core::cwt::TrustDomain;
+use citysec::core::cwt::{ClaimsSet, Issuer, TrustAnchors};
 use citysec::std_adapters::OsRandom;
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
@@ -320,7 +321,7 @@ fn peek(token: &[u8]) -> (Option<String>, Option<Vec<u8>>) {
     let Ok(msg) = citysec::core::sign1::UnverifiedSign1::parse(token, &Default::default()) else {
         return (None, None);
     };
-    let iss = Claims::from_cbor(msg.payload_unverified(), &citysec::core::Limits::DEFAULT)
+    let iss = ClaimsSet::from_cbor(msg.payload_unverified(), &citysec::core::Limits::DEFAULT)
         .ok()
         .and_then(|c| c.iss);
     (iss, msg.kid().map(<[u8]>::to_vec))

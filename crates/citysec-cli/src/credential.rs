@@ -402,7 +402,7 @@ fn peek(token: &[u8]) -> Peek {
     };
     let claims = Claims::from_cbor(msg.payload_unverified(), &citysec::core::Limits::DEFAULT).ok();
     Peek {
-        iss: claims.and_then(|c| c.iss),
+        iss: claims.and_then(|c| c.cwt.iss),
         kid: msg.kid().map(<[u8]>::to_vec),
     }
 }

@@ -15,12 +15,12 @@ use citysec::attest::{
     Appraisal, Appraiser, Challenge as AttestChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness,
     ReferenceSet, ReferenceValues,
 };
+use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::core::provider::{Provider, Signer};
 use citysec::core::{Algorithm, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
-use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::door::{Denial, Door, DoorAuthority, DoorDecision, DoorRequest, LocalTime};
 use citysec::policy::Reason;
 use citysec::policy::bundle::PolicySigners;

@@ -47,15 +47,22 @@ use crate::{Error, Limits, Result};
 mod value;
 pub use value::to_value;
 
-/// CBOR major types.
-const MAJOR_UINT: u8 = 0;
-const MAJOR_NINT: u8 = 1;
-const MAJOR_BYTES: u8 = 2;
-const MAJOR_TEXT: u8 = 3;
-const MAJOR_ARRAY: u8 = 4;
-const MAJOR_MAP: u8 = 5;
-const MAJOR_TAG: u8 = 6;
-const MAJOR_SIMPLE: u8 = 7;
+/// Major type 0: an unsigned integer.
+pub const MAJOR_UINT: u8 = 0;
+/// Major type 1: a negative integer (-1 - argument).
+pub const MAJOR_NINT: u8 = 1;
+/// Major type 2: a byte string.
+pub const MAJOR_BYTES: u8 = 2;
+/// Major type 3: a text string (UTF-8).
+pub const MAJOR_TEXT: u8 = 3;
+/// Major type 4: an array.
+pub const MAJOR_ARRAY: u8 = 4;
+/// Major type 5: a map.
+pub const MAJOR_MAP: u8 = 5;
+/// Major type 6: a tag.
+pub const MAJOR_TAG: u8 = 6;
+/// Major type 7: simple values and floats.
+pub const MAJOR_SIMPLE: u8 = 7;
 
 /// Whether the pass accepts CBOR tags inside the item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@ extern crate std;
 mod alg;
 pub mod backend;
 pub mod cbor;
+pub mod cwt;
 pub mod encrypt0;
 mod error;
 mod headers;

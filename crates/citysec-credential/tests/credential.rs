@@ -802,3 +802,40 @@ fn the_documented_example_token_is_reproduced() {
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
 }
+
+/// The access profile sits on core's CWT layer: its claims are read by the
+/// profile, and the plain claims set keeps them, undecoded, in `other`; both
+/// encode to the bytes they came from.
+#[test]
+fn the_access_profile_is_a_layer_over_the_claims_set() {
+    use citysec_core::cwt::{ClaimsSet, Profile as _};
+    use citysec_credential::claims::keys;
+
+    let c = claims();
+    let bytes = c.to_cbor().unwrap();
+    let limits = citysec_core::Limits::DEFAULT;
+
+    let access = Claims::from_cbor(&bytes, &limits).unwrap();
+    assert_eq!(access, c);
+    assert!(access.other.is_empty());
+    assert_eq!(access.claims_set().sub.as_deref(), Some("staff-17"));
+
+    let set = ClaimsSet::from_cbor(&bytes, &limits).unwrap();
+    let mut registered = set.clone();
+    registered.other.clear();
+    assert_eq!(registered, access.cwt);
+    let other: Vec<i64> = set
+        .other
+        .iter()
+        .map(|(k, _)| match k {
+            ClaimKey::Int(i) => *i,
+            ClaimKey::Text(_) => panic!("no text keys here"),
+        })
+        .collect();
+    assert_eq!(other, [keys::ROLES, keys::ZONES, keys::KIND, keys::SCHEDULE]);
+    assert_eq!(
+        set.other_claim(&ClaimKey::Int(keys::ROLES)),
+        Some(&Value::Array(vec![Value::Text("staff".into())]))
+    );
+    assert_eq!(set.to_cbor().unwrap(), bytes);
+}

@@ -19,12 +19,12 @@ use citysec_attest::{
     Appraiser, AttestationResult, DebugStatus, Endorsement, EvidenceBuilder, Freshness, ReferenceSet, ReferenceValues,
     UnverifiedEvidence,
 };
+use citysec_attest::{ManufacturerVerifier, ResultVerifier};
 use citysec_backend_tests::ViaProvider;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, VerifyOptions};
 use citysec_core::{Algorithm, KeySet, Limits, SigningKey, Timestamp};
 use citysec_credential::{Claims, Issuer, StatusList, Verifier};
-use citysec_credential::{ManufacturerVerifier, ResultVerifier};
 use citysec_pkcs11::{Error, Module, Pin, Pkcs11Signer, Pkcs11Uri};
 use citysec_policy::PolicyLimits;
 use citysec_policy::bundle::PolicySigners;

@@ -40,12 +40,10 @@ use alloc::string::{String, ToString as _};
 use alloc::vec::Vec;
 use core::fmt;
 
-use citysec_attest::{AttestationResult, Tier};
+use citysec_attest::{AttestationResult, ResultVerifier, Tier};
 use citysec_core::Timestamp;
 use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
-use citysec_credential::{
-    Challenge, ResultVerifier, StatusListVerifier, VerifiedCredential, VerifiedStatusList, Verifier,
-};
+use citysec_credential::{Challenge, StatusListVerifier, VerifiedCredential, VerifiedStatusList, Verifier};
 use citysec_policy::bundle::{self, BundleError, LoadOptions, PolicySigners};
 use citysec_policy::{Attr, Decision, PolicyLimits, PolicySet, Reason, Request, RequestError, Value, Weekday};
 

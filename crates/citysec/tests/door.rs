@@ -14,9 +14,9 @@ use citysec::attest::{
     Appraiser, Challenge as NonceChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::core::provider::BackendSigner;
 use citysec::core::provider::Signer;
-use citysec::credential::{ManufacturerVerifier, ResultVerifier};
 use citysec::policy::bundle::PolicySigners;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};

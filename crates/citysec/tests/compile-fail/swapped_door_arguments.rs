@@ -1,6 +1,7 @@
 // DoorAuthority::new takes three trust domains of three types: swapping the
 // credential issuers and the attestation verifiers does not compile.
-use citysec::credential::{ResultVerifier, Verifier};
+use citysec::attest::ResultVerifier;
+use citysec::credential::Verifier;
 use citysec::door::DoorAuthority;
 use citysec::policy::bundle::PolicySigners;
 

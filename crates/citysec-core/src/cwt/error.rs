@@ -1,11 +1,12 @@
-//! The credential error type.
+//! The error type of the CWT layer and its profiles.
 
 use core::fmt;
 
-/// Result alias for this crate.
+/// Result alias for the CWT layer and its profiles.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// Why a credential, presentation or status list was refused.
+/// Why a CWT (a credential, an endorsement, an attestation result), a
+/// presentation or a status list was refused.
 ///
 /// Structural and cryptographic failures come from citysec-core unchanged
 /// ([`Error::Core`]): a bad signature stays opaque. Claim errors are reported only
@@ -15,7 +16,7 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 pub enum Error {
     /// The COSE layer refused the token (tag, well-formedness, headers, unknown key,
     /// key/alg mismatch, bad signature, limits, ...).
-    Core(citysec_core::Error),
+    Core(crate::Error),
     /// The claims are not a CBOR map of the registered and profile claim types.
     MalformedClaims,
     /// `exp`, `nbf` or `iat` is not an integer in 0..=253402300799.
@@ -54,7 +55,7 @@ pub enum Error {
     /// `max_status_age`, or than its own `ttl` where the verifier bounds the age.
     StatusListTooOld,
     /// The held-state store failed; the status list is refused.
-    StateStore(citysec_core::state::StoreError),
+    StateStore(crate::state::StoreError),
     /// The credential's status index lies outside the status list.
     StatusIndexOutOfRange,
     /// The status list was issued by another issuer than the credential.
@@ -115,8 +116,8 @@ impl core::error::Error for Error {
     }
 }
 
-impl From<citysec_core::Error> for Error {
-    fn from(e: citysec_core::Error) -> Self {
+impl From<crate::Error> for Error {
+    fn from(e: crate::Error) -> Self {
         Self::Core(e)
     }
 }

@@ -13,15 +13,16 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::cbor::{Head, Reader, Tags, check_well_formed};
-use citysec_core::coset::cbor::value::Value;
-use citysec_core::provider::Signer;
-use citysec_core::sign1::{self, UnverifiedSign1};
-use citysec_core::{RandomSource, Timestamp};
+use crate::cbor::{Head, Reader, Tags, check_well_formed};
+use crate::provider::Signer;
+use crate::sign1::{self, UnverifiedSign1};
+use crate::{RandomSource, Timestamp};
+use coset::cbor::value::Value;
 use subtle::ConstantTimeEq;
 
-use crate::status::VerifiedStatusList;
-use crate::{Confirmation, Error, Result, VerifiedCredential, Verifier};
+use crate::cwt::domain::TrustDomain;
+use crate::cwt::status::VerifiedStatusList;
+use crate::cwt::{Confirmation, Error, Profile, Result, TrustAnchors, VerifiedCwt};
 
 /// Length of a challenge nonce in bytes.
 pub const NONCE_LEN: usize = 32;
@@ -84,7 +85,7 @@ impl Challenge {
             Value::from(self.issued_at.as_unix_seconds()),
         ]);
         let mut out = Vec::new();
-        citysec_core::coset::cbor::ser::into_writer(&v, &mut out).map_err(|_| Error::MalformedPresentation)?;
+        coset::cbor::ser::into_writer(&v, &mut out).map_err(|_| Error::MalformedPresentation)?;
         Ok(out)
     }
 
@@ -93,12 +94,8 @@ impl Challenge {
     /// # Errors
     /// [`Error::Core`] for ill-formed CBOR; [`Error::MalformedPresentation`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self> {
-        check_well_formed(
-            bytes,
-            &citysec_core::Limits::DEFAULT.with_max_message_size(1024),
-            Tags::Forbid,
-        )?;
-        let v = citysec_core::cbor::to_value(bytes).map_err(|_| Error::MalformedPresentation)?;
+        check_well_formed(bytes, &crate::Limits::DEFAULT.with_max_message_size(1024), Tags::Forbid)?;
+        let v = crate::cbor::to_value(bytes).map_err(|_| Error::MalformedPresentation)?;
         let Value::Array(parts) = v else {
             return Err(Error::MalformedPresentation);
         };
@@ -127,7 +124,7 @@ pub fn present(holder: &dyn Signer, credential: &[u8], challenge: &Challenge) ->
         (Value::from(4), Value::from(challenge.issued_at.as_unix_seconds())),
     ]);
     let mut bytes = Vec::new();
-    citysec_core::coset::cbor::ser::into_writer(&payload, &mut bytes).map_err(|_| Error::MalformedPresentation)?;
+    coset::cbor::ser::into_writer(&payload, &mut bytes).map_err(|_| Error::MalformedPresentation)?;
     Ok(sign1::sign(holder, &bytes, b"")?)
 }
 
@@ -179,9 +176,9 @@ fn parts(payload: &[u8]) -> Result<Parts<'_>> {
     })
 }
 
-impl Verifier {
+impl<D: TrustDomain> TrustAnchors<D> {
     /// Verifies a presentation answering `challenge` at `now`: the embedded
-    /// credential (fully, as [`Self::verify`]), then the presentation's signature by the
+    /// token (fully, as [`Self::verify`]), then the presentation's signature by the
     /// credential's `cnf` key, then that it answers this very challenge, then that
     /// the challenge is at most `max_age` seconds old.
     ///
@@ -197,13 +194,13 @@ impl Verifier {
         now: Timestamp,
         max_age: u64,
         status_lists: &[VerifiedStatusList],
-    ) -> Result<VerifiedCredential> {
+    ) -> Result<VerifiedCwt<D>> {
         let outer = UnverifiedSign1::parse(presentation, &self.options())?;
         let payload = outer.payload_unverified();
         check_well_formed(payload, self.current_limits(), Tags::Forbid).map_err(|_| Error::MalformedPresentation)?;
         let p = parts(payload)?;
         let credential = self.verify(p.credential, now, status_lists)?;
-        let Some(Confirmation::Key(holder)) = &credential.claims().cnf else {
+        let Some(Confirmation::Key(holder)) = &credential.claims().claims_set().cnf else {
             return Err(Error::NoConfirmationKey);
         };
         outer.verify(self.provider(), holder, b"")?;

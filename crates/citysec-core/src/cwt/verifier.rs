@@ -1,16 +1,17 @@
-//! Verifying credentials offline.
+//! Verifying CWTs offline under trust anchors of one domain.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
-use citysec_core::provider::Provider;
-use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, Clock, Limits, Timestamp, VerifyingKey};
+use crate::provider::Provider;
+use crate::sign1::{UnverifiedSign1, VerifyOptions};
+use crate::{Algorithm, Clock, Limits, Timestamp, VerifyingKey};
 
-use crate::domain::{AttestationVerifiers, Issuers, Manufacturers, StatusListSigners, TrustDomain};
-use crate::status::VerifiedStatusList;
-use crate::{Claims, Error, Result};
+use crate::cwt::claims::{ClaimsSet, Profile};
+use crate::cwt::domain::{StatusListSigners, TrustDomain};
+use crate::cwt::status::VerifiedStatusList;
+use crate::cwt::{Error, Result};
 
 /// Default clock skew allowed on `exp`, `nbf` and `iat`: 60 seconds.
 pub const DEFAULT_SKEW_SECONDS: u64 = 60;
@@ -27,8 +28,10 @@ pub(crate) struct TrustedKey {
 ///
 /// Each key belongs to one issuer: a token signed by a trusted key but naming
 /// another `iss` is refused ([`Error::WrongIssuer`]). The domain is part of the
-/// type ([`crate::domain`]): use the aliases [`Verifier`] (credential issuers),
-/// [`StatusListVerifier`], [`ManufacturerVerifier`] and [`ResultVerifier`].
+/// type ([`crate::cwt::domain`]), and tokens decode into its claims profile. The
+/// profile crates name their domains' anchors: `citysec_credential::Verifier`
+/// (credential issuers), `citysec_attest::ManufacturerVerifier` and
+/// `citysec_attest::ResultVerifier`; [`StatusListVerifier`] is here.
 #[derive(Debug, Clone)]
 pub struct TrustAnchors<D: TrustDomain> {
     provider: Provider,
@@ -42,14 +45,8 @@ pub struct TrustAnchors<D: TrustDomain> {
     domain: PhantomData<D>,
 }
 
-/// Trust anchors for access credentials: the credential issuers' keys.
-pub type Verifier = TrustAnchors<Issuers>;
 /// Trust anchors for Token Status Lists.
 pub type StatusListVerifier = TrustAnchors<StatusListSigners>;
-/// Trust anchors for endorsements: the manufacturers' keys.
-pub type ManufacturerVerifier = TrustAnchors<Manufacturers>;
-/// Trust anchors for attestation results: the attestation verifiers' keys.
-pub type ResultVerifier = TrustAnchors<AttestationVerifiers>;
 
 /// A CWT whose signature, issuer, validity period, audience and status were
 /// checked under trust anchors of domain `D`. Only [`TrustAnchors::verify`] (and
@@ -59,26 +56,23 @@ pub type ResultVerifier = TrustAnchors<AttestationVerifiers>;
 pub struct VerifiedCwt<D: TrustDomain> {
     /// `claims.iss` is the trusted key's issuer (checked before one is made), so it
     /// doubles as [`Self::issuer`] instead of a second copy.
-    claims: Claims,
+    claims: D::Claims,
     kid: Vec<u8>,
     alg: Algorithm,
     domain: PhantomData<D>,
 }
 
-/// A verified access credential.
-pub type VerifiedCredential = VerifiedCwt<Issuers>;
-
 impl<D: TrustDomain> VerifiedCwt<D> {
     /// The verified claims.
     #[must_use]
-    pub const fn claims(&self) -> &Claims {
+    pub const fn claims(&self) -> &D::Claims {
         &self.claims
     }
 
     /// The issuer whose key signed the credential (equal to `claims().iss`).
     #[must_use]
     pub fn issuer(&self) -> &str {
-        self.claims.iss.as_deref().unwrap_or_default()
+        self.claims.claims_set().iss.as_deref().unwrap_or_default()
     }
 
     /// The `kid` of the issuer key that verified.
@@ -95,7 +89,7 @@ impl<D: TrustDomain> VerifiedCwt<D> {
 
     /// The claims, by value.
     #[must_use]
-    pub fn into_claims(self) -> Claims {
+    pub fn into_claims(self) -> D::Claims {
         self.claims
     }
 }
@@ -127,7 +121,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     /// The same keys, audiences and settings, as trust anchors of another domain
     /// `E`: for a deployment where one signer really holds both roles (in
     /// citysec's profile, an issuer signs its own status lists:
-    /// [`Verifier::status_list_signers`]). Every such conversion is explicit.
+    /// [`Self::status_list_signers`]). Every such conversion is explicit.
     #[must_use]
     pub fn for_domain<E: TrustDomain>(&self) -> TrustAnchors<E> {
         TrustAnchors {
@@ -151,7 +145,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     pub fn trust(mut self, iss: impl Into<String>, key: VerifyingKey) -> Result<Self> {
         let kid = key.kid().ok_or(Error::InvalidConfiguration)?;
         if self.trusted.iter().any(|t| t.key.kid() == Some(kid)) {
-            return Err(Error::Core(citysec_core::Error::DuplicateKid));
+            return Err(Error::Core(crate::Error::DuplicateKid));
         }
         self.trusted.push(TrustedKey { iss: iss.into(), key });
         Ok(self)
@@ -251,9 +245,9 @@ impl<D: TrustDomain> TrustAnchors<D> {
                 _ => None,
             },
         }
-        .ok_or(citysec_core::Error::UnknownKey)?;
+        .ok_or(crate::Error::UnknownKey)?;
         if trusted.key.algorithm() != msg.algorithm() {
-            return Err(Error::Core(citysec_core::Error::KeyAlgMismatch));
+            return Err(Error::Core(crate::Error::KeyAlgMismatch));
         }
         Ok(Pending { msg, trusted })
     }
@@ -283,7 +277,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
         clock: &dyn Clock,
         status_lists: &[VerifiedStatusList],
     ) -> Result<VerifiedCwt<D>> {
-        let now = clock.now().ok_or(citysec_core::Error::ClockUnavailable)?;
+        let now = clock.now().ok_or(crate::Error::ClockUnavailable)?;
         self.verify(token, now, status_lists)
     }
 
@@ -295,20 +289,21 @@ impl<D: TrustDomain> TrustAnchors<D> {
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
     ) -> Result<VerifiedCwt<D>> {
-        let claims = Claims::from_cbor(payload, &self.limits)?;
-        if claims.iss.as_deref() != Some(trusted.iss.as_str()) {
+        let claims = D::Claims::from_cbor(payload, &self.limits)?;
+        let set = claims.claims_set();
+        if set.iss.as_deref() != Some(trusted.iss.as_str()) {
             return Err(Error::WrongIssuer);
         }
-        self.check_times(&claims, now)?;
+        self.check_times(set, now)?;
         if !self.any_audience {
-            if claims.aud.is_empty() {
+            if set.aud.is_empty() {
                 return Err(Error::MissingAudience);
             }
-            if !claims.aud.iter().any(|a| self.audiences.contains(a)) {
+            if !set.aud.iter().any(|a| self.audiences.contains(a)) {
                 return Err(Error::WrongAudience);
             }
         }
-        match &claims.status {
+        match &set.status {
             Some(r) => {
                 let list = status_lists
                     .iter()
@@ -328,7 +323,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     }
 
     /// `exp` required; `exp`, `nbf`, `iat` against `now` with the skew.
-    fn check_times(&self, claims: &Claims, now: Timestamp) -> Result<()> {
+    fn check_times(&self, claims: &ClaimsSet, now: Timestamp) -> Result<()> {
         let exp = claims.exp.ok_or(Error::MissingExpiration)?;
         if now >= exp.saturating_add(self.skew) {
             return Err(Error::Expired);
@@ -344,7 +339,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     }
 
     /// Verifies many credentials at once: the signatures through the provider's
-    /// batch verification ([`SignatureVerifier::verify_batch`](citysec_core::provider::SignatureVerifier::verify_batch), one result per
+    /// batch verification ([`SignatureVerifier::verify_batch`](crate::provider::SignatureVerifier::verify_batch), one result per
     /// signature; the RustCrypto provider's `batch` feature checks Ed25519
     /// signatures in one equation that accepts exactly what strict single
     /// verification accepts), then each credential's claims. Results come in the
@@ -357,7 +352,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
         now: Timestamp,
         status_lists: &[VerifiedStatusList],
     ) -> Vec<Result<VerifiedCwt<D>>> {
-        use citysec_core::provider::BatchItem;
+        use crate::provider::BatchItem;
 
         let pending: Vec<Result<Pending<'_, '_>>> = tokens.iter().map(|t| self.pending(t)).collect();
         let tbs: Vec<Option<Vec<u8>>> = pending
@@ -365,7 +360,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
             .map(|p| p.as_ref().ok().map(|p| p.msg.to_be_signed(b"")))
             .collect();
         // One batch per algorithm, in token order; each result goes back to its token.
-        let mut signature: Vec<Option<citysec_core::Result<()>>> = pending.iter().map(|_| None).collect();
+        let mut signature: Vec<Option<crate::Result<()>>> = pending.iter().map(|_| None).collect();
         for alg in [Algorithm::EdDSA, Algorithm::ES256] {
             let (at, items): (Vec<usize>, Vec<BatchItem<'_>>) = pending
                 .iter()
@@ -388,7 +383,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
             }
             let results = match self.provider.verifier(alg) {
                 Ok(v) => v.verify_batch(&items),
-                Err(_) => items.iter().map(|_| Err(citysec_core::Error::BadSignature)).collect(),
+                Err(_) => items.iter().map(|_| Err(crate::Error::BadSignature)).collect(),
             };
             for (i, r) in at.into_iter().zip(results) {
                 if let Some(slot) = signature.get_mut(i) {
@@ -403,7 +398,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
                 let p = p?;
                 // A missing result (impossible: every parsed token was in a batch)
                 // is a refusal.
-                sig.unwrap_or(Err(citysec_core::Error::BadSignature))?;
+                sig.unwrap_or(Err(crate::Error::BadSignature))?;
                 // The provider verified this signature over the Sig_structure of
                 // exactly these bytes; the structure was checked in `pending`.
                 self.check_claims(p.msg.payload_unverified(), p.trusted, now, status_lists)

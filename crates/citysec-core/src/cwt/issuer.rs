@@ -1,20 +1,22 @@
-//! Issuing credentials.
+//! Issuing CWTs.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::sign1::{self, Tagging};
 use alloc::boxed::Box;
-use citysec_core::coset::Header;
-use citysec_core::sign1::{self, Tagging};
+use coset::Header;
 
-use citysec_core::VerifyingKey;
-use citysec_core::provider::Signer;
+use crate::VerifyingKey;
+use crate::provider::Signer;
 
-use crate::{Claims, Error, Result};
+use crate::cwt::claims::Profile;
+use crate::cwt::{Error, Result};
 
-/// A credential issuer: an `iss` name and the signer whose public key its
-/// verifiers trust. The signer's key may live anywhere: in memory (a provider's
-/// [`Provider::signer`](citysec_core::provider::Provider::signer)), in a PKCS#11
+/// A CWT issuer (of access credentials, endorsements, attestation results or
+/// status lists): an `iss` name and the signer whose public key its verifiers
+/// trust. The signer's key may live anywhere: in memory (a provider's
+/// [`Provider::signer`](crate::provider::Provider::signer)), in a PKCS#11
 /// token or in a secure element.
 #[derive(Debug)]
 pub struct Issuer {
@@ -55,21 +57,23 @@ impl Issuer {
         &*self.signer
     }
 
-    /// Signs `claims` as a credential: a tagged COSE_Sign1 with `alg` and `kid` in the
-    /// protected header and the claims as payload. `iss` is set to this issuer.
+    /// Signs `claims` (of any profile) as a CWT: a tagged COSE_Sign1 with `alg` and
+    /// `kid` in the protected header and the claims as payload. `iss` is set to
+    /// this issuer.
     ///
     /// # Errors
     /// [`Error::MissingExpiration`] without `exp`; [`Error::WrongIssuer`] if the claims
-    /// name another issuer; the encoding errors of [`Claims::to_cbor`]; the signer's errors.
-    pub fn issue(&self, claims: &Claims) -> Result<Vec<u8>> {
-        if claims.exp.is_none() {
+    /// name another issuer; the encoding errors of [`Profile::to_cbor`]; the signer's errors.
+    pub fn issue<C: Profile>(&self, claims: &C) -> Result<Vec<u8>> {
+        let set = claims.claims_set();
+        if set.exp.is_none() {
             return Err(Error::MissingExpiration);
         }
-        if claims.iss.as_deref().is_some_and(|i| i != self.iss) {
+        if set.iss.as_deref().is_some_and(|i| i != self.iss) {
             return Err(Error::WrongIssuer);
         }
         let mut claims = claims.clone();
-        claims.iss = Some(self.iss.clone());
+        claims.claims_set_mut().iss = Some(self.iss.clone());
         let payload = claims.to_cbor()?;
         self.sign_payload(&payload, Header::default())
     }

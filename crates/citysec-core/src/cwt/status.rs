@@ -18,26 +18,27 @@
 //! order 1, 2, 4, 6, 65533, 65534; inside 65533 `"lst"` before `"bits"`);
 //! anything else is refused with `Error::Core(NotDeterministic)`.
 //!
-//! **Freshness.** [`Verifier::accept_status_list`] refuses a list older (by `iat`)
+//! **Freshness.** [`StatusListVerifier::accept_status_list`] refuses a list older (by `iat`)
 //! than the one held for its URI in a [`StateStore`] ([`Error::StaleStatusList`]),
 //! accepts the held list again (same `iat`, same payload) without a write, refuses
 //! another list with the held `iat` ([`Error::StatusListConflict`]) and records a
-//! newer one before returning it. A verifier with [`Verifier::max_status_age`]
+//! newer one before returning it. A verifier with [`TrustAnchors::max_status_age`](crate::cwt::TrustAnchors::max_status_age)
 //! also refuses, when checking a credential, a list whose age (`now - iat`)
 //! exceeds that bound or the list's `ttl` ([`Error::StatusListTooOld`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use citysec_core::Timestamp;
-use citysec_core::cbor::{Tags, check_deterministic};
-use citysec_core::coset::Header;
-use citysec_core::coset::cbor::value::Value;
-use citysec_core::state::{HeldStatusList, StateStore};
+use crate::Timestamp;
+use crate::cbor::{Tags, check_deterministic};
+use crate::state::{HeldStatusList, StateStore};
+use coset::Header;
+use coset::cbor::value::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::claims::keys;
-use crate::{Error, Issuer, Result, StatusListVerifier, Verifier};
+use crate::cwt::claims::keys;
+use crate::cwt::domain::TrustDomain;
+use crate::cwt::{Error, Issuer, Result, StatusListVerifier, TrustAnchors};
 
 /// CWT claim key of the status list (draft-ietf-oauth-status-list).
 pub const STATUS_LIST_CLAIM: i64 = 65533;
@@ -195,10 +196,9 @@ impl StatusList {
             m.push((Value::from(TTL_CLAIM), Value::from(ttl)));
         }
         let mut payload = Vec::new();
-        citysec_core::coset::cbor::ser::into_writer(&Value::Map(m), &mut payload)
-            .map_err(|_| Error::MalformedStatusList)?;
+        coset::cbor::ser::into_writer(&Value::Map(m), &mut payload).map_err(|_| Error::MalformedStatusList)?;
         let protected = Header {
-            rest: alloc::vec![(citysec_core::coset::Label::Int(16), Value::Text(STATUS_LIST_TYP.into()))],
+            rest: alloc::vec![(coset::Label::Int(16), Value::Text(STATUS_LIST_TYP.into()))],
             ..Header::default()
         };
         issuer.sign_payload(&payload, protected)
@@ -309,8 +309,8 @@ impl VerifiedStatusList {
     }
 }
 
-impl Verifier {
-    /// Trust anchors for the status lists of these issuers: the same keys, for
+impl<D: TrustDomain> TrustAnchors<D> {
+    /// Trust anchors for the status lists of these signers: the same keys, for
     /// citysec's profile, where an issuer signs its own status lists.
     #[must_use]
     pub fn status_list_signers(&self) -> StatusListVerifier {
@@ -333,9 +333,12 @@ impl StatusListVerifier {
     /// [`Error::MalformedStatusList`]; [`Error::InvalidTime`].
     pub fn verify_status_list(&self, token: &[u8], max_entries: usize) -> Result<VerifiedStatusList> {
         let p = self.pending(token)?;
-        let typ_ok = p.msg.protected()?.rest.iter().any(|(l, v)| {
-            *l == citysec_core::coset::Label::Int(16) && matches!(v, Value::Text(t) if t == STATUS_LIST_TYP)
-        });
+        let typ_ok = p
+            .msg
+            .protected()?
+            .rest
+            .iter()
+            .any(|(l, v)| *l == coset::Label::Int(16) && matches!(v, Value::Text(t) if t == STATUS_LIST_TYP));
         let verified = p.msg.verify(self.provider(), &p.trusted.key, b"")?;
         if !typ_ok {
             return Err(Error::MalformedStatusList);
@@ -343,7 +346,7 @@ impl StatusListVerifier {
         let payload = verified.payload();
         check_deterministic(payload, self.current_limits(), Tags::Forbid)?;
         let payload_digest: [u8; 32] = Sha256::digest(payload).into();
-        let value = citysec_core::cbor::to_value(payload).map_err(|_| Error::MalformedStatusList)?;
+        let value = crate::cbor::to_value(payload).map_err(|_| Error::MalformedStatusList)?;
         let Value::Map(entries) = value else {
             return Err(Error::MalformedStatusList);
         };
