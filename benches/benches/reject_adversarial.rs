@@ -66,20 +66,9 @@ use criterion::{Criterion, Throughput};
 
 const KIB: usize = 1024;
 
+/// A head in preferred form, with core's encoder.
 fn head(out: &mut Vec<u8>, major: u8, n: usize) {
-    let m = major << 5;
-    match n {
-        0..=23 => out.push(m | n as u8),
-        24..=0xff => out.extend_from_slice(&[m | 24, n as u8]),
-        0x100..=0xffff => {
-            out.push(m | 25);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        _ => {
-            out.push(m | 26);
-            out.extend_from_slice(&(n as u32).to_be_bytes());
-        }
-    }
+    let Ok(()) = citysec_core::cbor::write::head(out, major, citysec_core::cbor::write::len_arg(n));
 }
 
 fn text(out: &mut Vec<u8>, s: &[u8]) {

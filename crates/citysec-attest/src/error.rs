@@ -122,6 +122,13 @@ impl core::error::Error for Error {
     }
 }
 
+/// What a `Vec<u8>` sink cannot return.
+impl From<core::convert::Infallible> for Error {
+    fn from(never: core::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl From<citysec_core::Error> for Error {
     fn from(e: citysec_core::Error) -> Self {
         Self::Core(e)

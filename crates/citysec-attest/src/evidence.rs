@@ -17,10 +17,11 @@ use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Algorithm, Limits, Timestamp};
 
-use crate::enc::{self, Counter, Sink, SliceSink};
 use crate::endorsement::VerifiedEndorsement;
 use crate::labels;
 use crate::{Error, Result};
+use citysec_core::cbor::write::{self as enc, Sink};
+use citysec_core::sign1::{self, InPlaceLayout};
 
 /// Shortest and longest `eat_nonce` (RFC 9711 section 4.1).
 pub const NONCE_LEN_RANGE: core::ops::RangeInclusive<usize> = 8..=64;
@@ -99,12 +100,16 @@ pub enum OemId {
 }
 
 impl OemId {
-    fn encode(&self, s: &mut impl Sink) -> Result<()> {
+    fn encode<S: Sink + ?Sized>(&self, s: &mut S) -> Result<()>
+    where
+        Error: From<S::Error>,
+    {
         match self {
-            Self::Ieee(b) => enc::bytes(s, b),
-            Self::Random(b) => enc::bytes(s, b),
-            Self::Pen(n) => enc::uint(s, *n),
+            Self::Ieee(b) => enc::bytes(s, b)?,
+            Self::Random(b) => enc::bytes(s, b)?,
+            Self::Pen(n) => enc::uint(s, *n)?,
         }
+        Ok(())
     }
 
     /// The claim as a CBOR value.
@@ -619,7 +624,10 @@ impl<'a> EvidenceBuilder<'a> {
     }
 
     /// Writes the claims map; `top` adds the profile.
-    fn encode_claims(&self, s: &mut impl Sink, top: bool) -> Result<()> {
+    fn encode_claims<S: Sink + ?Sized>(&self, s: &mut S, top: bool) -> Result<()>
+    where
+        Error: From<S::Error>,
+    {
         let entries = [
             self.iat.is_some(),
             self.nonce.is_some(),
@@ -721,8 +729,8 @@ impl<'a> EvidenceBuilder<'a> {
             for (name, digest) in self.measurements {
                 enc::array(s, 2)?;
                 enc::uint(s, labels::MEASUREMENT_CONTENT_FORMAT)?;
-                let inner = enc::count(|c| measured_component_encode(c, name, digest))?;
-                enc::head(s, enc::MAJOR_BYTES, enc::len_arg(inner)?)?;
+                let inner = measured_component_len(name, digest)?;
+                enc::head(s, citysec_core::cbor::MAJOR_BYTES, enc::len_arg(inner))?;
                 measured_component_encode(s, name, digest)?;
             }
         }
@@ -746,16 +754,21 @@ impl<'a> EvidenceBuilder<'a> {
     /// As [`Self::sign`], without the signing errors.
     pub fn signed_len(&self, signer: &dyn Signer) -> Result<usize> {
         self.validate()?;
-        let layout = Layout::new(self, signer)?;
-        Ok(layout.buffer_len)
+        Ok(self.layout(signer)?.buffer_len())
+    }
+
+    /// The in-place layout for `signer`.
+    fn layout(&self, signer: &dyn Signer) -> Result<InPlaceLayout> {
+        let payload_len = enc::count(|c| self.encode_claims(c, true))?;
+        Ok(InPlaceLayout::new(signer, payload_len)?)
     }
 
     /// Signs the evidence as a tagged COSE_Sign1 with `signer` (EdDSA or ES256:
     /// the device key, in memory or in a secure element) into `out`, returning the
     /// length written. The protected header carries `alg` and, if the signer has
-    /// one, `kid`; the unprotected header is empty. Nothing is
-    /// allocated: the Sig_structure is built in `out`, signed, then rearranged in
-    /// place into the COSE_Sign1.
+    /// one, `kid`; the unprotected header is empty. Nothing is allocated: core's
+    /// [`sign1::sign_into`] builds the Sig_structure in `out`, signs it, then
+    /// rearranges it in place into the COSE_Sign1.
     ///
     /// # Errors
     /// [`Error::MissingUeid`] without a `ueid`; [`Error::InvalidNonce`],
@@ -767,38 +780,11 @@ impl<'a> EvidenceBuilder<'a> {
             return Err(Error::MissingUeid);
         }
         self.validate()?;
-        let layout = Layout::new(self, signer)?;
-        if out.len() < layout.buffer_len {
+        let layout = self.layout(signer)?;
+        if out.len() < layout.buffer_len() {
             return Err(Error::BufferTooSmall);
         }
-        // Sig_structure = ["Signature1", protected, h'', payload]
-        let mut w = SliceSink::new(out);
-        w.put(SIG_STRUCTURE_PREFIX)?;
-        enc::head(&mut w, enc::MAJOR_BYTES, enc::len_arg(layout.protected_len)?)?;
-        write_protected(&mut w, signer)?;
-        let aad_at = w.position();
-        w.put(&[EMPTY_BSTR])?;
-        enc::head(&mut w, enc::MAJOR_BYTES, enc::len_arg(layout.payload_len)?)?;
-        self.encode_claims(&mut w, true)?;
-        let tbs_len = w.position();
-        let tbs = out.get(..tbs_len).ok_or(Error::BufferTooSmall)?;
-        let signature = signer.sign(tbs)?;
-        // COSE_Sign1 = 18([protected, {}, payload, signature]): the protected header
-        // and payload move left by the difference of the two prefixes.
-        let shift = SIG_STRUCTURE_PREFIX
-            .len()
-            .checked_sub(COSE_PREFIX.len())
-            .ok_or(Error::BufferTooSmall)?;
-        out.copy_within(SIG_STRUCTURE_PREFIX.len()..tbs_len, COSE_PREFIX.len());
-        let mut w = SliceSink::new(out);
-        w.put(COSE_PREFIX)?;
-        let unprotected_at = aad_at.checked_sub(shift).ok_or(Error::BufferTooSmall)?;
-        *out.get_mut(unprotected_at).ok_or(Error::BufferTooSmall)? = EMPTY_MAP;
-        let sig_at = tbs_len.checked_sub(shift).ok_or(Error::BufferTooSmall)?;
-        let tail = out.get_mut(sig_at..layout.signed_len).ok_or(Error::BufferTooSmall)?;
-        let mut w = SliceSink::new(tail);
-        enc::bytes(&mut w, &signature)?;
-        Ok(layout.signed_len)
+        sign1::sign_into(signer, &layout, |w| self.encode_claims(w, true), out)
     }
 
     /// As [`Self::sign`], into a new vector of the exact size.
@@ -813,81 +799,22 @@ impl<'a> EvidenceBuilder<'a> {
     }
 }
 
-/// `0x84` (array of 4), then the text "Signature1".
-const SIG_STRUCTURE_PREFIX: &[u8] = b"\x84\x6aSignature1";
-/// Tag 18, then `0x84` (array of 4).
-const COSE_PREFIX: &[u8] = &[0xd2, 0x84];
-const EMPTY_BSTR: u8 = 0x40;
-const EMPTY_MAP: u8 = 0xa0;
-
-/// The sizes of a signed evidence message.
-struct Layout {
-    protected_len: usize,
-    payload_len: usize,
-    /// The length of the COSE_Sign1.
-    signed_len: usize,
-    /// The buffer needed: the Sig_structure is built in the same buffer first.
-    buffer_len: usize,
-}
-
-impl Layout {
-    fn new(b: &EvidenceBuilder<'_>, key: &dyn Signer) -> Result<Self> {
-        let protected_len = enc::count(|c| write_protected(c, key))?;
-        let payload_len = enc::count(|c| b.encode_claims(c, true))?;
-        let mut c = Counter::default();
-        c.put(COSE_PREFIX)?;
-        enc::head(&mut c, enc::MAJOR_BYTES, enc::len_arg(protected_len)?)?;
-        let signature_len = citysec_core::backend::SIGNATURE_LEN;
-        let total = [
-            protected_len,
-            1, // the empty unprotected map
-            enc::head_len(enc::len_arg(payload_len)?),
-            payload_len,
-            enc::head_len(enc::len_arg(signature_len)?),
-            signature_len,
-        ]
-        .iter()
-        .try_fold(c.0, |acc, n| acc.checked_add(*n))
-        .ok_or(Error::BufferTooSmall)?;
-        let tbs = [
-            SIG_STRUCTURE_PREFIX.len(),
-            enc::head_len(enc::len_arg(protected_len)?),
-            protected_len,
-            1,
-            enc::head_len(enc::len_arg(payload_len)?),
-            payload_len,
-        ]
-        .iter()
-        .try_fold(0usize, |acc, n| acc.checked_add(*n))
-        .ok_or(Error::BufferTooSmall)?;
-        Ok(Self {
-            protected_len,
-            payload_len,
-            signed_len: total,
-            buffer_len: total.max(tbs),
-        })
-    }
-}
-
-/// `{1: alg, ? 4: kid}`.
-fn write_protected(s: &mut impl Sink, key: &dyn Signer) -> Result<()> {
-    enc::map(s, if key.kid().is_some() { 2 } else { 1 })?;
-    enc::int(s, 1)?;
-    enc::int(s, key.algorithm().cose_id())?;
-    if let Some(kid) = key.kid() {
-        enc::int(s, 4)?;
-        enc::bytes(s, kid)?;
-    }
-    Ok(())
-}
-
 /// `{1: [name], 2: [1, digest]}`.
 /// The order of two text keys' encodings: by length, then bytewise.
 fn encoded_order(a: &str, b: &str) -> core::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
-fn measured_component_encode(s: &mut impl Sink, name: &str, digest: &[u8; DIGEST_LEN]) -> Result<()> {
+/// The length of [`measured_component_encode`]'s output (outside the generic
+/// writers, whose `From` bound would shadow the counter's error type).
+fn measured_component_len(name: &str, digest: &[u8; DIGEST_LEN]) -> Result<usize> {
+    enc::count(|c| measured_component_encode(c, name, digest))
+}
+
+fn measured_component_encode<S: Sink + ?Sized>(s: &mut S, name: &str, digest: &[u8; DIGEST_LEN]) -> Result<()>
+where
+    Error: From<S::Error>,
+{
     enc::map(s, 2)?;
     enc::int(s, labels::MEASURED_COMPONENT_ID)?;
     enc::array(s, 1)?;
@@ -895,7 +822,8 @@ fn measured_component_encode(s: &mut impl Sink, name: &str, digest: &[u8; DIGEST
     enc::int(s, labels::MEASURED_COMPONENT_MEASUREMENT)?;
     enc::array(s, 2)?;
     enc::int(s, labels::HASH_ALG_SHA256)?;
-    enc::bytes(s, digest)
+    enc::bytes(s, digest)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------

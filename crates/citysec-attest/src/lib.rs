@@ -9,7 +9,6 @@ extern crate std;
 
 mod appraise;
 pub mod domain;
-mod enc;
 pub mod endorsement;
 mod error;
 pub mod evidence;

@@ -1,4 +1,6 @@
-//! A strict, allocation-free CBOR well-formedness pass and a tiny encoder.
+//! citysec's one CBOR codec: a strict, allocation-free well-formedness pass, a
+//! zero-copy [`Reader`] for fixed layouts, the major-type constants, and the
+//! encoder every crate writes with ([`write`](mod@write)).
 //!
 //! ciborium (under coset) accepts duplicate map keys and silently joins
 //! indefinite-length chunks, so every signed or encrypted object passes through
@@ -45,6 +47,7 @@
 use crate::{Error, Limits, Result};
 
 mod value;
+pub mod write;
 pub use value::to_value;
 
 /// Major type 0: an unsigned integer.
@@ -845,31 +848,9 @@ impl TagPrefix {
 }
 
 /// Appends a CBOR head (major type and argument) in preferred (shortest) form.
+#[cfg(test)]
 pub(crate) fn write_head(out: &mut alloc::vec::Vec<u8>, major: u8, arg: u64) {
-    let m = major << 5;
-    if let Ok(small) = u8::try_from(arg) {
-        if small < 24 {
-            out.push(m | small);
-        } else {
-            out.push(m | 24);
-            out.push(small);
-        }
-    } else if let Ok(v) = u16::try_from(arg) {
-        out.push(m | 25);
-        out.extend_from_slice(&v.to_be_bytes());
-    } else if let Ok(v) = u32::try_from(arg) {
-        out.push(m | 26);
-        out.extend_from_slice(&v.to_be_bytes());
-    } else {
-        out.push(m | 27);
-        out.extend_from_slice(&arg.to_be_bytes());
-    }
-}
-
-/// Appends a definite byte string.
-pub(crate) fn write_bytes(out: &mut alloc::vec::Vec<u8>, bytes: &[u8]) {
-    write_head(out, MAJOR_BYTES, bytes.len() as u64);
-    out.extend_from_slice(bytes);
+    let Ok(()) = write::head(out, major, arg);
 }
 
 /// Builds a COSE Sig_structure or Enc_structure directly from the wire bytes of the
@@ -888,16 +869,15 @@ pub(crate) fn to_be_processed(
         .saturating_add(external_aad.len())
         .saturating_add(payload.map_or(0, <[u8]>::len))
         .saturating_add(24);
-    let mut out = alloc::vec::Vec::with_capacity(cap);
-    write_head(&mut out, MAJOR_ARRAY, if payload.is_some() { 4 } else { 3 });
-    write_head(&mut out, MAJOR_TEXT, context.len() as u64);
-    out.extend_from_slice(context.as_bytes());
-    write_bytes(&mut out, protected);
-    write_bytes(&mut out, external_aad);
+    let mut out = write::VecEncoder(alloc::vec::Vec::with_capacity(cap));
+    out.array(if payload.is_some() { 4 } else { 3 });
+    out.text(context);
+    out.bytes(protected);
+    out.bytes(external_aad);
     if let Some(p) = payload {
-        write_bytes(&mut out, p);
+        out.bytes(p);
     }
-    out
+    out.into_bytes()
 }
 
 #[cfg(test)]

@@ -338,3 +338,38 @@ pub fn open<'a>(
 ) -> Result<OpenedEncrypt0<'a>> {
     UnverifiedEncrypt0::parse(msg, opts)?.open(backend, key, opts.external_aad)
 }
+
+/// Writes the start of a tagged COSE_Encrypt0 into `s`: tag 16, an array of
+/// three, and `protected` (the encoded protected header) as a byte string. The
+/// caller then writes the unprotected header map and the ciphertext (a byte
+/// string). For fixed-layout formats that seal into a caller's buffer without
+/// allocating (telemetry envelopes).
+///
+/// # Errors
+/// The sink's.
+pub fn write_message_start<S: cbor::write::Sink + ?Sized>(
+    s: &mut S,
+    protected: &[u8],
+) -> core::result::Result<(), S::Error> {
+    cbor::write::tag(s, TAG_COSE_ENCRYPT0)?;
+    cbor::write::array(s, 3)?;
+    cbor::write::bytes(s, protected)
+}
+
+/// Writes the start of an Enc_structure (RFC 9052 section 5.3, the AEAD's
+/// associated data) into `s`: `["Encrypt0", protected, ` and the head of the
+/// external AAD, a byte string of `external_aad_len` bytes that the caller
+/// writes next.
+///
+/// # Errors
+/// The sink's.
+pub fn write_enc_structure_start<S: cbor::write::Sink + ?Sized>(
+    s: &mut S,
+    protected: &[u8],
+    external_aad_len: usize,
+) -> core::result::Result<(), S::Error> {
+    cbor::write::array(s, 3)?;
+    cbor::write::text(s, CONTEXT)?;
+    cbor::write::bytes(s, protected)?;
+    cbor::write::head(s, cbor::MAJOR_BYTES, cbor::write::len_arg(external_aad_len))
+}

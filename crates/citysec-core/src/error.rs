@@ -85,6 +85,9 @@ pub enum Error {
     /// `cbor::UNSORTED_MAP_MAX`, or such maps hold more than
     /// `cbor::UNSORTED_ENTRIES_MAX` entries in one message.
     UnsortedMap,
+    /// An encoder's output buffer is shorter than what it writes, or a length
+    /// to encode overflows.
+    BufferTooSmall,
 }
 
 impl fmt::Display for Error {
@@ -121,6 +124,7 @@ impl fmt::Display for Error {
             Self::ClockUnavailable => "clock unavailable",
             Self::NotDeterministic => "not in deterministic cbor encoding",
             Self::UnsortedMap => "map keys out of order in a map too large, or in too many maps, to check unsorted",
+            Self::BufferTooSmall => "output buffer too small",
         };
         f.write_str(msg)
     }

@@ -419,3 +419,146 @@ pub fn sign_with_headers(
     };
     out.map_err(|_| Error::Malformed)
 }
+
+/// `0x84` (array of 4), then the text "Signature1".
+const SIG_STRUCTURE_PREFIX: &[u8] = b"\x84\x6aSignature1";
+/// Tag 18, then `0x84` (array of 4).
+const TAGGED_SIGN1_PREFIX: &[u8] = &[0xd2, 0x84];
+/// `h''`: the empty external AAD.
+const EMPTY_BSTR: u8 = 0x40;
+/// `{}`: the empty unprotected header.
+const EMPTY_MAP: u8 = 0xa0;
+
+/// The sizes of a COSE_Sign1 written in place by [`sign_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InPlaceLayout {
+    protected_len: usize,
+    payload_len: usize,
+    signed_len: usize,
+    buffer_len: usize,
+}
+
+impl InPlaceLayout {
+    /// The layout for `signer` and a payload of `payload_len` bytes.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] if a length overflows.
+    pub fn new(signer: &dyn Signer, payload_len: usize) -> Result<Self> {
+        use cbor::write::{Counter, count, head_len, len_arg};
+        let protected_len = count(|c: &mut Counter| write_protected(c, signer))?;
+        let total = [
+            TAGGED_SIGN1_PREFIX.len(),
+            head_len(len_arg(protected_len)),
+            protected_len,
+            1, // the empty unprotected map
+            head_len(len_arg(payload_len)),
+            payload_len,
+            head_len(len_arg(SIGNATURE_LEN)),
+            SIGNATURE_LEN,
+        ];
+        let tbs = [
+            SIG_STRUCTURE_PREFIX.len(),
+            head_len(len_arg(protected_len)),
+            protected_len,
+            1, // the empty external AAD
+            head_len(len_arg(payload_len)),
+            payload_len,
+        ];
+        let add = |parts: &[usize]| parts.iter().try_fold(0usize, |acc, n| acc.checked_add(*n));
+        let signed_len = add(&total).ok_or(Error::BufferTooSmall)?;
+        let tbs_len = add(&tbs).ok_or(Error::BufferTooSmall)?;
+        Ok(Self {
+            protected_len,
+            payload_len,
+            signed_len,
+            buffer_len: signed_len.max(tbs_len),
+        })
+    }
+
+    /// The length of the COSE_Sign1.
+    #[must_use]
+    pub const fn signed_len(&self) -> usize {
+        self.signed_len
+    }
+
+    /// The buffer [`sign_into`] needs: the Sig_structure is built in the same
+    /// buffer first, so it may be longer than the message.
+    #[must_use]
+    pub const fn buffer_len(&self) -> usize {
+        self.buffer_len
+    }
+}
+
+/// `{1: alg, ? 4: kid}`.
+fn write_protected<S: cbor::write::Sink + ?Sized>(
+    s: &mut S,
+    signer: &dyn Signer,
+) -> core::result::Result<(), S::Error> {
+    use cbor::write::{bytes, int, map};
+    map(s, if signer.kid().is_some() { 2 } else { 1 })?;
+    int(s, 1)?;
+    int(s, signer.algorithm().cose_id())?;
+    if let Some(kid) = signer.kid() {
+        int(s, 4)?;
+        bytes(s, kid)?;
+    }
+    Ok(())
+}
+
+/// Signs a payload as a tagged COSE_Sign1 into `out` without allocating: the
+/// protected header is `{1: alg, ? 4: kid}` from `signer`, the unprotected header
+/// is empty, there is no external AAD. `write_payload` writes the payload, exactly
+/// `layout`'s payload length, into the sink it is given.
+///
+/// The Sig_structure is built in `out`, signed, then rearranged in place into
+/// the COSE_Sign1; `out` must hold [`InPlaceLayout::buffer_len`] bytes. Returns
+/// the message length ([`InPlaceLayout::signed_len`]). Firmware signs its
+/// evidence this way.
+///
+/// # Errors
+/// [`Error::BufferTooSmall`] if `out` is short; [`Error::InvalidLength`] if
+/// `write_payload` writes another length than the layout's; `write_payload`'s
+/// errors; the signer's.
+pub fn sign_into<E: From<Error>>(
+    signer: &dyn Signer,
+    layout: &InPlaceLayout,
+    write_payload: impl FnOnce(&mut cbor::write::SliceSink<'_>) -> core::result::Result<(), E>,
+    out: &mut [u8],
+) -> core::result::Result<usize, E> {
+    use cbor::write::{Sink as _, SliceSink, bytes, head, len_arg};
+    if out.len() < layout.buffer_len {
+        return Err(Error::BufferTooSmall.into());
+    }
+    // Sig_structure = ["Signature1", protected, h'', payload]
+    let mut w = SliceSink::new(out);
+    w.put(SIG_STRUCTURE_PREFIX)?;
+    head(&mut w, cbor::MAJOR_BYTES, len_arg(layout.protected_len))?;
+    write_protected(&mut w, signer)?;
+    let aad_at = w.position();
+    w.put(&[EMPTY_BSTR])?;
+    head(&mut w, cbor::MAJOR_BYTES, len_arg(layout.payload_len))?;
+    let payload_at = w.position();
+    write_payload(&mut w)?;
+    let tbs_len = w.position();
+    if tbs_len.checked_sub(payload_at) != Some(layout.payload_len) {
+        return Err(Error::InvalidLength.into());
+    }
+    let tbs = out.get(..tbs_len).ok_or(Error::BufferTooSmall)?;
+    let signature = signer.sign(tbs)?;
+    // COSE_Sign1 = 18([protected, {}, payload, signature]): the protected header
+    // and payload move left by the difference of the two prefixes.
+    let shift = SIG_STRUCTURE_PREFIX
+        .len()
+        .checked_sub(TAGGED_SIGN1_PREFIX.len())
+        .ok_or(Error::BufferTooSmall)?;
+    out.copy_within(SIG_STRUCTURE_PREFIX.len()..tbs_len, TAGGED_SIGN1_PREFIX.len());
+    out.get_mut(..TAGGED_SIGN1_PREFIX.len())
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(TAGGED_SIGN1_PREFIX);
+    let unprotected_at = aad_at.checked_sub(shift).ok_or(Error::BufferTooSmall)?;
+    *out.get_mut(unprotected_at).ok_or(Error::BufferTooSmall)? = EMPTY_MAP;
+    let sig_at = tbs_len.checked_sub(shift).ok_or(Error::BufferTooSmall)?;
+    let tail = out.get_mut(sig_at..layout.signed_len).ok_or(Error::BufferTooSmall)?;
+    bytes(&mut SliceSink::new(tail), &signature)?;
+    Ok(layout.signed_len)
+}

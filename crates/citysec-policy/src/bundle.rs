@@ -46,7 +46,9 @@ use citysec_core::state::{HeldBundle, StateStore, StoreError};
 use citysec_core::{ContentTypeRef, KeySet, Limits, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
-use crate::cbor::{Dec, Enc, MAJOR_MAP};
+use citysec_core::cbor::write::VecEncoder;
+
+use crate::cbor::Dec;
 use crate::error::Diagnostics;
 use crate::{PolicyLimits, PolicySet, Schema, compile};
 
@@ -207,8 +209,8 @@ pub fn create(signer: &dyn Signer, src: &BundleSource<'_>, limits: &PolicyLimits
     }
     let policy = compile_sources(src.schema, src.policy, limits)?;
     let digest = policy.digest();
-    let mut e = Enc::default();
-    e.head(MAJOR_MAP, 7);
+    let mut e = VecEncoder::new();
+    e.map(7);
     e.uint(K_FORMAT);
     e.uint(FORMAT);
     e.uint(K_VERSION);
@@ -457,7 +459,7 @@ fn check_header_shape(bytes: &[u8]) -> Result<(), BundleError> {
     };
     let mut r = Reader::new(body);
     let Ok(h) = r.head() else { return Ok(()) };
-    if h.major != 2 {
+    if h.major != citysec_core::cbor::MAJOR_BYTES {
         return Ok(());
     }
     if usize::try_from(h.arg).map_or(true, |len| len > MAX_PROTECTED_HEADER) {

@@ -4,10 +4,10 @@
 use sha2::{Digest, Sha256};
 
 use crate::ast::{CmpOp, Effect};
-use crate::cbor::{Enc, MAJOR_ARRAY};
 use crate::policy::PolicySet;
 use crate::program::{Insn, Operand, Scope, Test};
 use crate::schema::ty_code;
+use citysec_core::cbor::write::VecEncoder;
 
 /// The first element of the encoding; changes with the compiled form's layout.
 pub(crate) const FORM: &str = "citysec-policy-compiled/1";
@@ -18,24 +18,24 @@ pub(crate) fn digest(p: &PolicySet) -> [u8; 32] {
 
 /// The canonical encoding the digest covers.
 pub(crate) fn encode(p: &PolicySet) -> alloc::vec::Vec<u8> {
-    let mut e = Enc::default();
-    e.len(MAJOR_ARRAY, 5);
+    let mut e = VecEncoder::new();
+    e.array(5);
     e.text(FORM);
-    e.len(MAJOR_ARRAY, p.schema.attrs.len());
+    e.array(p.schema.attrs.len());
     for a in &p.schema.attrs {
-        e.len(MAJOR_ARRAY, 2);
+        e.array(2);
         e.text(&a.name);
         e.uint(u64::from(ty_code(a.ty)));
     }
     for names in [&p.schema.actions, &p.schema.resource_types] {
-        e.len(MAJOR_ARRAY, names.len());
+        e.array(names.len());
         for n in names {
             e.text(n);
         }
     }
-    e.len(MAJOR_ARRAY, p.rules.len());
+    e.array(p.rules.len());
     for r in &p.rules {
-        e.len(MAJOR_ARRAY, 6);
+        e.array(6);
         e.text(&r.id);
         e.uint(match r.effect {
             Effect::Permit => 0,
@@ -45,7 +45,7 @@ pub(crate) fn encode(p: &PolicySet) -> alloc::vec::Vec<u8> {
             match s {
                 Scope::All => e.null(),
                 Scope::Only(ids) => {
-                    e.len(MAJOR_ARRAY, ids.len());
+                    e.array(ids.len());
                     for id in ids {
                         e.uint(u64::from(*id));
                     }
@@ -61,7 +61,7 @@ pub(crate) fn encode(p: &PolicySet) -> alloc::vec::Vec<u8> {
             .zip(usize::try_from(r.end).ok())
             .and_then(|(s, t)| p.code.get(s..t))
             .unwrap_or_default();
-        e.len(MAJOR_ARRAY, code.len());
+        e.array(code.len());
         for insn in code {
             insn_enc(&mut e, p, insn, r.start);
         }
@@ -69,19 +69,19 @@ pub(crate) fn encode(p: &PolicySet) -> alloc::vec::Vec<u8> {
     e.0
 }
 
-fn insn_enc(e: &mut Enc, p: &PolicySet, insn: &Insn, base: u32) {
+fn insn_enc(e: &mut VecEncoder, p: &PolicySet, insn: &Insn, base: u32) {
     match insn {
         Insn::Const(b) => {
-            e.len(MAJOR_ARRAY, 2);
+            e.array(2);
             e.uint(0);
-            e.bool(*b);
+            e.boolean(*b);
         }
         Insn::Not => {
-            e.len(MAJOR_ARRAY, 1);
+            e.array(1);
             e.uint(1);
         }
         Insn::JumpUnlessTrue(t) | Insn::JumpUnlessFalse(t) => {
-            e.len(MAJOR_ARRAY, 2);
+            e.array(2);
             e.uint(if matches!(insn, Insn::JumpUnlessTrue(_)) { 2 } else { 3 });
             e.uint(u64::from(t.saturating_sub(base)));
         }
@@ -89,8 +89,8 @@ fn insn_enc(e: &mut Enc, p: &PolicySet, insn: &Insn, base: u32) {
     }
 }
 
-fn operand(e: &mut Enc, p: &PolicySet, op: Operand) {
-    e.len(MAJOR_ARRAY, 2);
+fn operand(e: &mut VecEncoder, p: &PolicySet, op: Operand) {
+    e.array(2);
     match op {
         Operand::Str(id) => {
             e.uint(0);
@@ -102,7 +102,7 @@ fn operand(e: &mut Enc, p: &PolicySet, op: Operand) {
         }
         Operand::Bool(b) => {
             e.uint(2);
-            e.bool(b);
+            e.boolean(b);
         }
         Operand::Weekday(d) => {
             e.uint(3);
@@ -126,63 +126,63 @@ const fn op_code(op: CmpOp) -> u64 {
     }
 }
 
-fn test_enc(e: &mut Enc, p: &PolicySet, t: &Test) {
+fn test_enc(e: &mut VecEncoder, p: &PolicySet, t: &Test) {
     match *t {
         Test::Truthy { slot } => {
-            e.len(MAJOR_ARRAY, 2);
+            e.array(2);
             e.uint(10);
             e.uint(u64::from(slot));
         }
         Test::Eq { lhs, ty, rhs, negate } => {
-            e.len(MAJOR_ARRAY, 5);
+            e.array(5);
             e.uint(11);
             e.uint(u64::from(lhs));
             e.uint(u64::from(ty_code(ty)));
-            e.bool(negate);
+            e.boolean(negate);
             operand(e, p, rhs);
         }
         Test::Cmp { lhs, op, rhs } => {
-            e.len(MAJOR_ARRAY, 4);
+            e.array(4);
             e.uint(12);
             e.uint(u64::from(lhs));
             e.uint(op_code(op));
             operand(e, p, rhs);
         }
         Test::WeekdayIn { slot, mask, .. } => {
-            e.len(MAJOR_ARRAY, 3);
+            e.array(3);
             e.uint(13);
             e.uint(u64::from(slot));
             e.uint(u64::from(mask));
         }
         Test::StrIn { slot, list } => {
-            e.len(MAJOR_ARRAY, 3);
+            e.array(3);
             e.uint(14);
             e.uint(u64::from(slot));
             let items = p.pools.str_list(list);
-            e.len(MAJOR_ARRAY, items.len());
+            e.array(items.len());
             for id in items {
                 e.text(p.pools.string(*id));
             }
         }
         Test::IntIn { slot, list } => {
-            e.len(MAJOR_ARRAY, 3);
+            e.array(3);
             e.uint(15);
             e.uint(u64::from(slot));
             let items = p.pools.int_list(list);
-            e.len(MAJOR_ARRAY, items.len());
+            e.array(items.len());
             for n in items {
                 e.int(*n);
             }
         }
         Test::IntRange { slot, lo, hi } => {
-            e.len(MAJOR_ARRAY, 4);
+            e.array(4);
             e.uint(16);
             e.uint(u64::from(slot));
             e.int(lo);
             e.int(hi);
         }
         Test::Has { set, elem_ty, elem } => {
-            e.len(MAJOR_ARRAY, 4);
+            e.array(4);
             e.uint(17);
             e.uint(u64::from(set));
             e.uint(u64::from(ty_code(elem_ty)));

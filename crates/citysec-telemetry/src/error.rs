@@ -73,7 +73,13 @@ impl core::error::Error for Error {
 }
 
 impl From<citysec_core::Error> for Error {
+    /// Core's encoder reports a short output buffer as its `BufferTooSmall`; here
+    /// it is this crate's [`Error::BufferTooSmall`], as documented on the sealing
+    /// functions.
     fn from(e: citysec_core::Error) -> Self {
-        Self::Core(e)
+        match e {
+            citysec_core::Error::BufferTooSmall => Self::BufferTooSmall,
+            e => Self::Core(e),
+        }
     }
 }

@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use citysec_core::cbor::write::{Sink as _, SliceSink};
 use citysec_core::provider::Provider;
 use citysec_core::{Algorithm, SymmetricKey};
 use zeroize::Zeroizing;
@@ -35,13 +36,13 @@ impl Clone for MasterSecret {
 /// The HKDF info: `label || 0x00 || epoch (u32 big-endian) || len(device_id) (u8) || device_id`.
 fn info(label: &[u8], device_id: &[u8], epoch: u32, buf: &mut [u8; 80]) -> Result<usize> {
     let len = u8::try_from(device_id.len()).map_err(|_| Error::InvalidParameter)?;
-    let mut w = crate::envelope::Writer::new(buf);
+    let mut w = SliceSink::new(buf);
     w.put(label)?;
     w.put(&[0])?;
     w.put(&epoch.to_be_bytes())?;
     w.put(&[len])?;
     w.put(device_id)?;
-    Ok(w.len())
+    Ok(w.position())
 }
 
 impl MasterSecret {

@@ -20,8 +20,8 @@ use citysec_core::provider::Provider;
 use citysec_core::{Algorithm, AlgorithmKind, Limits, SymmetricKey, X25519PublicKey, X25519SecretKey};
 use zeroize::Zeroizing;
 
-use crate::envelope::Writer;
 use crate::{Error, Result};
+use citysec_core::cbor::write::{self, SliceSink};
 
 /// CBOR tag of COSE_Encrypt.
 pub const TAG_COSE_ENCRYPT: u64 = 96;
@@ -30,31 +30,31 @@ const RECIPIENT_PROTECTED: [u8; 4] = [0xa1, 0x01, 0x38, 0x18];
 /// The COSE_KDF_Context for `alg` with the recipient's protected header.
 fn kdf_context(alg: Algorithm, key_bits: u64) -> Result<([u8; 32], usize)> {
     let mut buf = [0u8; 32];
-    let mut w = Writer::new(&mut buf);
-    w.head(4, 4)?;
-    let id = alg.cose_id();
-    if id >= 0 {
-        w.head(0, u64::try_from(id).map_err(|_| Error::Malformed)?)?;
-    } else {
-        let n = (-1i64).checked_sub(id).ok_or(Error::Malformed)?;
-        w.head(1, u64::try_from(n).map_err(|_| Error::Malformed)?)?;
+    let mut w = SliceSink::new(&mut buf);
+    write::array(&mut w, 4)?;
+    write::int(&mut w, alg.cose_id())?;
+    // PartyUInfo and PartyVInfo: [nil, nil, nil] each.
+    for _ in 0..2 {
+        write::array(&mut w, 3)?;
+        for _ in 0..3 {
+            write::null(&mut w)?;
+        }
     }
-    w.put(&[0x83, 0xf6, 0xf6, 0xf6, 0x83, 0xf6, 0xf6, 0xf6])?;
-    w.head(4, 2)?;
-    w.head(0, key_bits)?;
-    w.bytes(2, &RECIPIENT_PROTECTED)?;
-    let n = w.len();
+    write::array(&mut w, 2)?;
+    write::uint(&mut w, key_bits)?;
+    write::bytes(&mut w, &RECIPIENT_PROTECTED)?;
+    let n = w.position();
     Ok((buf, n))
 }
 
 /// The content layer's protected header `{1: alg}` in its one byte form.
 fn protected_header(alg: Algorithm) -> Result<([u8; 4], usize)> {
     let mut buf = [0u8; 4];
-    let mut w = Writer::new(&mut buf);
-    w.head(5, 1)?;
-    w.head(0, 1)?;
-    w.head(0, u64::try_from(alg.cose_id()).map_err(|_| Error::Malformed)?)?;
-    let n = w.len();
+    let mut w = SliceSink::new(&mut buf);
+    write::map(&mut w, 1)?;
+    write::uint(&mut w, 1)?;
+    write::int(&mut w, alg.cose_id())?;
+    let n = w.position();
     Ok((buf, n))
 }
 
@@ -70,16 +70,13 @@ fn content_key(backend: &Provider, shared: &[u8; 32], alg: Algorithm) -> Result<
     Ok(SymmetricKey::new(alg, cek)?)
 }
 
-fn enc_structure(protected: &[u8], external_aad: &[u8]) -> Result<Vec<u8>> {
-    let mut buf = alloc::vec![0u8; external_aad.len().saturating_add(32)];
-    let mut w = Writer::new(&mut buf);
-    w.head(4, 3)?;
-    w.bytes(3, b"Encrypt")?;
-    w.bytes(2, protected)?;
-    w.bytes(2, external_aad)?;
-    let n = w.len();
-    buf.truncate(n);
-    Ok(buf)
+fn enc_structure(protected: &[u8], external_aad: &[u8]) -> Vec<u8> {
+    let mut w = write::VecEncoder(Vec::with_capacity(external_aad.len().saturating_add(32)));
+    w.array(3);
+    w.text("Encrypt");
+    w.bytes(protected);
+    w.bytes(external_aad);
+    w.into_bytes()
 }
 
 /// Seals `plaintext` to `recipient` with a fresh `ephemeral` secret (consumed: it
@@ -108,32 +105,40 @@ pub fn seal_to(
 
     let (protected, plen) = protected_header(alg)?;
     let protected = protected.get(..plen).ok_or(Error::Malformed)?;
-    let aad = enc_structure(protected, external_aad)?;
+    let aad = enc_structure(protected, external_aad);
     let mut body = plaintext.to_vec();
     let tag = backend.seal(&cek, iv, &aad, &mut body)?;
     body.extend_from_slice(&tag);
 
     let kid = recipient.kid().unwrap_or_default();
-    let mut out = alloc::vec![0u8; body.len().saturating_add(kid.len()).saturating_add(128)];
-    let mut w = Writer::new(&mut out);
-    w.put(&[0xd8, 0x60, 0x84])?;
-    w.bytes(2, protected)?;
-    w.put(&[0xa1, 0x05])?;
-    w.bytes(2, iv)?;
-    w.bytes(2, &body)?;
-    w.put(&[0x81, 0x83])?;
-    w.bytes(2, &RECIPIENT_PROTECTED)?;
-    w.head(5, if kid.is_empty() { 1 } else { 2 })?;
-    w.put(&[0x20, 0xa3, 0x01, 0x01, 0x20, 0x04, 0x21])?;
-    w.bytes(2, epk.as_bytes())?;
+    let mut w = write::VecEncoder(Vec::with_capacity(
+        body.len().saturating_add(kid.len()).saturating_add(128),
+    ));
+    w.tag(TAG_COSE_ENCRYPT);
+    w.array(4);
+    w.bytes(protected);
+    w.map(1);
+    w.uint(5); // iv
+    w.bytes(iv);
+    w.bytes(&body);
+    w.array(1); // one recipient
+    w.array(3);
+    w.bytes(&RECIPIENT_PROTECTED);
+    w.map(if kid.is_empty() { 1 } else { 2 });
+    w.int(-1); // the ephemeral key, a COSE_Key
+    w.map(3);
+    w.uint(1); // kty: OKP
+    w.uint(1);
+    w.int(-1); // crv: X25519
+    w.uint(4);
+    w.int(-2); // x
+    w.bytes(epk.as_bytes());
     if !kid.is_empty() {
-        w.put(&[0x04])?;
-        w.bytes(2, kid)?;
+        w.uint(4); // kid
+        w.bytes(kid);
     }
-    w.put(&[0x40])?;
-    let n = w.len();
-    out.truncate(n);
-    Ok(out)
+    w.bytes(&[]); // the recipient's ciphertext: none (direct key agreement)
+    Ok(w.into_bytes())
 }
 
 /// Opens a message sealed with [`seal_to`] (or by another COSE implementation in
@@ -198,7 +203,7 @@ pub fn open_from(
     }
     let shared = backend.x25519(recipient, &X25519PublicKey::new(epk))?;
     let cek = content_key(backend, shared.as_bytes(), alg)?;
-    let aad = enc_structure(protected, external_aad)?;
+    let aad = enc_structure(protected, external_aad);
     let body_len = ciphertext
         .len()
         .checked_sub(16)

@@ -145,10 +145,7 @@ fn string<'a>(r: &mut Reader<'a>, h: Head) -> Result<&'a [u8]> {
 /// already passed the well-formedness pass (so no key appears twice), straight
 /// from the bytes.
 fn parts(payload: &[u8]) -> Result<Parts<'_>> {
-    const MAJOR_UINT: u8 = 0;
-    const MAJOR_BYTES: u8 = 2;
-    const MAJOR_TEXT: u8 = 3;
-    const MAJOR_MAP: u8 = 5;
+    use crate::cbor::{MAJOR_BYTES, MAJOR_MAP, MAJOR_TEXT, MAJOR_UINT};
     let mut r = Reader::new(payload);
     let map = r.head().map_err(|_| Error::MalformedPresentation)?;
     if map.major != MAJOR_MAP {

@@ -97,17 +97,17 @@ fn reference_parse(bytes: &[u8], max_size: usize) -> Result<Envelope<'_>> {
 /// The Enc_structure as first written: the external AAD in its own buffer first.
 fn reference_enc_structure(device_id: &[u8], seq: u64, topic: &str) -> Vec<u8> {
     let mut ext = [0u8; 224];
-    let mut e = Writer::new(&mut ext);
-    e.head(4, 3).unwrap();
-    e.bytes(2, device_id).unwrap();
-    e.head(0, seq).unwrap();
-    e.bytes(3, topic.as_bytes()).unwrap();
+    let mut e = SliceSink::new(&mut ext);
+    write::head(&mut e, 4, 3).unwrap();
+    write::bytes(&mut e, device_id).unwrap();
+    write::head(&mut e, 0, seq).unwrap();
+    write::text(&mut e, topic).unwrap();
     let mut buf = [0u8; 256];
-    let mut w = Writer::new(&mut buf);
-    w.head(4, 3).unwrap();
-    w.bytes(3, b"Encrypt0").unwrap();
-    w.bytes(2, &PROTECTED).unwrap();
-    w.bytes(2, e.written()).unwrap();
+    let mut w = SliceSink::new(&mut buf);
+    write::head(&mut w, 4, 3).unwrap();
+    write::text(&mut w, "Encrypt0").unwrap();
+    write::bytes(&mut w, &PROTECTED).unwrap();
+    write::bytes(&mut w, e.written()).unwrap();
     w.written().to_vec()
 }
 
@@ -462,4 +462,26 @@ proptest! {
         let got = enc_structure(&device, seq, &topic, &mut buf).unwrap().to_vec();
         prop_assert_eq!(got, reference_enc_structure(&device, seq, &topic));
     }
+}
+
+/// The two constants the fast paths copy are what core's COSE_Encrypt0 writers
+/// write for the envelope's protected header.
+#[test]
+fn the_copied_prefixes_are_what_core_writes() {
+    let mut start = Vec::new();
+    let Ok(()) = encrypt0::write_message_start(&mut start, &PROTECTED);
+    assert_eq!(start, PREFIX);
+
+    let mut enc = Vec::new();
+    let Ok(()) = encrypt0::write_enc_structure_start(&mut enc, &PROTECTED, 0);
+    assert_eq!(enc.last(), Some(&0x40), "the empty external AAD's head");
+    enc.pop();
+    assert_eq!(enc, ENC0_START);
+
+    let mut key = Vec::new();
+    let Ok(()) = write::int(&mut key, LABEL_EPOCH);
+    assert_eq!(key, EPOCH_KEY);
+    key.clear();
+    let Ok(()) = write::int(&mut key, LABEL_TOPIC);
+    assert_eq!(key, TOPIC_KEY);
 }
