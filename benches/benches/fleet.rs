@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use citysec_std::fleet::{RedisOptions, RedisReplayStore};
 use citysec_std::telemetry::{RedbReplayStore, open_batch_parallel};
-use citysec_telemetry::{DeviceKey, MasterSecret, Receiver, ReceiverConfig, ReplayStore, seal};
+use citysec_telemetry::{DeviceKey, MasterSecret, Opened, Receiver, ReceiverConfig, ReplayGuard, Shared, seal};
 use criterion::{BatchSize, BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 
 const BATCH: usize = 1_000;
@@ -155,7 +155,7 @@ impl Feed {
     }
 }
 
-fn receiver<S: ReplayStore>(master: &MasterSecret, store: S, feeds: &[&Feed]) -> Receiver<S> {
+fn receiver<S: ReplayGuard>(master: &MasterSecret, store: S, feeds: &[&Feed]) -> Receiver<S> {
     let mut r = Receiver::new(
         &citysec_rustcrypto::PROVIDER,
         master.clone(),
@@ -168,22 +168,35 @@ fn receiver<S: ReplayStore>(master: &MasterSecret, store: S, feeds: &[&Feed]) ->
     r
 }
 
-fn batch_bench<S: ReplayStore + Sync>(
+/// How a batch is opened: on two threads for a store the receiver owns, in one
+/// round trip for a shared one.
+type OpenBatch<S> = for<'a> fn(&mut Receiver<S>, &[&'a [u8]]) -> Vec<Opened<'a>>;
+
+fn parallel<'a>(r: &mut Receiver<RedbReplayStore>, refs: &[&'a [u8]]) -> Vec<Opened<'a>> {
+    open_batch_parallel(r, refs, 2)
+}
+
+fn one_trip<'a>(r: &mut Receiver<Shared<RedisReplayStore>>, refs: &[&'a [u8]]) -> Vec<Opened<'a>> {
+    r.open_batch(refs)
+}
+
+fn batch_bench<S: ReplayGuard>(
     g: &mut BenchmarkGroup<'_, WallTime>,
     id: &str,
     r: &mut Receiver<S>,
+    open: OpenBatch<S>,
     feed: &mut Feed,
 ) {
     // Every envelope of a fresh batch is accepted (the bench measures acceptance).
     let envs = feed.batch(BATCH);
     let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    assert!(open_batch_parallel(r, &refs, 2).iter().all(Result::is_ok), "{id}");
+    assert!(open(r, &refs).iter().all(Result::is_ok), "{id}");
     g.bench_function(id, |b| {
         b.iter_batched(
             || feed.batch(BATCH),
             |envs| {
                 let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-                let got = open_batch_parallel(r, &refs, 2);
+                let got = open(r, &refs);
                 debug_assert!(got.iter().all(Result::is_ok));
                 got.len()
             },
@@ -192,7 +205,7 @@ fn batch_bench<S: ReplayStore + Sync>(
     });
 }
 
-fn single_bench<S: ReplayStore>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, r: &mut Receiver<S>, feed: &mut Feed) {
+fn single_bench<S: ReplayGuard>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, r: &mut Receiver<S>, feed: &mut Feed) {
     let mut out = Vec::new();
     g.bench_function(id, |b| {
         b.iter_batched(
@@ -224,17 +237,17 @@ fn fleet_open(c: &mut Criterion) {
     let redb_store = RedbReplayStore::open(dir.path().join("replay.redb")).unwrap();
     let mut redb = receiver(&master, redb_store, &[&redb_feed, &redb_spread]);
     let redis_store = RedisReplayStore::open_with(&url, options).unwrap();
-    let mut redis = receiver(&master, redis_store, &[&redis_feed, &redis_spread]);
+    let mut redis = receiver(&master, Shared(redis_store), &[&redis_feed, &redis_spread]);
 
     let mut g = c.benchmark_group("fleet_open");
     g.sample_size(20);
     g.throughput(Throughput::Elements(BATCH as u64));
-    batch_bench(&mut g, "redb_batch", &mut redb, &mut redb_feed);
-    batch_bench(&mut g, "redis_batch", &mut redis, &mut redis_feed);
-    batch_bench(&mut g, "redb_batch_spread", &mut redb, &mut redb_spread);
-    batch_bench(&mut g, "redis_batch_spread", &mut redis, &mut redis_spread);
+    batch_bench(&mut g, "redb_batch", &mut redb, parallel, &mut redb_feed);
+    batch_bench(&mut g, "redis_batch", &mut redis, one_trip, &mut redis_feed);
+    batch_bench(&mut g, "redb_batch_spread", &mut redb, parallel, &mut redb_spread);
+    batch_bench(&mut g, "redis_batch_spread", &mut redis, one_trip, &mut redis_spread);
     let fsync = set_fsync(&url, "always");
-    batch_bench(&mut g, "redis_fsync_batch", &mut redis, &mut redis_feed);
+    batch_bench(&mut g, "redis_fsync_batch", &mut redis, one_trip, &mut redis_feed);
     set_fsync(&url, &fsync);
     g.throughput(Throughput::Elements(1));
     single_bench(&mut g, "redb_single", &mut redb, &mut redb_feed);

@@ -464,10 +464,15 @@ fn open_shared<'a>(
     plaintext: &mut Vec<u8>,
 ) -> Result<Envelope<'a>, Failure> {
     let store = citysec_std::fleet::RedisReplayStore::open(url).map_err(|e| Failure::usage(e.to_string()))?;
-    let mut receiver = Receiver::new(&citysec::ring::PROVIDER, master, config, store);
+    let mut receiver = Receiver::new(
+        &citysec::ring::PROVIDER,
+        master,
+        config,
+        citysec::telemetry::Shared(store),
+    );
     receiver
         .open(bytes, topic, plaintext)
-        .map_err(|e| match receiver.store().last_error() {
+        .map_err(|e| match receiver.store().0.last_error() {
             Some(why) => Failure::Rejected(format!("{e}: {why}")),
             None => Failure::Rejected(e.to_string()),
         })

@@ -75,7 +75,7 @@ use citysec_attest::evidence::NONCE_LEN_RANGE;
 use citysec_attest::nonce::MIN_CHALLENGE_NONCE_LEN;
 use citysec_core::Timestamp;
 use citysec_telemetry::window::{MAX_WINDOW, ReplayWindow, WINDOW_BYTES};
-use citysec_telemetry::{Error as TelemetryError, MAX_SEQ, ReplayStore};
+use citysec_telemetry::{Error as TelemetryError, MAX_SEQ, SharedReplayStore};
 use redis::{Connection, RedisError, RedisResult};
 
 /// Length of a window in Redis: `top` and the 1,024-bit ring.
@@ -522,7 +522,8 @@ fn key(prefix: &str, kind: &str, id: &[u8], tag: bool) -> String {
 
 /// Replay windows in Redis, shared by every gateway that uses the same server and
 /// prefix: the check and update of a window is one Lua script on the server
-/// ([`ReplayStore::check_and_update`]), so of several gateways that receive the
+/// ([`SharedReplayStore::check_and_update`]; a receiver takes it as
+/// `Shared(store)`), so of several gateways that receive the
 /// same envelope exactly one accepts it. A batch goes to the server in one
 /// round trip (scripts of up to 512 envelopes each, pipelined).
 ///
@@ -585,18 +586,15 @@ impl RedisReplayStore {
     }
 }
 
-impl ReplayStore for RedisReplayStore {
-    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
-        let key = self.key(device);
-        let raw: Option<Vec<u8>> = self.run(|con| redis::cmd("GET").arg(&key).query(con))?;
-        raw.map(|r| ring_to_window(&r)).transpose()
-    }
-
+impl RedisReplayStore {
     /// Replaces the stored windows (one `MULTI`/`EXEC`). Not needed by a receiver,
-    /// which uses [`ReplayStore::check_and_update`]; for moving windows between
+    /// which uses [`SharedReplayStore::check_and_update`]; for moving windows between
     /// stores. Racing with gateways that accept envelopes, it can undo their
     /// updates: do not use it on a live fleet.
-    fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
+    ///
+    /// # Errors
+    /// [`citysec_telemetry::Error::ReplayStore`] if the server refused or could not be reached.
+    pub fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> citysec_telemetry::Result<()> {
         let mut pipe = redis::pipe();
         pipe.atomic();
         for (device, window) in updates {
@@ -608,9 +606,13 @@ impl ReplayStore for RedisReplayStore {
         }
         self.run(|con| pipe.query::<()>(con))
     }
+}
 
-    fn is_shared(&self) -> bool {
-        true
+impl SharedReplayStore for RedisReplayStore {
+    fn load(&self, device: &[u8]) -> citysec_telemetry::Result<Option<ReplayWindow>> {
+        let key = self.key(device);
+        let raw: Option<Vec<u8>> = self.run(|con| redis::cmd("GET").arg(&key).query(con))?;
+        raw.map(|r| ring_to_window(&r)).transpose()
     }
 
     fn check_and_update(

@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use citysec_telemetry::window::ReplayWindow;
 use citysec_telemetry::{
-    BatchContext, CounterStore, Envelope, Error as TelemetryError, Receiver, ReplayStore, SHARDS, ShardWork,
+    BatchContext, CounterStore, Error as TelemetryError, Receiver, ReplayStore, SHARDS, ShardResults, ShardWork,
 };
 
 use crate::ExistingFile;
@@ -153,21 +153,13 @@ impl CounterStore for FileCounterStore {
 }
 
 /// One opened envelope of a batch and its plaintext.
-pub type BatchItem<'a> = citysec_telemetry::Result<(Envelope<'a>, Vec<u8>)>;
+pub type BatchItem<'a> = citysec_telemetry::Opened<'a>;
 
 /// A shard's share of a parallel batch: its work and the indices of its
 /// envelopes, in arrival order.
-struct Job<'r, 'a> {
-    work: ShardWork<'r, 'a>,
+struct Job<'r> {
+    work: ShardWork<'r>,
     indices: Vec<u32>,
-}
-
-/// What one shard produced: its results, in the order of its indices, and the
-/// windows left for [`Receiver::finish_batch`] (none if the store has parts).
-struct Done<'a> {
-    shard: usize,
-    results: Vec<BatchItem<'a>>,
-    pending: Vec<(&'a [u8], ReplayWindow)>,
 }
 
 /// How often a thread looks for its jobs before it sleeps until they come.
@@ -206,16 +198,16 @@ fn touch<'b>(group: impl Iterator<Item = &'b [u8]>) {
     core::hint::black_box(x);
 }
 
-/// Opens the envelopes of one shard, in order, and ends the shard's part of the
-/// batch: if its windows cannot be persisted, none of its envelopes is accepted.
+/// Decrypts the envelopes of one shard, in order, then accepts them through the
+/// receiver's rule ([`ShardWork::finish`]): released if the store's part for the
+/// shard saved, else staged for [`Receiver::finish_batch`].
 fn run_shard<'a, S: ReplayStore>(
     ctx: &BatchContext<'_, S>,
-    mut work: ShardWork<'_, 'a>,
-    indices: Vec<u32>,
+    work: ShardWork<'_>,
+    indices: &[u32],
     envelopes: &[&'a [u8]],
-) -> Done<'a> {
-    let shard = work.index();
-    let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(indices.len());
+) -> ShardResults<'a> {
+    let mut decrypted = Vec::with_capacity(indices.len());
     let envelope = |i: &u32| usize::try_from(*i).ok().and_then(|i| envelopes.get(i)).copied();
     touch(indices.iter().take(AHEAD).filter_map(envelope));
     for (k, i) in indices.iter().enumerate() {
@@ -224,61 +216,48 @@ fn run_shard<'a, S: ReplayStore>(
             let next = indices.get(k.saturating_add(AHEAD)..).unwrap_or_default();
             touch(next.iter().take(AHEAD).filter_map(envelope));
         }
-        let mut out = Vec::new();
-        let r = match envelope(i) {
-            Some(bytes) => ctx.open(&mut work, bytes, &mut out).map(|e| (e, out)),
+        decrypted.push(match envelope(i) {
+            Some(bytes) => ctx.decrypt(&work, bytes),
             None => Err(TelemetryError::Malformed),
-        };
-        results.push(r);
+        });
     }
-    let pending = work.finish().unwrap_or_else(|_| {
-        for r in &mut results {
-            if let Ok((_, plaintext)) = r {
-                zeroize::Zeroize::zeroize(plaintext);
-                *r = Err(TelemetryError::ReplayStore);
-            }
-        }
-        Vec::new()
-    });
-    Done {
-        shard,
-        results,
-        pending,
-    }
+    work.finish(ctx, decrypted)
 }
 
 /// Takes shards one after the other until none is left (each thread of a batch
 /// runs this, so a thread that starts late or is slowed down takes fewer).
 fn run_jobs<'a, S: ReplayStore>(
     ctx: &BatchContext<'_, S>,
-    jobs: &[Mutex<Option<Job<'_, 'a>>>],
+    jobs: &[Mutex<Option<Job<'_>>>],
     next: &AtomicUsize,
     envelopes: &[&'a [u8]],
-) -> Vec<Done<'a>> {
+) -> Vec<ShardResults<'a>> {
     let mut done = Vec::new();
     loop {
         let Some(slot) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
             return done;
         };
         if let Some(Job { work, indices }) = slot.lock().ok().and_then(|mut j| j.take()) {
-            done.push(run_shard(ctx, work, indices, envelopes));
+            done.push(run_shard(ctx, work, &indices, envelopes));
         }
     }
 }
 
 /// Opens `envelopes` (from any number of devices) like
-/// [`Receiver::open_batch`], on `threads` threads. The devices fall into
-/// [`SHARDS`] disjoint shards; each thread takes whole shards (as many as it gets
-/// to: a thread that starts late takes fewer) and opens their envelopes in
-/// arrival order, checking and updating the windows of the shard's devices. A
-/// store with parts ([`ReplayStore::parts_mut`], such as `MemoryReplayStore`)
-/// persists each shard's windows on the thread that opened it; if that fails, the
-/// shard's envelopes are refused. Other stores persist all touched windows in one
-/// step at the end, and if that fails, nothing is accepted. Either way no
-/// plaintext is handed out before its window was persisted. Results come in the
-/// order of `envelopes`. Small batches (under 64 envelopes per thread) and shared
-/// stores ([`ReplayStore::is_shared`]) go through [`Receiver::open_batch`]
-/// instead.
+/// [`Receiver::open_batch`], on `threads` threads, for a receiver over a store it
+/// owns ([`ReplayStore`]; a receiver over a shared store opens batches with
+/// [`Receiver::open_batch`], in one round trip to the store). The devices fall
+/// into [`SHARDS`] disjoint shards; each thread takes whole shards (as many as it
+/// gets to: a thread that starts late takes fewer), decrypts their envelopes in
+/// arrival order and accepts them through the receiver's rule
+/// ([`ShardWork::finish`]). A store with parts ([`ReplayStore::parts_mut`], such
+/// as `MemoryReplayStore`) persists each shard's windows on the thread that
+/// opened it; if that fails, the shard's envelopes are refused. Other stores
+/// persist all touched windows in one step at the end
+/// ([`Receiver::finish_batch`]), and if that fails, nothing is accepted. Either
+/// way no plaintext leaves the receiver before its window was persisted. Results
+/// come in the order of `envelopes`. Small batches (under 64 envelopes per
+/// thread) go through [`Receiver::open_batch`] instead.
 pub fn open_batch_parallel<'a, S>(
     receiver: &mut Receiver<S>,
     envelopes: &[&'a [u8]],
@@ -288,17 +267,13 @@ where
     S: ReplayStore + Sync,
 {
     let threads = threads.clamp(1, SHARDS);
-    if threads == 1
-        || envelopes.len() < threads.saturating_mul(64)
-        || u32::try_from(envelopes.len()).is_err()
-        || receiver.store().is_shared()
-    {
+    if threads == 1 || envelopes.len() < threads.saturating_mul(64) || u32::try_from(envelopes.len()).is_err() {
         return receiver.open_batch(envelopes);
     }
     let n = envelopes.len();
     let (routes, done) = {
         let (ctx, works) = receiver.split();
-        let jobs: OnceLock<Vec<Mutex<Option<Job<'_, 'a>>>>> = OnceLock::new();
+        let jobs: OnceLock<Vec<Mutex<Option<Job<'_>>>>> = OnceLock::new();
         let next = AtomicUsize::new(0);
         let (ctx, jobs_ref, next_ref) = (&ctx, &jobs, &next);
         std::thread::scope(|scope| {
@@ -351,15 +326,13 @@ where
             (routes, done)
         })
     };
+    // Persists what the shards staged (nothing if the store has parts) and
+    // releases their plaintexts; then back into arrival order.
     let mut per_shard: Vec<Option<<Vec<BatchItem<'a>> as IntoIterator>::IntoIter>> =
         (0..SHARDS).map(|_| None).collect();
-    let mut pending: Vec<Vec<(&'a [u8], ReplayWindow)>> = Vec::new();
-    for d in done {
-        if let Some(slot) = per_shard.get_mut(d.shard) {
-            *slot = Some(d.results.into_iter());
-        }
-        if !d.pending.is_empty() {
-            pending.push(d.pending);
+    for (shard, results) in receiver.finish_batch(done) {
+        if let Some(slot) = per_shard.get_mut(shard) {
+            *slot = Some(results.into_iter());
         }
     }
     let mut results: Vec<BatchItem<'a>> = Vec::with_capacity(n);
@@ -373,7 +346,5 @@ where
             Err(e) => Err(e),
         });
     }
-    let pending: Vec<&[(&'a [u8], ReplayWindow)]> = pending.iter().map(Vec::as_slice).collect();
-    receiver.finish_batch(&pending, &mut results);
     results
 }

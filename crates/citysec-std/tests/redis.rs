@@ -40,8 +40,7 @@ use citysec_attest::{Challenge, Error as AttestError, NonceStore};
 use citysec_core::Timestamp;
 use citysec_std::OsRandom;
 use citysec_std::fleet::{RedisNonceStore, RedisOptions, RedisRefusal, RedisReplayStore};
-use citysec_std::telemetry::open_batch_parallel;
-use citysec_telemetry::{Error, MasterSecret, Receiver, ReceiverConfig, seal};
+use citysec_telemetry::{Error, MasterSecret, Receiver, ReceiverConfig, Shared, seal};
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
 static NEXT_PREFIX: AtomicUsize = AtomicUsize::new(0);
@@ -201,17 +200,17 @@ fn env(device: &str, seq: u64) -> Vec<u8> {
     seal(&citysec_rustcrypto::PROVIDER, &key, seq, "t", &[0x5a; 64]).unwrap()
 }
 
-fn gateway(url: &str, options: &RedisOptions, window: u32) -> Receiver<RedisReplayStore> {
+fn gateway(url: &str, options: &RedisOptions, window: u32) -> Receiver<Shared<RedisReplayStore>> {
     let store = RedisReplayStore::open_with(url, options.clone()).unwrap();
     Receiver::new(
         &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_window(window),
-        store,
+        Shared(store),
     )
 }
 
-fn open(r: &mut Receiver<RedisReplayStore>, e: &[u8]) -> Result<u64, Error> {
+fn open(r: &mut Receiver<Shared<RedisReplayStore>>, e: &[u8]) -> Result<u64, Error> {
     let mut out = Vec::new();
     let got = r.open(e, None, &mut out).map(|e| e.seq());
     if got.is_err() {
@@ -240,14 +239,13 @@ fn two_gateways_sharing_one_redis_accept_each_envelope_once() {
         assert_eq!(open(second, e), Err(Error::Replay));
         assert_eq!(open(first, e), Err(Error::Replay));
     }
-    // In batches (decrypted on two threads, one pipelined round trip), with a
-    // duplicate inside the batch.
+    // In batches (one pipelined round trip), with a duplicate inside the batch.
     let mut batch: Vec<&[u8]> = envs[150..].iter().map(|(_, _, e)| e.as_slice()).collect();
     batch.push(envs[200].2.as_slice());
-    let got = open_batch_parallel(&mut a, &batch, 2);
+    let got = a.open_batch(&batch);
     assert!(got[..150].iter().all(Result::is_ok));
     assert_eq!(got[150].as_ref().unwrap_err(), &Error::Replay);
-    let again = open_batch_parallel(&mut b, &batch, 2);
+    let again = b.open_batch(&batch);
     assert!(again.iter().all(|r| r.as_ref().unwrap_err() == &Error::Replay));
     // Old envelopes below the window are refused as such.
     let late = env("sensor-0", 70);
@@ -391,7 +389,7 @@ fn while_redis_is_down_the_gateway_refuses_with_a_clear_error_and_recovers() {
     // One by one and in batches: refused, with the reason at hand.
     for e in &envs[10..] {
         assert_eq!(open(&mut g, e), Err(Error::ReplayStore));
-        let why = g.store().last_error().unwrap();
+        let why = g.store().0.last_error().unwrap();
         assert!(why.contains("unreachable") && why.contains(&url[8..]), "{why}");
     }
     assert_eq!(open(&mut g, &envs[3]), Err(Error::ReplayStore));
@@ -407,18 +405,18 @@ fn while_redis_is_down_the_gateway_refuses_with_a_clear_error_and_recovers() {
     server.restart();
     // Back: old envelopes stay refused, the ones refused while down now pass.
     assert_eq!(open(&mut g, &envs[3]), Err(Error::Replay));
-    assert!(g.store().last_error().is_none());
+    assert!(g.store().0.last_error().is_none());
     for (s, e) in envs.iter().enumerate().skip(10) {
         assert_eq!(open(&mut g, e), Ok(s as u64));
     }
 }
 
-/// The Lua window against the Rust `ReplayWindow` (through the memory store's
-/// default `check_and_update`): same verdicts, same windows, for random
+/// The Lua window against the Rust `ReplayWindow` (through the memory store used
+/// as a shared one, `LocalAsShared`): same verdicts, same windows, for random
 /// traffic with reordering, duplicates, small and huge jumps, several sizes.
 #[test]
 fn the_server_side_window_decides_like_the_rust_window() {
-    use citysec_telemetry::{MemoryReplayStore, ReplayStore};
+    use citysec_telemetry::{LocalAsShared, MemoryReplayStore, SharedReplayStore};
     let (_server, url) = server();
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut rand = move |n: u64| {
@@ -429,7 +427,7 @@ fn the_server_side_window_decides_like_the_rust_window() {
     };
     for size in [1u32, 7, 64, 1000, 1024] {
         let mut redis = RedisReplayStore::open_with(&url, options("model")).unwrap();
-        let mut model = MemoryReplayStore::new();
+        let mut model = LocalAsShared(MemoryReplayStore::new());
         let devices: [&[u8]; 3] = [b"a", b"bb", b"\x00\xff"];
         let mut tops = [0u64; 3];
         for round in 0..300 {
@@ -481,7 +479,7 @@ fn the_server_side_window_decides_like_the_rust_window() {
 
 #[test]
 fn a_malformed_window_refuses_the_whole_call() {
-    use citysec_telemetry::ReplayStore;
+    use citysec_telemetry::SharedReplayStore;
     let (_server, url) = server();
     let opts = options("malformed");
     let mut store = RedisReplayStore::open_with(&url, opts.clone()).unwrap();
@@ -570,7 +568,7 @@ fn appendfsync_everysec_is_refused_unless_relaxed_fsync_is_allowed() {
         &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default().with_window(64),
-        store,
+        Shared(store),
     );
     assert_eq!(open(&mut g, &env("pump-1", 5)), Ok(5));
     assert_eq!(open(&mut g, &env("pump-1", 5)), Err(Error::Replay));
@@ -627,7 +625,7 @@ fn a_server_relaxed_while_connected_is_refused_at_the_reconnection() {
         server.port
     );
     assert_eq!(open(&mut g, &env("gate-2", 2)), Err(Error::ReplayStore));
-    assert_eq!(g.store().last_error().as_deref(), Some(want.as_str()));
+    assert_eq!(g.store().0.last_error().as_deref(), Some(want.as_str()));
     assert_eq!(v.consume(c.nonce(), now), Err(AttestError::NonceStoreUnavailable));
     assert_eq!(v.last_error(), Some(want.as_str()));
     // Set back: both recover, and nothing was recorded while refused.

@@ -15,14 +15,17 @@ mod receiver;
 #[cfg_attr(docsrs, doc(cfg(feature = "x25519")))]
 pub mod recipient;
 mod sender;
+mod store;
 pub mod window;
 
 pub use envelope::{Envelope, MAX_DEVICE_ID, MAX_SEQ, MAX_TOPIC, seal, seal_into};
 pub use error::{Error, Result};
 pub use keys::{DeviceKey, IV_LABEL, KDF_SALT, KEY_LABEL, MasterSecret};
 pub use receiver::{
-    BatchContext, Decrypted, MemoryReplayStore, Receiver, ReceiverConfig, ReplayStore, ReplayStorePart, SHARDS,
-    ShardWork, device_shard,
+    BatchContext, Decrypted, Opened, Receiver, ReceiverConfig, ReplayGuard, ShardResults, ShardWork, WindowSlots,
 };
 pub use sender::{CounterStore, DEFAULT_BLOCK, MemoryCounterStore, Sender};
+pub use store::{
+    LocalAsShared, MemoryReplayStore, ReplayStore, ReplayStorePart, SHARDS, Shared, SharedReplayStore, device_shard,
+};
 pub use window::{DEFAULT_WINDOW, ReplayWindow};

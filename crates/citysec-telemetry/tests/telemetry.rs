@@ -22,8 +22,8 @@ use citysec_core::{Backend, Error as CoreError, RustCrypto};
 use citysec_ring::Ring;
 use citysec_telemetry::window::ReplayWindow;
 use citysec_telemetry::{
-    CounterStore, Envelope, Error, MasterSecret, MemoryCounterStore, MemoryReplayStore, Receiver, ReceiverConfig,
-    ReplayStore, Sender, seal,
+    CounterStore, Envelope, Error, LocalAsShared, MasterSecret, MemoryCounterStore, MemoryReplayStore, Receiver,
+    ReceiverConfig, ReplayStore, Sender, Shared, SharedReplayStore, seal,
 };
 
 const MASTER: [u8; 32] = [0x5a; 32];
@@ -665,8 +665,8 @@ proptest::proptest! {
     }
 }
 
-/// A store two receivers share (as gateways share a Redis): it decides through the
-/// default `check_and_update`, and can be made to fail.
+/// A store two receivers share (as gateways share a Redis): it decides through
+/// `LocalAsShared`'s `check_and_update`, and can be made to fail.
 #[derive(Clone)]
 struct SharedStore {
     inner: std::rc::Rc<std::cell::RefCell<MemoryReplayStore>>,
@@ -687,10 +687,6 @@ impl ReplayStore for SharedStore {
         }
         self.inner.borrow_mut().save(updates)
     }
-
-    fn is_shared(&self) -> bool {
-        true
-    }
 }
 
 #[test]
@@ -703,13 +699,13 @@ fn receivers_sharing_a_store_accept_each_envelope_once() {
         &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default(),
-        store.clone(),
+        Shared(LocalAsShared(store.clone())),
     );
     let mut b = Receiver::new(
         &citysec_rustcrypto::PROVIDER,
         master(),
         ReceiverConfig::default(),
-        store.clone(),
+        Shared(LocalAsShared(store.clone())),
     );
     let envs: Vec<Vec<u8>> = (0..40).map(|s| envelope(b"sensor-9", s, TOPIC, b"r")).collect();
     let mut out = Vec::new();
@@ -749,8 +745,8 @@ fn receivers_sharing_a_store_accept_each_envelope_once() {
 }
 
 #[test]
-fn the_default_check_and_update_matches_the_window() {
-    let mut store = MemoryReplayStore::new();
+fn a_local_store_used_as_shared_matches_the_window() {
+    let mut store = LocalAsShared(MemoryReplayStore::new());
     let items: Vec<(&[u8], u64)> = vec![
         (b"d1", 5),
         (b"d1", 5),
@@ -771,7 +767,7 @@ fn the_default_check_and_update_matches_the_window() {
             Ok(())
         ]
     );
-    assert_eq!(store.load(b"d1").unwrap().unwrap().top(), Some(70));
+    assert_eq!(SharedReplayStore::load(&store, b"d1").unwrap().unwrap().top(), Some(70));
     assert_eq!(
         store.check_and_update(&[(b"d1", 5)], 64).unwrap(),
         vec![Err(Error::OutsideWindow)]
