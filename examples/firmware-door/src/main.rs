@@ -28,16 +28,16 @@
 extern crate alloc;
 
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use citysec::door::{Door, LocalTime, RequestFacts};
 use citysec_core::provider::Provider;
 use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Error as CredentialError, VerifiedCredential, Verifier};
 use citysec_policy::bundle::{self, Bundle, BundleError, LoadOptions, PolicySigners};
-use citysec_policy::{Decision, PolicySet, Value, Weekday};
+use citysec_policy::{Decision, PolicySet};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 use embedded_alloc::LlffHeap;
@@ -206,45 +206,19 @@ const PROVIDER: &Provider = &citysec_rustcrypto::VERIFY_ONLY;
 
 // ---------------------------------------------------------------- the door
 
-/// Local weekday and hour of a Unix time (the door runs on UTC).
-fn weekday_hour(t: u64) -> (Weekday, i64) {
-    // Until 2106 a time fits 32 bits, whose division the Cortex-M4 does in
-    // hardware; later times read as the epoch, whose weekday no policy opens on.
-    let t = u32::try_from(t).unwrap_or(0);
-    // 1970-01-01 was a Thursday (ISO weekday 4).
-    let iso = u8::try_from((t / 86_400).saturating_add(3) % 7).unwrap_or(0);
-    let hour = i64::from(t % 86_400 / 3_600);
-    (Weekday::from_iso(iso.saturating_add(1)).unwrap_or(Weekday::Mon), hour)
-}
-
-/// The door's decision for a verified credential at local time `t`, and the id
-/// of the rule that made it (empty: no rule applied, the default deny).
+/// The door's decision for a verified credential at `t` (the door's local time
+/// is UTC), and the id of the rule that made it (empty: no rule applied, the
+/// default deny). The request is built by the library's door glue
+/// (`RequestFacts`, as `DoorAuthority::decide` builds it), from verified data
+/// only; this controller checks no attestation result, so no trusted device.
 fn decide(policy: &PolicySet, cred: &VerifiedCredential, t: u64) -> Result<(Decision, String), &'static str> {
-    let roles: Vec<&str> = cred.claims().roles.iter().map(String::as_str).collect();
-    let attr = |name| policy.attribute(name).ok_or("policy lacks an attribute the door sets");
-    let (weekday, hour) = weekday_hour(t);
-    let slots = [
-        attr("subject.roles")?,
-        attr("resource.zone")?,
-        attr("context.weekday")?,
-        attr("context.hour")?,
-        attr("context.threat_level")?,
-    ];
-    let values = [
-        Value::StringSet(&roles),
-        Value::String(DOOR_ZONE),
-        Value::Weekday(weekday),
-        Value::Int(hour),
-        Value::Int(0),
-    ];
+    let door = Door::new(DOOR, DOOR_ZONE, DOOR.as_bytes());
+    let time = LocalTime::at(Timestamp::from_unix_seconds(t), 0);
+    let facts = RequestFacts::new(&door, cred, None, time, 0);
     let mut req = policy.request();
-    req.set_action(policy.action("open"))
-        .and_then(|r| r.set_resource_type(policy.resource_type("door")))
+    facts
+        .fill(&mut req, policy)
         .map_err(|_| "policy lacks the door's action or resource type")?;
-    for (slot, value) in slots.into_iter().zip(values) {
-        req.set(slot, value)
-            .map_err(|_| "request does not fit the policy schema")?;
-    }
     let response = req.evaluate();
     let rule = String::from(response.rules().next().unwrap_or_default());
     Ok((response.decision(), rule))
