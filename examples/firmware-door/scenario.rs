@@ -36,3 +36,17 @@ pub const CHALLENGE_MAX_AGE: u64 = 30;
 pub const SCOPE: &str = "site:city-hall";
 /// The policy version the door holds when it boots.
 pub const HELD_AT_BOOT: u64 = 1;
+
+/// TEST KEY: the door controller's device key (Ed25519 seed). On a real door it
+/// lives in a secure element that signs and never exports it; here the
+/// firmware's emulated element (`SecureElement`, behind the `Signer` trait) holds
+/// it, and the generator signs the expected evidence with it.
+pub const DEVICE_SEED: [u8; 32] = [0x55; 32];
+/// The `kid` of the device key.
+pub const DEVICE_KID: &[u8] = b"door-17-dev";
+/// The controller's UEID (EAT `ueid`: type 0x02, an IEEE EUI-64).
+pub const DEVICE_UEID: [u8; 9] = [0x02, 0x00, 0x1b, 0x63, 0xc1, 0x7e, 0x00, 0x17, 0x42];
+/// The controller's hardware model (EAT `hwmodel`).
+pub const DEVICE_HWMODEL: &[u8] = b"door-ctl-v3";
+/// The attestation verifier's nonce the door answers with evidence.
+pub const ATTEST_NONCE: [u8; 32] = *b"citysec-verifier-nonce-door-17!!";

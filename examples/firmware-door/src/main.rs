@@ -31,8 +31,14 @@ use alloc::string::String;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(feature = "secure-element")]
+use citysec::attest::EvidenceBuilder;
 use citysec::door::{Door, LocalTime, RequestFacts};
+#[cfg(feature = "secure-element")]
+use citysec_core::backend::SIGNATURE_LEN;
 use citysec_core::provider::Provider;
+#[cfg(feature = "secure-element")]
+use citysec_core::provider::Signer;
 use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Error as CredentialError, VerifiedCredential, Verifier};
@@ -57,6 +63,12 @@ const CREDENTIAL_PRESENTED: &[u8] = include_bytes!("../fixtures/presentation-hol
 const CREDENTIAL_CLONED: &[u8] = include_bytes!("../fixtures/presentation-cloned.cbor");
 const BUNDLE_V1: &[u8] = include_bytes!("../fixtures/bundle-v1.cbor");
 const BUNDLE_V2: &[u8] = include_bytes!("../fixtures/bundle-v2.cbor");
+#[cfg(feature = "secure-element")]
+const DEVICE_PUB: &[u8; 32] = include_bytes!("../fixtures/device.pub");
+/// The evidence the generator signed with the device key: the door's must be
+/// these bytes (Ed25519 and the encoder are deterministic).
+#[cfg(feature = "secure-element")]
+const EVIDENCE: &[u8] = include_bytes!("../fixtures/evidence.cbor");
 #[cfg(feature = "icount")]
 const CREDENTIAL: &[u8] = include_bytes!("../fixtures/credential.cbor");
 #[cfg(feature = "icount")]
@@ -203,6 +215,49 @@ impl Console {
 /// verifier and nothing else (no signer, AEAD, HKDF or X25519), which keeps
 /// that code and its tables out of flash. It is bound once into the verifiers.
 const PROVIDER: &Provider = &citysec_rustcrypto::VERIFY_ONLY;
+
+// ---------------------------------------------------------------- the device key (feature `secure-element`)
+
+#[cfg(feature = "secure-element")]
+/// The door's device key behind [`Signer`]: the seam a secure element (ATECC608,
+/// SE050, a TPM) fills. Its driver would send the message digest to the chip and
+/// read the signature back; this emulation, for QEMU's board that has no such
+/// chip, keeps the key in this struct and signs with ed25519-dalek. Nothing
+/// else in the firmware sees the key: evidence is signed through the trait.
+struct SecureElement {
+    key: ed25519_dalek::SigningKey,
+    public: VerifyingKey,
+}
+
+#[cfg(feature = "secure-element")]
+impl core::fmt::Debug for SecureElement {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SecureElement")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "secure-element")]
+impl SecureElement {
+    /// The element provisioned with the scenario's device key.
+    fn provisioned() -> Result<Self, citysec_core::Error> {
+        let key = ed25519_dalek::SigningKey::from_bytes(&DEVICE_SEED);
+        let public = VerifyingKey::ed25519(key.verifying_key().as_bytes())?.with_kid(DEVICE_KID);
+        Ok(Self { key, public })
+    }
+}
+
+#[cfg(feature = "secure-element")]
+impl Signer for SecureElement {
+    fn verifying_key(&self) -> &VerifyingKey {
+        &self.public
+    }
+
+    fn sign(&self, msg: &[u8]) -> citysec_core::Result<[u8; SIGNATURE_LEN]> {
+        Ok(ed25519_dalek::Signer::sign(&self.key, msg).to_bytes())
+    }
+}
 
 // ---------------------------------------------------------------- the door
 
@@ -364,6 +419,47 @@ fn run(out: &mut Console, t: &mut Tally) {
         Err(e) => t.case(out, name, false, bundle_error(&e), ""),
         Ok(_) => t.case(out, name, false, "LOADED", ""),
     }
+
+    // 5. (feature `secure-element`) Evidence for the attestation verifier's nonce, signed by the device key
+    //    through the `Signer` seam, into a stack buffer; checked against the
+    //    generator's bytes and the device's public key.
+    #[cfg(feature = "secure-element")]
+    {
+        let name = "evidence for the verifier's nonce";
+        let (what, ok) = match attest() {
+            Ok(n) if n == EVIDENCE.len() => ("signed by the device key (secure-element seam)", true),
+            Ok(_) => ("evidence differs from the fixture", false),
+            Err(e) => (e, false),
+        };
+        t.case(out, name, ok, what, "");
+    }
+}
+
+#[cfg(feature = "secure-element")]
+/// Signs the door's evidence with its secure element and checks it: the
+/// fixture's bytes exactly, and a valid signature by the device's public key.
+/// Returns the evidence length.
+fn attest() -> Result<usize, &'static str> {
+    let element = SecureElement::provisioned().map_err(|_| "device key")?;
+    let builder = EvidenceBuilder::new(&DEVICE_UEID)
+        .hwmodel(DEVICE_HWMODEL)
+        .nonce(&ATTEST_NONCE)
+        .iat(Timestamp::from_unix_seconds(NOW));
+    let mut buf = [0u8; 256];
+    let n = builder.sign(&element, &mut buf).map_err(|_| "evidence not signed")?;
+    let evidence = buf.get(..n).ok_or("evidence not signed")?;
+    if evidence != EVIDENCE {
+        return Err("evidence differs from the fixture");
+    }
+    let public = VerifyingKey::ed25519(DEVICE_PUB)
+        .map_err(|_| "device key")?
+        .with_kid(DEVICE_KID);
+    if public != *element.verifying_key() {
+        return Err("device key differs from the fixture");
+    }
+    citysec_core::sign1::verify_with_key(PROVIDER, &public, evidence, &Default::default())
+        .map_err(|_| "evidence signature does not verify")?;
+    Ok(n)
 }
 
 // ---------------------------------------------------------------- instruction counts

@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use citysec_attest::{EvidenceBuilder, UnverifiedEvidence};
 use citysec_core::{SigningKey, Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Claims, Confirmation, CredentialKind, Error as CredentialError, Issuer, Verifier, present};
@@ -116,6 +117,10 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
     let v1 = bundle(POLICY_V1, HELD_AT_BOOT)?;
     let v2 = bundle(POLICY_V2, HELD_AT_BOOT + 1)?;
 
+    // The evidence the door's secure element must sign for the verifier's nonce.
+    let device = signer(SigningKey::ed25519(&DEVICE_SEED).with_kid(DEVICE_KID))?;
+    let evidence = evidence().sign_to_vec(&*device).map_err(|e| fail("evidence", e))?;
+
     Ok(vec![
         ("issuer.pub", issuer.verifying_key().as_bytes().to_vec()),
         ("policy-signer.pub", policy_signer.verifying_key().as_bytes().to_vec()),
@@ -124,7 +129,18 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
         ("presentation-cloned.cbor", by_cloner),
         ("bundle-v1.cbor", v1),
         ("bundle-v2.cbor", v2),
+        ("device.pub", device.verifying_key().as_bytes().to_vec()),
+        ("evidence.cbor", evidence),
     ])
+}
+
+/// The door's evidence: its UEID, hardware model, the verifier's nonce and the
+/// time, as the firmware builds it.
+fn evidence() -> EvidenceBuilder<'static> {
+    EvidenceBuilder::new(&DEVICE_UEID)
+        .hwmodel(DEVICE_HWMODEL)
+        .nonce(&ATTEST_NONCE)
+        .iat(Timestamp::from_unix_seconds(NOW))
 }
 
 fn challenge() -> Challenge {
@@ -204,9 +220,27 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         get("bundle-v1.cbor")?,
         &LoadOptions::default().holding(v2.version()).scoped(SCOPE),
     ) {
-        Err(BundleError::Rollback { .. }) => Ok(()),
-        other => Err(fail("bundle v1 after v2 not refused as a rollback", other)),
+        Err(BundleError::Rollback { .. }) => {}
+        other => return Err(fail("bundle v1 after v2 not refused as a rollback", other)),
     }
+
+    // The evidence verifies under the device key and carries the nonce.
+    let ev = UnverifiedEvidence::parse(get("evidence.cbor")?, &citysec_core::Limits::DEFAULT)
+        .map_err(|e| fail("evidence", e))?;
+    let device = key("device.pub", DEVICE_KID)?;
+    citysec_core::sign1::verify_with_key(
+        &citysec_rustcrypto::PROVIDER,
+        &device,
+        get("evidence.cbor")?,
+        &citysec_core::sign1::VerifyOptions::default(),
+    )
+    .map_err(|e| fail("evidence signature", e))?;
+    let claims = citysec_attest::Evidence::from_cbor(ev.payload_unverified(), &citysec_core::Limits::DEFAULT)
+        .map_err(|e| fail("evidence claims", e))?;
+    if claims.nonce.as_deref() != Some(&ATTEST_NONCE[..]) || claims.ueid.as_deref() != Some(&DEVICE_UEID[..]) {
+        return Err("the evidence does not carry the nonce and ueid".into());
+    }
+    Ok(())
 }
 
 fn fixture_dir() -> PathBuf {
