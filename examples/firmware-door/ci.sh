@@ -116,28 +116,6 @@ if over:
     sys.exit(1)
 EOF
 
-echo "--- secure-element build (device key behind Signer, evidence signed; not budgeted)"
-cargo clippy -q --release --features secure-element -- -D warnings
-cargo build -q --release --features secure-element
-status=0
-timeout 120 qemu-system-arm -machine netduinoplus2 -nographic -monitor none -serial none \
-    -semihosting-config enable=on,target=native -kernel "$elf" >"$log" 2>&1 || status=$?
-grep -E '^\[|^cases' "$log" | tail -2
-if [ "$status" -ne 0 ]; then
-    cat "$log"
-    echo "error: the secure-element run exited with status $status (124: timed out)" >&2
-    exit 1
-fi
-python3 - "$elf" <<'EOF2'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-shoff, = struct.unpack_from("<I", data, 0x20)
-shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x2E)
-secs = [struct.unpack_from("<6I", data, shoff + i * shentsize) for i in range(shnum)]
-flash = sum(s[5] for s in secs if s[2] & 0x2 and s[1] != 8)
-print(f"secure-element build flash: {flash} bytes ({flash / 1024:.1f} KiB; the budget of 128 KiB applies to the door build)")
-EOF2
-
 echo "--- instruction counts (icount build, qemu-system-arm -icount shift=0)"
 cargo clippy -q --release --features icount -- -D warnings
 cargo build -q --release --features icount

@@ -19,9 +19,8 @@
 )]
 
 use citysec_core::cbor::{Tags, check_well_formed};
-use citysec_core::coset::CoseKey;
 use citysec_core::coset::cbor::value::{Integer, Value};
-use citysec_core::{Key, Limits, SigningKey, Timestamp};
+use citysec_core::{Algorithm, Error as CoreError, Key, Limits, SigningKey, Timestamp, VerifyingKey};
 use citysec_credential::claims::keys;
 use citysec_credential::{ClaimKey, Claims, Confirmation, CredentialKind, Error, ScheduleWindow, StatusRef};
 use proptest::prelude::*;
@@ -113,17 +112,106 @@ fn r_confirmation(v: Value) -> Result<Confirmation, Error> {
     };
     let [(k, inner)] = <[(Value, Value); 1]>::try_from(entries).map_err(|_| Error::MalformedClaims)?;
     match (r_uint(&k)?, inner) {
-        (1, key @ Value::Map(_)) => {
-            let cose = <CoseKey as citysec_core::coset::AsCborValue>::from_cbor_value(key)
-                .map_err(|_| Error::MalformedClaims)?;
-            match Key::from_coset(&cose)? {
-                Key::Verifying(k) => Ok(Confirmation::Key(k)),
-                _ => Err(Error::MalformedClaims),
-            }
-        }
+        (1, Value::Map(key)) => r_holder_key(key).map(Confirmation::Key),
         (3, Value::Bytes(kid)) if !kid.is_empty() => Ok(Confirmation::KeyId(kid)),
         _ => Err(Error::MalformedClaims),
     }
+}
+
+/// The holder key rules of docs/credential-profile.md over a `Value` tree (the
+/// claims decoder reads them straight from the bytes).
+fn r_holder_key(entries: Vec<(Value, Value)>) -> Result<VerifyingKey, Error> {
+    let int = |v: &Value| match v {
+        Value::Integer(i) => i64::try_from(*i).map_err(|_| Error::MalformedClaims),
+        _ => Err(Error::MalformedClaims),
+    };
+    let (mut kty, mut kid, mut alg, mut crv, mut x, mut y, mut private) = (None, None, None, None, None, None, false);
+    for (label, v) in entries {
+        let label = match label {
+            Value::Integer(i) => i64::try_from(i).map_err(|_| Error::MalformedClaims)?,
+            Value::Text(_) => continue,
+            _ => return Err(Error::MalformedClaims),
+        };
+        match label {
+            1 => match v {
+                Value::Integer(i) => kty = Some(u64::try_from(i).map_err(|_| Error::MalformedClaims)?),
+                _ => return Err(Error::MalformedClaims),
+            },
+            2 => match v {
+                Value::Bytes(b) if !b.is_empty() => kid = Some(b),
+                _ => return Err(Error::MalformedClaims),
+            },
+            3 => {
+                alg = Some(match &v {
+                    Value::Integer(_) => Some(int(&v)?),
+                    Value::Text(_) => None,
+                    _ => return Err(Error::MalformedClaims),
+                });
+            }
+            4 => match v {
+                Value::Array(ops) if !ops.is_empty() => {
+                    if !ops.iter().all(|o| matches!(o, Value::Integer(_) | Value::Text(_))) {
+                        return Err(Error::MalformedClaims);
+                    }
+                }
+                _ => return Err(Error::MalformedClaims),
+            },
+            5 => match v {
+                Value::Bytes(b) if !b.is_empty() => {}
+                _ => return Err(Error::MalformedClaims),
+            },
+            -1 => {
+                crv = Some(if matches!(v, Value::Integer(_)) {
+                    Some(int(&v)?)
+                } else {
+                    None
+                })
+            }
+            -2 => x = Some(v.as_bytes().cloned()),
+            -3 => y = Some(v.as_bytes().cloned()),
+            -4 => private = true,
+            _ => {}
+        }
+    }
+    let kty = kty.ok_or(Error::MalformedClaims)?;
+    if kty != 1 && kty != 2 {
+        return Err(Error::MalformedClaims);
+    }
+    if private {
+        return Err(Error::MalformedClaims);
+    }
+    let alg = match alg {
+        None => None,
+        Some(Some(id)) => Some(Algorithm::from_cose_id(id).ok_or(CoreError::UnsupportedAlgorithm)?),
+        Some(None) => return Err(Error::Core(CoreError::UnsupportedAlgorithm)),
+    };
+    let crv = crv.flatten().ok_or(CoreError::InvalidKey)?;
+    let coord = |c: Option<Option<Vec<u8>>>| -> Result<[u8; 32], Error> {
+        c.flatten()
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            .ok_or(Error::Core(CoreError::InvalidKey))
+    };
+    let x = coord(x)?;
+    let key = match (kty, crv) {
+        (1, 6) => {
+            if alg.is_some_and(|a| a != Algorithm::EdDSA) {
+                return Err(Error::Core(CoreError::KeyAlgMismatch));
+            }
+            VerifyingKey::ed25519(&x)?
+        }
+        (1, 4) => return Err(Error::MalformedClaims),
+        (2, 1) => {
+            if alg.is_some_and(|a| a != Algorithm::ES256) {
+                return Err(Error::Core(CoreError::KeyAlgMismatch));
+            }
+            VerifyingKey::p256(&x, &coord(y)?)?
+        }
+        _ => return Err(Error::Core(CoreError::UnsupportedAlgorithm)),
+    };
+    Ok(match kid {
+        Some(kid) => key.with_kid(kid),
+        None => key,
+    })
 }
 
 fn r_status_ref(v: Value) -> Result<StatusRef, Error> {
@@ -199,6 +287,52 @@ fn holder_key() -> Vec<u8> {
     // cnf {1: COSE_Key} of an Ed25519 public key
     let key = SigningKey::ed25519(&[3; 32]).verifying_key();
     Key::Verifying(key).to_cose_key().unwrap().to_vec()
+}
+
+fn p256_holder_key() -> Vec<u8> {
+    let key = SigningKey::p256(&[4; 32])
+        .unwrap()
+        .verifying_key()
+        .with_kid(b"holder-p256".to_vec());
+    Key::Verifying(key).to_cose_key().unwrap().to_vec()
+}
+
+/// COSE_Key maps with the holder key's labels and values of every shape: valid
+/// keys with one thing changed, and random ones.
+fn cose_key_map() -> impl Strategy<Value = Value> {
+    let ed_x = SigningKey::ed25519(&[3; 32]).verifying_key().to_bytes().to_vec();
+    let label = prop_oneof![
+        (-5i64..=6).prop_map(Value::from),
+        Just(Value::Text("use".into())),
+        Just(Value::Bytes(vec![1])),
+    ];
+    let value = prop_oneof![
+        (-10i64..=10).prop_map(Value::from),
+        Just(Value::from(-8)),
+        Just(Value::from(-7)),
+        Just(Value::Bytes(ed_x)),
+        Just(Value::Bytes(vec![0; 32])),
+        Just(Value::Bytes(vec![])),
+        Just(Value::Bytes(vec![7; 5])),
+        Just(Value::Text("EdDSA".into())),
+        Just(Value::Array(vec![Value::from(2)])),
+        Just(Value::Array(vec![])),
+        Just(Value::Null),
+    ];
+    proptest::collection::vec((label, value), 0..7).prop_map(|entries| {
+        // Unique labels (the well-formedness pass refuses duplicates anyway).
+        let mut seen = Vec::new();
+        Value::Map(
+            entries
+                .into_iter()
+                .filter(|(l, _)| {
+                    let fresh = !seen.contains(l);
+                    seen.push(l.clone());
+                    fresh
+                })
+                .collect(),
+        )
+    })
 }
 
 // ---- generators
@@ -313,8 +447,11 @@ fn claim_value(key: i64) -> BoxedStrategy<Value> {
         }
         keys::CNF => {
             let cose: Value = citysec_core::coset::cbor::de::from_reader(holder_key().as_slice()).unwrap();
+            let p256: Value = citysec_core::coset::cbor::de::from_reader(p256_holder_key().as_slice()).unwrap();
             prop_oneof![
                 Just(Value::Map(vec![(Value::from(1), cose)])),
+                Just(Value::Map(vec![(Value::from(1), p256)])),
+                cose_key_map().prop_map(|m| Value::Map(vec![(Value::from(1), m)])),
                 proptest::collection::vec(any::<u8>(), 0..4)
                     .prop_map(|k| Value::Map(vec![(Value::from(3), Value::Bytes(k))])),
                 (int(), any_value()).prop_map(|(k, v)| Value::Map(vec![(k, v)])),

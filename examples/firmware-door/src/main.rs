@@ -31,13 +31,10 @@ use alloc::string::String;
 use core::alloc::{GlobalAlloc, Layout};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-#[cfg(feature = "secure-element")]
 use citysec::attest::EvidenceBuilder;
 use citysec::door::{Door, LocalTime, RequestFacts};
-#[cfg(feature = "secure-element")]
 use citysec_core::backend::SIGNATURE_LEN;
 use citysec_core::provider::Provider;
-#[cfg(feature = "secure-element")]
 use citysec_core::provider::Signer;
 use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
@@ -63,11 +60,9 @@ const CREDENTIAL_PRESENTED: &[u8] = include_bytes!("../fixtures/presentation-hol
 const CREDENTIAL_CLONED: &[u8] = include_bytes!("../fixtures/presentation-cloned.cbor");
 const BUNDLE_V1: &[u8] = include_bytes!("../fixtures/bundle-v1.cbor");
 const BUNDLE_V2: &[u8] = include_bytes!("../fixtures/bundle-v2.cbor");
-#[cfg(feature = "secure-element")]
 const DEVICE_PUB: &[u8; 32] = include_bytes!("../fixtures/device.pub");
 /// The evidence the generator signed with the device key: the door's must be
 /// these bytes (Ed25519 and the encoder are deterministic).
-#[cfg(feature = "secure-element")]
 const EVIDENCE: &[u8] = include_bytes!("../fixtures/evidence.cbor");
 #[cfg(feature = "icount")]
 const CREDENTIAL: &[u8] = include_bytes!("../fixtures/credential.cbor");
@@ -216,9 +211,8 @@ impl Console {
 /// that code and its tables out of flash. It is bound once into the verifiers.
 const PROVIDER: &Provider = &citysec_rustcrypto::VERIFY_ONLY;
 
-// ---------------------------------------------------------------- the device key (feature `secure-element`)
+// ---------------------------------------------------------------- the device key
 
-#[cfg(feature = "secure-element")]
 /// The door's device key behind [`Signer`]: the seam a secure element (ATECC608,
 /// SE050, a TPM) fills. Its driver would send the message digest to the chip and
 /// read the signature back; this emulation, for QEMU's board that has no such
@@ -229,7 +223,6 @@ struct SecureElement {
     public: VerifyingKey,
 }
 
-#[cfg(feature = "secure-element")]
 impl core::fmt::Debug for SecureElement {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SecureElement")
@@ -238,7 +231,6 @@ impl core::fmt::Debug for SecureElement {
     }
 }
 
-#[cfg(feature = "secure-element")]
 impl SecureElement {
     /// The element provisioned with the scenario's device key.
     fn provisioned() -> Result<Self, citysec_core::Error> {
@@ -248,7 +240,6 @@ impl SecureElement {
     }
 }
 
-#[cfg(feature = "secure-element")]
 impl Signer for SecureElement {
     fn verifying_key(&self) -> &VerifyingKey {
         &self.public
@@ -420,22 +411,18 @@ fn run(out: &mut Console, t: &mut Tally) {
         Ok(_) => t.case(out, name, false, "LOADED", ""),
     }
 
-    // 5. (feature `secure-element`) Evidence for the attestation verifier's nonce, signed by the device key
+    // 5. Evidence for the attestation verifier's nonce, signed by the device key
     //    through the `Signer` seam, into a stack buffer; checked against the
     //    generator's bytes and the device's public key.
-    #[cfg(feature = "secure-element")]
-    {
-        let name = "evidence for the verifier's nonce";
-        let (what, ok) = match attest() {
-            Ok(n) if n == EVIDENCE.len() => ("signed by the device key (secure-element seam)", true),
-            Ok(_) => ("evidence differs from the fixture", false),
-            Err(e) => (e, false),
-        };
-        t.case(out, name, ok, what, "");
-    }
+    let name = "evidence for the verifier's nonce";
+    let (what, ok) = match attest() {
+        Ok(n) if n == EVIDENCE.len() => ("signed by the device key (secure-element seam)", true),
+        Ok(_) => ("evidence differs from the fixture", false),
+        Err(e) => (e, false),
+    };
+    t.case(out, name, ok, what, "");
 }
 
-#[cfg(feature = "secure-element")]
 /// Signs the door's evidence with its secure element and checks it: the
 /// fixture's bytes exactly, and a valid signature by the device's public key.
 /// Returns the evidence length.

@@ -290,7 +290,7 @@ impl ClaimsSet {
                 keys::NBF => c.nbf = Some(time(&mut r)?),
                 keys::IAT => c.iat = Some(time(&mut r)?),
                 keys::CTI => c.cti = Some(r.bytes()?.to_vec()),
-                keys::CNF => c.cnf = Some(confirmation(r.value()?)?),
+                keys::CNF => c.cnf = Some(confirmation(&mut r)?),
                 keys::STATUS => c.status = Some(status_ref(&mut r)?),
                 other => {
                     if !profile(other, &mut r)? {
@@ -429,6 +429,43 @@ impl<'a> ClaimReader<'a> {
         crate::cbor::to_value(item).map_err(|_| Error::MalformedClaims)
     }
 
+    /// The string of head `h`, which must be of major type `major`.
+    fn string_of(&mut self, h: Head, major: u8) -> Result<&'a [u8]> {
+        if h.major != major {
+            return Err(Error::MalformedClaims);
+        }
+        self.string(h)
+    }
+
+    /// Skips the rest of the item whose head `h` was just read.
+    fn skip_rest(&mut self, h: Head) -> Result<()> {
+        match h.major {
+            MAJOR_BYTES | MAJOR_TEXT => self.string(h).map(|_| ()),
+            MAJOR_ARRAY | MAJOR_MAP | MAJOR_TAG => {
+                let items = match h.major {
+                    MAJOR_MAP => h.arg.checked_mul(2).ok_or(Error::MalformedClaims)?,
+                    MAJOR_TAG => 1,
+                    _ => h.arg,
+                };
+                for _ in 0..items {
+                    self.skip()?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The bytes of a byte string with head `h`, or `None` (the item skipped)
+    /// for another item.
+    fn bytes_or_skip(&mut self, h: Head) -> Result<Option<&'a [u8]>> {
+        if h.major == MAJOR_BYTES {
+            return self.string(h).map(Some);
+        }
+        self.skip_rest(h)?;
+        Ok(None)
+    }
+
     /// Reads a map key and tells whether it is the text `name` (keys are integers
     /// or strings: the well-formedness pass refused others).
     fn key_is(&mut self, name: &str) -> Result<bool> {
@@ -492,26 +529,204 @@ fn time(r: &mut ClaimReader<'_>) -> Result<Timestamp> {
     Ok(t)
 }
 
-fn confirmation(v: Value) -> Result<Confirmation> {
-    let Value::Map(entries) = v else {
+/// `cnf`: `{1: COSE_Key}` (the holder's public key) or `{3: kid}`, read straight
+/// from the bytes (docs/credential-profile.md, "The holder key").
+fn confirmation(r: &mut ClaimReader<'_>) -> Result<Confirmation> {
+    let entries = r.head()?;
+    if entries.major != MAJOR_MAP || entries.arg != 1 {
         return Err(Error::MalformedClaims);
-    };
-    let [(k, inner)] = <[(Value, Value); 1]>::try_from(entries).map_err(|_| Error::MalformedClaims)?;
-    let k = match k {
-        Value::Integer(i) => u64::try_from(i).map_err(|_| Error::MalformedClaims)?,
-        _ => return Err(Error::MalformedClaims),
-    };
-    match (k, inner) {
-        (1, key @ Value::Map(_)) => {
-            let cose = <CoseKey as coset::AsCborValue>::from_cbor_value(key).map_err(|_| Error::MalformedClaims)?;
-            match Key::from_coset(&cose)? {
-                Key::Verifying(k) => Ok(Confirmation::Key(k)),
-                // A holder's private key in a credential is a leak, not a binding.
-                _ => Err(Error::MalformedClaims),
+    }
+    let label = r.head()?;
+    match (label.major, label.arg) {
+        (MAJOR_UINT, 1) => holder_key(r).map(Confirmation::Key),
+        (MAJOR_UINT, 3) => {
+            let kid = r.bytes()?;
+            if kid.is_empty() {
+                return Err(Error::MalformedClaims);
             }
+            Ok(Confirmation::KeyId(kid.to_vec()))
         }
-        (3, Value::Bytes(kid)) if !kid.is_empty() => Ok(Confirmation::KeyId(kid)),
         _ => Err(Error::MalformedClaims),
+    }
+}
+
+/// COSE_Key labels and values (RFC 9052, RFC 9053) the holder key uses.
+mod cose_key {
+    pub(super) const KTY: i64 = 1;
+    pub(super) const KID: i64 = 2;
+    pub(super) const ALG: i64 = 3;
+    pub(super) const KEY_OPS: i64 = 4;
+    pub(super) const BASE_IV: i64 = 5;
+    pub(super) const CRV: i64 = -1;
+    pub(super) const X: i64 = -2;
+    pub(super) const Y: i64 = -3;
+    pub(super) const D: i64 = -4;
+    pub(super) const KTY_OKP: u64 = 1;
+    pub(super) const KTY_EC2: u64 = 2;
+    pub(super) const CRV_P256: i64 = 1;
+    pub(super) const CRV_X25519: i64 = 4;
+    pub(super) const CRV_ED25519: i64 = 6;
+}
+
+/// What a holder key's COSE_Key holds, as read.
+#[derive(Default)]
+struct HolderKeyParts<'a> {
+    kty: Option<u64>,
+    kid: Option<&'a [u8]>,
+    /// `Some(Some(id))` for an integer `alg`, `Some(None)` for a text one.
+    alg: Option<Option<i64>>,
+    /// `Some(Some(n))` for an integer `crv`, `Some(None)` for another item.
+    crv: Option<Option<i64>>,
+    x: Option<Option<&'a [u8]>>,
+    y: Option<Option<&'a [u8]>>,
+    private: bool,
+}
+
+/// A holder's public key: an OKP Ed25519 or EC2 P-256 COSE_Key without a
+/// private part. Structure errors are [`Error::MalformedClaims`]; the key's own
+/// (a missing or bad coordinate, an unsupported curve, an `alg` that does not
+/// match, a point off the curve) are `Error::Core`.
+#[inline(never)]
+fn holder_key(r: &mut ClaimReader<'_>) -> Result<VerifyingKey> {
+    use cose_key as k;
+    let map = r.head()?;
+    if map.major != MAJOR_MAP {
+        return Err(Error::MalformedClaims);
+    }
+    let mut p = HolderKeyParts::default();
+    for _ in 0..map.arg {
+        let label = r.head()?;
+        let label = match label.major {
+            MAJOR_UINT => i64::try_from(label.arg).map_err(|_| Error::MalformedClaims)?,
+            MAJOR_NINT => {
+                let n = i64::try_from(label.arg).map_err(|_| Error::MalformedClaims)?;
+                (-1i64).checked_sub(n).ok_or(Error::MalformedClaims)?
+            }
+            MAJOR_TEXT => {
+                // Text labels are no COSE_Key parameter this key uses.
+                r.text_of(label)?;
+                r.skip()?;
+                continue;
+            }
+            _ => return Err(Error::MalformedClaims),
+        };
+        let value = r.head()?;
+        match label {
+            k::KTY => {
+                if value.major != MAJOR_UINT {
+                    return Err(Error::MalformedClaims);
+                }
+                p.kty = Some(value.arg);
+            }
+            k::KID => p.kid = Some(nonempty(r.string_of(value, MAJOR_BYTES)?)?),
+            k::ALG => {
+                p.alg = Some(match value.major {
+                    MAJOR_UINT | MAJOR_NINT => Some(int_of(value)?),
+                    MAJOR_TEXT => {
+                        r.text_of(value)?;
+                        None
+                    }
+                    _ => return Err(Error::MalformedClaims),
+                })
+            }
+            k::KEY_OPS => {
+                // Not used for a holder key; a non-empty array of operations.
+                if value.major != MAJOR_ARRAY || value.arg == 0 {
+                    return Err(Error::MalformedClaims);
+                }
+                for _ in 0..value.arg {
+                    let op = r.head()?;
+                    match op.major {
+                        MAJOR_UINT | MAJOR_NINT => {}
+                        MAJOR_TEXT => {
+                            r.text_of(op)?;
+                        }
+                        _ => return Err(Error::MalformedClaims),
+                    }
+                }
+            }
+            k::BASE_IV => {
+                nonempty(r.string_of(value, MAJOR_BYTES)?)?;
+            }
+            k::CRV => {
+                p.crv = Some(match value.major {
+                    MAJOR_UINT | MAJOR_NINT => Some(int_of(value)?),
+                    _ => {
+                        r.skip_rest(value)?;
+                        None
+                    }
+                });
+            }
+            k::X => p.x = Some(r.bytes_or_skip(value)?),
+            k::Y => p.y = Some(r.bytes_or_skip(value)?),
+            k::D => {
+                r.skip_rest(value)?;
+                p.private = true;
+            }
+            _ => r.skip_rest(value)?,
+        }
+    }
+    let kty = p.kty.ok_or(Error::MalformedClaims)?;
+    if kty != k::KTY_OKP && kty != k::KTY_EC2 {
+        return Err(Error::MalformedClaims);
+    }
+    // A holder's private key in a credential is a leak, not a binding.
+    if p.private {
+        return Err(Error::MalformedClaims);
+    }
+    let alg = match p.alg {
+        None => None,
+        Some(Some(id)) => Some(crate::Algorithm::from_cose_id(id).ok_or(crate::Error::UnsupportedAlgorithm)?),
+        Some(None) => return Err(Error::Core(crate::Error::UnsupportedAlgorithm)),
+    };
+    let crv = p.crv.flatten().ok_or(crate::Error::InvalidKey)?;
+    let x = coordinate(p.x)?;
+    let key = match (kty, crv) {
+        (k::KTY_OKP, k::CRV_ED25519) => {
+            if alg.is_some_and(|a| a != crate::Algorithm::EdDSA) {
+                return Err(Error::Core(crate::Error::KeyAlgMismatch));
+            }
+            VerifyingKey::ed25519(&x)?
+        }
+        // An X25519 key agrees on secrets; it cannot sign a presentation.
+        (k::KTY_OKP, k::CRV_X25519) => return Err(Error::MalformedClaims),
+        (k::KTY_EC2, k::CRV_P256) => {
+            if alg.is_some_and(|a| a != crate::Algorithm::ES256) {
+                return Err(Error::Core(crate::Error::KeyAlgMismatch));
+            }
+            VerifyingKey::p256(&x, &coordinate(p.y)?)?
+        }
+        _ => return Err(Error::Core(crate::Error::UnsupportedAlgorithm)),
+    };
+    Ok(match p.kid {
+        Some(kid) => key.with_kid(kid.to_vec()),
+        None => key,
+    })
+}
+
+/// A 32-byte coordinate: missing, not a byte string or another length is
+/// `Core(InvalidKey)`.
+fn coordinate(c: Option<Option<&[u8]>>) -> Result<[u8; 32]> {
+    c.flatten()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or(Error::Core(crate::Error::InvalidKey))
+}
+
+fn nonempty(b: &[u8]) -> Result<&[u8]> {
+    if b.is_empty() {
+        Err(Error::MalformedClaims)
+    } else {
+        Ok(b)
+    }
+}
+
+/// The integer of an integer head (major 0 or 1) within `i64`.
+fn int_of(h: Head) -> Result<i64> {
+    let n = i64::try_from(h.arg).map_err(|_| Error::MalformedClaims)?;
+    if h.major == MAJOR_NINT {
+        (-1i64).checked_sub(n).ok_or(Error::MalformedClaims)
+    } else {
+        Ok(n)
     }
 }
 
