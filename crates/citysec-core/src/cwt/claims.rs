@@ -269,11 +269,7 @@ impl ClaimsSet {
         for _ in 0..map.arg {
             let key = r.head()?;
             let key = match key.major {
-                MAJOR_UINT => i64::try_from(key.arg).map_err(|_| Error::MalformedClaims)?,
-                MAJOR_NINT => {
-                    let n = i64::try_from(key.arg).map_err(|_| Error::MalformedClaims)?;
-                    (-1i64).checked_sub(n).ok_or(Error::MalformedClaims)?
-                }
+                MAJOR_UINT | MAJOR_NINT => int_of(key)?,
                 MAJOR_TEXT => {
                     // Every registered and profile claim has an integer key.
                     let name = String::from(r.text_of(key)?);
@@ -597,11 +593,7 @@ fn holder_key(r: &mut ClaimReader<'_>) -> Result<VerifyingKey> {
     for _ in 0..map.arg {
         let label = r.head()?;
         let label = match label.major {
-            MAJOR_UINT => i64::try_from(label.arg).map_err(|_| Error::MalformedClaims)?,
-            MAJOR_NINT => {
-                let n = i64::try_from(label.arg).map_err(|_| Error::MalformedClaims)?;
-                (-1i64).checked_sub(n).ok_or(Error::MalformedClaims)?
-            }
+            MAJOR_UINT | MAJOR_NINT => int_of(label)?,
             MAJOR_TEXT => {
                 // Text labels are no COSE_Key parameter this key uses.
                 r.text_of(label)?;
@@ -720,7 +712,8 @@ fn nonempty(b: &[u8]) -> Result<&[u8]> {
     }
 }
 
-/// The integer of an integer head (major 0 or 1) within `i64`.
+/// The integer of an integer head (major 0 or 1) within `i64`
+/// ([`Error::MalformedClaims`] beyond).
 fn int_of(h: Head) -> Result<i64> {
     let n = i64::try_from(h.arg).map_err(|_| Error::MalformedClaims)?;
     if h.major == MAJOR_NINT {
