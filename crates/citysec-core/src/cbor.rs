@@ -777,10 +777,16 @@ fn entry_count(r: &Reader<'_>, arg: u64, items_per_entry: usize, limits: &Limits
 
 /// Skips one item that an earlier pass already checked, without recursion.
 pub(crate) fn skip_checked(r: &mut Reader<'_>) -> Result<()> {
-    let mut pending: u64 = 1;
-    while pending > 0 {
-        pending = pending.checked_sub(1).ok_or(Error::Malformed)?;
-        let head = r.head()?;
+    let head = r.head()?;
+    skip_after_head(r, head)
+}
+
+/// Skips the rest of the item whose head `head` was just read (its string, or
+/// its items and theirs), without recursion.
+pub(crate) fn skip_after_head(r: &mut Reader<'_>, head: Head) -> Result<()> {
+    let mut head = head;
+    let mut pending: u64 = 0;
+    loop {
         let more = match head.major {
             MAJOR_BYTES | MAJOR_TEXT => {
                 r.take_string(head)?;
@@ -792,8 +798,12 @@ pub(crate) fn skip_checked(r: &mut Reader<'_>) -> Result<()> {
             _ => 0,
         };
         pending = pending.checked_add(more).ok_or(Error::Malformed)?;
+        if pending == 0 {
+            return Ok(());
+        }
+        pending = pending.checked_sub(1).ok_or(Error::Malformed)?;
+        head = r.head()?;
     }
-    Ok(())
 }
 
 /// Splits leading tags off `bytes`: returns the tag numbers (at most two are read)

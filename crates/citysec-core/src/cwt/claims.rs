@@ -394,23 +394,7 @@ impl<'a> ClaimReader<'a> {
     /// # Errors
     /// [`Error::MalformedClaims`].
     pub fn skip(&mut self) -> Result<()> {
-        let mut pending: u64 = 1;
-        while pending > 0 {
-            pending = pending.checked_sub(1).ok_or(Error::MalformedClaims)?;
-            let h = self.head()?;
-            let more = match h.major {
-                MAJOR_BYTES | MAJOR_TEXT => {
-                    self.string(h)?;
-                    0
-                }
-                MAJOR_ARRAY => h.arg,
-                MAJOR_MAP => h.arg.checked_mul(2).ok_or(Error::MalformedClaims)?,
-                MAJOR_TAG => 1,
-                _ => 0,
-            };
-            pending = pending.checked_add(more).ok_or(Error::MalformedClaims)?;
-        }
-        Ok(())
+        crate::cbor::skip_checked(&mut self.0).map_err(|_| Error::MalformedClaims)
     }
 
     /// The next item as a ciborium [`Value`], built by citysec-core's serde-free
@@ -435,21 +419,7 @@ impl<'a> ClaimReader<'a> {
 
     /// Skips the rest of the item whose head `h` was just read.
     fn skip_rest(&mut self, h: Head) -> Result<()> {
-        match h.major {
-            MAJOR_BYTES | MAJOR_TEXT => self.string(h).map(|_| ()),
-            MAJOR_ARRAY | MAJOR_MAP | MAJOR_TAG => {
-                let items = match h.major {
-                    MAJOR_MAP => h.arg.checked_mul(2).ok_or(Error::MalformedClaims)?,
-                    MAJOR_TAG => 1,
-                    _ => h.arg,
-                };
-                for _ in 0..items {
-                    self.skip()?;
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+        crate::cbor::skip_after_head(&mut self.0, h).map_err(|_| Error::MalformedClaims)
     }
 
     /// The bytes of a byte string with head `h`, or `None` (the item skipped)
