@@ -1,13 +1,12 @@
 //! Seal a sensor reading as COSE_Encrypt0 (ChaCha20/Poly1305, Partial IV from a
-//! sequence number), open it on both backends, and see that the external AAD binds
+//! sequence number), open it with both providers, and see that the external AAD binds
 //! the message to its topic.
 //!
 //! Run: `cargo run --example seal_and_open`
 
 use citysec::core::encrypt0::{self, Iv};
 use citysec::core::sign1::VerifyOptions;
-use citysec::core::{Algorithm, Error, RustCrypto, SymmetricKey};
-use citysec::ring::Ring;
+use citysec::core::{Algorithm, Error, SymmetricKey};
 
 fn main() -> Result<(), Error> {
     let key = SymmetricKey::new(Algorithm::ChaCha20Poly1305, &[0x33; 32])?
@@ -18,20 +17,20 @@ fn main() -> Result<(), Error> {
 
     for seq in [1u32, 2, 3] {
         let partial = seq.to_be_bytes();
-        let msg = encrypt0::seal(&Ring, &key, Iv::Partial(&partial), reading, topic)?;
+        let msg = encrypt0::seal(&citysec::ring::PROVIDER, &key, Iv::Partial(&partial), reading, topic)?;
         println!("seq {seq}: COSE_Encrypt0 ({} bytes): {}", msg.len(), hex::encode(&msg));
-        let backends: [&dyn citysec::core::Backend; 2] = [&RustCrypto, &Ring];
-        for backend in backends {
+        let providers: [&citysec::core::Provider; 2] = [&citysec::rustcrypto::PROVIDER, &citysec::ring::PROVIDER];
+        for provider in providers {
             let opts = VerifyOptions::default().with_external_aad(topic);
-            let opened = encrypt0::open(backend, &key, &msg, &opts)?;
+            let opened = encrypt0::open(provider, &key, &msg, &opts)?;
             println!(
                 "  opened on {:<10} {}",
-                backend.name(),
+                provider.name,
                 String::from_utf8_lossy(opened.plaintext())
             );
         }
         let wrong_topic = VerifyOptions::default().with_external_aad(b"city/air/o3");
-        let err = encrypt0::open(&RustCrypto, &key, &msg, &wrong_topic)
+        let err = encrypt0::open(&citysec::rustcrypto::PROVIDER, &key, &msg, &wrong_topic)
             .err()
             .ok_or(Error::Backend)?;
         println!("  moved to another topic: rejected ({err})");

@@ -1,11 +1,10 @@
-//! Sign a payload as COSE_Sign1 with Ed25519 and ES256, verify it on both backends,
+//! Sign a payload as COSE_Sign1 with Ed25519 and ES256, verify it with both providers,
 //! rotate to a second issuer key, and watch a tampered message fail.
 //!
 //! Run: `cargo run --example sign_and_verify`
 
 use citysec::core::sign1::{self, VerifyOptions};
-use citysec::core::{Error, KeySet, RustCrypto, SigningKey};
-use citysec::ring::Ring;
+use citysec::core::{Error, KeySet, SigningKey};
 
 fn main() -> Result<(), Error> {
     // Fixed seeds keep the output reproducible; real keys come from an RNG
@@ -24,12 +23,12 @@ fn main() -> Result<(), Error> {
             msg.len(),
             hex::encode(&msg)
         );
-        let backends: [&dyn citysec::core::Backend; 2] = [&RustCrypto, &Ring];
-        for backend in backends {
-            let v = sign1::verify(backend, &trusted, &msg, &VerifyOptions::default())?;
+        let providers: [&citysec::core::Provider; 2] = [&citysec::rustcrypto::PROVIDER, &citysec::ring::PROVIDER];
+        for provider in providers {
+            let v = sign1::verify(provider, &trusted, &msg, &VerifyOptions::default())?;
             println!(
                 "  verified on {:<10} kid={} payload={:?}",
-                backend.name(),
+                provider.name,
                 String::from_utf8_lossy(v.kid().unwrap_or_default()),
                 String::from_utf8_lossy(v.payload())
             );
@@ -38,9 +37,14 @@ fn main() -> Result<(), Error> {
         if let Some(last) = tampered.last_mut() {
             *last ^= 0x01;
         }
-        let err = sign1::verify(&RustCrypto, &trusted, &tampered, &VerifyOptions::default())
-            .err()
-            .ok_or(Error::Backend)?;
+        let err = sign1::verify(
+            &citysec::rustcrypto::PROVIDER,
+            &trusted,
+            &tampered,
+            &VerifyOptions::default(),
+        )
+        .err()
+        .ok_or(Error::Backend)?;
         println!("  tampered copy rejected: {err}");
         assert_eq!(err, Error::BadSignature);
     }

@@ -27,10 +27,9 @@ use citysec_attest::ManufacturerVerifier;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, EvidenceBuilder, Freshness, ReferenceSet, ReferenceValues, Tier,
 };
-use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{RustCrypto, SigningKey, Timestamp};
+use citysec_core::{SigningKey, Timestamp};
 use citysec_credential::Issuer;
 use criterion::{Criterion, Throughput};
 use ed25519_dalek::Signer as _;
@@ -65,10 +64,14 @@ fn attest_appraise(c: &mut Criterion) {
     let ueid = [0x02, 0x00, 0x1b, 0x63, 0x00, 0x00, 0x42];
     let boot = [0x11; 32];
     let app = [0x22; 32];
-    let endorsement = Endorsement::new(ueid, device.verifying_key(), *b"door-ctl-2")
-        .unwrap()
-        .issue(&oem, t(NOW - 86_400), t(NOW + 365 * 86_400))
-        .unwrap();
+    let endorsement = Endorsement::new(
+        ueid,
+        citysec_rustcrypto::PROVIDER.public_key(&device).unwrap(),
+        *b"door-ctl-2",
+    )
+    .unwrap()
+    .issue(&oem, t(NOW - 86_400), t(NOW + 365 * 86_400))
+    .unwrap();
     let refs = ReferenceSet::new()
         .with(
             ReferenceValues::new(*b"door-ctl-2", "1.4.0")
@@ -96,7 +99,7 @@ fn attest_appraise(c: &mut Criterion) {
         .oemboot(true)
         .bootcount(17)
         .measurements(&measurements)
-        .sign_to_vec(&BackendSigner::new(&RustCrypto, &device))
+        .sign_to_vec(&soft_copy(&device))
         .unwrap();
     let now = t(NOW);
     let fresh = || Freshness::Timestamp { max_age_seconds: 300 };
@@ -174,4 +177,17 @@ fn main() {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

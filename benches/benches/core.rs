@@ -4,12 +4,11 @@
 //!   checks, coset parse, header rules, key lookup by kid, strict Ed25519 verify)
 //!   vs ed25519-dalek's `verify_strict` over the same Sig_structure bytes.
 //! - `encrypt0_open_1KiB`: our full COSE_Encrypt0 open vs the raw AEAD on the same
-//!   ciphertext, per backend (RustCrypto vs chacha20poly1305, ring vs ring).
+//!   ciphertext, per provider (RustCrypto vs chacha20poly1305, ring vs ring).
 //! - `sign_ed25519_200B`: a provider's `Signer::sign` (the key parsed once, when
 //!   it was loaded) vs the raw signature of the same library with a parsed key:
 //!   ring provider vs `ring::signature::Ed25519KeyPair::sign`, RustCrypto provider
-//!   vs ed25519-dalek's `SigningKey::sign`; `ring_backend` is the `Backend::sign`
-//!   of citysec-ring, which parses the key on every signature (for reference).
+//!   vs ed25519-dalek's `SigningKey::sign`.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,30 +23,35 @@ use core::hint::black_box;
 
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use citysec_core::encrypt0::{self, Iv, UnverifiedEncrypt0};
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, KeySet, RustCrypto, SigningKey, SymmetricKey};
-use citysec_ring::Ring;
+use citysec_core::{Algorithm, KeySet, SigningKey, SymmetricKey};
 use criterion::{Criterion, Throughput};
 
 fn sign1_verify(c: &mut Criterion) {
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"issuer-1".to_vec());
     let payload = vec![0x5au8; 200];
-    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, &key), &payload, b"").unwrap();
-    let keys = KeySet::from_keys([key.verifying_key()]).unwrap();
+    let msg = sign1::sign(&soft_copy(&key), &payload, b"").unwrap();
+    let keys = KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()]).unwrap();
     let opts = VerifyOptions::default();
 
     // The same bytes the raw verify checks.
     let parsed = UnverifiedSign1::parse(&msg, &opts).unwrap();
     let tbs = parsed.to_be_signed(b"");
     let sig = ed25519_dalek::Signature::from_slice(parsed.signature()).unwrap();
-    let dalek_key =
-        ed25519_dalek::VerifyingKey::from_bytes(&key.verifying_key().as_bytes().try_into().unwrap()).unwrap();
+    let dalek_key = ed25519_dalek::VerifyingKey::from_bytes(
+        &citysec_rustcrypto::PROVIDER
+            .public_key(&key)
+            .unwrap()
+            .as_bytes()
+            .try_into()
+            .unwrap(),
+    )
+    .unwrap();
     assert!(dalek_key.verify_strict(&tbs, &sig).is_ok());
 
     let mut g = c.benchmark_group("sign1_verify_200B");
     g.bench_function("citysec", |b| {
-        b.iter(|| sign1::verify(&RustCrypto, &keys, black_box(&msg), &opts).unwrap());
+        b.iter(|| sign1::verify(&citysec_rustcrypto::PROVIDER, &keys, black_box(&msg), &opts).unwrap());
     });
     g.bench_function("ed25519_dalek", |b| {
         b.iter(|| dalek_key.verify_strict(black_box(&tbs), black_box(&sig)).unwrap());
@@ -57,8 +61,12 @@ fn sign1_verify(c: &mut Criterion) {
             b.iter(|| UnverifiedSign1::parse(black_box(&msg), &opts).unwrap());
         });
         g.bench_function("parts_backend_verify", |b| {
-            let vk = key.verifying_key();
-            b.iter(|| citysec_core::Backend::verify(&RustCrypto, &vk, black_box(&tbs), parsed.signature()).unwrap());
+            let vk = citysec_rustcrypto::PROVIDER.public_key(&key).unwrap();
+            b.iter(|| {
+                citysec_rustcrypto::PROVIDER
+                    .verify(&vk, black_box(&tbs), parsed.signature())
+                    .unwrap()
+            });
         });
     }
     g.finish();
@@ -69,7 +77,7 @@ fn encrypt0_open(c: &mut Criterion) {
     let key = SymmetricKey::new(Algorithm::ChaCha20Poly1305, &raw_key).unwrap();
     let iv = [9u8; 12];
     let plaintext = vec![0xa5u8; 1024];
-    let msg = encrypt0::seal(&RustCrypto, &key, Iv::Full(&iv), &plaintext, b"").unwrap();
+    let msg = encrypt0::seal(&citysec_rustcrypto::PROVIDER, &key, Iv::Full(&iv), &plaintext, b"").unwrap();
     let opts = VerifyOptions::default();
 
     // The raw AEAD sees the same nonce, AAD (Enc_structure) and ciphertext.
@@ -100,7 +108,7 @@ fn encrypt0_open(c: &mut Criterion) {
     let mut g = c.benchmark_group("encrypt0_open_1KiB");
     g.throughput(Throughput::Bytes(1024));
     g.bench_function("citysec_rustcrypto", |b| {
-        b.iter(|| encrypt0::open(&RustCrypto, &key, black_box(&msg), &opts).unwrap());
+        b.iter(|| encrypt0::open(&citysec_rustcrypto::PROVIDER, &key, black_box(&msg), &opts).unwrap());
     });
     g.bench_function("chacha20poly1305", |b| {
         b.iter(|| {
@@ -111,7 +119,7 @@ fn encrypt0_open(c: &mut Criterion) {
         });
     });
     g.bench_function("citysec_ring", |b| {
-        b.iter(|| encrypt0::open(&Ring, &key, black_box(&msg), &opts).unwrap());
+        b.iter(|| encrypt0::open(&citysec_ring::PROVIDER, &key, black_box(&msg), &opts).unwrap());
     });
     g.bench_function("ring", |b| {
         b.iter(|| {
@@ -142,7 +150,6 @@ fn encrypt0_open(c: &mut Criterion) {
 }
 
 fn sign_ed25519(c: &mut Criterion) {
-    use citysec_core::Backend as _;
     use ed25519_dalek::Signer as _;
 
     let seed = [9u8; 32];
@@ -151,22 +158,17 @@ fn sign_ed25519(c: &mut Criterion) {
     let rc_signer = citysec_rustcrypto::PROVIDER.signer(SigningKey::ed25519(&seed)).unwrap();
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).unwrap();
     let dalek = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let backend_key = SigningKey::ed25519(&seed);
-    // all five give the same signature
+    // all four give the same signature
     let expected = ring_signer.sign(&msg).unwrap();
     assert_eq!(rc_signer.sign(&msg).unwrap(), expected);
     assert_eq!(pair.sign(&msg).as_ref(), &expected[..]);
     assert_eq!(dalek.sign(&msg).to_bytes(), expected);
-    assert_eq!(Ring.sign(&backend_key, &msg).unwrap(), expected);
 
     let mut g = c.benchmark_group("sign_ed25519_200B");
     g.bench_function("ring_provider", |b| {
         b.iter(|| ring_signer.sign(black_box(&msg)).unwrap())
     });
     g.bench_function("ring", |b| b.iter(|| pair.sign(black_box(&msg))));
-    g.bench_function("ring_backend", |b| {
-        b.iter(|| Ring.sign(&backend_key, black_box(&msg)).unwrap())
-    });
     g.bench_function("rustcrypto_provider", |b| {
         b.iter(|| rc_signer.sign(black_box(&msg)).unwrap())
     });
@@ -187,14 +189,17 @@ fn main() {
         ("encrypt0_open_1KiB", "citysec_rustcrypto", "chacha20poly1305", 1.25),
         ("encrypt0_open_1KiB", "citysec_ring", "ring", 2.0),
     ]);
-    let group = "sign_ed25519_200B";
-    if let (Some(a), Some(b)) = (
-        citysec_benches::mean_ns(group, "ring_backend"),
-        citysec_benches::mean_ns(group, "ring"),
-    ) {
-        println!(
-            "  {group}: ring_backend (the key parsed per signature) {a:.0} ns / ring {b:.0} ns = {:.3} (reference)",
-            a / b
-        );
-    }
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

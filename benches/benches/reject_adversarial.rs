@@ -57,9 +57,8 @@
 use core::hint::black_box;
 
 use citysec_core::cbor::{Tags, check_well_formed};
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, UnverifiedSign1, VerifyOptions};
-use citysec_core::{KeySet, Limits, RustCrypto, SigningKey, VerifyingKey};
+use citysec_core::{KeySet, Limits, SigningKey, VerifyingKey};
 use citysec_policy::bundle::PolicySigners;
 use citysec_telemetry::{Envelope, MasterSecret};
 use criterion::{Criterion, Throughput};
@@ -307,7 +306,7 @@ fn benign_credential(key: &SigningKey, n: usize) -> Vec<u8> {
     payload.extend_from_slice(&[0x04, 0x1a, 0x77, 0x00, 0x00, 0x00]);
     payload.extend_from_slice(&[0x3a, 0x00, 0x01, 0x11, 0x6f]);
     payload.extend_from_slice(&claim);
-    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, key), &payload, b"").unwrap();
+    let msg = sign1::sign(&soft_copy(key), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }
@@ -332,7 +331,7 @@ fn benign_bundle(key: &SigningKey, n: usize) -> Vec<u8> {
     text(&mut payload, policy.as_bytes());
     payload.extend_from_slice(&[0x06, 0x58, 0x20]);
     payload.extend_from_slice(&[0x11; 32]);
-    let msg = sign1::sign(&BackendSigner::new(&RustCrypto, key), &payload, b"").unwrap();
+    let msg = sign1::sign(&soft_copy(key), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }
@@ -375,7 +374,7 @@ fn sign1_group(
     UnverifiedSign1::parse(benign, opts).unwrap();
     g.bench_function("benign", |b| {
         b.iter(|| {
-            let m = sign1::verify(&RustCrypto, trusted, black_box(benign), opts).unwrap();
+            let m = sign1::verify(&citysec_rustcrypto::PROVIDER, trusted, black_box(benign), opts).unwrap();
             check_well_formed(m.payload(), &payload_limits, Tags::Forbid).unwrap();
         });
     });
@@ -405,8 +404,12 @@ struct Group {
 fn reject_adversarial(c: &mut Criterion) {
     let mut results = Vec::new();
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"k1".to_vec());
-    let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
-    let signers = PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [key.verifying_key()]).unwrap();
+    let trusted = KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()]).unwrap();
+    let signers = PolicySigners::from_keys(
+        &citysec_rustcrypto::PROVIDER,
+        [citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()],
+    )
+    .unwrap();
 
     // credentials: the verifier's default limits (64 KiB)
     let cred_opts = VerifyOptions::default();
@@ -539,4 +542,17 @@ fn main() {
     let mut c = citysec_benches::criterion();
     reject_adversarial(&mut c);
     c.final_summary();
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -29,6 +29,9 @@ impl SignatureVerifier for AcceptAnySignature {
     fn algorithm(&self) -> Algorithm {
         self.0
     }
+    fn prepare(&self, _key: &VerifyingKey) -> Result<Option<citysec_core::keys::Prepared>> {
+        Ok(None)
+    }
     fn verify(&self, _key: &VerifyingKey, _msg: &[u8], _sig: &[u8]) -> Result<()> {
         Ok(())
     }
@@ -51,13 +54,13 @@ static ACCEPT_ANY: Provider = Provider {
 /// Ed25519 seed [7; 32] with kid "fuzz-signer", P-256 d = [0x11; 32] with kid
 /// "fuzz-p256".
 fn signer_keys() -> [VerifyingKey; 2] {
-    let ed = SigningKey::ed25519(&[7u8; 32])
-        .with_kid(*b"fuzz-signer")
-        .verifying_key();
-    let p256 = SigningKey::p256(&[0x11u8; 32])
-        .expect("P-256 key")
-        .with_kid(*b"fuzz-p256")
-        .verifying_key();
+    let public = |key: SigningKey| citysec_rustcrypto::PROVIDER.public_key(&key).expect("public key");
+    let ed = public(SigningKey::ed25519(&[7u8; 32]).with_kid(*b"fuzz-signer"));
+    let p256 = public(
+        SigningKey::p256(&[0x11u8; 32])
+            .expect("P-256 key")
+            .with_kid(*b"fuzz-p256"),
+    );
     [ed, p256]
 }
 

@@ -23,8 +23,13 @@ static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
         .expect("valid scalar")
         .with_kid(b"issuer-es".to_vec());
     Verifier::new(&citysec_rustcrypto::PROVIDER)
-        .trust(ISS, ed.verifying_key())
-        .and_then(|v| v.trust("https://other.example", es.verifying_key()))
+        .trust(ISS, citysec_rustcrypto::PROVIDER.public_key(&ed).expect("public key"))
+        .and_then(|v| {
+            v.trust(
+                "https://other.example",
+                citysec_rustcrypto::PROVIDER.public_key(&es).expect("public key"),
+            )
+        })
         .expect("distinct kids")
         .audience("door-controllers")
 });

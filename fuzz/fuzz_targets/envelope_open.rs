@@ -21,7 +21,12 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(generic.kid(), Some(env.device_id()));
     }
     let config = ReceiverConfig::default().with_epochs(&[0, 3]);
-    let mut r = Receiver::new(&citysec_rustcrypto::PROVIDER, MasterSecret::new([0x5a; 32]), config, MemoryReplayStore::new());
+    let mut r = Receiver::new(
+        &citysec_rustcrypto::PROVIDER,
+        MasterSecret::new([0x5a; 32]),
+        config,
+        MemoryReplayStore::new(),
+    );
     let mut out = Vec::new();
     match r.open(data, None, &mut out) {
         Ok(env) => {
@@ -33,5 +38,6 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => assert!(out.is_empty()),
     }
     let secret = X25519SecretKey::new(&[7; 32]).expect("nonzero");
-    let _ = citysec_telemetry::recipient::open_from(&citysec_rustcrypto::PROVIDER, &secret, data, b"", &Limits::DEFAULT);
+    let _ =
+        citysec_telemetry::recipient::open_from(&citysec_rustcrypto::PROVIDER, &secret, data, b"", &Limits::DEFAULT);
 });

@@ -15,15 +15,14 @@
 
 use std::sync::LazyLock;
 
+use citysec_attest::ManufacturerVerifier;
 use citysec_attest::{
     Appraiser, DebugStatus, Endorsement, Evidence, Freshness, MemoryNonceStore, NonceStore, ReferenceSet,
     ReferenceValues, Tier, UnverifiedEvidence, VerifiedEndorsement,
 };
-use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
-use citysec_core::{Limits, RustCrypto, SigningKey, Timestamp, sign1};
+use citysec_core::{Limits, SigningKey, Timestamp, sign1};
 use citysec_credential::Issuer;
-use citysec_attest::ManufacturerVerifier;
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_767_000_000;
@@ -42,14 +41,18 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     )
     .expect("manufacturer key");
     let device = SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042");
-    let endorsement = Endorsement::new(UEID, device.verifying_key(), *b"door-ctl-2")
-        .expect("endorsement")
-        .issue(
-            &oem,
-            Timestamp::from_unix_seconds(NOW - 86_400),
-            Timestamp::from_unix_seconds(NOW + 86_400),
-        )
-        .expect("signed endorsement");
+    let endorsement = Endorsement::new(
+        UEID,
+        citysec_rustcrypto::PROVIDER.public_key(&device).expect("public key"),
+        *b"door-ctl-2",
+    )
+    .expect("endorsement")
+    .issue(
+        &oem,
+        Timestamp::from_unix_seconds(NOW - 86_400),
+        Timestamp::from_unix_seconds(NOW + 86_400),
+    )
+    .expect("signed endorsement");
     let manufacturers = ManufacturerVerifier::new(&citysec_rustcrypto::PROVIDER)
         .trust(oem.iss(), oem.verifying_key())
         .expect("trust")
@@ -115,7 +118,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The input as claims, signed by the endorsed device and appraised end to end
     // (the fixed endorsement was verified once, in the fixture).
-    let Ok(evidence) = sign1::sign(&BackendSigner::new(&RustCrypto, &f.device), data, b"") else {
+    let Ok(evidence) = sign1::sign(&soft_copy(&f.device), data, b"") else {
         return;
     };
     let Ok(verified) = UnverifiedEvidence::parse(&evidence, &limits).and_then(|p| p.verify(&f.endorsed)) else {
@@ -150,4 +153,17 @@ fuzz_target!(|data: &[u8]| {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &citysec_core::SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => citysec_core::SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => citysec_core::SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

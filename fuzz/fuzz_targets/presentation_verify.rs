@@ -16,7 +16,10 @@ const NOW: u64 = 1_767_139_300;
 static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     let ed = SigningKey::ed25519(&[0x11; 32]).with_kid(b"issuer-2026".to_vec());
     Verifier::new(&citysec_rustcrypto::PROVIDER)
-        .trust("https://issuer.city.example", ed.verifying_key())
+        .trust(
+            "https://issuer.city.example",
+            citysec_rustcrypto::PROVIDER.public_key(&ed).expect("public key"),
+        )
         .expect("one key")
         .audience("door-controllers")
 });

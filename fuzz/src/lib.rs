@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use citysec_core::cbor::{self, Tags};
 use citysec_core::encrypt0::UnverifiedEncrypt0;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
-use citysec_core::{Algorithm, Key, Limits, RustCrypto, SymmetricKey, VerifyingKey};
+use citysec_core::{Algorithm, Key, Limits, SymmetricKey, VerifyingKey};
 
 /// Decodes a fixed-length hex string (test keys only).
 fn unhex<const N: usize>(s: &str) -> [u8; N] {
@@ -191,7 +191,7 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
 
         for key in [&*ED25519, &*P256] {
             let algorithm_matches = key.algorithm() == msg.algorithm();
-            match msg.verify(&RustCrypto, key, &[]) {
+            match msg.verify(&citysec_rustcrypto::PROVIDER, key, &[]) {
                 Ok(v) => {
                     assert!(
                         algorithm_matches,
@@ -214,7 +214,8 @@ pub fn sign1_verify(data: &[u8]) -> Sign1Outcome {
             // Same message with other external AAD must never verify too.
             if out.verified == Some(key.algorithm()) {
                 assert!(
-                    msg.verify(&RustCrypto, key, b"other external aad").is_err(),
+                    msg.verify(&citysec_rustcrypto::PROVIDER, key, b"other external aad")
+                        .is_err(),
                     "signature verified under two different external AADs"
                 );
             }
@@ -290,8 +291,8 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
             let algorithm_matches = key.algorithm() == msg.algorithm();
             // open_into (caller's buffer) and open must agree.
             reused.extend_from_slice(b"stale bytes from an earlier message");
-            let into = msg.open_into(&RustCrypto, key, &[], &mut reused);
-            match (&into, msg.open(&RustCrypto, key, &[])) {
+            let into = msg.open_into(&citysec_rustcrypto::PROVIDER, key, &[], &mut reused);
+            match (&into, msg.open(&citysec_rustcrypto::PROVIDER, key, &[])) {
                 (Ok(()), Ok(opened)) => assert_eq!(&reused[..], opened.plaintext(), "open_into and open differ"),
                 (Err(a), Err(b)) => {
                     assert_eq!(*a, b, "open_into and open fail differently");
@@ -299,7 +300,7 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
                 }
                 (a, b) => panic!("open_into {a:?} but open {:?}", b.map(|o| o.plaintext().len())),
             }
-            match msg.open(&RustCrypto, key, &[]) {
+            match msg.open(&citysec_rustcrypto::PROVIDER, key, &[]) {
                 Ok(opened) => {
                     assert!(
                         algorithm_matches,
@@ -318,7 +319,8 @@ pub fn encrypt0_open(data: &[u8]) -> Encrypt0Outcome {
                     out.opened = Some(opened.algorithm());
                     // Other external AAD must fail authentication.
                     assert!(
-                        msg.open(&RustCrypto, key, b"other external aad").is_err(),
+                        msg.open(&citysec_rustcrypto::PROVIDER, key, b"other external aad")
+                            .is_err(),
                         "ciphertext opened under two different external AADs"
                     );
                 }
@@ -364,6 +366,11 @@ pub fn cose_key_decode(data: &[u8]) -> CoseKeyOutcome {
     assert!(r.is_ok(), "COSE_Key decoded but is not well-formed: {r:?}");
     // Debug must not panic (and never shows secrets; not checked here).
     let _ = format!("{key:?}");
+    // A private key's public part is derived (and a stored one checked) by the
+    // provider; a key it refuses does not load.
+    let Ok(key) = key.complete(&citysec_rustcrypto::PROVIDER) else {
+        return CoseKeyOutcome::default();
+    };
 
     let encoded = key.to_cose_key().expect("a decoded key re-encodes");
     let again = Key::from_cose_key(&encoded, &limits).expect("a re-encoded key decodes");
@@ -381,7 +388,10 @@ pub fn cose_key_decode(data: &[u8]) -> CoseKeyOutcome {
         "encoding is not stable across a round trip"
     );
 
-    if let Some(public) = key.public() {
+    if let Some(public) = key
+        .public(&citysec_rustcrypto::PROVIDER)
+        .expect("a loaded key has a public half")
+    {
         assert!(!public.is_secret(), "public half is secret");
         assert_eq!(public.algorithm(), key.algorithm());
         assert_eq!(public.kid(), key.kid());

@@ -20,11 +20,9 @@ use citysec_attest::{
 use citysec_attest::{ManufacturerVerifier, ResultVerifier};
 use citysec_core::coset::cbor::value::Value;
 use citysec_core::cwt::{ClaimKey, ClaimsSet, Error as CredError, Issuer};
-use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
-use citysec_core::{Error as CoreError, Limits, RandomSource, RustCrypto, SigningKey, Timestamp, sign1};
+use citysec_core::{Error as CoreError, Limits, RandomSource, SigningKey, Timestamp, sign1};
 
-const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;
 const OEM: &str = "https://oem.example";
 const AV: &str = "https://attest.city.example";
@@ -61,12 +59,12 @@ fn manufacturer() -> Issuer {
     Issuer::new(OEM, soft(SigningKey::ed25519(&[1; 32]).with_kid(*b"oem-2026"))).unwrap()
 }
 
-fn ed_device() -> SigningKey {
-    SigningKey::ed25519(&[2; 32]).with_kid(*b"door-0042")
+fn ed_device() -> Box<dyn Signer> {
+    soft(SigningKey::ed25519(&[2; 32]).with_kid(*b"door-0042"))
 }
 
-fn es_device() -> SigningKey {
-    SigningKey::p256(&[3; 32]).unwrap().with_kid(*b"cam-0007")
+fn es_device() -> Box<dyn Signer> {
+    soft(SigningKey::p256(&[3; 32]).unwrap().with_kid(*b"cam-0007"))
 }
 
 fn signer() -> Issuer {
@@ -109,14 +107,14 @@ fn relying_party() -> ResultVerifier {
         .audience(AUD)
 }
 
-fn endorse_with(by: &Issuer, device: &SigningKey, ueid: &[u8], model: &[u8]) -> Vec<u8> {
-    Endorsement::new(ueid, device.verifying_key(), model)
+fn endorse_with(by: &Issuer, device: &dyn Signer, ueid: &[u8], model: &[u8]) -> Vec<u8> {
+    Endorsement::new(ueid, device.verifying_key().clone(), model)
         .unwrap()
         .issue(by, t(NOW - YEAR), t(NOW + 10 * YEAR))
         .unwrap()
 }
 
-fn endorse(device: &SigningKey) -> Vec<u8> {
+fn endorse(device: &dyn Signer) -> Vec<u8> {
     endorse_with(&manufacturer(), device, &UEID, MODEL)
 }
 
@@ -173,9 +171,9 @@ impl Setup {
 /// Signs a hand-made claims map with the device key (for evidence the builder refuses
 /// to make), its top-level keys sorted as deterministic encoding wants them (equal
 /// keys stay side by side, in the order given).
-fn sign_claims(device: &SigningKey, mut claims: Vec<(Value, Value)>) -> Vec<u8> {
+fn sign_claims(device: &dyn Signer, mut claims: Vec<(Value, Value)>) -> Vec<u8> {
     claims.sort_by_key(|(k, _)| cbor(k));
-    sign1::sign(&BackendSigner::new(&B, device), &cbor(&Value::Map(claims)), b"").unwrap()
+    sign1::sign(&device, &cbor(&Value::Map(claims)), b"").unwrap()
 }
 
 /// `bytes` with the first occurrence of `from` replaced by `to`.
@@ -235,9 +233,7 @@ fn vector(configuration: i8, executables: i8) -> TrustVector {
 fn ed25519_device_is_affirmed_and_the_relying_party_reads_the_same_result() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let appraisal = s.appraise(&endorse(&ed_device()), &evidence).unwrap();
     let r = &appraisal.result;
     assert_eq!(r.status, Tier::Affirming);
@@ -266,9 +262,7 @@ fn ed25519_device_is_affirmed_and_the_relying_party_reads_the_same_result() {
 fn es256_device_is_affirmed() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*es_device()).unwrap();
     let parsed = UnverifiedEvidence::parse(&evidence, &Limits::DEFAULT).unwrap();
     assert_eq!(parsed.algorithm(), citysec_core::Algorithm::ES256);
     assert_eq!(parsed.kid(), Some(&b"cam-0007"[..]));
@@ -291,9 +285,7 @@ fn all_es256_chain_manufacturer_verifier_and_device() {
         .any_audience();
     let mut s = Setup::with(Appraiser::new(manufacturers, av, AUD, references()));
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*es_device()).unwrap();
     let endorsement = endorse_with(&oem, &es_device(), &UEID, MODEL);
     let appraisal = s.appraise(&endorsement, &evidence).unwrap();
     let read = AttestationResult::verify(&rp, &appraisal.token, t(NOW)).unwrap();
@@ -306,7 +298,7 @@ fn the_ring_backend_appraises_the_same_evidence() {
     for device in [ed_device(), es_device()] {
         let mut s = Setup::new();
         let c = s.challenge();
-        let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &device)).unwrap();
+        let evidence = good(c.nonce()).sign_to_vec(&*device).unwrap();
         let appraisal = s
             .appraiser
             .appraise(&endorse(&device), &evidence, Freshness::Nonce(&mut s.nonces), t(NOW))
@@ -324,19 +316,16 @@ fn builder_output_equals_core_sign1_over_the_same_claims() {
     let b = good(&nonce);
     let key = ed_device();
     let payload = b.to_claims_vec().unwrap();
-    let reference = sign1::sign(&BackendSigner::new(&B, &key), &payload, b"").unwrap();
-    assert_eq!(b.sign_to_vec(&BackendSigner::new(&B, &key)).unwrap(), reference);
+    let reference = sign1::sign(&*key, &payload, b"").unwrap();
+    assert_eq!(b.sign_to_vec(&*key).unwrap(), reference);
     // Exactly the buffer it asks for, and not one byte less.
-    let need = b.signed_len(&BackendSigner::new(&B, &key)).unwrap();
+    let need = b.signed_len(&*key).unwrap();
     assert_eq!(need, reference.len());
     let mut buf = vec![0u8; need];
-    assert_eq!(b.sign(&BackendSigner::new(&B, &key), &mut buf).unwrap(), need);
+    assert_eq!(b.sign(&*key, &mut buf).unwrap(), need);
     assert_eq!(buf, reference);
     let mut short = vec![0u8; need - 1];
-    assert_eq!(
-        b.sign(&BackendSigner::new(&B, &key), &mut short),
-        Err(Error::BufferTooSmall)
-    );
+    assert_eq!(b.sign(&*key, &mut short), Err(Error::BufferTooSmall));
 }
 
 #[test]
@@ -404,7 +393,7 @@ fn missing_nonce() {
         .swversion("1.4.2")
         .oemboot(true)
         .dbgstat(DebugStatus::DisabledPermanently)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     assert_eq!(s.appraise(&endorse(&ed_device()), &evidence), Err(Error::MissingNonce));
 }
@@ -413,17 +402,12 @@ fn missing_nonce() {
 fn a_nonce_used_before_is_replayed_evidence() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let endorsement = endorse(&ed_device());
     assert!(s.appraise(&endorsement, &evidence).is_ok());
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::NonceReplayed));
     // Fresh evidence with the same nonce is just as replayed.
-    let again = good(c.nonce())
-        .uptime(3_700)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let again = good(c.nonce()).uptime(3_700).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(s.appraise(&endorsement, &again), Err(Error::NonceReplayed));
 }
 
@@ -432,9 +416,7 @@ fn an_expired_nonce() {
     let mut s = Setup::new();
     let c = s.challenge();
     assert_eq!(c.expires(), t(NOW + 60));
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let endorsement = endorse(&ed_device());
     assert_eq!(
         s.appraise_at(&endorsement, &evidence, NOW + 60),
@@ -443,18 +425,14 @@ fn an_expired_nonce() {
     // One second earlier it was still good.
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert!(s.appraise_at(&endorsement, &evidence, NOW + 59).is_ok());
 }
 
 #[test]
 fn a_nonce_never_issued() {
     let mut s = Setup::new();
-    let evidence = good(&[0x5a; 32])
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(&[0x5a; 32]).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(s.appraise(&endorse(&ed_device()), &evidence), Err(Error::UnknownNonce));
 }
 
@@ -464,31 +442,27 @@ fn evidence_signed_by_a_key_other_than_the_endorsed_one() {
     let mut s = Setup::new();
     let c = s.challenge();
     // Another device's key, with its own kid: the kid does not name the endorsed key.
-    let other = SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0099");
-    let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &other)).unwrap();
+    let other = soft(SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0099"));
+    let evidence = good(c.nonce()).sign_to_vec(&*other).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::UnknownKey))
     );
     // The same key claiming the endorsed key's kid: the signature does not verify.
-    let impostor = SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0042");
-    let evidence = good(c.nonce()).sign_to_vec(&BackendSigner::new(&B, &impostor)).unwrap();
+    let impostor = soft(SigningKey::ed25519(&[5; 32]).with_kid(*b"door-0042"));
+    let evidence = good(c.nonce()).sign_to_vec(&*impostor).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::BadSignature))
     );
     // An ES256 key where an Ed25519 key is endorsed.
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &es_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*es_device()).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::KeyAlgMismatch))
     );
     // None of these used up the nonce: the genuine device can still answer it.
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.status,
         Tier::Affirming
@@ -499,9 +473,7 @@ fn evidence_signed_by_a_key_other_than_the_endorsed_one() {
 fn endorsement_from_an_untrusted_manufacturer() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let rogue = Issuer::new(OEM, soft(SigningKey::ed25519(&[6; 32]).with_kid(*b"rogue"))).unwrap();
     assert_eq!(
         s.appraise(&endorse_with(&rogue, &ed_device(), &UEID, MODEL), &evidence),
@@ -514,7 +486,7 @@ fn endorsement_from_an_untrusted_manufacturer() {
         Err(Error::Endorsement(CredError::Core(CoreError::BadSignature)))
     );
     // A device cannot endorse itself: its key is not a manufacturer key.
-    let own = Issuer::new(OEM, soft(ed_device())).unwrap();
+    let own = Issuer::new(OEM, ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorse_with(&own, &ed_device(), &UEID, MODEL), &evidence),
         Err(Error::Endorsement(CredError::Core(CoreError::UnknownKey)))
@@ -525,9 +497,7 @@ fn endorsement_from_an_untrusted_manufacturer() {
 fn endorsement_for_another_ueid() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let endorsement = endorse_with(&manufacturer(), &ed_device(), &OTHER_UEID, MODEL);
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::UeidMismatch));
 }
@@ -536,10 +506,7 @@ fn endorsement_for_another_ueid() {
 fn unknown_hwmodel() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .hwmodel(b"cam-9")
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).hwmodel(b"cam-9").sign_to_vec(&*ed_device()).unwrap();
     let endorsement = endorse_with(&manufacturer(), &ed_device(), &UEID, b"cam-9");
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::UnknownHwModel));
 }
@@ -548,10 +515,7 @@ fn unknown_hwmodel() {
 fn firmware_below_the_minimum_is_contraindicated() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .swversion("1.3.9")
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).swversion("1.3.9").sign_to_vec(&*ed_device()).unwrap();
     let appraisal = s.appraise(&endorse(&ed_device()), &evidence).unwrap();
     let r = &appraisal.result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -578,7 +542,7 @@ fn a_measurement_digest_that_differs_is_contraindicated() {
     let tampered = [("bootloader", [0x12; 32]), ("app", APP)];
     let evidence = good(c.nonce())
         .measurements(&tampered)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -601,7 +565,7 @@ fn a_missing_component_is_contraindicated() {
     let only_boot = [("bootloader", BOOT)];
     let evidence = good(c.nonce())
         .measurements(&only_boot)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -621,7 +585,7 @@ fn debug_enabled_is_contraindicated() {
     let c = s.challenge();
     let evidence = good(c.nonce())
         .dbgstat(DebugStatus::Enabled)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     assert_eq!(r.status, Tier::Contraindicated);
@@ -686,7 +650,7 @@ fn a_nonce_of_7_or_65_bytes() {
         let nonce = vec![0x42; len];
         // The builder refuses to make it.
         assert_eq!(
-            good(&nonce).sign_to_vec(&BackendSigner::new(&B, &ed_device())),
+            good(&nonce).sign_to_vec(&*ed_device()),
             Err(Error::InvalidNonce),
             "{len}"
         );
@@ -716,10 +680,7 @@ fn evidence_bigger_than_the_limit() {
     let mut s = Setup::new();
     let c = s.challenge();
     let name = "x".repeat(64 * 1024);
-    let evidence = good(c.nonce())
-        .swname(&name)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).swname(&name).sign_to_vec(&*ed_device()).unwrap();
     assert!(evidence.len() > 64 * 1024);
     assert_eq!(
         s.appraise(&endorsement, &evidence),
@@ -727,9 +688,7 @@ fn evidence_bigger_than_the_limit() {
     );
     // And exactly at a tighter limit: one byte over rejects, the exact size passes.
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let limit = |n: usize| Limits::DEFAULT.with_max_message_size(n);
     let mut tight = Setup::with(appraiser().limits(limit(evidence.len() - 1)));
     tight.nonces = s.nonces.clone();
@@ -752,36 +711,29 @@ fn evidence_bigger_than_the_limit() {
 fn hwmodel_and_oemid_must_match_the_endorsement() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .hwmodel(b"cam-9")
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).hwmodel(b"cam-9").sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorse(&ed_device()), &evidence),
         Err(Error::HwModelMismatch)
     );
-    let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
+    let endorsement = Endorsement::new(UEID, ed_device().verifying_key().clone(), MODEL)
         .unwrap()
         .with_oemid(OemId::Pen(32_473))
         .issue(&manufacturer(), t(NOW - 10), t(NOW + YEAR))
         .unwrap();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::OemIdMismatch));
 }
 
 #[test]
 fn an_expired_endorsement() {
-    let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
+    let endorsement = Endorsement::new(UEID, ed_device().verifying_key().clone(), MODEL)
         .unwrap()
         .issue(&manufacturer(), t(NOW - YEAR), t(NOW - 3600))
         .unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Endorsement(CredError::Expired))
@@ -797,23 +749,19 @@ fn a_credential_that_is_not_an_endorsement() {
     let token = manufacturer().issue(&claims).unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(s.appraise(&token, &evidence), Err(Error::MalformedEndorsement));
 }
 
 #[test]
 fn a_result_never_outlives_its_endorsement() {
-    let endorsement = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
+    let endorsement = Endorsement::new(UEID, ed_device().verifying_key().clone(), MODEL)
         .unwrap()
         .issue(&manufacturer(), t(NOW - YEAR), t(NOW + 100))
         .unwrap();
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.expires,
         t(NOW + 100)
@@ -837,7 +785,7 @@ fn strict_decoding_of_the_claims() {
     indefinite.extend_from_slice(&[0x19, 0x01, 0x00, 0x47]);
     indefinite.extend_from_slice(&UEID);
     indefinite.push(0xff);
-    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &indefinite, b"").unwrap();
+    let evidence = sign1::sign(&*ed_device(), &indefinite, b"").unwrap();
     assert_eq!(
         Setup::new().appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::IndefiniteLength))
@@ -898,7 +846,7 @@ fn strict_decoding_of_the_claims() {
     }
     // Untagged evidence.
     let untagged = sign1::sign_with_headers(
-        &BackendSigner::new(&B, &ed_device()),
+        &*ed_device(),
         Default::default(),
         Default::default(),
         &cbor(&Value::Map(base_claims(&nonce))),
@@ -917,26 +865,20 @@ fn builder_refuses_out_of_range_claims() {
     let nonce = [1u8; 16];
     let key = ed_device();
     assert_eq!(
-        EvidenceBuilder::new(&UEID[..6]).sign_to_vec(&BackendSigner::new(&B, &key)),
+        EvidenceBuilder::new(&UEID[..6]).sign_to_vec(&*key),
         Err(Error::InvalidUeid)
     );
     assert_eq!(
-        EvidenceBuilder::submodule()
-            .nonce(&nonce)
-            .sign_to_vec(&BackendSigner::new(&B, &key)),
+        EvidenceBuilder::submodule().nonce(&nonce).sign_to_vec(&*key),
         Err(Error::MissingUeid)
     );
     assert_eq!(
-        EvidenceBuilder::new(&UEID)
-            .hwmodel(&[0; 33])
-            .sign_to_vec(&BackendSigner::new(&B, &key)),
+        EvidenceBuilder::new(&UEID).hwmodel(&[0; 33]).sign_to_vec(&*key),
         Err(Error::InvalidClaim)
     );
     let twice = [("app", APP), ("app", BOOT)];
     assert_eq!(
-        EvidenceBuilder::new(&UEID)
-            .measurements(&twice)
-            .sign_to_vec(&BackendSigner::new(&B, &key)),
+        EvidenceBuilder::new(&UEID).measurements(&twice).sign_to_vec(&*key),
         Err(Error::InvalidClaim)
     );
     let subs = [
@@ -944,9 +886,7 @@ fn builder_refuses_out_of_range_claims() {
         ("modem", EvidenceBuilder::submodule()),
     ];
     assert_eq!(
-        EvidenceBuilder::new(&UEID)
-            .submods(&subs)
-            .sign_to_vec(&BackendSigner::new(&B, &key)),
+        EvidenceBuilder::new(&UEID).submods(&subs).sign_to_vec(&*key),
         Err(Error::InvalidClaim)
     );
 }
@@ -972,7 +912,7 @@ fn warnings_for_unrecognized_firmware_extra_components_and_weak_debug_lock() {
     let evidence = good(c.nonce())
         .swversion("1.4.5")
         .dbgstat(DebugStatus::Disabled)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     let warn = |check, detail: &str| Reason {
@@ -1004,7 +944,7 @@ fn missing_firmware_claims_are_contraindicated() {
     let evidence = EvidenceBuilder::new(&UEID)
         .nonce(c.nonce())
         .swversion("1.4.2-rc1")
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
+        .sign_to_vec(&*ed_device())
         .unwrap();
     let r = s.appraise(&endorse(&ed_device()), &evidence).unwrap().result;
     let details: Vec<(&str, Tier)> = r.reasons.iter().map(|r| (r.detail.as_str(), r.tier)).collect();
@@ -1032,10 +972,7 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
     let endorsement = endorse(&ed_device());
     let ts = || Freshness::Timestamp { max_age_seconds: 300 };
     let at = |iat: u64| {
-        let evidence = good(&[0; 8])
-            .iat(t(iat))
-            .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-            .unwrap();
+        let evidence = good(&[0; 8]).iat(t(iat)).sign_to_vec(&*ed_device()).unwrap();
         a.appraise(&endorsement, &evidence, ts(), t(NOW))
     };
     let oldest = at(NOW - 300).unwrap();
@@ -1045,9 +982,7 @@ fn timestamp_mode_accepts_a_window_and_nothing_else() {
     assert!(at(NOW + 60).is_ok());
     assert_eq!(at(NOW + 61), Err(Error::EvidenceFromFuture));
     // Without iat.
-    let evidence = good(&[0; 8])
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(&[0; 8]).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         a.appraise(&endorsement, &evidence, ts(), t(NOW)),
         Err(Error::MissingTimestamp)
@@ -1091,9 +1026,7 @@ fn memory_nonce_store_bounds_expiry_and_single_use() {
 fn relying_parties_refuse_what_is_not_their_result() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     // Another audience.
     let elsewhere = ResultVerifier::new(&citysec_rustcrypto::PROVIDER)
@@ -1176,10 +1109,7 @@ fn evidence_has_one_byte_form() {
     let endorsement = endorse(&ed_device());
     let mut s = Setup::new();
     let c = s.challenge();
-    let signed = good(c.nonce())
-        .submods(&subs)
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let signed = good(c.nonce()).submods(&subs).sign_to_vec(&*ed_device()).unwrap();
     assert_eq!(
         s.appraise(&endorsement, &signed).unwrap().result.status,
         Tier::Affirming
@@ -1194,14 +1124,14 @@ fn evidence_has_one_byte_form() {
         Evidence::from_cbor(&wide, &limits),
         Err(Error::Core(CoreError::NotDeterministic))
     );
-    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &wide, b"").unwrap();
+    let evidence = sign1::sign(&*ed_device(), &wide, b"").unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence),
         Err(Error::Core(CoreError::NotDeterministic))
     );
     // ... the unchanged claims signed the same way are appraised (the nonce is still
     // unused: the refusal did not consume it)
-    let evidence = sign1::sign(&BackendSigner::new(&B, &ed_device()), &payload, b"").unwrap();
+    let evidence = sign1::sign(&*ed_device(), &payload, b"").unwrap();
     assert_eq!(
         s.appraise(&endorsement, &evidence).unwrap().result.status,
         Tier::Affirming
@@ -1250,7 +1180,7 @@ fn evidence_has_one_byte_form() {
 
 #[test]
 fn attestation_results_have_one_byte_form() {
-    let key = SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1");
+    let key = soft(SigningKey::ed25519(&[4; 32]).with_kid(*b"av-1"));
     let result = appraisal_result();
     // What the verifier signs is deterministic.
     let token = result.sign(&signer(), AUD).unwrap();
@@ -1261,14 +1191,14 @@ fn attestation_results_have_one_byte_form() {
         Ok(())
     );
     // The same claims signed with the verifier's key directly read back...
-    let same = sign1::sign(&BackendSigner::new(&B, &key), &claims, b"").unwrap();
+    let same = sign1::sign(&*key, &claims, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &same, t(NOW)),
         Ok(result.clone())
     );
     // ... but not with `ear.status`'s key 1000 in five bytes instead of three,
     let wide = replace_once(&claims, &[0x19, 0x03, 0xe8], &[0x1a, 0x00, 0x00, 0x03, 0xe8]);
-    let token = sign1::sign(&BackendSigner::new(&B, &key), &wide, b"").unwrap();
+    let token = sign1::sign(&*key, &wide, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
@@ -1296,7 +1226,7 @@ fn attestation_results_have_one_byte_form() {
     let inner = &claims[at + 1..];
     let swapped = [&claims[..=at], &inner[first..end], &inner[..first], &inner[end..]].concat();
     assert_eq!(swapped.len(), claims.len());
-    let token = sign1::sign(&BackendSigner::new(&B, &key), &swapped, b"").unwrap();
+    let token = sign1::sign(&*key, &swapped, b"").unwrap();
     assert_eq!(
         AttestationResult::verify(&relying_party(), &token, t(NOW)),
         Err(Error::Core(CoreError::NotDeterministic))
@@ -1306,9 +1236,7 @@ fn attestation_results_have_one_byte_form() {
 fn appraisal_result() -> AttestationResult {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     s.appraise(&endorse(&ed_device()), &evidence).unwrap().result
 }
 
@@ -1316,9 +1244,7 @@ fn appraisal_result() -> AttestationResult {
 fn result_claims_use_the_documented_keys() {
     let mut s = Setup::new();
     let c = s.challenge();
-    let evidence = good(c.nonce())
-        .sign_to_vec(&BackendSigner::new(&B, &ed_device()))
-        .unwrap();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
     let token = s.appraise(&endorse(&ed_device()), &evidence).unwrap().token;
     let cred = relying_party().verify(&token, t(NOW), &[]).unwrap();
     let claims = cred.claims();
@@ -1364,7 +1290,7 @@ fn result_claims_use_the_documented_keys() {
 
 #[test]
 fn endorsement_claims_use_the_documented_keys() {
-    let token = Endorsement::new(UEID, ed_device().verifying_key(), MODEL)
+    let token = Endorsement::new(UEID, ed_device().verifying_key().clone(), MODEL)
         .unwrap()
         .with_oemid(OemId::Ieee([0x00, 0x1b, 0x63]))
         .issue(&manufacturer(), t(NOW), t(NOW + YEAR))
@@ -1375,7 +1301,9 @@ fn endorsement_claims_use_the_documented_keys() {
     assert_eq!(claims.sub.as_deref(), Some("02001b63000042"));
     assert_eq!(
         claims.cnf,
-        Some(citysec_core::cwt::Confirmation::Key(ed_device().verifying_key()))
+        Some(citysec_core::cwt::Confirmation::Key(
+            ed_device().verifying_key().clone()
+        ))
     );
     let get = |k: i64| claims.other_claim(&ClaimKey::Int(k)).cloned();
     assert_eq!(get(258), Some(Value::Bytes(vec![0x00, 0x1b, 0x63])));

@@ -16,11 +16,9 @@ use citysec_attest::{
 };
 use citysec_attest::{ManufacturerVerifier, ResultVerifier};
 use citysec_core::cwt::Issuer;
-use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
-use citysec_core::{RustCrypto, SigningKey, Timestamp};
+use citysec_core::{SigningKey, Timestamp};
 
-const B: RustCrypto = RustCrypto;
 const NOW: u64 = 1_767_000_000;
 
 fn t(s: u64) -> Timestamp {
@@ -34,14 +32,14 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, ResultVerifier) {
         soft(SigningKey::ed25519(&[0x11; 32]).with_kid(*b"oem-2026")),
     )
     .unwrap();
-    let device = SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042");
+    let device = soft(SigningKey::ed25519(&[0x22; 32]).with_kid(*b"door-0042"));
     let av = Issuer::new(
         "https://attest.city.example",
         soft(SigningKey::ed25519(&[0x33; 32]).with_kid(*b"av-1")),
     )
     .unwrap();
     let ueid = [0x02, 0x00, 0x1b, 0x63, 0x00, 0x00, 0x42];
-    let endorsement = Endorsement::new(ueid, device.verifying_key(), *b"door-ctl-2")
+    let endorsement = Endorsement::new(ueid, device.verifying_key().clone(), *b"door-ctl-2")
         .unwrap()
         .issue(&oem, t(1_735_689_600), t(2_051_222_400))
         .unwrap();
@@ -77,7 +75,7 @@ fn example() -> (Vec<u8>, Vec<u8>, Vec<u8>, ResultVerifier) {
         .dbgstat(DebugStatus::DisabledPermanently)
         .swversion("1.4.2")
         .measurements(&measurements)
-        .sign_to_vec(&BackendSigner::new(&B, &device))
+        .sign_to_vec(&*device)
         .unwrap();
     let appraisal = appraiser
         .appraise(&endorsement, &evidence, Freshness::Nonce(&mut store), t(NOW))

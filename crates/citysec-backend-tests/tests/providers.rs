@@ -10,7 +10,7 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
-use citysec_core::provider::BackendSigner;
+use citysec_backend_tests::copy_key;
 use citysec_core::provider::{BatchItem, Provider};
 use citysec_core::{Algorithm, Error, SigningKey, SymmetricKey, X25519SecretKey};
 
@@ -42,7 +42,7 @@ fn signers_keep_the_kid_and_their_signatures_verify_on_every_provider() {
             SigningKey::p256(&[6u8; 32]).unwrap().with_kid(*b"p256"),
         ];
         for key in keys {
-            let (alg, public) = (key.algorithm(), key.verifying_key());
+            let (alg, public) = (key.algorithm(), citysec_rustcrypto::PROVIDER.public_key(&key).unwrap());
             let signer = signing.signer(key).unwrap();
             assert_eq!(signer.algorithm(), alg);
             assert_eq!(signer.verifying_key(), &public);
@@ -94,9 +94,15 @@ fn a_key_of_another_algorithm_is_refused() {
         let sig = signer.sign(b"m").unwrap();
         // the EdDSA signature checked as ES256 with the P-256 key, and the EdDSA key
         // given to the ES256 verifier
-        assert_eq!(p.verify(&p256.verifying_key(), b"m", &sig), Err(Error::BadSignature));
+        assert_eq!(
+            p.verify(&citysec_rustcrypto::PROVIDER.public_key(&p256).unwrap(), b"m", &sig),
+            Err(Error::BadSignature)
+        );
         let es256 = p.verifier(Algorithm::ES256).unwrap();
-        assert_eq!(es256.verify(&ed.verifying_key(), b"m", &sig), Err(Error::BadSignature));
+        assert_eq!(
+            es256.verify(&citysec_rustcrypto::PROVIDER.public_key(&ed).unwrap(), b"m", &sig),
+            Err(Error::BadSignature)
+        );
         // a ChaCha20 key given to the AES-GCM AEAD
         let gcm = p.aead(Algorithm::A256GCM).unwrap();
         let mut buf = *b"plaintext";
@@ -127,12 +133,16 @@ fn batch_verification_gives_one_exact_result_per_item() {
     let p = SigningKey::p256(&[13u8; 32]).unwrap();
     let sign = |k: &SigningKey, m: &[u8]| {
         citysec_rustcrypto::PROVIDER
-            .signer(SigningKey::ed25519(&k.secret_bytes()))
+            .signer(SigningKey::ed25519(k.secret_bytes()))
             .unwrap()
             .sign(m)
             .unwrap()
     };
-    let (ka, kb, kp) = (a.verifying_key(), b.verifying_key(), p.verifying_key());
+    let (ka, kb, kp) = (
+        citysec_rustcrypto::PROVIDER.public_key(&a).unwrap(),
+        citysec_rustcrypto::PROVIDER.public_key(&b).unwrap(),
+        citysec_rustcrypto::PROVIDER.public_key(&p).unwrap(),
+    );
     let sa = sign(&a, b"one");
     let sb = sign(&b, b"two");
     let mut forged = sb;
@@ -207,25 +217,32 @@ fn a_provider_can_be_made_of_parts_of_two() {
     let s = X25519SecretKey::new(&[8u8; 32]).unwrap();
     let t = X25519SecretKey::new(&[9u8; 32]).unwrap();
     assert_eq!(
-        mixed.x25519(&s, &t.public_key()).unwrap().as_bytes(),
-        citysec_ring::PROVIDER.x25519(&t, &s.public_key()).unwrap().as_bytes()
+        mixed
+            .x25519(&s, &citysec_rustcrypto::PROVIDER.x25519_public_key(&t).unwrap())
+            .unwrap()
+            .as_bytes(),
+        citysec_ring::PROVIDER
+            .x25519(&t, &citysec_rustcrypto::PROVIDER.x25519_public_key(&s).unwrap())
+            .unwrap()
+            .as_bytes()
     );
 }
 
 #[test]
-fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
+fn cose_sign1_from_a_signer_verifies_and_matches_the_rustcrypto_signer() {
+    use citysec_core::KeySet;
     use citysec_core::coset::Header;
     use citysec_core::sign1::{self, Tagging, VerifyOptions};
-    use citysec_core::{KeySet, RustCrypto};
 
     for p in providers() {
         for key in [
             SigningKey::ed25519(&[21u8; 32]).with_kid(*b"issuer-ed"),
             SigningKey::p256(&[22u8; 32]).unwrap().with_kid(*b"issuer-p256"),
         ] {
-            let trusted = KeySet::from_keys([key.verifying_key()]).unwrap();
+            let trusted = KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()]).unwrap();
             let alg = key.algorithm();
-            let backend_msg = sign1::sign(&BackendSigner::new(&RustCrypto, &key), b"claims", b"").unwrap();
+            let reference_signer = citysec_rustcrypto::PROVIDER.signer(copy_key(&key).unwrap()).unwrap();
+            let backend_msg = sign1::sign(&reference_signer, b"claims", b"").unwrap();
             let signer = p.signer(key).unwrap();
             let msg = sign1::sign_with_headers(
                 signer.as_ref(),
@@ -236,11 +253,12 @@ fn cose_sign1_from_a_signer_verifies_and_matches_the_backend_path() {
                 Tagging::Tagged,
             )
             .unwrap();
-            let verified = sign1::verify(&RustCrypto, &trusted, &msg, &VerifyOptions::default()).unwrap();
+            let verified =
+                sign1::verify(&citysec_rustcrypto::PROVIDER, &trusted, &msg, &VerifyOptions::default()).unwrap();
             assert_eq!(verified.payload(), b"claims");
             assert_eq!(verified.kid(), signer.kid());
             if alg == Algorithm::EdDSA {
-                // deterministic: the same bytes as the backend path
+                // deterministic: the same bytes as the RustCrypto signer's
                 assert_eq!(msg, backend_msg, "{}", p.name);
             } else {
                 // ES256 signatures differ; everything before the signature is the same
@@ -283,5 +301,9 @@ fn the_verify_only_provider_verifies_ed25519_and_does_nothing_else() {
         Err(Error::UnsupportedAlgorithm)
     );
     let x = X25519SecretKey::new(&[9u8; 32]).unwrap();
-    assert_eq!(p.x25519(&x, &x.public_key()).err(), Some(Error::UnsupportedAlgorithm));
+    assert_eq!(
+        p.x25519(&x, &citysec_rustcrypto::PROVIDER.x25519_public_key(&x).unwrap())
+            .err(),
+        Some(Error::UnsupportedAlgorithm)
+    );
 }

@@ -83,7 +83,9 @@ pub(crate) fn verifying_key(path: &Path) -> Result<VerifyingKey, Failure> {
     }
     match read_key(path)? {
         Key::Verifying(k) => Ok(k),
-        Key::Signing(k) => Ok(k.verifying_key()),
+        Key::Signing(k) => citysec::ring::PROVIDER
+            .public_key(&k)
+            .map_err(|e| Failure::usage(format!("`{}`: {e}", path.display()))),
         _ => Err(Failure::usage(format!(
             "`{}` is not an EdDSA or ES256 key",
             path.display()

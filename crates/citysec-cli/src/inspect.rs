@@ -9,7 +9,6 @@ use citysec::core::coset::cbor::Value;
 use citysec::core::encrypt0::{self, TAG_COSE_ENCRYPT0, UnverifiedEncrypt0};
 use citysec::core::sign1::{self, TAG_COSE_SIGN1, TAG_CWT, UnverifiedSign1, VerifyOptions};
 use citysec::core::{Key, VerifyingKey};
-use citysec::ring::Ring;
 use clap::{Args, ValueEnum};
 
 use crate::key::{describe, read_key};
@@ -307,7 +306,9 @@ fn verify_sign1(bytes: &[u8], key: Key, path: &Path, opts: &VerifyOptions<'_>) -
     let label = describe(&key);
     let vk: VerifyingKey = match key {
         Key::Verifying(k) => k,
-        Key::Signing(k) => k.verifying_key(),
+        Key::Signing(k) => citysec::ring::PROVIDER
+            .public_key(&k)
+            .map_err(|e| Failure::usage(format!("`{}`: {e}", path.display())))?,
         _ => {
             return Err(Failure::usage(format!(
                 "cannot verify a COSE_Sign1 with `{}` ({label}): a signature key is needed",
@@ -315,13 +316,15 @@ fn verify_sign1(bytes: &[u8], key: Key, path: &Path, opts: &VerifyOptions<'_>) -
             )));
         }
     };
-    Ok(match sign1::verify_with_key(&Ring, &vk, bytes, opts) {
-        Ok(verified) => Verdict::Accepted {
-            content: verified.payload().to_vec(),
-            key: label,
+    Ok(
+        match sign1::verify_with_key(&citysec::ring::PROVIDER, &vk, bytes, opts) {
+            Ok(verified) => Verdict::Accepted {
+                content: verified.payload().to_vec(),
+                key: label,
+            },
+            Err(e) => Verdict::Rejected(e.to_string()),
         },
-        Err(e) => Verdict::Rejected(e.to_string()),
-    })
+    )
 }
 
 fn open_encrypt0(bytes: &[u8], key: Key, path: &Path, opts: &VerifyOptions<'_>) -> Result<Verdict, Failure> {
@@ -332,7 +335,7 @@ fn open_encrypt0(bytes: &[u8], key: Key, path: &Path, opts: &VerifyOptions<'_>) 
             path.display()
         )));
     };
-    Ok(match encrypt0::open(&Ring, &sym, bytes, opts) {
+    Ok(match encrypt0::open(&citysec::ring::PROVIDER, &sym, bytes, opts) {
         Ok(opened) => Verdict::Accepted {
             content: opened.into_plaintext(),
             key: label,

@@ -201,6 +201,7 @@ fn generate(args: &GenerateArgs, out: &mut Out) -> CmdResult {
         AlgArg::A256Gcm => SymmetricKey::generate(Algorithm::A256GCM, &mut rng).map(Key::Symmetric),
         AlgArg::X25519 => X25519SecretKey::generate(&mut rng).map(Key::X25519Secret),
     }
+    .and_then(|key| key.complete(&citysec::ring::PROVIDER))
     .map_err(|e| Failure::usage(format!("key generation failed: {e}")))?;
     let key = match &args.kid {
         Some(kid) if kid.is_empty() => return Err(Failure::usage("--kid must not be empty")),
@@ -215,7 +216,7 @@ fn generate(args: &GenerateArgs, out: &mut Out) -> CmdResult {
         path.display(),
         format_name(args.format)
     );
-    if let Some(public) = key.public() {
+    if let Ok(Some(public)) = key.public(&citysec::ring::PROVIDER) {
         outln!(out, "public key: {}", public_hex(&public));
     }
     Ok(())
@@ -260,7 +261,10 @@ fn public(args: &PublicArgs, out: &mut Out) -> CmdResult {
     } else {
         read_key(&args.key)?
     };
-    let Some(public) = key.public() else {
+    let public = key
+        .public(&citysec::ring::PROVIDER)
+        .map_err(|e| Failure::usage(format!("`{}`: {e}", args.key.display())))?;
+    let Some(public) = public else {
         return Err(Failure::usage(format!(
             "`{}` holds a symmetric key, which has no public half",
             args.key.display()

@@ -334,7 +334,9 @@ fn seal_cmd(a: &SealArgs, out: &mut Out) -> CmdResult {
 fn seal_to_cmd(a: &SealArgs, to: &Path, out: &mut Out) -> CmdResult {
     let recipient = match read_key(to)? {
         Key::X25519Public(k) => k,
-        Key::X25519Secret(k) => k.public_key(),
+        Key::X25519Secret(k) => citysec::ring::PROVIDER
+            .x25519_public_key(&k)
+            .map_err(|e| Failure::usage(format!("`{}`: {e}", to.display())))?,
         _ => {
             return Err(Failure::usage(format!(
                 "`{}` is not an X25519 key (make one with `citysec key generate --alg X25519`)",

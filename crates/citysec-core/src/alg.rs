@@ -12,11 +12,11 @@ use coset::{Algorithm as CoseAlgorithm, RegisteredLabelWithPrivate};
 pub enum Algorithm {
     /// EdDSA with Ed25519 (COSE -8).
     EdDSA,
-    /// ECDSA with P-256 and SHA-256, raw r||s signatures (COSE -7; feature `p256`).
+    /// ECDSA with P-256 and SHA-256, raw r||s signatures (COSE -7).
     ES256,
     /// ChaCha20/Poly1305 with a 256-bit key and 128-bit tag (COSE 24).
     ChaCha20Poly1305,
-    /// AES-GCM with a 128-bit key (COSE 1; feature `aes-gcm`).
+    /// AES-GCM with a 128-bit key (COSE 1).
     A128GCM,
     /// AES-GCM with a 256-bit key (COSE 3; feature `aes-gcm`).
     A256GCM,

@@ -8,9 +8,9 @@ use alloc::vec::Vec;
 
 use coset::{CborSerializable, CoseEncrypt0, Header, ProtectedHeader};
 
-use crate::backend::{Backend, TAG_LEN};
 use crate::headers::{self, Headers};
 use crate::keys::{NONCE_LEN, SymmetricKey};
+use crate::provider::{Provider, TAG_LEN};
 use crate::sign1::{Tagging, VerifyOptions, bstr_or_nil, strict_body};
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Result, cbor};
 
@@ -57,16 +57,16 @@ fn nonce_for(key: &SymmetricKey, iv: Iv<'_>) -> Result<[u8; NONCE_LEN]> {
 /// The caller owns nonce uniqueness: never seal twice with the same key and IV.
 ///
 /// # Errors
-/// [`Error::InvalidIv`]; backend errors.
+/// [`Error::InvalidIv`]; the provider's errors.
 pub fn seal(
-    backend: &dyn Backend,
+    provider: &Provider,
     key: &SymmetricKey,
     iv: Iv<'_>,
     plaintext: &[u8],
     external_aad: &[u8],
 ) -> Result<Vec<u8>> {
     seal_with_headers(
-        backend,
+        provider,
         key,
         iv,
         Header::default(),
@@ -84,7 +84,7 @@ pub fn seal(
 /// As [`seal`].
 #[expect(clippy::too_many_arguments, reason = "mirrors the COSE structure's parts one to one")]
 pub fn seal_with_headers(
-    backend: &dyn Backend,
+    provider: &Provider,
     key: &SymmetricKey,
     iv: Iv<'_>,
     mut protected: Header,
@@ -112,7 +112,7 @@ pub fn seal_with_headers(
     let aad = cbor::to_be_processed(CONTEXT, &protected_bytes, external_aad, None);
     let mut buf = Vec::with_capacity(plaintext.len().saturating_add(TAG_LEN));
     buf.extend_from_slice(plaintext);
-    let tag = backend.seal(key, &nonce, &aad, &mut buf)?;
+    let tag = provider.seal(key, &nonce, &aad, &mut buf)?;
     buf.extend_from_slice(&tag);
     let msg = CoseEncrypt0 {
         protected: ProtectedHeader {
@@ -220,7 +220,7 @@ impl<'a> UnverifiedEncrypt0<'a> {
     /// As [`Self::open`]; on error `out` is left empty.
     pub fn open_into(
         &self,
-        backend: &dyn Backend,
+        provider: &Provider,
         key: &SymmetricKey,
         external_aad: &[u8],
         out: &mut Vec<u8>,
@@ -233,7 +233,7 @@ impl<'a> UnverifiedEncrypt0<'a> {
         let (body, tag) = self.ciphertext.split_at(body_len);
         let aad = cbor::to_be_processed(CONTEXT, self.headers.protected, external_aad, None);
         out.extend_from_slice(body);
-        if let Err(e) = backend.open(key, &nonce, &aad, out, tag) {
+        if let Err(e) = provider.open(key, &nonce, &aad, out, tag) {
             zeroize::Zeroize::zeroize(out);
             out.clear();
             return Err(e);
@@ -248,9 +248,9 @@ impl<'a> UnverifiedEncrypt0<'a> {
     /// if both carry different kids; [`Error::InvalidIv`] for an IV that is not 12
     /// bytes, a Partial IV longer than 12 bytes, or a Partial IV with a key that has
     /// no Base IV; [`Error::DecryptFailed`].
-    pub fn open(self, backend: &dyn Backend, key: &SymmetricKey, external_aad: &[u8]) -> Result<OpenedEncrypt0<'a>> {
+    pub fn open(self, provider: &Provider, key: &SymmetricKey, external_aad: &[u8]) -> Result<OpenedEncrypt0<'a>> {
         let mut plaintext = Vec::new();
-        self.open_into(backend, key, external_aad, &mut plaintext)?;
+        self.open_into(provider, key, external_aad, &mut plaintext)?;
         Ok(OpenedEncrypt0 { inner: self, plaintext })
     }
 
@@ -261,13 +261,13 @@ impl<'a> UnverifiedEncrypt0<'a> {
     /// errors of [`Self::open`].
     pub fn open_with_keys(
         self,
-        backend: &dyn Backend,
+        provider: &Provider,
         keys: &KeySet<SymmetricKey>,
         external_aad: &[u8],
     ) -> Result<OpenedEncrypt0<'a>> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
         let key = keys.resolve(kid, self.headers.alg)?;
-        self.open(backend, key, external_aad)
+        self.open(provider, key, external_aad)
     }
 }
 
@@ -331,12 +331,12 @@ impl<'a> OpenedEncrypt0<'a> {
 /// # Errors
 /// Everything [`UnverifiedEncrypt0::parse`] and [`UnverifiedEncrypt0::open`] return.
 pub fn open<'a>(
-    backend: &dyn Backend,
+    provider: &Provider,
     key: &SymmetricKey,
     msg: &'a [u8],
     opts: &VerifyOptions<'_>,
 ) -> Result<OpenedEncrypt0<'a>> {
-    UnverifiedEncrypt0::parse(msg, opts)?.open(backend, key, opts.external_aad)
+    UnverifiedEncrypt0::parse(msg, opts)?.open(provider, key, opts.external_aad)
 }
 
 /// Writes the start of a tagged COSE_Encrypt0 into `s`: tag 16, an array of

@@ -1,14 +1,22 @@
 //! Key types: Ed25519 and P-256 signing and verifying keys, AEAD keys and X25519
 //! keys, with COSE_Key (RFC 9052 section 7) encoding and decoding.
 //!
+//! Keys here are bytes, checked for everything that needs no curve arithmetic:
+//! lengths, canonical encodings, the small-order Ed25519 encodings, coordinates
+//! and scalars in range. What needs curve arithmetic (whether an encoding is a
+//! point, deriving a public key from a secret) is the crypto provider's duty:
+//! [`Provider::import`](crate::provider::Provider::import) checks a public key,
+//! and a provider's key provider checks a signing key when it loads it
+//! ([`Provider::signer`](crate::provider::Provider::signer)).
+//!
 //! Secret keys are zeroized on drop, are not `Clone` or `Copy`, and their `Debug`
-//! output never shows key bytes. Public keys are validated when they are made:
-//! small-order (weak) Ed25519 keys, P-256 points off the curve and all-zero X25519
-//! secrets are refused there, so no later operation sees them.
+//! output never shows key bytes; their bytes are reachable only with the
+//! `hazmat` feature (key-file export and the software providers).
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::Any;
 use core::fmt;
-use core::sync::atomic::{AtomicU8, Ordering};
 
 use coset::iana;
 use coset::{AsCborValue, CborSerializable, CoseKey, KeyType, Label};
@@ -43,7 +51,6 @@ pub trait RandomSource {
     fn fill(&mut self, buf: &mut [u8]) -> Result<()>;
 }
 
-/// Compares two optional key ids.
 fn kid_debug(kid: Option<&[u8]>) -> KidDebug<'_> {
     KidDebug(kid)
 }
@@ -66,45 +73,144 @@ impl fmt::Debug for KidDebug<'_> {
 }
 
 // ---------------------------------------------------------------------------
-// Public keys
+// Encoding checks (no curve arithmetic)
 
-/// A P-256 public key, validated, kept as the uncompressed SEC1 point.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct P256Public {
-    pub(crate) sec1: [u8; 65],
-    #[cfg(feature = "p256")]
-    pub(crate) parsed: p256::ecdsa::VerifyingKey,
-}
+/// p = 2^255 - 19, little-endian.
+const ED25519_P: [u8; 32] = [
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+];
 
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum PublicInner {
-    Ed25519(ed25519_dalek::VerifyingKey),
-    P256(P256Public),
-}
+/// The y-coordinates of the small-order points of edwards25519: 0, 1, p-1, and
+/// the two of order 8.
+pub(crate) const ED25519_SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+        0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+    ],
+];
 
-/// A public signature key (Ed25519 or P-256) with an optional `kid`.
-pub struct VerifyingKey {
-    kid: Option<Vec<u8>>,
-    pub(crate) inner: PublicInner,
-    /// Whether an Ed25519 key lies in the prime-order subgroup: 0 not computed yet,
-    /// 1 yes, 2 no. Computed on first use by batch verification (a scalar
-    /// multiplication, as costly as a verification), then kept.
-    torsion: AtomicU8,
-}
+/// The P-256 field prime, big-endian.
+const P256_P: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+];
 
-impl Clone for VerifyingKey {
-    fn clone(&self) -> Self {
-        Self {
-            kid: self.kid.clone(),
-            inner: self.inner.clone(),
-            torsion: AtomicU8::new(self.torsion.load(Ordering::Relaxed)),
+/// The P-256 group order n, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa,
+    0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// Whether little-endian `a` < `b` (public values: not constant time).
+fn lt_le(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
         }
     }
+    false
+}
+
+/// Whether big-endian `a` < `b`, in constant time (`a` may be a secret scalar).
+fn lt_be_ct(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    // Subtract b from a byte by byte from the least significant end; a borrow
+    // out of the top byte means a < b.
+    let mut borrow = 0u16;
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        let d = u16::from(*x).wrapping_sub(u16::from(*y)).wrapping_sub(borrow);
+        borrow = (d >> 8) & 1;
+    }
+    borrow == 1
+}
+
+/// Whether the Ed25519 encoding `bytes` is canonical (y below p) and not one of
+/// a small-order point: the checks of RFC 8032 decoding and of `verify_strict`
+/// that need no curve arithmetic. The small-order points are exactly those with
+/// y in {0, 1, p-1, y8, p-y8}, and x = 0 (where a set sign bit would be
+/// non-canonical) only occurs for y = 1 and y = p-1, so comparing y suffices.
+fn ed25519_encoding(bytes: &[u8; 32]) -> Result<()> {
+    let mut y = *bytes;
+    if let Some(top) = y.last_mut() {
+        *top &= 0x7f;
+    }
+    if !lt_le(&y, &ED25519_P) {
+        return Err(Error::InvalidKey);
+    }
+    if ED25519_SMALL_ORDER_Y.contains(&y) {
+        return Err(Error::WeakKey);
+    }
+    Ok(())
+}
+
+/// The checks strict Ed25519 verification makes on a signature's `R` beyond the
+/// verification equation, by bytes: `R` is a canonical encoding (y below p) of
+/// a point that is not of small order. A provider or batch verifier that does
+/// not make them itself runs this first so that it accepts exactly what strict
+/// verification accepts. (Whether `R` decompresses at all is left to the
+/// verification, which fails otherwise.)
+#[must_use]
+pub fn ed25519_r_is_strict(signature: &[u8]) -> bool {
+    signature
+        .get(..32)
+        .and_then(|r| <[u8; 32]>::try_from(r).ok())
+        .is_some_and(|r| ed25519_encoding(&r).is_ok())
+}
+
+/// Whether a 32-byte X25519 public key (u-coordinate, little-endian) is in its
+/// canonical encoding: top bit clear and u below 2^255 - 19. X25519 itself masks
+/// the top bit and reduces u, so a decoder that wants one encoding per key checks
+/// this first.
+#[must_use]
+pub fn x25519_public_is_canonical(u: &[u8; 32]) -> bool {
+    lt_le(u, &ED25519_P)
+}
+
+// ---------------------------------------------------------------------------
+// Public keys
+
+/// The bytes of a public signature key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PublicBytes {
+    Ed25519([u8; 32]),
+    P256([u8; 65]),
+}
+
+/// A provider's parsed form of a public key, made once when the key is
+/// imported ([`Provider::import`](crate::provider::Provider::import)).
+pub type Prepared = Arc<dyn Any + Send + Sync>;
+
+/// A public signature key (Ed25519 or P-256) with an optional `kid`: validated
+/// bytes and the algorithm.
+///
+/// The constructors make every check that needs no curve arithmetic (see the
+/// [module](self)); a key that passes them may still not be a point, which the
+/// provider finds when it imports the key or, for a key never imported (a
+/// holder key read from a credential), when it verifies with it. An imported
+/// key also carries the provider's parsed form, so that verification does not
+/// parse it again.
+#[derive(Clone)]
+pub struct VerifyingKey {
+    kid: Option<Vec<u8>>,
+    public: PublicBytes,
+    prepared: Option<Prepared>,
 }
 
 impl PartialEq for VerifyingKey {
     fn eq(&self, other: &Self) -> bool {
-        self.kid == other.kid && self.inner == other.inner
+        self.kid == other.kid && self.public == other.public
     }
 }
 
@@ -123,66 +229,72 @@ impl VerifyingKey {
     /// An Ed25519 public key from its 32-byte encoding.
     ///
     /// # Errors
-    /// [`Error::InvalidKey`] if the bytes are not a point; [`Error::WeakKey`] if the
-    /// point has small order (as `verify_strict` would refuse it).
+    /// [`Error::InvalidKey`] if the encoding is not canonical (y at or above
+    /// 2^255 - 19); [`Error::WeakKey`] if it encodes a point of small order (as
+    /// strict verification would refuse it). Whether it is a point at all is
+    /// checked by the provider.
     pub fn ed25519(bytes: &[u8; 32]) -> Result<Self> {
-        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidKey)?;
-        if key.is_weak() {
-            return Err(Error::WeakKey);
-        }
-        Ok(Self::from_inner(PublicInner::Ed25519(key)))
+        ed25519_encoding(bytes)?;
+        Ok(Self::from_public(PublicBytes::Ed25519(*bytes)))
     }
 
-    /// A P-256 public key from its affine coordinates.
+    /// A P-256 public key from its affine coordinates (big-endian).
     ///
     /// # Errors
-    /// [`Error::InvalidKey`] if the point is not on the curve;
-    /// [`Error::UnsupportedAlgorithm`] without the `p256` feature.
+    /// [`Error::InvalidKey`] if a coordinate is not below the field prime.
+    /// Whether the point is on the curve is checked by the provider.
     pub fn p256(x: &[u8; 32], y: &[u8; 32]) -> Result<Self> {
+        // Public values: a variable-time comparison is fine, but one function
+        // serves both uses.
+        if !lt_be_ct(x, &P256_P) || !lt_be_ct(y, &P256_P) {
+            return Err(Error::InvalidKey);
+        }
         let mut sec1 = [0u8; 65];
-        sec1[0] = 4;
-        sec1[1..33].copy_from_slice(x);
-        sec1[33..].copy_from_slice(y);
-        Self::p256_sec1(sec1)
+        let (tag, xy) = sec1.split_at_mut(1);
+        let (sx, sy) = xy.split_at_mut(32);
+        tag.fill(4);
+        sx.copy_from_slice(x);
+        sy.copy_from_slice(y);
+        Ok(Self::from_public(PublicBytes::P256(sec1)))
     }
 
-    #[cfg(feature = "p256")]
-    fn p256_sec1(sec1: [u8; 65]) -> Result<Self> {
-        let parsed = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|_| Error::InvalidKey)?;
-        Ok(Self::from_inner(PublicInner::P256(P256Public { sec1, parsed })))
+    /// A P-256 public key from its 65-byte uncompressed SEC1 encoding
+    /// (`04 || x || y`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for another length or form, or a coordinate not
+    /// below the field prime.
+    pub fn p256_sec1(sec1: &[u8]) -> Result<Self> {
+        let (tag, xy) = sec1.split_first().ok_or(Error::InvalidKey)?;
+        if *tag != 4 || xy.len() != 64 {
+            return Err(Error::InvalidKey);
+        }
+        let (x, y) = xy.split_at(32);
+        let x: &[u8; 32] = x.try_into().map_err(|_| Error::InvalidKey)?;
+        let y: &[u8; 32] = y.try_into().map_err(|_| Error::InvalidKey)?;
+        Self::p256(x, y)
     }
 
-    #[cfg(not(feature = "p256"))]
-    fn p256_sec1(_sec1: [u8; 65]) -> Result<Self> {
-        Err(Error::UnsupportedAlgorithm)
-    }
-
-    pub(crate) const fn from_inner(inner: PublicInner) -> Self {
+    const fn from_public(public: PublicBytes) -> Self {
         Self {
             kid: None,
-            inner,
-            torsion: AtomicU8::new(0),
+            public,
+            prepared: None,
         }
     }
 
-    /// Whether this is an Ed25519 key in the prime-order subgroup (every honestly
-    /// generated key is). Strict single verification does not need it; batch
-    /// verification does, to accept exactly what single verification accepts. The
-    /// first call costs a scalar multiplication; the answer is kept.
+    /// The provider's parsed form of this key, if it was imported by a provider
+    /// whose form is a `T`.
     #[must_use]
-    pub fn is_torsion_free(&self) -> bool {
-        match self.torsion.load(Ordering::Relaxed) {
-            1 => true,
-            2 => false,
-            _ => {
-                let free = match &self.inner {
-                    PublicInner::Ed25519(k) => crate::backend::ed25519_point_is_torsion_free(&k.to_edwards()),
-                    PublicInner::P256(_) => false,
-                };
-                self.torsion.store(if free { 1 } else { 2 }, Ordering::Relaxed);
-                free
-            }
-        }
+    pub fn prepared<T: Any>(&self) -> Option<&T> {
+        self.prepared.as_deref().and_then(|p| p.downcast_ref::<T>())
+    }
+
+    /// This key with the provider's parsed form attached (by
+    /// [`Provider::import`](crate::provider::Provider::import) only).
+    pub(crate) fn with_prepared(mut self, prepared: Option<Prepared>) -> Self {
+        self.prepared = prepared;
+        self
     }
 
     /// This key with a `kid`.
@@ -201,9 +313,9 @@ impl VerifyingKey {
     /// The signature algorithm this key is for.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        match self.inner {
-            PublicInner::Ed25519(_) => Algorithm::EdDSA,
-            PublicInner::P256(_) => Algorithm::ES256,
+        match self.public {
+            PublicBytes::Ed25519(_) => Algorithm::EdDSA,
+            PublicBytes::P256(_) => Algorithm::ES256,
         }
     }
 
@@ -217,16 +329,16 @@ impl VerifyingKey {
     /// SEC1 point for P-256.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.inner {
-            PublicInner::Ed25519(k) => k.as_bytes(),
-            PublicInner::P256(p) => &p.sec1,
+        match &self.public {
+            PublicBytes::Ed25519(k) => k,
+            PublicBytes::P256(p) => p,
         }
     }
 
     fn to_cose(&self) -> CoseKey {
-        let mut key = match &self.inner {
-            PublicInner::Ed25519(k) => okp(CRV_ED25519, k.as_bytes(), None),
-            PublicInner::P256(p) => ec2(&p.sec1, None),
+        let mut key = match &self.public {
+            PublicBytes::Ed25519(k) => okp(CRV_ED25519, k, None),
+            PublicBytes::P256(p) => ec2(p, None),
         };
         key.alg = Some(self.algorithm().to_cose());
         key.key_id = self.kid.clone().unwrap_or_default();
@@ -237,21 +349,20 @@ impl VerifyingKey {
 // ---------------------------------------------------------------------------
 // Signing keys
 
-pub(crate) enum SigningInner {
-    Ed25519(ed25519_dalek::SigningKey),
-    #[cfg_attr(not(feature = "p256"), expect(dead_code, reason = "only made with the p256 feature"))]
-    P256 {
-        d: Zeroizing<[u8; 32]>,
-        public: P256Public,
-    },
-}
-
-/// A private signature key (Ed25519 or P-256) with an optional `kid`.
+/// A private signature key (Ed25519 seed or P-256 scalar) with an optional
+/// `kid`, and the public key stored beside it, if it came with one (a
+/// COSE_Key's `x`/`y`).
+///
+/// It cannot sign by itself: a provider's key provider turns it into a
+/// [`Signer`](crate::provider::Signer) ([`Provider::signer`](crate::provider::Provider::signer)),
+/// derives the public key and checks it against the stored one there.
 ///
 /// Zeroized on drop; `Debug` shows the algorithm and kid only.
 pub struct SigningKey {
     kid: Option<Vec<u8>>,
-    pub(crate) inner: SigningInner,
+    alg: Algorithm,
+    secret: Zeroizing<[u8; 32]>,
+    public: Option<VerifyingKey>,
 }
 
 impl fmt::Debug for SigningKey {
@@ -263,7 +374,7 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-// The dalek key and the `Zeroizing` scalar wipe themselves on drop.
+// The `Zeroizing` secret wipes itself on drop.
 impl ZeroizeOnDrop for SigningKey {}
 
 impl SigningKey {
@@ -272,43 +383,28 @@ impl SigningKey {
     pub fn ed25519(seed: &[u8; 32]) -> Self {
         Self {
             kid: None,
-            inner: SigningInner::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed)),
+            alg: Algorithm::EdDSA,
+            secret: Zeroizing::new(*seed),
+            public: None,
         }
     }
 
     /// A P-256 signing key from its 32-byte big-endian scalar.
     ///
     /// # Errors
-    /// [`Error::InvalidKey`] if the scalar is zero or not below the group order;
-    /// [`Error::UnsupportedAlgorithm`] without the `p256` feature.
-    #[cfg(feature = "p256")]
+    /// [`Error::InvalidKey`] if the scalar is zero or not below the group order
+    /// (checked in constant time).
     pub fn p256(d: &[u8; 32]) -> Result<Self> {
-        let sk = p256::ecdsa::SigningKey::from_slice(d).map_err(|_| Error::InvalidKey)?;
-        let point = sk.verifying_key().to_sec1_point(false);
-        let mut sec1 = [0u8; 65];
-        if point.as_bytes().len() != 65 {
+        let zero = bool::from(d.ct_eq(&[0u8; 32]));
+        if zero | !lt_be_ct(d, &P256_N) {
             return Err(Error::InvalidKey);
         }
-        sec1.copy_from_slice(point.as_bytes());
         Ok(Self {
             kid: None,
-            inner: SigningInner::P256 {
-                d: Zeroizing::new(*d),
-                public: P256Public {
-                    sec1,
-                    parsed: *sk.verifying_key(),
-                },
-            },
+            alg: Algorithm::ES256,
+            secret: Zeroizing::new(*d),
+            public: None,
         })
-    }
-
-    /// A P-256 signing key from its 32-byte big-endian scalar.
-    ///
-    /// # Errors
-    /// [`Error::UnsupportedAlgorithm`]: the `p256` feature is off.
-    #[cfg(not(feature = "p256"))]
-    pub fn p256(_d: &[u8; 32]) -> Result<Self> {
-        Err(Error::UnsupportedAlgorithm)
     }
 
     /// Generates a key for `alg` (EdDSA or ES256) from `rng`.
@@ -345,6 +441,19 @@ impl SigningKey {
         self
     }
 
+    /// This key with the public key that belongs to it (the provider checks
+    /// that it does when it loads the key).
+    ///
+    /// # Errors
+    /// [`Error::KeyAlgMismatch`] if `public` is for another algorithm.
+    pub fn with_public(mut self, public: VerifyingKey) -> Result<Self> {
+        if public.algorithm() != self.alg {
+            return Err(Error::KeyAlgMismatch);
+        }
+        self.public = Some(public);
+        Ok(self)
+    }
+
     /// The key id, if any.
     #[must_use]
     pub fn kid(&self) -> Option<&[u8]> {
@@ -354,52 +463,35 @@ impl SigningKey {
     /// The signature algorithm this key is for.
     #[must_use]
     pub const fn algorithm(&self) -> Algorithm {
-        match self.inner {
-            SigningInner::Ed25519(_) => Algorithm::EdDSA,
-            SigningInner::P256 { .. } => Algorithm::ES256,
-        }
+        self.alg
     }
 
-    /// The matching public key, with the same `kid`.
+    /// The public key stored with this key, if it came with one (without the
+    /// `kid`). A provider's signer has the public key whatever this returns.
     #[must_use]
-    pub fn verifying_key(&self) -> VerifyingKey {
-        let inner = match &self.inner {
-            SigningInner::Ed25519(k) => PublicInner::Ed25519(k.verifying_key()),
-            SigningInner::P256 { public, .. } => PublicInner::P256(public.clone()),
-        };
-        VerifyingKey {
-            kid: self.kid.clone(),
-            inner,
-            // A key derived from its secret is torsion-free by construction.
-            torsion: AtomicU8::new(1),
-        }
+    pub const fn stored_public(&self) -> Option<&VerifyingKey> {
+        self.public.as_ref()
     }
 
     /// The raw secret: the Ed25519 seed or the P-256 scalar. Only with the
-    /// `hazmat` feature (key-file export and crypto providers use it).
+    /// `hazmat` feature (key-file export and the software providers use it).
     #[cfg(feature = "hazmat")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
     #[must_use]
-    pub fn secret_bytes(&self) -> Zeroizing<[u8; 32]> {
-        self.secret()
+    pub fn secret_bytes(&self) -> &[u8; 32] {
+        &self.secret
     }
 
-    pub(crate) fn secret(&self) -> Zeroizing<[u8; 32]> {
-        match &self.inner {
-            SigningInner::Ed25519(k) => Zeroizing::new(k.to_bytes()),
-            SigningInner::P256 { d, .. } => Zeroizing::new(**d),
-        }
-    }
-
-    fn to_cose(&self) -> CoseKey {
-        let secret = self.secret();
-        let mut key = match &self.inner {
-            SigningInner::Ed25519(k) => okp(CRV_ED25519, k.verifying_key().as_bytes(), Some(&secret[..])),
-            SigningInner::P256 { public, .. } => ec2(&public.sec1, Some(&secret[..])),
+    fn to_cose(&self) -> Result<CoseKey> {
+        // Export needs the public part, which only a provider can derive.
+        let public = self.public.as_ref().ok_or(Error::InvalidKey)?;
+        let mut key = match &public.public {
+            PublicBytes::Ed25519(k) => okp(CRV_ED25519, k, Some(&self.secret[..])),
+            PublicBytes::P256(p) => ec2(p, Some(&self.secret[..])),
         };
         key.alg = Some(self.algorithm().to_cose());
         key.key_id = self.kid.clone().unwrap_or_default();
-        key
+        Ok(key)
     }
 }
 
@@ -560,11 +652,14 @@ impl ConstantTimeEq for SymmetricKey {
 // ---------------------------------------------------------------------------
 // X25519
 
-/// A static X25519 private key. Zeroized on drop; `Debug` shows the kid only.
+/// A static X25519 private key, and its public key if it came with one (a
+/// COSE_Key's `x`): a provider's key agreement derives it
+/// ([`Provider::x25519_public_key`](crate::provider::Provider::x25519_public_key)).
+/// Zeroized on drop; `Debug` shows the kid only.
 pub struct X25519SecretKey {
     kid: Option<Vec<u8>>,
     secret: Zeroizing<[u8; 32]>,
-    public: [u8; 32],
+    public: Option<[u8; 32]>,
 }
 
 impl fmt::Debug for X25519SecretKey {
@@ -581,17 +676,15 @@ impl X25519SecretKey {
     /// A static secret from its 32 bytes.
     ///
     /// # Errors
-    /// [`Error::WeakKey`] for the all-zero secret; [`Error::UnsupportedAlgorithm`]
-    /// without the `x25519` feature.
+    /// [`Error::WeakKey`] for the all-zero secret.
     pub fn new(bytes: &[u8; 32]) -> Result<Self> {
         if bool::from(bytes.ct_eq(&[0u8; 32])) {
             return Err(Error::WeakKey);
         }
-        let public = x25519_public(bytes)?;
         Ok(Self {
             kid: None,
             secret: Zeroizing::new(*bytes),
-            public,
+            public: None,
         })
     }
 
@@ -612,23 +705,28 @@ impl X25519SecretKey {
         self
     }
 
+    /// This key with the public key that belongs to it (a provider checks that
+    /// it does: [`Provider::x25519_public_key`](crate::provider::Provider::x25519_public_key)).
+    #[must_use]
+    pub const fn with_public(mut self, public: [u8; 32]) -> Self {
+        self.public = Some(public);
+        self
+    }
+
     /// The key id, if any.
     #[must_use]
     pub fn kid(&self) -> Option<&[u8]> {
         self.kid.as_deref()
     }
 
-    /// The matching public key, with the same `kid`.
+    /// The public key stored with this key, if it came with one.
     #[must_use]
-    pub fn public_key(&self) -> X25519PublicKey {
-        X25519PublicKey {
-            kid: self.kid.clone(),
-            bytes: self.public,
-        }
+    pub const fn stored_public(&self) -> Option<&[u8; 32]> {
+        self.public.as_ref()
     }
 
     /// The raw secret. Handle with care. Only with the `hazmat` feature (key-file
-    /// export and crypto providers use it).
+    /// export and the software providers use it).
     #[cfg(feature = "hazmat")]
     #[cfg_attr(docsrs, doc(cfg(feature = "hazmat")))]
     #[must_use]
@@ -636,30 +734,12 @@ impl X25519SecretKey {
         &self.secret
     }
 
-    #[cfg_attr(
-        not(feature = "x25519"),
-        expect(dead_code, reason = "only X25519 agreement reads the secret")
-    )]
-    pub(crate) fn secret_ref(&self) -> &[u8; 32] {
-        &self.secret
-    }
-
-    fn to_cose(&self) -> CoseKey {
-        let mut key = okp(CRV_X25519, &self.public, Some(&self.secret[..]));
+    fn to_cose(&self) -> Result<CoseKey> {
+        let public = self.public.as_ref().ok_or(Error::InvalidKey)?;
+        let mut key = okp(CRV_X25519, public, Some(&self.secret[..]));
         key.key_id = self.kid.clone().unwrap_or_default();
-        key
+        Ok(key)
     }
-}
-
-#[cfg(feature = "x25519")]
-fn x25519_public(secret: &[u8; 32]) -> Result<[u8; 32]> {
-    let s = x25519_dalek::StaticSecret::from(*secret);
-    Ok(x25519_dalek::PublicKey::from(&s).to_bytes())
-}
-
-#[cfg(not(feature = "x25519"))]
-fn x25519_public(_secret: &[u8; 32]) -> Result<[u8; 32]> {
-    Err(Error::UnsupportedAlgorithm)
 }
 
 /// A static X25519 public key.
@@ -760,9 +840,11 @@ impl Key {
     /// Decodes a COSE_Key (untagged CBOR map).
     ///
     /// Accepted: OKP Ed25519 (alg EdDSA or none) and X25519, EC2 P-256 with both
-    /// coordinates (alg ES256 or none), Symmetric with an AEAD `alg` (required: the
-    /// length alone does not say which AEAD). A private key's public part, when
-    /// present, must match the secret.
+    /// coordinates or none (alg ES256 or none), Symmetric with an AEAD `alg`
+    /// (required: the length alone does not say which AEAD). A private key's
+    /// public part, when present, is kept with it; the provider checks that it
+    /// belongs to the secret when it loads the key ([`Key::complete`],
+    /// [`Provider::signer`](crate::provider::Provider::signer)).
     ///
     /// # Errors
     /// The well-formedness errors of [`check_well_formed`];
@@ -805,39 +887,67 @@ impl Key {
 
     /// Encodes this key as a COSE_Key. Private keys come back in a buffer that is
     /// wiped on drop, and only with the `hazmat` feature (key-file export in
-    /// citysec-std turns it on): without it, secret material is not exported.
+    /// citysec-std turns it on): without it, secret material is not exported. A
+    /// private key is written with its public part, so it must carry one
+    /// ([`Key::complete`] attaches it).
     ///
     /// # Errors
     /// [`Error::SecretExport`] for a private or symmetric key without `hazmat`;
-    /// [`Error::Malformed`] if coset fails to encode (it does not for these keys).
+    /// [`Error::InvalidKey`] for a private Ed25519, P-256 or X25519 key without
+    /// its public part; [`Error::Malformed`] if coset fails to encode (it does
+    /// not for these keys).
     pub fn to_cose_key(&self) -> Result<Zeroizing<Vec<u8>>> {
         if self.is_secret() && !cfg!(feature = "hazmat") {
             return Err(Error::SecretExport);
         }
-        let key = match self {
-            Self::Signing(k) => k.to_cose(),
+        let mut key = match self {
+            Self::Signing(k) => k.to_cose()?,
             Self::Verifying(k) => k.to_cose(),
             Self::Symmetric(k) => k.to_cose(),
-            Self::X25519Secret(k) => k.to_cose(),
+            Self::X25519Secret(k) => k.to_cose()?,
             Self::X25519Public(k) => k.to_cose(),
         };
-        let mut key = key;
         key.canonicalize(coset::CborOrdering::LengthFirstLexicographic);
         let out = key.clone().to_vec().map_err(|_| Error::Malformed);
         wipe_cose_key(&mut key);
         out.map(Zeroizing::new)
     }
 
-    /// The public half of this key, if it has one (`None` for symmetric keys).
-    #[must_use]
-    pub fn public(&self) -> Option<Self> {
+    /// This key with its public part derived by `provider` and attached (a
+    /// private signature or X25519 key; other keys come back as they are). A
+    /// public part the key already carries must be the derived one.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if the stored public part does not belong to the
+    /// secret, or the provider refuses the key; [`Error::UnsupportedAlgorithm`]
+    /// if the provider cannot derive it.
+    pub fn complete(self, provider: &crate::provider::Provider) -> Result<Self> {
         match self {
-            Self::Signing(k) => Some(Self::Verifying(k.verifying_key())),
+            Self::Signing(k) => {
+                let public = provider.public_key(&k)?;
+                k.with_public(public).map(Self::Signing)
+            }
+            Self::X25519Secret(k) => {
+                let public = provider.x25519_public_key(&k)?;
+                Ok(Self::X25519Secret(k.with_public(*public.as_bytes())))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// The public half of this key, if it has one (`None` for symmetric keys),
+    /// derived by `provider` for a private key.
+    ///
+    /// # Errors
+    /// As [`Key::complete`].
+    pub fn public(&self, provider: &crate::provider::Provider) -> Result<Option<Self>> {
+        Ok(match self {
+            Self::Signing(k) => Some(Self::Verifying(provider.public_key(k)?)),
             Self::Verifying(k) => Some(Self::Verifying(k.clone())),
-            Self::X25519Secret(k) => Some(Self::X25519Public(k.public_key())),
+            Self::X25519Secret(k) => Some(Self::X25519Public(provider.x25519_public_key(k)?)),
             Self::X25519Public(k) => Some(Self::X25519Public(k.clone())),
             Self::Symmetric(_) => None,
-        }
+        })
     }
 
     /// Whether this key holds secret material.
@@ -954,35 +1064,23 @@ fn decode_okp(key: &CoseKey, alg: Option<Algorithm>) -> Result<Key> {
             if alg.is_some_and(|a| a != Algorithm::EdDSA) {
                 return Err(Error::KeyAlgMismatch);
             }
-            match d {
-                Some(d) => {
-                    let sk = SigningKey::ed25519(&d);
-                    if let Some(x) = x {
-                        let expected = sk.verifying_key().to_bytes();
-                        if !bool::from(expected.as_slice().ct_eq(&x[..])) {
-                            return Err(Error::InvalidKey);
-                        }
-                    }
-                    Ok(Key::Signing(sk))
-                }
-                None => Ok(Key::Verifying(VerifyingKey::ed25519(&*x.ok_or(Error::InvalidKey)?)?)),
+            let public = x.map(|x| VerifyingKey::ed25519(&x)).transpose()?;
+            match (d, public) {
+                (Some(d), None) => Ok(Key::Signing(SigningKey::ed25519(&d))),
+                (Some(d), Some(public)) => SigningKey::ed25519(&d).with_public(public).map(Key::Signing),
+                (None, Some(public)) => Ok(Key::Verifying(public)),
+                (None, None) => Err(Error::InvalidKey),
             }
         }
         CRV_X25519 => {
             if alg.is_some_and(|a| a != Algorithm::EcdhEsHkdf256) {
                 return Err(Error::KeyAlgMismatch);
             }
-            match d {
-                Some(d) => {
-                    let sk = X25519SecretKey::new(&d)?;
-                    if let Some(x) = x
-                        && !bool::from(sk.public.ct_eq(&*x))
-                    {
-                        return Err(Error::InvalidKey);
-                    }
-                    Ok(Key::X25519Secret(sk))
-                }
-                None => Ok(Key::X25519Public(X25519PublicKey::new(*x.ok_or(Error::InvalidKey)?))),
+            match (d, x) {
+                (Some(d), None) => Ok(Key::X25519Secret(X25519SecretKey::new(&d)?)),
+                (Some(d), Some(x)) => Ok(Key::X25519Secret(X25519SecretKey::new(&d)?.with_public(*x))),
+                (None, Some(x)) => Ok(Key::X25519Public(X25519PublicKey::new(*x))),
+                (None, None) => Err(Error::InvalidKey),
             }
         }
         _ => Err(Error::UnsupportedAlgorithm),
@@ -999,25 +1097,17 @@ fn decode_ec2(key: &CoseKey, alg: Option<Algorithm>) -> Result<Key> {
     let x = param_32(key, X)?;
     let y = param_32(key, Y)?;
     let d = param_32(key, D)?;
-    match d {
-        Some(d) => {
-            let sk = SigningKey::p256(&d)?;
-            if let (Some(x), Some(y)) = (x, y) {
-                let vk = sk.verifying_key().to_bytes();
-                let mut given = [0u8; 65];
-                given[0] = 4;
-                given[1..33].copy_from_slice(&x[..]);
-                given[33..].copy_from_slice(&y[..]);
-                if !bool::from(vk.as_slice().ct_eq(&given)) {
-                    return Err(Error::InvalidKey);
-                }
-            }
-            Ok(Key::Signing(sk))
-        }
-        None => {
-            let (x, y) = (x.ok_or(Error::InvalidKey)?, y.ok_or(Error::InvalidKey)?);
-            Ok(Key::Verifying(VerifyingKey::p256(&x, &y)?))
-        }
+    let public = match (x, y) {
+        (Some(x), Some(y)) => Some(VerifyingKey::p256(&x, &y)?),
+        (None, None) => None,
+        // One coordinate without the other is no key.
+        _ => return Err(Error::InvalidKey),
+    };
+    match (d, public) {
+        (Some(d), None) => Ok(Key::Signing(SigningKey::p256(&d)?)),
+        (Some(d), Some(public)) => SigningKey::p256(&d)?.with_public(public).map(Key::Signing),
+        (None, Some(public)) => Ok(Key::Verifying(public)),
+        (None, None) => Err(Error::InvalidKey),
     }
 }
 

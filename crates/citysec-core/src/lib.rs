@@ -8,7 +8,6 @@ extern crate alloc;
 extern crate std;
 
 mod alg;
-pub mod backend;
 pub mod cbor;
 pub mod cwt;
 pub mod encrypt0;
@@ -23,12 +22,12 @@ pub mod state;
 mod time;
 
 pub use alg::{Algorithm, AlgorithmKind};
-pub use backend::{Backend, RustCrypto, SharedSecret};
 pub use error::{Error, Result};
 pub use headers::{ContentTypeRef, CritPolicy, MAX_HEADER_LABELS};
 pub use keys::{Key, KeyInfo, RandomSource, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
 pub use keyset::KeySet;
 pub use limits::Limits;
+pub use provider::{Provider, SIGNATURE_LEN, SharedSecret, Signer, TAG_LEN};
 pub use time::{Clock, FixedClock, Timestamp};
 
 /// Re-export of coset, whose header and CBOR value types appear in this API.

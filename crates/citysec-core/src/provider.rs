@@ -25,14 +25,61 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Debug;
 
-use crate::backend::{SIGNATURE_LEN, TAG_LEN};
-use crate::keys::{SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
-use crate::{Algorithm, Error, Result, SharedSecret};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::keys::{Prepared, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey};
+use crate::{Algorithm, Error, Result};
+
+/// Length of every signature citysec produces (Ed25519, and ES256 as raw r||s).
+pub const SIGNATURE_LEN: usize = 64;
+/// Length of every AEAD tag citysec uses.
+pub const TAG_LEN: usize = 16;
+
+/// A 32-byte X25519 shared secret, zeroized on drop.
+pub struct SharedSecret([u8; 32]);
+
+impl SharedSecret {
+    /// Wraps raw bytes (a provider's output).
+    #[must_use]
+    pub const fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw secret.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl Drop for SharedSecret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for SharedSecret {}
+
+impl Debug for SharedSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SharedSecret(..)")
+    }
+}
 
 /// Signature verification for one algorithm.
 pub trait SignatureVerifier: Send + Sync + Debug {
     /// The algorithm this verifier implements (`EdDSA` or `ES256`).
     fn algorithm(&self) -> Algorithm;
+
+    /// Imports a public key of this algorithm: makes the checks that need curve
+    /// arithmetic (the encoding is a point; for P-256, on the curve) and returns
+    /// the provider's parsed form to keep with the key, if the provider has one
+    /// ([`VerifyingKey::prepared`] reads it back). Called once per trusted key,
+    /// by [`Provider::import`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if the key is not a point of the curve.
+    fn prepare(&self, key: &VerifyingKey) -> Result<Option<Prepared>>;
 
     /// Verifies `sig` over `msg` with `key`. Ed25519 verification is strict
     /// (RFC 8032 with canonical encodings, no small-order `R` or public key); ES256
@@ -87,6 +134,42 @@ pub trait Signer: Send + Sync + Debug {
     }
 }
 
+impl<S: Signer + ?Sized> Signer for Box<S> {
+    fn verifying_key(&self) -> &VerifyingKey {
+        (**self).verifying_key()
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        (**self).sign(msg)
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn kid(&self) -> Option<&[u8]> {
+        (**self).kid()
+    }
+}
+
+impl<S: Signer + ?Sized> Signer for &S {
+    fn verifying_key(&self) -> &VerifyingKey {
+        (**self).verifying_key()
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        (**self).sign(msg)
+    }
+
+    fn algorithm(&self) -> Algorithm {
+        (**self).algorithm()
+    }
+
+    fn kid(&self) -> Option<&[u8]> {
+        (**self).kid()
+    }
+}
+
 /// An AEAD for one algorithm (ChaCha20-Poly1305, A128GCM or A256GCM).
 pub trait Aead: Send + Sync + Debug {
     /// The algorithm this AEAD implements.
@@ -124,6 +207,12 @@ pub trait KeyAgreement: Send + Sync + Debug {
     /// # Errors
     /// [`Error::NonContributory`] if the result is all zero (a low-order peer key).
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret>;
+
+    /// The public key of `secret` (with its `kid`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if `secret` stores a public key that is not this one.
+    fn public_key(&self, secret: &X25519SecretKey) -> Result<X25519PublicKey>;
 }
 
 /// Turns key material into [`Signer`]s.
@@ -135,6 +224,13 @@ pub trait KeyProvider: Send + Sync + Debug {
     /// [`Error::UnsupportedAlgorithm`] if the provider cannot sign with the key's
     /// algorithm; [`Error::InvalidKey`] if it refuses the key.
     fn load_signing_key(&self, key: SigningKey) -> Result<Box<dyn Signer>>;
+
+    /// The public key of a software key (with its `kid`), imported.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] for an algorithm the provider lacks;
+    /// [`Error::InvalidKey`] if `key` stores a public key that is not its own.
+    fn public_key(&self, key: &SigningKey) -> Result<VerifyingKey>;
 }
 
 /// A crypto provider: what every citysec format is built from.
@@ -230,6 +326,40 @@ impl Provider {
             .load_signing_key(key)
     }
 
+    /// `key`, imported: the provider's verifier for its algorithm checks it
+    /// (the checks that need curve arithmetic) and attaches its parsed form, so
+    /// that verification does not parse it again. Trust anchors import every key
+    /// they are given.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if the key is not a point of its curve;
+    /// [`Error::UnsupportedAlgorithm`] if the provider cannot verify the key's
+    /// algorithm.
+    pub fn import(&self, key: VerifyingKey) -> Result<VerifyingKey> {
+        let prepared = self.verifier(key.algorithm())?.prepare(&key)?;
+        Ok(key.with_prepared(prepared))
+    }
+
+    /// The public key of the software key `key` (with its `kid`), imported.
+    ///
+    /// # Errors
+    /// As [`KeyProvider::public_key`]; [`Error::UnsupportedAlgorithm`] if the
+    /// provider does not sign.
+    pub fn public_key(&self, key: &SigningKey) -> Result<VerifyingKey> {
+        self.key_provider.ok_or(Error::UnsupportedAlgorithm)?.public_key(key)
+    }
+
+    /// The public key of the X25519 secret `secret` (with its `kid`).
+    ///
+    /// # Errors
+    /// As [`KeyAgreement::public_key`]; [`Error::UnsupportedAlgorithm`] if the
+    /// provider has no X25519.
+    pub fn x25519_public_key(&self, secret: &X25519SecretKey) -> Result<X25519PublicKey> {
+        self.key_agreement
+            .ok_or(Error::UnsupportedAlgorithm)?
+            .public_key(secret)
+    }
+
     /// HKDF-SHA-256 with the provider's HKDF.
     ///
     /// # Errors
@@ -250,124 +380,5 @@ impl Provider {
         self.key_agreement
             .ok_or(Error::UnsupportedAlgorithm)?
             .x25519(secret, public)
-    }
-}
-
-/// A capability that calls a [`Backend`](crate::Backend) for one algorithm: how a
-/// provider reaches primitives that still live behind the `Backend` trait (the
-/// next steps of the provider model move them into the provider crates).
-///
-/// For [`Hkdf`] and [`KeyAgreement`] the algorithm is not used.
-#[derive(Debug)]
-pub struct BackendBridge<B>(pub Algorithm, pub B);
-
-impl<B: crate::Backend> SignatureVerifier for BackendBridge<B> {
-    fn algorithm(&self) -> Algorithm {
-        self.0
-    }
-
-    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        if key.algorithm() != self.0 {
-            return Err(Error::BadSignature);
-        }
-        self.1.verify(key, msg, sig)
-    }
-}
-
-impl<B: crate::Backend> Aead for BackendBridge<B> {
-    fn algorithm(&self) -> Algorithm {
-        self.0
-    }
-
-    fn seal(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        if key.algorithm() != self.0 {
-            return Err(Error::UnsupportedAlgorithm);
-        }
-        self.1.seal(key, nonce, aad, in_out)
-    }
-
-    fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
-        if key.algorithm() != self.0 {
-            in_out.fill(0);
-            return Err(Error::DecryptFailed);
-        }
-        self.1.open(key, nonce, aad, in_out, tag)
-    }
-}
-
-impl<B: crate::Backend> Hkdf for BackendBridge<B> {
-    fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
-        self.1.hkdf_sha256(salt, ikm, info, okm)
-    }
-}
-
-impl<B: crate::Backend> KeyAgreement for BackendBridge<B> {
-    fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
-        self.1.x25519(secret, public)
-    }
-}
-
-/// A [`Signer`] that signs with a borrowed in-memory key through a
-/// [`Backend`](crate::Backend): the signing counterpart of [`BackendBridge`],
-/// for code that still holds a `Backend` and a [`SigningKey`] (the differential
-/// tests use it to cover every backend's `sign`). A provider's
-/// [`Provider::signer`] is the way to sign otherwise.
-pub struct BackendSigner<'a> {
-    backend: &'a dyn crate::Backend,
-    key: &'a SigningKey,
-    public: VerifyingKey,
-}
-
-impl<'a> BackendSigner<'a> {
-    /// Signs with `key` through `backend`.
-    #[must_use]
-    pub fn new(backend: &'a dyn crate::Backend, key: &'a SigningKey) -> Self {
-        Self {
-            backend,
-            key,
-            public: key.verifying_key(),
-        }
-    }
-}
-
-impl Debug for BackendSigner<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("BackendSigner")
-            .field("backend", &self.backend.name())
-            .field("key", &self.public)
-            .finish()
-    }
-}
-
-impl Signer for BackendSigner<'_> {
-    fn verifying_key(&self) -> &VerifyingKey {
-        &self.public
-    }
-
-    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        self.backend.sign(self.key, msg)
-    }
-}
-
-/// What checks a signature: a [`Provider`] (by the verifier for the key's
-/// algorithm) or a [`Backend`](crate::Backend). The COSE verification functions
-/// take either; a type that holds a bound provider passes it.
-pub trait VerifySignature {
-    /// Verifies `sig` over `msg` with `key`.
-    ///
-    /// # Errors
-    /// [`Error::BadSignature`], whatever the reason.
-    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()>;
-}
-
-impl VerifySignature for Provider {
-    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        self.verify(key, msg, sig)
-    }
-}
-
-impl<B: crate::Backend + ?Sized> VerifySignature for B {
-    fn verify_signature(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        self.verify(key, msg, sig)
     }
 }

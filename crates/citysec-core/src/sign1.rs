@@ -10,12 +10,10 @@ use alloc::vec::Vec;
 
 use coset::{CborSerializable, CoseSign1, Header, ProtectedHeader};
 
-use crate::backend::SIGNATURE_LEN;
 use crate::cbor::{self, Reader, Tags, check_well_formed};
 use crate::headers::{self, ContentTypeRef, CritPolicy, Headers};
 use crate::keys::VerifyingKey;
-use crate::provider::Signer;
-use crate::provider::VerifySignature;
+use crate::provider::{Provider, SIGNATURE_LEN, Signer};
 use crate::{Algorithm, AlgorithmKind, Error, KeySet, Limits, Result};
 
 /// CBOR tag of COSE_Sign1.
@@ -243,18 +241,13 @@ impl<'a> UnverifiedSign1<'a> {
     /// # Errors
     /// [`Error::KeyAlgMismatch`] or [`Error::UnknownKey`] from [`Self::check_key`];
     /// [`Error::BadSignature`].
-    pub fn verify(
-        self,
-        backend: &(impl VerifySignature + ?Sized),
-        key: &VerifyingKey,
-        external_aad: &[u8],
-    ) -> Result<VerifiedSign1<'a>> {
+    pub fn verify(self, provider: &Provider, key: &VerifyingKey, external_aad: &[u8]) -> Result<VerifiedSign1<'a>> {
         self.check_key(key)?;
         if self.signature.len() != SIGNATURE_LEN {
             return Err(Error::BadSignature);
         }
         let tbs = self.to_be_signed(external_aad);
-        backend.verify_signature(key, &tbs, self.signature)?;
+        provider.verify(key, &tbs, self.signature)?;
         Ok(VerifiedSign1 { inner: self })
     }
 
@@ -265,13 +258,13 @@ impl<'a> UnverifiedSign1<'a> {
     /// [`Error::KeyAlgMismatch`]; [`Error::BadSignature`].
     pub fn verify_with_keys(
         self,
-        backend: &(impl VerifySignature + ?Sized),
+        provider: &Provider,
         keys: &KeySet<VerifyingKey>,
         external_aad: &[u8],
     ) -> Result<VerifiedSign1<'a>> {
         let kid = self.kid().ok_or(Error::UnknownKey)?;
         let key = keys.resolve(kid, self.headers.alg)?;
-        self.verify(backend, key, external_aad)
+        self.verify(provider, key, external_aad)
     }
 }
 
@@ -336,12 +329,12 @@ impl<'a> VerifiedSign1<'a> {
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify_with_keys`] return.
 pub fn verify<'a>(
-    backend: &(impl VerifySignature + ?Sized),
+    provider: &Provider,
     keys: &KeySet<VerifyingKey>,
     msg: &'a [u8],
     opts: &VerifyOptions<'_>,
 ) -> Result<VerifiedSign1<'a>> {
-    UnverifiedSign1::parse(msg, opts)?.verify_with_keys(backend, keys, opts.external_aad)
+    UnverifiedSign1::parse(msg, opts)?.verify_with_keys(provider, keys, opts.external_aad)
 }
 
 /// Parses and verifies a COSE_Sign1 with one given key.
@@ -349,12 +342,12 @@ pub fn verify<'a>(
 /// # Errors
 /// Everything [`UnverifiedSign1::parse`] and [`UnverifiedSign1::verify`] return.
 pub fn verify_with_key<'a>(
-    backend: &(impl VerifySignature + ?Sized),
+    provider: &Provider,
     key: &VerifyingKey,
     msg: &'a [u8],
     opts: &VerifyOptions<'_>,
 ) -> Result<VerifiedSign1<'a>> {
-    UnverifiedSign1::parse(msg, opts)?.verify(backend, key, opts.external_aad)
+    UnverifiedSign1::parse(msg, opts)?.verify(provider, key, opts.external_aad)
 }
 
 /// Signs `payload` as a tagged COSE_Sign1 with a [`Signer`], wherever its key

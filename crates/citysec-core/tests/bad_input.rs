@@ -14,14 +14,12 @@
 )]
 
 use citysec_core::encrypt0::{self, Iv};
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging, VerifyOptions};
 use citysec_core::{
-    Algorithm, Backend, CritPolicy, Error, Key, KeySet, Limits, RustCrypto, SigningKey, SymmetricKey, VerifyingKey,
-    X25519SecretKey,
+    Algorithm, CritPolicy, Error, Key, KeySet, Limits, SigningKey, SymmetricKey, VerifyingKey, X25519SecretKey,
 };
 
-const B: RustCrypto = RustCrypto;
+const B: citysec_core::provider::Provider = citysec_rustcrypto::PROVIDER;
 
 /// CBOR head in preferred form.
 fn head(major: u8, n: usize) -> Vec<u8> {
@@ -57,7 +55,7 @@ fn ed_key() -> SigningKey {
 }
 
 fn keys() -> KeySet<VerifyingKey> {
-    KeySet::from_keys([ed_key().verifying_key()]).unwrap()
+    KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap()]).unwrap()
 }
 
 /// Sig_structure for Sign1.
@@ -73,7 +71,7 @@ fn tbs(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// A tagged Sign1 over raw header bytes, really signed by `ed_key()`.
 fn sign1_raw(protected: &[u8], unprotected: &[u8], payload: &[u8]) -> Vec<u8> {
-    let sig = B.sign(&ed_key(), &tbs(protected, payload)).unwrap();
+    let sig = soft_copy(&ed_key()).sign(&tbs(protected, payload)).unwrap();
     let mut v = vec![0xd2, 0x84];
     v.extend(bstr(protected));
     v.extend_from_slice(unprotected);
@@ -305,23 +303,29 @@ fn keys_must_match_the_alg() {
     let msg = sign1_raw(&hx(P_ED_KID), &hx("a0"), b"p");
     let p256 = SigningKey::p256(&[7u8; 32]).unwrap().with_kid(b"k1".to_vec());
     // an EdDSA message with a P-256 key under the same kid
-    let set = KeySet::from_keys([p256.verifying_key()]).unwrap();
+    let set = KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&p256).unwrap()]).unwrap();
     assert_eq!(
         sign1::verify(&B, &set, &msg, &VerifyOptions::default()).err(),
         Some(Error::KeyAlgMismatch)
     );
     assert_eq!(
-        sign1::verify_with_key(&B, &p256.verifying_key(), &msg, &VerifyOptions::default()).err(),
+        sign1::verify_with_key(
+            &B,
+            &citysec_rustcrypto::PROVIDER.public_key(&p256).unwrap(),
+            &msg,
+            &VerifyOptions::default()
+        )
+        .err(),
         Some(Error::KeyAlgMismatch)
     );
     // and the reverse: an ES256 message with an Ed25519 key
-    let es = sign1::sign(&BackendSigner::new(&B, &p256), b"p", b"").unwrap();
+    let es = sign1::sign(&soft_copy(&p256), b"p", b"").unwrap();
     assert_eq!(verify(&es), Err(Error::KeyAlgMismatch));
     // an AEAD alg in a Sign1
     let msg = sign1_raw(&hx("a2 01 18 18 04 42 6b31"), &hx("a0"), b"p");
     assert_eq!(verify(&msg), Err(Error::UnsupportedAlgorithm));
     // a COSE_Key whose alg does not fit its type: OKP Ed25519 marked ES256
-    let x = ed_key().verifying_key().to_bytes();
+    let x = citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap().to_bytes();
     let mut ck = hx("a4 01 01 03 26 20 06 21");
     ck.extend(bstr(&x));
     assert_eq!(
@@ -356,23 +360,42 @@ fn kid_lookup() {
     let msg = sign1_raw(&hx("a1 01 27"), &hx("a0"), b"p");
     assert_eq!(verify(&msg), Err(Error::UnknownKey));
     // but fine with one explicit key
-    assert!(sign1::verify_with_key(&B, &ed_key().verifying_key(), &msg, &VerifyOptions::default()).is_ok());
+    assert!(
+        sign1::verify_with_key(
+            &B,
+            &citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap(),
+            &msg,
+            &VerifyOptions::default()
+        )
+        .is_ok()
+    );
     // two trusted keys with the same kid
     let other = SigningKey::ed25519(&[43u8; 32]).with_kid(b"k1".to_vec());
     assert_eq!(
-        KeySet::from_keys([ed_key().verifying_key(), other.verifying_key()]).err(),
+        KeySet::from_keys([
+            citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap(),
+            citysec_rustcrypto::PROVIDER.public_key(&other).unwrap()
+        ])
+        .err(),
         Some(Error::DuplicateKid)
     );
     // a key without a kid cannot join a set
     assert_eq!(
-        KeySet::from_keys([SigningKey::ed25519(&[1; 32]).verifying_key()]).err(),
+        KeySet::from_keys([citysec_rustcrypto::PROVIDER
+            .public_key(&SigningKey::ed25519(&[1; 32]))
+            .unwrap()])
+        .err(),
         Some(Error::UnknownKey)
     );
     // rotation: old and new key side by side
     let new = SigningKey::ed25519(&[44u8; 32]).with_kid(b"k2".to_vec());
-    let set = KeySet::from_keys([ed_key().verifying_key(), new.verifying_key()]).unwrap();
+    let set = KeySet::from_keys([
+        citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap(),
+        citysec_rustcrypto::PROVIDER.public_key(&new).unwrap(),
+    ])
+    .unwrap();
     for k in [ed_key(), new] {
-        let m = sign1::sign(&BackendSigner::new(&B, &k), b"r", b"").unwrap();
+        let m = sign1::sign(&soft_copy(&k), b"r", b"").unwrap();
         assert!(sign1::verify(&B, &set, &m, &VerifyOptions::default()).is_ok());
     }
 }
@@ -419,11 +442,23 @@ fn weak_keys_are_refused() {
     let sk = X25519SecretKey::new(&[5u8; 32]).unwrap();
     let zero = citysec_core::X25519PublicKey::new([0u8; 32]);
     assert_eq!(B.x25519(&sk, &zero).err(), Some(Error::NonContributory));
-    // a P-256 point off the curve
+    // a P-256 point off the curve: in range, so core takes the bytes, and the
+    // provider refuses it at import
+    let off_curve = VerifyingKey::p256(&[1u8; 32], &[2u8; 32]).unwrap();
     assert_eq!(
-        VerifyingKey::p256(&[1u8; 32], &[2u8; 32]).err(),
+        citysec_rustcrypto::PROVIDER.import(off_curve).err(),
         Some(Error::InvalidKey)
     );
+    // a coordinate not below the field prime
+    assert_eq!(
+        VerifyingKey::p256(&[0xff; 32], &[2u8; 32]).err(),
+        Some(Error::InvalidKey)
+    );
+    // a non-canonical Ed25519 encoding (y = p + 2)
+    let mut y = [0xffu8; 32];
+    y[0] = 0xef;
+    y[31] = 0x7f;
+    assert_eq!(VerifyingKey::ed25519(&y).err(), Some(Error::InvalidKey));
 }
 
 #[test]
@@ -565,7 +600,9 @@ fn content_type_is_read_from_the_protected_bucket_without_decoding() {
         let parsed = UnverifiedSign1::parse(msg, &opts).unwrap();
         assert_eq!(parsed.protected_content_type(), want);
         assert_eq!(parsed.protected().unwrap().content_type, decoded);
-        let verified = parsed.verify(&B, &ed_key().verifying_key(), b"").unwrap();
+        let verified = parsed
+            .verify(&B, &citysec_rustcrypto::PROVIDER.public_key(&ed_key()).unwrap(), b"")
+            .unwrap();
         assert_eq!(verified.protected_content_type(), want);
     }
     // An empty text, or a number above 65535, is malformed.
@@ -577,8 +614,10 @@ fn content_type_is_read_from_the_protected_bucket_without_decoding() {
 
 #[test]
 fn secret_keys_are_exported_only_with_hazmat() {
-    let signing = Key::from(SigningKey::ed25519(&[5u8; 32]).with_kid(b"k".to_vec()));
-    let public = signing.public().unwrap();
+    let signing = Key::from(SigningKey::ed25519(&[5u8; 32]).with_kid(b"k".to_vec()))
+        .complete(&citysec_rustcrypto::PROVIDER)
+        .unwrap();
+    let public = signing.public(&citysec_rustcrypto::PROVIDER).unwrap().unwrap();
     // A public key always encodes.
     assert!(public.to_cose_key().is_ok());
     #[cfg(not(feature = "hazmat"))]
@@ -590,9 +629,26 @@ fn secret_keys_are_exported_only_with_hazmat() {
         let bytes = signing.to_cose_key().unwrap();
         let back = Key::from_cose_key(&bytes, &Limits::DEFAULT).unwrap();
         assert_eq!(
-            back.public().unwrap().to_cose_key().unwrap(),
+            back.public(&citysec_rustcrypto::PROVIDER)
+                .unwrap()
+                .unwrap()
+                .to_cose_key()
+                .unwrap(),
             public.to_cose_key().unwrap()
         );
         assert!(back.is_secret());
     }
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -5,11 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code")]
 
 use citysec_core::cbor::write::{self, Sink as _};
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, InPlaceLayout};
-use citysec_core::{Error, RustCrypto, SigningKey};
+use citysec_core::{Error, SigningKey};
 
-const B: RustCrypto = RustCrypto;
+const B: citysec_core::provider::Provider = citysec_rustcrypto::PROVIDER;
 
 fn payload() -> Vec<u8> {
     let mut e = write::VecEncoder::new();
@@ -27,7 +26,7 @@ fn sign_into_writes_what_sign_writes() {
         SigningKey::ed25519(&[7; 32]).with_kid(b"dev-1".to_vec()),
         SigningKey::ed25519(&[8; 32]),
     ] {
-        let signer = BackendSigner::new(&B, &key);
+        let signer = soft_copy(&key);
         let p = payload();
         let layout = InPlaceLayout::new(&signer, p.len()).unwrap();
         let mut out = vec![0u8; layout.buffer_len()];
@@ -37,7 +36,7 @@ fn sign_into_writes_what_sign_writes() {
         let reference = sign1::sign(&signer, &p, b"").unwrap();
         assert_eq!(&out[..n], reference.as_slice());
 
-        let vk = key.verifying_key();
+        let vk = citysec_rustcrypto::PROVIDER.public_key(&key).unwrap();
         let verified = sign1::verify_with_key(&B, &vk, &out[..n], &Default::default()).unwrap();
         assert_eq!(verified.payload(), p.as_slice());
     }
@@ -46,7 +45,7 @@ fn sign_into_writes_what_sign_writes() {
 #[test]
 fn sign_into_refuses_a_short_buffer_and_a_wrong_payload_length() {
     let key = SigningKey::ed25519(&[7; 32]).with_kid(b"dev-1".to_vec());
-    let signer = BackendSigner::new(&B, &key);
+    let signer = soft_copy(&key);
     let p = payload();
     let layout = InPlaceLayout::new(&signer, p.len()).unwrap();
 
@@ -73,4 +72,17 @@ fn sign_into_refuses_a_short_buffer_and_a_wrong_payload_length() {
         ),
         Err(Error::InvalidLength)
     );
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

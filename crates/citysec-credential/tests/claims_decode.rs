@@ -285,14 +285,16 @@ fn same(bytes: &[u8], limits: &Limits) -> Result<Claims, Error> {
 
 fn holder_key() -> Vec<u8> {
     // cnf {1: COSE_Key} of an Ed25519 public key
-    let key = SigningKey::ed25519(&[3; 32]).verifying_key();
+    let key = citysec_rustcrypto::PROVIDER
+        .public_key(&SigningKey::ed25519(&[3; 32]))
+        .unwrap();
     Key::Verifying(key).to_cose_key().unwrap().to_vec()
 }
 
 fn p256_holder_key() -> Vec<u8> {
-    let key = SigningKey::p256(&[4; 32])
+    let key = citysec_rustcrypto::PROVIDER
+        .public_key(&SigningKey::p256(&[4; 32]).unwrap())
         .unwrap()
-        .verifying_key()
         .with_kid(b"holder-p256".to_vec());
     Key::Verifying(key).to_cose_key().unwrap().to_vec()
 }
@@ -300,7 +302,11 @@ fn p256_holder_key() -> Vec<u8> {
 /// COSE_Key maps with the holder key's labels and values of every shape: valid
 /// keys with one thing changed, and random ones.
 fn cose_key_map() -> impl Strategy<Value = Value> {
-    let ed_x = SigningKey::ed25519(&[3; 32]).verifying_key().to_bytes().to_vec();
+    let ed_x = citysec_rustcrypto::PROVIDER
+        .public_key(&SigningKey::ed25519(&[3; 32]))
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     let label = prop_oneof![
         (-5i64..=6).prop_map(Value::from),
         Just(Value::Text("use".into())),
@@ -514,7 +520,11 @@ fn claims_strategy() -> impl Strategy<Value = Claims> {
         (opt_time(), opt_time(), opt_time()),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..17)),
         proptest::option::of(prop_oneof![
-            Just(Confirmation::Key(SigningKey::ed25519(&[3; 32]).verifying_key())),
+            Just(Confirmation::Key(
+                citysec_rustcrypto::PROVIDER
+                    .public_key(&SigningKey::ed25519(&[3; 32]))
+                    .unwrap()
+            )),
             proptest::collection::vec(any::<u8>(), 1..9).prop_map(Confirmation::KeyId),
         ]),
         proptest::option::of((any::<u64>(), text()).prop_map(|(idx, uri)| StatusRef { idx, uri })),

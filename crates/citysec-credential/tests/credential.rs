@@ -12,16 +12,14 @@
 )]
 
 use citysec_core::coset::cbor::value::Value;
-use citysec_core::provider::BackendSigner;
 use citysec_core::provider::Signer;
-use citysec_core::{Error as CoreError, RustCrypto, SigningKey, Timestamp, VerifyingKey, sign1};
+use citysec_core::{Error as CoreError, SigningKey, Timestamp, VerifyingKey, sign1};
 use citysec_credential::status::{INVALID, SUSPENDED, StatusList};
 use citysec_credential::{
     Challenge, ClaimKey, Claims, Confirmation, CredentialKind, Error, Issuer, ScheduleWindow, StatusRef, Verifier,
     present,
 };
 
-const B: RustCrypto = RustCrypto;
 const ISS: &str = "https://issuer.city.example";
 const AUD: &str = "door-controllers";
 const NOW: u64 = 1_767_000_000;
@@ -94,7 +92,7 @@ fn es256_credentials_verify_on_both_providers() {
         let token = es.issue(&claims()).unwrap();
         for verifying in providers {
             let v = Verifier::new(verifying)
-                .trust(ISS, key().verifying_key())
+                .trust(ISS, citysec_rustcrypto::PROVIDER.public_key(&key()).unwrap())
                 .unwrap()
                 .audience(AUD);
             let c = v.verify(&token, t(NOW), &[]).unwrap();
@@ -222,7 +220,9 @@ fn key_lookup_and_rotation() {
     // two trusted keys with the same kid
     let dup = SigningKey::ed25519(&[3; 32]).with_kid(b"iss-ed-1".to_vec());
     assert_eq!(
-        verifier().trust(ISS, dup.verifying_key()).err(),
+        verifier()
+            .trust(ISS, citysec_rustcrypto::PROVIDER.public_key(&dup).unwrap())
+            .err(),
         Some(Error::Core(CoreError::DuplicateKid))
     );
     // a kid nobody trusts
@@ -245,7 +245,12 @@ fn key_lookup_and_rotation() {
     // a key without a kid cannot be trusted or issue
     assert_eq!(
         Verifier::new(&citysec_rustcrypto::PROVIDER)
-            .trust(ISS, SigningKey::ed25519(&[6; 32]).verifying_key())
+            .trust(
+                ISS,
+                citysec_rustcrypto::PROVIDER
+                    .public_key(&SigningKey::ed25519(&[6; 32]))
+                    .unwrap()
+            )
             .err(),
         Some(Error::InvalidConfiguration)
     );
@@ -260,7 +265,7 @@ fn algorithm_and_key_type_must_agree() {
     // EdDSA token, but the trusted key under that kid is P-256
     let p256_same_kid = SigningKey::p256(&[7; 32]).unwrap().with_kid(b"iss-ed-1".to_vec());
     let v = Verifier::new(&citysec_rustcrypto::PROVIDER)
-        .trust(ISS, p256_same_kid.verifying_key())
+        .trust(ISS, citysec_rustcrypto::PROVIDER.public_key(&p256_same_kid).unwrap())
         .unwrap()
         .audience(AUD);
     let token = issuer().issue(&claims()).unwrap();
@@ -514,7 +519,9 @@ impl citysec_core::RandomSource for Counter {
 fn holder_credential() -> (SigningKey, Vec<u8>) {
     let holder = SigningKey::ed25519(&[0x42; 32]).with_kid(b"phone-17".to_vec());
     let mut c = claims();
-    c.cnf = Some(Confirmation::Key(holder.verifying_key()));
+    c.cnf = Some(Confirmation::Key(
+        citysec_rustcrypto::PROVIDER.public_key(&holder).unwrap(),
+    ));
     (holder, issuer().issue(&c).unwrap())
 }
 
@@ -526,12 +533,17 @@ fn proof_of_possession() {
     // the challenge travels as CBOR
     let received = Challenge::from_cbor(&challenge.to_cbor().unwrap()).unwrap();
     assert_eq!(received, challenge);
-    let p = present(&BackendSigner::new(&B, &holder), &cred, &received).unwrap();
+    let p = present(&soft_copy(&holder), &cred, &received).unwrap();
     let v = verifier()
         .verify_presentation(&p, &challenge, t(NOW + 5), 30, &[])
         .unwrap();
     assert_eq!(v.claims().sub.as_deref(), Some("staff-17"));
-    assert_eq!(v.claims().cnf, Some(Confirmation::Key(holder.verifying_key())));
+    assert_eq!(
+        v.claims().cnf,
+        Some(Confirmation::Key(
+            citysec_rustcrypto::PROVIDER.public_key(&holder).unwrap()
+        ))
+    );
 
     // a recorded presentation replayed to the next challenge
     let next = Challenge::new(&mut rng, "door-7", t(NOW + 10)).unwrap();
@@ -549,7 +561,7 @@ fn proof_of_possession() {
     );
     // a copied credential presented with the thief's own key
     let thief = SigningKey::ed25519(&[0x66; 32]).with_kid(b"phone-17".to_vec());
-    let stolen = present(&BackendSigner::new(&B, &thief), &cred, &challenge).unwrap();
+    let stolen = present(&soft_copy(&thief), &cred, &challenge).unwrap();
     assert_eq!(
         verifier()
             .verify_presentation(&stolen, &challenge, t(NOW + 5), 30, &[])
@@ -565,14 +577,14 @@ fn proof_of_possession() {
     );
     // a credential without cnf cannot be presented
     let plain = issuer().issue(&claims()).unwrap();
-    let p = present(&BackendSigner::new(&B, &holder), &plain, &challenge).unwrap();
+    let p = present(&soft_copy(&holder), &plain, &challenge).unwrap();
     assert_eq!(
         verifier().verify_presentation(&p, &challenge, t(NOW), 30, &[]).err(),
         Some(Error::NoConfirmationKey)
     );
     // an expired credential inside a fresh presentation
     let p = present(
-        &BackendSigner::new(&B, &holder),
+        &soft_copy(&holder),
         &cred,
         &Challenge::from_parts([1; 32], "door-7", t(EXP + 100)),
     )
@@ -600,7 +612,11 @@ fn proof_of_possession() {
 fn cnf_with_a_private_key_is_malformed() {
     // cnf {1: COSE_Key with d}
     let holder = SigningKey::ed25519(&[0x42; 32]);
-    let key_bytes = citysec_core::Key::Signing(holder).to_cose_key().unwrap();
+    let key_bytes = citysec_core::Key::Signing(holder)
+        .complete(&citysec_rustcrypto::PROVIDER)
+        .unwrap()
+        .to_cose_key()
+        .unwrap();
     let key_value: Value = citysec_core::coset::cbor::de::from_reader(key_bytes.as_slice()).unwrap();
     let payload = cbor(&Value::Map(vec![
         (Value::from(1), Value::Text(ISS.into())),
@@ -644,7 +660,10 @@ fn rfc8392_a3_verifies_and_decodes_to_the_rfc_values() {
     let two = v
         .trust(
             "coap://as.example.com",
-            SigningKey::ed25519(&[1; 32]).verifying_key().with_kid(b"z".to_vec()),
+            citysec_rustcrypto::PROVIDER
+                .public_key(&SigningKey::ed25519(&[1; 32]))
+                .unwrap()
+                .with_kid(b"z".to_vec()),
         )
         .unwrap();
     assert_eq!(
@@ -763,7 +782,9 @@ fn the_documented_example_token_is_reproduced() {
     c.exp = Some(t(1_767_229_200));
     c.iat = Some(t(1_767_139_200));
     c.cti = Some(vec![0x0b, 0x71]);
-    c.cnf = Some(Confirmation::Key(holder.verifying_key()));
+    c.cnf = Some(Confirmation::Key(
+        citysec_rustcrypto::PROVIDER.public_key(&holder).unwrap(),
+    ));
     c.status = Some(StatusRef {
         idx: 17,
         uri: "https://issuer.city.example/status/1".into(),
@@ -838,4 +859,17 @@ fn the_access_profile_is_a_layer_over_the_claims_set() {
         Some(&Value::Array(vec![Value::Text("staff".into())]))
     );
     assert_eq!(set.to_cbor().unwrap(), bytes);
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

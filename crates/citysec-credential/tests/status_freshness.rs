@@ -18,11 +18,11 @@ use citysec_core::coset::cbor::value::Value;
 use citysec_core::coset::{Header, Label};
 use citysec_core::provider::Signer;
 use citysec_core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
-use citysec_core::{Error as CoreError, Limits, RustCrypto, SigningKey, Timestamp};
+use citysec_core::{Error as CoreError, Limits, SigningKey, Timestamp};
 use citysec_credential::status::{INVALID, STATUS_LIST_TYP, StatusList};
 use citysec_credential::{Claims, Error, Issuer, StatusRef, Verifier};
 
-const B: RustCrypto = RustCrypto;
+const B: citysec_core::provider::Provider = citysec_rustcrypto::PROVIDER;
 const ISS: &str = "https://issuer.city.example";
 const AUD: &str = "door-controllers";
 const URI: &str = "https://issuer.city.example/status/1";

@@ -8,7 +8,7 @@ use core::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use citysec_core::backend::SIGNATURE_LEN;
+use citysec_core::provider::SIGNATURE_LEN;
 use citysec_core::provider::Signer;
 use citysec_core::{Algorithm, VerifyingKey};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
@@ -640,23 +640,28 @@ mod tests {
 
     #[test]
     fn public_points_are_read_wrapped_or_bare() {
-        let ed = citysec_core::SigningKey::ed25519(&[3; 32]).verifying_key();
+        let ed = citysec_rustcrypto::PROVIDER
+            .public_key(&citysec_core::SigningKey::ed25519(&[3; 32]))
+            .unwrap();
         let raw = ed.as_bytes().to_vec();
         let mut wrapped = vec![0x04, 0x20];
         wrapped.extend_from_slice(&raw);
         assert_eq!(verifying_key(Algorithm::EdDSA, &wrapped).unwrap(), ed);
         assert_eq!(verifying_key(Algorithm::EdDSA, &raw).unwrap(), ed);
         assert_eq!(verifying_key(Algorithm::EdDSA, &raw[..31]), Err(Error::WrongKeyType));
-        let p = citysec_core::SigningKey::p256(&[4; 32]).unwrap().verifying_key();
+        let p = citysec_rustcrypto::PROVIDER
+            .public_key(&citysec_core::SigningKey::p256(&[4; 32]).unwrap())
+            .unwrap();
         let sec1 = p.as_bytes().to_vec();
         assert_eq!(sec1.len(), 65);
         let mut wrapped = vec![0x04, 0x41];
         wrapped.extend_from_slice(&sec1);
         assert_eq!(verifying_key(Algorithm::ES256, &wrapped).unwrap(), p);
         assert_eq!(verifying_key(Algorithm::ES256, &sec1).unwrap(), p);
-        // A point off the curve.
+        // A coordinate not below the field prime (a point off the curve is
+        // the verifying provider's to refuse, at import).
         let mut off = sec1.clone();
-        off[64] ^= 1;
+        off[1..33].fill(0xff);
         assert_eq!(verifying_key(Algorithm::ES256, &off), Err(Error::WrongKeyType));
     }
 

@@ -20,7 +20,6 @@ use citysec_attest::{
     UnverifiedEvidence,
 };
 use citysec_attest::{ManufacturerVerifier, ResultVerifier};
-use citysec_backend_tests::ViaProvider;
 use citysec_core::provider::Signer;
 use citysec_core::sign1::{self, VerifyOptions};
 use citysec_core::{Algorithm, KeySet, Limits, SigningKey, Timestamp};
@@ -31,7 +30,7 @@ use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleSource, LoadOptions};
 
 /// Verification through the RustCrypto provider.
-const RC: ViaProvider = ViaProvider(&citysec_rustcrypto::PROVIDER, "rustcrypto");
+const RC: &citysec_core::provider::Provider = &citysec_rustcrypto::PROVIDER;
 const NOW: u64 = 1_795_687_200;
 const TOKEN: &str = "citysec-test";
 
@@ -75,7 +74,7 @@ fn token_keys_sign_every_format_and_the_rustcrypto_provider_verifies() {
         assert_eq!(key.algorithm(), alg);
         let msg = sign1::sign(&key, b"door 7: open", b"").unwrap();
         let keys = KeySet::from_keys([key.verifying_key().clone()]).unwrap();
-        let v = sign1::verify(&RC, &keys, &msg, &VerifyOptions::default()).unwrap();
+        let v = sign1::verify(RC, &keys, &msg, &VerifyOptions::default()).unwrap();
         assert_eq!(v.payload(), b"door 7: open");
 
         // A credential, and a status list, from a token issuer key.
@@ -203,7 +202,7 @@ fn an_existing_key_opens_by_label_or_id_with_the_same_public_key() {
     // Two signers of one key: either signature verifies under the other's key.
     let msg = sign1::sign(&by_id, b"x", b"").unwrap();
     let keys = KeySet::from_keys([by_label.verifying_key().clone()]).unwrap();
-    assert!(sign1::verify(&RC, &keys, &msg, &VerifyOptions::default()).is_ok());
+    assert!(sign1::verify(RC, &keys, &msg, &VerifyOptions::default()).is_ok());
     // The same label again is refused.
     assert_eq!(
         Pkcs11Signer::generate(&module(), &uri(TOKEN, "reopen"), Algorithm::ES256).err(),

@@ -378,15 +378,22 @@ impl PolicySigners {
     }
 
     /// The policy signers with the keys of `keys` (each with a distinct `kid`),
-    /// checked with `provider`.
+    /// checked with `provider`, which imports each key here
+    /// ([`Provider::import`]: it checks that the key is a point of its curve and
+    /// parses it once). [`Self::new`] takes the keys as they are, and the
+    /// provider checks them at each verification instead.
     ///
     /// # Errors
-    /// As [`KeySet::from_keys`].
+    /// As [`KeySet::from_keys`] and [`Provider::import`].
     pub fn from_keys(
         provider: &Provider,
         keys: impl IntoIterator<Item = VerifyingKey>,
     ) -> Result<Self, citysec_core::Error> {
-        Ok(Self::new(provider, KeySet::from_keys(keys)?))
+        let imported = keys
+            .into_iter()
+            .map(|k| provider.import(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(provider, KeySet::from_keys(imported)?))
     }
 
     /// The keys.

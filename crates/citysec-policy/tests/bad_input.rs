@@ -13,17 +13,14 @@
 )]
 
 use citysec_core::coset::{Header, HeaderBuilder};
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
-use citysec_core::{Error, RustCrypto, SigningKey};
+use citysec_core::{Error, SigningKey};
 use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleError, BundleSource, CONTENT_TYPE, LoadOptions};
 use citysec_policy::{
     Decision, Diagnostic, DiagnosticKind, EvalErrorKind, PolicyLimits, PolicySet, Reason, RuleError, Schema, Value,
     compile,
 };
-
-const B: RustCrypto = RustCrypto;
 
 const SCHEMA: &str = "
 action open;
@@ -280,7 +277,11 @@ fn signer() -> SigningKey {
 }
 
 fn trusted() -> PolicySigners {
-    PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [signer().verifying_key()]).unwrap()
+    PolicySigners::from_keys(
+        &citysec_rustcrypto::PROVIDER,
+        [citysec_rustcrypto::PROVIDER.public_key(&signer()).unwrap()],
+    )
+    .unwrap()
 }
 
 fn make(version: u64) -> Vec<u8> {
@@ -291,7 +292,7 @@ fn make(version: u64) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap()
 }
 
 fn load(bytes: &[u8], held: Option<u64>) -> Result<bundle::Bundle, BundleError> {
@@ -324,11 +325,11 @@ fn bundle_signed_by_an_untrusted_key() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&BackendSigner::new(&B, &rogue), &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(&soft_copy(&rogue), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
     // A different key claiming the trusted kid fails the signature check.
     let impostor = SigningKey::ed25519(&[9u8; 32]).with_kid(*b"signer-1");
-    let signed = bundle::create(&BackendSigner::new(&B, &impostor), &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(&soft_copy(&impostor), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::BadSignature));
 }
 
@@ -396,7 +397,7 @@ fn bundle_headers_of_another_shape_are_refused_first() {
         .value(-70_000, citysec_core::coset::cbor::Value::Bytes(vec![0; 200]))
         .build();
     let msg = sign1::sign_with_headers(
-        &BackendSigner::new(&B, &signer()),
+        &soft_copy(&signer()),
         long,
         Header::default(),
         b"x",
@@ -426,7 +427,7 @@ fn make_payload_with_unprotected_kid() -> Vec<u8> {
     let unprotected = HeaderBuilder::new().key_id(b"signer-1".to_vec()).build();
     let key = SigningKey::ed25519(&[7u8; 32]);
     sign1::sign_with_headers(
-        &BackendSigner::new(&B, &key),
+        &soft_copy(&key),
         protected,
         unprotected,
         &payload(&f),
@@ -494,7 +495,7 @@ fn sign_payload(payload: &[u8], content_type: Option<&str>) -> Vec<u8> {
         None => Header::default(),
     };
     sign1::sign_with_headers(
-        &BackendSigner::new(&B, &signer()),
+        &soft_copy(&signer()),
         protected,
         Header::default(),
         payload,
@@ -625,14 +626,13 @@ fn create_refuses_sources_that_do_not_compile() {
         issued_at: 0,
         scope: SCOPE,
     };
-    let err = bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap_err();
+    let err = bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap_err();
     let BundleError::Compile(d) = err else {
         panic!("{err:?}")
     };
     assert_eq!(d.first().unwrap().kind, DiagnosticKind::TypeMismatch);
 }
 
-#[cfg(feature = "p256")]
 #[test]
 fn es256_bundles_load() {
     let key = SigningKey::p256(&[0x11; 32]).unwrap().with_kid(*b"p256-signer");
@@ -643,11 +643,28 @@ fn es256_bundles_load() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&BackendSigner::new(&B, &key), &src, &PolicyLimits::DEFAULT).unwrap();
-    let keys = PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [key.verifying_key()]).unwrap();
+    let signed = bundle::create(&soft_copy(&key), &src, &PolicyLimits::DEFAULT).unwrap();
+    let keys = PolicySigners::from_keys(
+        &citysec_rustcrypto::PROVIDER,
+        [citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()],
+    )
+    .unwrap();
     let b = bundle::load(&keys, &signed, &LoadOptions::default()).unwrap();
     let p: &PolicySet = b.policy();
     assert_eq!(p.len(), 2);
     // The Ed25519 set does not trust it.
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

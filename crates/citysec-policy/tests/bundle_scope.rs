@@ -14,15 +14,13 @@
 )]
 
 use citysec_core::coset::HeaderBuilder;
-use citysec_core::provider::BackendSigner;
 use citysec_core::sign1::{self, Tagging};
 use citysec_core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
-use citysec_core::{Error, RustCrypto, SigningKey};
+use citysec_core::{Error, SigningKey};
 use citysec_policy::bundle::PolicySigners;
 use citysec_policy::bundle::{self, BundleError, BundleSource, CONTENT_TYPE, FORMAT, LoadOptions, valid_scope};
 use citysec_policy::{PolicyLimits, Schema, compile};
 
-const B: RustCrypto = RustCrypto;
 const SCHEMA: &str = "action open; resource door; subject.badge: string;";
 const POLICY: &str = r#"permit "badge-7" action open on door when subject.badge == "7";"#;
 const SITE_A: &str = "site:lyon-3";
@@ -33,7 +31,11 @@ fn signer() -> SigningKey {
 }
 
 fn trusted() -> PolicySigners {
-    PolicySigners::from_keys(&citysec_rustcrypto::PROVIDER, [signer().verifying_key()]).unwrap()
+    PolicySigners::from_keys(
+        &citysec_rustcrypto::PROVIDER,
+        [citysec_rustcrypto::PROVIDER.public_key(&signer()).unwrap()],
+    )
+    .unwrap()
 }
 
 fn make(version: u64, scope: &str) -> Vec<u8> {
@@ -44,7 +46,7 @@ fn make(version: u64, scope: &str) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope,
     };
-    bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap()
 }
 
 fn digest() -> [u8; 32] {
@@ -115,7 +117,7 @@ fn payload(fields: &[F<'_>]) -> Vec<u8> {
 fn sign_payload(payload: &[u8]) -> Vec<u8> {
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
     sign1::sign_with_headers(
-        &BackendSigner::new(&B, &signer()),
+        &soft_copy(&signer()),
         protected,
         Default::default(),
         payload,
@@ -272,7 +274,7 @@ fn create_refuses_invalid_scopes() {
             scope: bad,
         };
         assert_eq!(
-            bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap_err(),
+            bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap_err(),
             BundleError::InvalidScope
         );
     }
@@ -317,7 +319,7 @@ fn the_held_bundle_reloads_and_another_at_its_version_does_not() {
         issued_at: 1_790_000_001,
         scope: SITE_A,
     };
-    let other5 = bundle::create(&BackendSigner::new(&B, &signer()), &src, &PolicyLimits::DEFAULT).unwrap();
+    let other5 = bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
         bundle::load_held(&trusted(), &other5, &opts, &mut store).unwrap_err(),
         BundleError::Rollback { held: 5, version: 5 }
@@ -399,4 +401,17 @@ fn the_documented_payload_example() {
         ),
         Ok(())
     );
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
+    let copy = match key.algorithm() {
+        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -2,35 +2,155 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-use citysec_core::backend::{SIGNATURE_LEN, TAG_LEN};
-use citysec_core::provider::{BackendBridge, KeyProvider, Provider, Signer};
+use citysec_core::keys::{Prepared, ed25519_r_is_strict};
+use citysec_core::provider::{
+    Aead, Hkdf, KeyAgreement, KeyProvider, Provider, SIGNATURE_LEN, SharedSecret, SignatureVerifier, Signer, TAG_LEN,
+};
 use citysec_core::{
-    Algorithm, Backend, Error, Result, SharedSecret, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey,
-    X25519SecretKey,
+    Algorithm, Error, Result, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey,
 };
 use ring::{aead, hkdf, rand, signature};
 
-/// The *ring* backend. Cheap to construct and to copy.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Ring;
+/// The *ring* provider. X25519 comes from x25519-dalek: *ring* has no static
+/// X25519 keys.
+pub static PROVIDER: Provider = Provider {
+    name: "ring",
+    signature_verifiers: &[&Ed25519, &P256],
+    aeads: &[
+        &RingAead(Algorithm::ChaCha20Poly1305),
+        &RingAead(Algorithm::A128GCM),
+        &RingAead(Algorithm::A256GCM),
+    ],
+    hkdf: Some(&HkdfSha256),
+    key_agreement: Some(&X25519),
+    key_provider: Some(&Keys),
+};
 
-fn aead_alg(alg: Algorithm) -> Result<&'static aead::Algorithm> {
-    match alg {
-        Algorithm::ChaCha20Poly1305 => Ok(&aead::CHACHA20_POLY1305),
-        Algorithm::A128GCM => Ok(&aead::AES_128_GCM),
-        Algorithm::A256GCM => Ok(&aead::AES_256_GCM),
-        _ => Err(Error::UnsupportedAlgorithm),
+// ---------------------------------------------------------------------------
+// Signature verification
+
+#[derive(Debug)]
+struct Ed25519;
+
+impl SignatureVerifier for Ed25519 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::EdDSA
+    }
+
+    /// *ring* parses the key on every verification and has no call that checks
+    /// one alone: curve25519-dalek checks that the encoding is a point.
+    fn prepare(&self, key: &VerifyingKey) -> Result<Option<Prepared>> {
+        if key.algorithm() != Algorithm::EdDSA {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        let bytes: [u8; 32] = key.as_bytes().try_into().map_err(|_| Error::InvalidKey)?;
+        let point = curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+            .decompress()
+            .ok_or(Error::InvalidKey)?;
+        if point.is_small_order() {
+            return Err(Error::WeakKey);
+        }
+        Ok(None)
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        if key.algorithm() != Algorithm::EdDSA || sig.len() != SIGNATURE_LEN {
+            return Err(Error::BadSignature);
+        }
+        // ring's Ed25519 verification follows RFC 8032 but, unlike dalek's
+        // `verify_strict`, does not refuse an R of small order: check that
+        // first, so both providers accept exactly the same signatures
+        // (Wycheproof in citysec-backend-tests).
+        if !ed25519_r_is_strict(sig) {
+            return Err(Error::BadSignature);
+        }
+        signature::UnparsedPublicKey::new(&signature::ED25519, key.as_bytes())
+            .verify(msg, sig)
+            .map_err(|_| Error::BadSignature)
     }
 }
 
-fn aead_key(key: &SymmetricKey) -> Result<aead::LessSafeKey> {
-    let unbound =
-        aead::UnboundKey::new(aead_alg(key.algorithm())?, key.secret_bytes()).map_err(|_| Error::InvalidKey)?;
-    Ok(aead::LessSafeKey::new(unbound))
+#[derive(Debug)]
+struct P256;
+
+impl SignatureVerifier for P256 {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
+    }
+
+    /// *ring* parses the key on every verification and has no call that checks
+    /// one alone: p256 checks that the point is on the curve.
+    fn prepare(&self, key: &VerifyingKey) -> Result<Option<Prepared>> {
+        if key.algorithm() != Algorithm::ES256 {
+            return Err(Error::UnsupportedAlgorithm);
+        }
+        p256::PublicKey::from_sec1_bytes(key.as_bytes()).map_err(|_| Error::InvalidKey)?;
+        Ok(None)
+    }
+
+    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        if key.algorithm() != Algorithm::ES256 || sig.len() != SIGNATURE_LEN {
+            return Err(Error::BadSignature);
+        }
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, key.as_bytes())
+            .verify(msg, sig)
+            .map_err(|_| Error::BadSignature)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// AEADs, HKDF, X25519
+
+/// One of *ring*'s AEADs (the algorithm says which).
+#[derive(Debug)]
+struct RingAead(Algorithm);
+
+impl RingAead {
+    /// *ring*'s key for `key`, if it is of this AEAD's algorithm.
+    fn key(&self, key: &SymmetricKey) -> Option<aead::LessSafeKey> {
+        let alg = match (self.0, key.algorithm()) {
+            (Algorithm::ChaCha20Poly1305, Algorithm::ChaCha20Poly1305) => &aead::CHACHA20_POLY1305,
+            (Algorithm::A128GCM, Algorithm::A128GCM) => &aead::AES_128_GCM,
+            (Algorithm::A256GCM, Algorithm::A256GCM) => &aead::AES_256_GCM,
+            _ => return None,
+        };
+        aead::UnboundKey::new(alg, key.secret_bytes())
+            .ok()
+            .map(aead::LessSafeKey::new)
+    }
 }
 
 fn nonce(bytes: &[u8]) -> Result<aead::Nonce> {
     aead::Nonce::try_assume_unique_for_key(bytes).map_err(|_| Error::InvalidIv)
+}
+
+impl Aead for RingAead {
+    fn algorithm(&self) -> Algorithm {
+        self.0
+    }
+
+    fn seal(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let k = self.key(key).ok_or(Error::UnsupportedAlgorithm)?;
+        let tag = k
+            .seal_in_place_separate_tag(nonce(nonce_bytes)?, aead::Aad::from(aad), in_out)
+            .map_err(|_| Error::InvalidLength)?;
+        <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::Backend)
+    }
+
+    fn open(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
+        let n = nonce(nonce_bytes)?;
+        let (Some(k), Ok(tag)) = (self.key(key), aead::Tag::try_from(tag)) else {
+            in_out.fill(0);
+            return Err(Error::DecryptFailed);
+        };
+        k.open_in_place_separate_tag(n, aead::Aad::from(aad), tag, in_out, 0..)
+            .map(|_| ())
+            .map_err(|_| {
+                // ring leaves unspecified bytes behind on failure; leave none.
+                in_out.fill(0);
+                Error::DecryptFailed
+            })
+    }
 }
 
 /// An HKDF output length for ring's `KeyType`.
@@ -42,90 +162,48 @@ impl hkdf::KeyType for OkmLen {
     }
 }
 
-impl Backend for Ring {
-    fn name(&self) -> &'static str {
-        "ring"
-    }
+#[derive(Debug)]
+struct HkdfSha256;
 
-    /// Parses the key on every call; a signer from [`PROVIDER`]'s key provider
-    /// parses it once.
-    fn sign(&self, key: &SigningKey, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        RingPair::parse(key)?.sign(msg)
-    }
-
-    fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
-        let alg: &dyn signature::VerificationAlgorithm = match key.algorithm() {
-            Algorithm::EdDSA => &signature::ED25519,
-            Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
-            _ => return Err(Error::BadSignature),
-        };
-        if sig.len() != SIGNATURE_LEN {
-            return Err(Error::BadSignature);
-        }
-        // ring's Ed25519 verification follows RFC 8032 but, unlike dalek's `verify_strict`,
-        // does not refuse an R of small order: check that first, so both backends accept
-        // exactly the same signatures (Wycheproof in citysec-backend-tests).
-        if key.algorithm() == Algorithm::EdDSA && !citysec_core::backend::ed25519_r_is_strict(sig) {
-            return Err(Error::BadSignature);
-        }
-        signature::UnparsedPublicKey::new(alg, key.as_bytes())
-            .verify(msg, sig)
-            .map_err(|_| Error::BadSignature)
-    }
-
-    fn seal(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        let k = aead_key(key)?;
-        let tag = k
-            .seal_in_place_separate_tag(nonce(nonce_bytes)?, aead::Aad::from(aad), in_out)
-            .map_err(|_| Error::InvalidLength)?;
-        <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::Backend)
-    }
-
-    fn open(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
-        let k = aead_key(key)?;
-        let n = nonce(nonce_bytes)?;
-        let tag = aead::Tag::try_from(tag).map_err(|_| Error::DecryptFailed)?;
-        k.open_in_place_separate_tag(n, aead::Aad::from(aad), tag, in_out, 0..)
-            .map(|_| ())
-            .map_err(|_| {
-                // ring leaves unspecified bytes behind on failure; leave none.
-                in_out.fill(0);
-                Error::DecryptFailed
-            })
-    }
-
+impl Hkdf for HkdfSha256 {
     fn hkdf_sha256(&self, salt: &[u8], ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<()> {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
         let info = [info];
         let out = prk.expand(&info, OkmLen(okm.len())).map_err(|_| Error::InvalidLength)?;
         out.fill(okm).map_err(|_| Error::InvalidLength)
     }
+}
 
+/// Static X25519 with x25519-dalek (*ring* has no static X25519 keys).
+#[derive(Debug)]
+struct X25519;
+
+impl KeyAgreement for X25519 {
     fn x25519(&self, secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<SharedSecret> {
-        citysec_core::backend::x25519(secret, public)
+        let s = x25519_dalek::StaticSecret::from(*secret.secret_bytes());
+        let shared = s.diffie_hellman(&x25519_dalek::PublicKey::from(*public.as_bytes()));
+        if !shared.was_contributory() {
+            return Err(Error::NonContributory);
+        }
+        Ok(SharedSecret::new(shared.to_bytes()))
+    }
+
+    fn public_key(&self, secret: &X25519SecretKey) -> Result<X25519PublicKey> {
+        let s = x25519_dalek::StaticSecret::from(*secret.secret_bytes());
+        let public = x25519_dalek::PublicKey::from(&s).to_bytes();
+        if secret.stored_public().is_some_and(|p| *p != public) {
+            return Err(Error::InvalidKey);
+        }
+        let key = X25519PublicKey::new(public);
+        Ok(match secret.kid() {
+            Some(kid) => key.with_kid(kid),
+            None => key,
+        })
     }
 }
 
 // ---------------------------------------------------------------------------
-// The provider model (issue 14, step (a)).
-
-/// The *ring* provider. X25519 comes from x25519-dalek through citysec-core:
-/// *ring* has no static X25519 keys.
-pub static PROVIDER: Provider = Provider {
-    name: "ring",
-    signature_verifiers: &[
-        &BackendBridge(Algorithm::EdDSA, Ring),
-        &BackendBridge(Algorithm::ES256, Ring),
-    ],
-    aeads: &[
-        &BackendBridge(Algorithm::ChaCha20Poly1305, Ring),
-        &BackendBridge(Algorithm::A128GCM, Ring),
-        &BackendBridge(Algorithm::A256GCM, Ring),
-    ],
-    hkdf: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, Ring)),
-    key_agreement: Some(&BackendBridge(Algorithm::EcdhEsHkdf256, Ring)),
-    key_provider: Some(&Keys),
-};
+// Signers
 
 #[derive(Debug)]
 struct Keys;
@@ -135,11 +213,12 @@ impl KeyProvider for Keys {
     /// (and zeroized) here. *ring*'s key pairs do not zeroize their private
     /// scalar on drop.
     fn load_signing_key(&self, key: SigningKey) -> Result<Box<dyn Signer>> {
-        let pair = RingPair::parse(&key)?;
-        Ok(Box::new(RingSigner {
-            pair,
-            public: key.verifying_key(),
-        }))
+        let (pair, public) = RingPair::parse(&key)?;
+        Ok(Box::new(RingSigner { pair, public }))
+    }
+
+    fn public_key(&self, key: &SigningKey) -> Result<VerifyingKey> {
+        RingPair::parse(key).map(|(_, public)| public)
     }
 }
 
@@ -150,26 +229,44 @@ enum RingPair {
 }
 
 impl RingPair {
-    fn parse(key: &SigningKey) -> Result<Self> {
+    /// Parses `key` and derives its public key (imported, with the key's `kid`),
+    /// checking it against the public key stored with `key`, if any.
+    fn parse(key: &SigningKey) -> Result<(Self, VerifyingKey)> {
         let secret = key.secret_bytes();
-        let public = key.verifying_key();
-        match key.algorithm() {
-            Algorithm::EdDSA => signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..], public.as_bytes())
-                .map(Self::Ed25519)
-                .map_err(|_| Error::InvalidKey),
+        let (pair, public) = match key.algorithm() {
+            Algorithm::EdDSA => {
+                let pair = signature::Ed25519KeyPair::from_seed_unchecked(secret).map_err(|_| Error::InvalidKey)?;
+                let public: [u8; 32] = signature::KeyPair::public_key(&pair)
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| Error::InvalidKey)?;
+                (Self::Ed25519(pair), VerifyingKey::ed25519(&public)?)
+            }
             Algorithm::ES256 => {
+                // ring's ECDSA key pair needs the public point beside the scalar.
+                let scalar = p256::SecretKey::from_slice(secret).map_err(|_| Error::InvalidKey)?;
+                let point = p256::elliptic_curve::sec1::ToSec1Point::to_sec1_point(&scalar.public_key(), false);
+                let public = VerifyingKey::p256_sec1(point.as_bytes())?;
                 let rng = rand::SystemRandom::new();
                 let pair = signature::EcdsaKeyPair::from_private_key_and_public_key(
                     &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &secret[..],
+                    secret,
                     public.as_bytes(),
                     &rng,
                 )
                 .map_err(|_| Error::InvalidKey)?;
-                Ok(Self::P256(pair, rng))
+                (Self::P256(pair, rng), public)
             }
-            _ => Err(Error::UnsupportedAlgorithm),
+            _ => return Err(Error::UnsupportedAlgorithm),
+        };
+        if key.stored_public().is_some_and(|p| p.as_bytes() != public.as_bytes()) {
+            return Err(Error::InvalidKey);
         }
+        let public = match key.kid() {
+            Some(kid) => public.with_kid(kid),
+            None => public,
+        };
+        Ok((pair, public))
     }
 
     fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {

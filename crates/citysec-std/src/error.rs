@@ -46,7 +46,8 @@ pub enum Error {
     /// PEM was asked for a key kind that has no PEM form here (symmetric and X25519
     /// keys are written as COSE_Key only).
     PemNotAvailable,
-    /// Encoding a key failed (it does not for keys citysec-core made).
+    /// Encoding a key failed: a private key without its public part in a
+    /// COSE_Key (`Key::complete` attaches it).
     Encoding,
     /// A persistent store (the redb database) could not be opened or used.
     Store(String),
@@ -100,7 +101,7 @@ impl fmt::Display for Error {
             Self::UnsupportedPemLabel(label) => write!(f, "unsupported pem label `{label}`"),
             Self::UnsupportedPemAlgorithm(oid) => write!(f, "unsupported key algorithm `{oid}` in pem"),
             Self::PemNotAvailable => f.write_str("pem is available for ed25519 and p-256 keys only"),
-            Self::Encoding => f.write_str("key encoding failed"),
+            Self::Encoding => f.write_str("key encoding failed (a COSE_Key private key needs its public part)"),
             Self::Store(msg) => write!(f, "store failed: {msg}"),
             #[cfg(feature = "redis")]
             Self::RedisRefused { addr, reason } => write!(f, "redis at `{addr}` refused: {reason}"),

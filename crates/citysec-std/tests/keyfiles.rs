@@ -15,8 +15,11 @@ use citysec_std::{
     Error, ExistingFile, KeyFormat, OsRandom, SystemClock, decode_key, encode_key, read_key, read_secret_key, write_key,
 };
 
+/// A fresh signing key with its public part attached (a COSE_Key file holds it).
 fn signing(alg: Algorithm) -> Key {
     Key::Signing(SigningKey::generate(alg, &mut OsRandom).unwrap().with_kid(*b"kid-1"))
+        .complete(&citysec_rustcrypto::PROVIDER)
+        .unwrap()
 }
 
 fn all_secret_keys() -> Vec<Key> {
@@ -30,7 +33,9 @@ fn all_secret_keys() -> Vec<Key> {
         ),
         Key::Symmetric(SymmetricKey::generate(Algorithm::A128GCM, &mut OsRandom).unwrap()),
         Key::Symmetric(SymmetricKey::generate(Algorithm::A256GCM, &mut OsRandom).unwrap()),
-        Key::X25519Secret(X25519SecretKey::generate(&mut OsRandom).unwrap().with_kid(*b"x")),
+        Key::X25519Secret(X25519SecretKey::generate(&mut OsRandom).unwrap().with_kid(*b"x"))
+            .complete(&citysec_rustcrypto::PROVIDER)
+            .unwrap(),
     ]
 }
 
@@ -38,11 +43,27 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-/// Same key: same algorithm, kid and encoding.
+/// Same key: same algorithm, kid, public part and secret (a key read from a
+/// PEM file carries no public part until a provider derives it).
 fn assert_same(a: &Key, b: &Key) {
     assert_eq!(a.algorithm(), b.algorithm());
     assert_eq!(a.kid(), b.kid());
-    assert_eq!(*a.to_cose_key().unwrap(), *b.to_cose_key().unwrap());
+    let public = |k: &Key| {
+        k.public(&citysec_rustcrypto::PROVIDER)
+            .unwrap()
+            .map(|p| p.to_cose_key().unwrap().to_vec())
+    };
+    assert_eq!(public(a), public(b));
+    assert_eq!(secret(a), secret(b));
+}
+
+fn secret(k: &Key) -> Option<Vec<u8>> {
+    match k {
+        Key::Signing(s) => Some(s.secret_bytes().to_vec()),
+        Key::Symmetric(s) => Some(s.secret_bytes().to_vec()),
+        Key::X25519Secret(s) => Some(s.secret_bytes().to_vec()),
+        _ => None,
+    }
 }
 
 #[test]
@@ -55,7 +76,7 @@ fn cose_key_files_round_trip_every_kind() {
         let back = read_secret_key(&path).unwrap();
         assert_same(&key, &back);
 
-        if let Some(public) = key.public() {
+        if let Some(public) = key.public(&citysec_rustcrypto::PROVIDER).unwrap() {
             let pub_path = dir.path().join(format!("public-{i}.cose"));
             write_key(&pub_path, &public, KeyFormat::CoseKey, ExistingFile::Refuse).unwrap();
             assert_eq!(mode(&pub_path), 0o644);
@@ -87,7 +108,7 @@ fn pem_files_round_trip_ed25519_and_p256() {
         let back = read_secret_key(&path).unwrap();
         assert_same(&key, &back);
 
-        let public = key.public().unwrap();
+        let public = key.public(&citysec_rustcrypto::PROVIDER).unwrap().unwrap();
         let pub_path = dir.path().join(format!("{name}.pub.pem"));
         write_key(&pub_path, &public, KeyFormat::Pem, ExistingFile::Refuse).unwrap();
         assert_eq!(mode(&pub_path), 0o644);
@@ -129,7 +150,10 @@ fn pem_not_available_for_symmetric_and_x25519() {
 fn public_key_file_is_not_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     for format in [KeyFormat::CoseKey, KeyFormat::Pem] {
-        let public = signing(Algorithm::ES256).public().unwrap();
+        let public = signing(Algorithm::ES256)
+            .public(&citysec_rustcrypto::PROVIDER)
+            .unwrap()
+            .unwrap();
         let path = dir.path().join(format!("pub-{format:?}"));
         write_key(&path, &public, format, ExistingFile::Refuse).unwrap();
         let err = read_secret_key(&path).unwrap_err();
@@ -245,7 +269,7 @@ fn reads_openssl_p256_pem_pair() {
     let sk = decode_key(private.as_bytes()).unwrap();
     let pk = decode_key(public.as_bytes()).unwrap();
     assert_eq!(sk.algorithm(), Algorithm::ES256);
-    assert_same(&sk.public().unwrap(), &pk);
+    assert_same(&sk.public(&citysec_rustcrypto::PROVIDER).unwrap().unwrap(), &pk);
     let Key::Verifying(vk) = pk else {
         panic!("not a verifying key")
     };

@@ -100,7 +100,7 @@ pub fn seal_to(
     }
     let shared = backend.x25519(&ephemeral, recipient)?;
     let cek = content_key(backend, shared.as_bytes(), alg)?;
-    let epk = ephemeral.public_key();
+    let epk = backend.x25519_public_key(&ephemeral)?;
     drop(ephemeral);
 
     let (protected, plen) = protected_header(alg)?;
@@ -306,7 +306,7 @@ fn recipient_unprotected<'a>(r: &mut Reader<'a>) -> Result<([u8; 32], Option<&'a
                 // X25519 ignores the top bit and reduces u modulo p: two encodings of
                 // one key would make two distinct messages that open alike. Only the
                 // canonical encoding is accepted.
-                if !citysec_core::backend::x25519_public_is_canonical(&x) {
+                if !citysec_core::keys::x25519_public_is_canonical(&x) {
                     return Err(Error::Core(citysec_core::Error::InvalidKey));
                 }
                 epk = Some(x);

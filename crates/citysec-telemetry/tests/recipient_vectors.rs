@@ -17,8 +17,7 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
-use citysec_core::{Algorithm, Backend, Error as CoreError, Limits, RustCrypto, SymmetricKey, X25519SecretKey};
-use citysec_ring::Ring;
+use citysec_core::{Algorithm, Error as CoreError, Limits, SymmetricKey, X25519SecretKey};
 use citysec_telemetry::Error;
 use citysec_telemetry::recipient::{open_from, seal_to};
 use serde_json::Value;
@@ -122,7 +121,7 @@ fn secret(d: &[u8], kid: &[u8]) -> X25519SecretKey {
 fn documented_recipient_vectors() {
     let vectors = doc_vectors();
     assert_eq!(vectors.len(), 2);
-    let backends: [&dyn Backend; 2] = [&RustCrypto, &Ring];
+    let backends: [&citysec_core::provider::Provider; 2] = [&citysec_rustcrypto::PROVIDER, &citysec_ring::PROVIDER];
     for v in &vectors {
         let alg_id = v["alg"].as_i64().unwrap();
         let alg = Algorithm::from_cose_id(alg_id).unwrap();
@@ -130,10 +129,24 @@ fn documented_recipient_vectors() {
         let (iv, aad, plaintext) = (h(&v["iv"]), h(&v["external_aad"]), h(&v["plaintext"]));
         let iv12: [u8; 12] = iv.clone().try_into().unwrap();
         let rcpt = secret(&h(&v["recipient_secret"]), &kid);
-        assert_eq!(rcpt.public_key().as_bytes().to_vec(), h(&v["recipient_public"]));
+        assert_eq!(
+            citysec_rustcrypto::PROVIDER
+                .x25519_public_key(&rcpt)
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+            h(&v["recipient_public"])
+        );
         let eph_bytes = h(&v["ephemeral_secret"]);
         let eph = secret(&eph_bytes, b"");
-        assert_eq!(eph.public_key().as_bytes().to_vec(), h(&v["ephemeral_public"]));
+        assert_eq!(
+            citysec_rustcrypto::PROVIDER
+                .x25519_public_key(&eph)
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+            h(&v["ephemeral_public"])
+        );
         let key_bits = if alg_id == 1 { 128 } else { 256 };
         let ctx = kdf_context(alg_id, key_bits);
         assert_eq!(hex::encode(&ctx), v["kdf_context"].as_str().unwrap());
@@ -142,16 +155,23 @@ fn documented_recipient_vectors() {
         let enc = enc_structure(&prot, &aad);
         assert_eq!(hex::encode(&enc), v["enc_structure"].as_str().unwrap());
         for b in backends {
-            let p = if b.name() == "ring" {
+            let p = if b.name == "ring" {
                 &citysec_ring::PROVIDER
             } else {
                 &citysec_rustcrypto::PROVIDER
             };
             // Both sides of the agreement give the documented secret.
-            let shared = b.x25519(&eph, &rcpt.public_key()).unwrap();
+            let shared = b
+                .x25519(&eph, &citysec_rustcrypto::PROVIDER.x25519_public_key(&rcpt).unwrap())
+                .unwrap();
             assert_eq!(hex::encode(shared.as_bytes()), v["shared_secret"].as_str().unwrap());
             let back = b
-                .x25519(&rcpt, &citysec_core::X25519PublicKey::new(*eph.public_key().as_bytes()))
+                .x25519(
+                    &rcpt,
+                    &citysec_core::X25519PublicKey::new(
+                        *citysec_rustcrypto::PROVIDER.x25519_public_key(&eph).unwrap().as_bytes(),
+                    ),
+                )
                 .unwrap();
             assert_eq!(shared.as_bytes(), back.as_bytes());
             // HKDF-SHA-256, no salt, info = the KDF context.
@@ -165,12 +185,18 @@ fn documented_recipient_vectors() {
                 .unwrap();
             body.extend_from_slice(&tag);
             assert_eq!(hex::encode(&body), v["ciphertext"].as_str().unwrap());
-            let expected = message(alg_id, &iv, &body, eph.public_key().as_bytes(), &kid);
-            assert_eq!(hex::encode(&expected), v["message"].as_str().unwrap(), "{}", b.name());
+            let expected = message(
+                alg_id,
+                &iv,
+                &body,
+                citysec_rustcrypto::PROVIDER.x25519_public_key(&eph).unwrap().as_bytes(),
+                &kid,
+            );
+            assert_eq!(hex::encode(&expected), v["message"].as_str().unwrap(), "{}", b.name);
             // The crate writes exactly that and opens it.
             let sealed = seal_to(
                 p,
-                &rcpt.public_key(),
+                &citysec_rustcrypto::PROVIDER.x25519_public_key(&rcpt).unwrap(),
                 secret(&eph_bytes, b""),
                 alg,
                 &iv12,
@@ -178,7 +204,7 @@ fn documented_recipient_vectors() {
                 &aad,
             )
             .unwrap();
-            assert_eq!(sealed, expected, "{}", b.name());
+            assert_eq!(sealed, expected, "{}", b.name);
             assert_eq!(
                 open_from(p, &rcpt, &expected, &aad, &Limits::DEFAULT).unwrap(),
                 plaintext
@@ -289,17 +315,21 @@ fn print_recipient_vectors() {
         let rcpt = secret(&d, kid);
         let eph = secret(&e, b"");
         let iv12: [u8; 12] = iv.clone().try_into().unwrap();
-        let shared = RustCrypto.x25519(&eph, &rcpt.public_key()).unwrap();
+        let shared = citysec_rustcrypto::PROVIDER
+            .x25519(&eph, &citysec_rustcrypto::PROVIDER.x25519_public_key(&rcpt).unwrap())
+            .unwrap();
         let key_bits: u64 = if alg == Algorithm::A128GCM { 128 } else { 256 };
         let ctx = kdf_context(alg.cose_id(), key_bits);
         let mut cek = vec![0u8; key_bits as usize / 8];
-        RustCrypto.hkdf_sha256(&[], shared.as_bytes(), &ctx, &mut cek).unwrap();
+        citysec_rustcrypto::PROVIDER
+            .hkdf_sha256(&[], shared.as_bytes(), &ctx, &mut cek)
+            .unwrap();
         let prot = protected(alg.cose_id());
         let enc = enc_structure(&prot, aad);
-        let epk = *eph.public_key().as_bytes();
+        let epk = *citysec_rustcrypto::PROVIDER.x25519_public_key(&eph).unwrap().as_bytes();
         let m = seal_to(
             &citysec_rustcrypto::PROVIDER,
-            &rcpt.public_key(),
+            &citysec_rustcrypto::PROVIDER.x25519_public_key(&rcpt).unwrap(),
             eph,
             alg,
             &iv12,
@@ -309,7 +339,7 @@ fn print_recipient_vectors() {
         .unwrap();
         let ct_start = 3 + 1 + prot.len() + 2 + 13 + if pt.len() + 16 < 24 { 1 } else { 2 };
         out.push(serde_json::json!({
-            "recipient_secret": hex::encode(&d), "recipient_public": hex::encode(rcpt.public_key().as_bytes()),
+            "recipient_secret": hex::encode(&d), "recipient_public": hex::encode(citysec_rustcrypto::PROVIDER.x25519_public_key(&rcpt).unwrap().as_bytes()),
             "kid": hex::encode(kid), "ephemeral_secret": hex::encode(&e), "ephemeral_public": hex::encode(epk),
             "iv": hex::encode(&iv), "alg": alg.cose_id(), "external_aad": hex::encode(aad),
             "plaintext": hex::encode(pt), "shared_secret": hex::encode(shared.as_bytes()),

@@ -15,7 +15,6 @@ use citysec::attest::{
     ReferenceSet, ReferenceValues, Tier,
 };
 use citysec::attest::{ManufacturerVerifier, ResultVerifier};
-use citysec::core::provider::BackendSigner;
 use citysec::core::provider::Signer;
 use citysec::policy::bundle::PolicySigners;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -23,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use citysec::core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
-use citysec::core::{Error as CoreError, RandomSource, Result as CoreResult, RustCrypto, SigningKey, Timestamp};
+use citysec::core::{Error as CoreError, RandomSource, Result as CoreResult, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, Error as CredError, Issuer, StatusList, StatusRef, Verifier,
 };
@@ -105,10 +104,14 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
     )
     .unwrap();
     let device_key = SigningKey::ed25519(&[2; 32]).with_kid(*b"dev-1");
-    let endorsement = Endorsement::new(ueid.to_vec(), device_key.verifying_key(), *b"door-ctl-2")
-        .unwrap()
-        .issue(&factory, at(THU_0 - 86_400), at(THU_10 + 86_400 * 365))
-        .unwrap();
+    let endorsement = Endorsement::new(
+        ueid.to_vec(),
+        citysec::rustcrypto::PROVIDER.public_key(&device_key).unwrap(),
+        *b"door-ctl-2",
+    )
+    .unwrap()
+    .issue(&factory, at(THU_0 - 86_400), at(THU_10 + 86_400 * 365))
+    .unwrap();
     let signer = Issuer::new("https://attest.example", soft(signer_key())).unwrap();
     let refs = ReferenceSet::new()
         .with(
@@ -136,7 +139,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
         .dbgstat(DebugStatus::DisabledPermanently)
         .oemboot(true)
         .measurements(&measurements)
-        .sign(&BackendSigner::new(&RustCrypto, &device_key), &mut buf)
+        .sign(&soft_copy(&device_key), &mut buf)
         .unwrap();
     let appraisal = appraiser
         .appraise(&endorsement, &buf[..len], Freshness::Nonce(&mut nonces), now)
@@ -194,7 +197,11 @@ fn authority(issuer: &Issuer, attest_signer: &Issuer, policy_key: &SigningKey) -
         .trust(attest_signer.iss(), attest_signer.verifying_key())
         .unwrap()
         .audience("door-controllers");
-    let keys = PolicySigners::from_keys(&citysec::rustcrypto::PROVIDER, [policy_key.verifying_key()]).unwrap();
+    let keys = PolicySigners::from_keys(
+        &citysec::rustcrypto::PROVIDER,
+        [citysec::rustcrypto::PROVIDER.public_key(policy_key).unwrap()],
+    )
+    .unwrap();
     DoorAuthority::new(credentials, attestation, keys)
 }
 
@@ -214,12 +221,7 @@ impl City {
             issued_at: THU_10,
             scope,
         };
-        bundle::create(
-            &BackendSigner::new(&RustCrypto, &self.policy_key),
-            &src,
-            &PolicyLimits::DEFAULT,
-        )
-        .unwrap()
+        bundle::create(&soft_copy(&self.policy_key), &src, &PolicyLimits::DEFAULT).unwrap()
     }
 
     /// A controller of this city restarted from `store`, scoped to [`SCOPE`],
@@ -250,7 +252,9 @@ impl City {
         claims.iat = Some(at(THU_10 - 3600));
         claims.exp = Some(at(THU_10 + 7 * 86_400));
         claims.roles = roles.iter().map(|r| (*r).to_string()).collect();
-        claims.cnf = Some(Confirmation::Key(holder.verifying_key()));
+        claims.cnf = Some(Confirmation::Key(
+            citysec::rustcrypto::PROVIDER.public_key(holder).unwrap(),
+        ));
         claims.status = Some(StatusRef {
             idx,
             uri: STATUS_URI.into(),
@@ -261,8 +265,7 @@ impl City {
     /// The decision for `credential` presented by `signer` at `t`, threat level `threat`.
     fn decide(&self, credential: &[u8], signer: &SigningKey, t: u64, threat: i64) -> citysec::door::DoorDecision {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation =
-            citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
+        let presentation = citysec::credential::present(&soft_copy(signer), credential, &challenge).unwrap();
         self.authority.decide(&DoorRequest {
             door: &self.door,
             presentation: &presentation,
@@ -354,8 +357,7 @@ fn an_old_challenge_is_refused() {
     let alice = holder(10);
     let token = c.credential("alice", &["staff"], &alice, 0);
     let challenge = Challenge::from_parts([7; 32], "lobby-east", at(THU_10 - 31));
-    let presentation =
-        citysec::credential::present(&BackendSigner::new(&RustCrypto, &alice), &token, &challenge).unwrap();
+    let presentation = citysec::credential::present(&soft_copy(&alice), &token, &challenge).unwrap();
     let d = c.authority.decide(&DoorRequest {
         door: &c.door,
         presentation: &presentation,
@@ -443,7 +445,7 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
         issued_at: THU_10,
         scope: SCOPE,
     };
-    let forged = bundle::create(&BackendSigner::new(&RustCrypto, &rogue), &src, &PolicyLimits::DEFAULT).unwrap();
+    let forged = bundle::create(&soft_copy(&rogue), &src, &PolicyLimits::DEFAULT).unwrap();
     assert_eq!(
         c.authority.install_policy(&forged),
         Err(BundleError::Cose(CoreError::BadSignature))
@@ -529,7 +531,9 @@ impl City {
         claims.iat = Some(at(THU_0 - 86_400));
         claims.exp = Some(at(THU_0 + 7 * 86_400));
         claims.roles = roles.iter().map(|r| (*r).to_string()).collect();
-        claims.cnf = Some(Confirmation::Key(holder.verifying_key()));
+        claims.cnf = Some(Confirmation::Key(
+            citysec::rustcrypto::PROVIDER.public_key(holder).unwrap(),
+        ));
         claims.schedule = schedule
             .iter()
             .map(
@@ -554,8 +558,7 @@ impl City {
     ) -> citysec::door::DoorDecision {
         (self.device_result, _) = attest(&DOOR_UEID, BOOT, "1.2.0", t);
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation =
-            citysec::credential::present(&BackendSigner::new(&RustCrypto, signer), credential, &challenge).unwrap();
+        let presentation = citysec::credential::present(&soft_copy(signer), credential, &challenge).unwrap();
         self.authority.decide(&DoorRequest {
             door: &self.door,
             presentation: &presentation,
@@ -879,4 +882,17 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     let security = credentials.verify(&token, at(THU_10), &lists).unwrap();
     let facts = citysec::door::RequestFacts::new(&c.door, &security, None, time, 0);
     assert_eq!(decide(&facts), (Decision::Allow, vec!["security-any-time".to_owned()]));
+}
+
+/// A signer over a copy of `key` (the provider takes keys by value).
+fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
+    let copy = match key.algorithm() {
+        citysec::core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
+        _ => SigningKey::ed25519(key.secret_bytes()),
+    };
+    let copy = match key.kid() {
+        Some(kid) => copy.with_kid(kid),
+        None => copy,
+    };
+    citysec::rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -33,8 +33,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use citysec::attest::EvidenceBuilder;
 use citysec::door::{Door, LocalTime, RequestFacts};
-use citysec_core::backend::SIGNATURE_LEN;
 use citysec_core::provider::Provider;
+use citysec_core::provider::SIGNATURE_LEN;
 use citysec_core::provider::Signer;
 use citysec_core::{Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;

@@ -63,10 +63,6 @@ pub struct StatusRef {
 /// The holder binding of a token (RFC 8747).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one per token, decoded once; boxing the key would add an allocation to every verify"
-)]
 pub enum Confirmation {
     /// The holder's public key, embedded.
     Key(VerifyingKey),

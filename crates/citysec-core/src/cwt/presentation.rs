@@ -200,7 +200,10 @@ impl<D: TrustDomain> TrustAnchors<D> {
         let Some(Confirmation::Key(holder)) = &credential.claims().claims_set().cnf else {
             return Err(Error::NoConfirmationKey);
         };
-        outer.verify(self.provider(), holder, b"")?;
+        // The holder key was read from the credential without curve arithmetic:
+        // the provider checks that it is a point here.
+        let holder = self.provider().import(holder.clone())?;
+        outer.verify(self.provider(), &holder, b"")?;
         let same = bool::from(p.nonce.ct_eq(&challenge.nonce[..]))
             && p.reader == challenge.reader.as_str()
             && p.time == challenge.issued_at.as_unix_seconds();

@@ -137,16 +137,22 @@ impl<D: TrustDomain> TrustAnchors<D> {
         }
     }
 
-    /// Trusts `key` (which must have a `kid`) for issuer `iss`.
+    /// Trusts `key` (which must have a `kid`) for issuer `iss`. The provider
+    /// imports the key here ([`Provider::import`]): it checks that the key is a
+    /// point of its curve and parses it once, for every later verification.
     ///
     /// # Errors
     /// [`Error::InvalidConfiguration`] without a `kid`;
-    /// `Error::Core(DuplicateKid)` if a trusted key already has this `kid`.
+    /// `Error::Core(DuplicateKid)` if a trusted key already has this `kid`;
+    /// `Error::Core(InvalidKey)` if the key is not a point of its curve;
+    /// `Error::Core(UnsupportedAlgorithm)` if the provider cannot verify its
+    /// algorithm.
     pub fn trust(mut self, iss: impl Into<String>, key: VerifyingKey) -> Result<Self> {
         let kid = key.kid().ok_or(Error::InvalidConfiguration)?;
         if self.trusted.iter().any(|t| t.key.kid() == Some(kid)) {
             return Err(Error::Core(crate::Error::DuplicateKid));
         }
+        let key = self.provider.import(key)?;
         self.trusted.push(TrustedKey { iss: iss.into(), key });
         Ok(self)
     }
@@ -344,8 +350,6 @@ impl<D: TrustDomain> TrustAnchors<D> {
     /// signatures in one equation that accepts exactly what strict single
     /// verification accepts), then each credential's claims. Results come in the
     /// order of `tokens`, each as [`Self::verify`] would return it.
-    #[cfg(feature = "batch")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
     pub fn verify_batch(
         &self,
         tokens: &[&[u8]],

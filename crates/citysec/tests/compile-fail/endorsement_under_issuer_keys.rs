@@ -1,6 +1,6 @@
 // Endorsements verify under the manufacturers' keys only.
 use citysec::attest::Endorsement;
-use citysec::core::{RustCrypto, Timestamp};
+use citysec::core::Timestamp;
 use citysec::credential::Verifier;
 
 fn main() {

@@ -1,6 +1,5 @@
 // An envelope's plaintext comes out of a Receiver, which checks the replay
 // window: a parsed envelope cannot be decrypted on its own.
-use citysec::core::RustCrypto;
 use citysec::telemetry::{Envelope, MasterSecret};
 
 fn main() {
@@ -8,5 +7,5 @@ fn main() {
     let envelope = Envelope::parse(&bytes, 1024).unwrap();
     let key = MasterSecret::new([7; 32]).derive(&citysec::rustcrypto::PROVIDER, b"sensor-1", 0).unwrap();
     let mut plaintext = Vec::new();
-    envelope.open_into(&RustCrypto, key.key(), &mut plaintext).unwrap();
+    envelope.open_into(&citysec::rustcrypto::PROVIDER, key.key(), &mut plaintext).unwrap();
 }
