@@ -99,7 +99,7 @@ fn attest_appraise(c: &mut Criterion) {
         .oemboot(true)
         .bootcount(17)
         .measurements(&measurements)
-        .sign_to_vec(&soft_copy(&device))
+        .sign_to_vec(&citysec_rustcrypto::signer_copy(&device).unwrap())
         .unwrap();
     let now = t(NOW);
     let fresh = || Freshness::Timestamp { max_age_seconds: 300 };
@@ -177,17 +177,4 @@ fn main() {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -30,7 +30,7 @@ use criterion::{Criterion, Throughput};
 fn sign1_verify(c: &mut Criterion) {
     let key = SigningKey::ed25519(&[7u8; 32]).with_kid(b"issuer-1".to_vec());
     let payload = vec![0x5au8; 200];
-    let msg = sign1::sign(&soft_copy(&key), &payload, b"").unwrap();
+    let msg = sign1::sign(&citysec_rustcrypto::signer_copy(&key).unwrap(), &payload, b"").unwrap();
     let keys = KeySet::from_keys([citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()]).unwrap();
     let opts = VerifyOptions::default();
 
@@ -189,17 +189,4 @@ fn main() {
         ("encrypt0_open_1KiB", "citysec_rustcrypto", "chacha20poly1305", 1.25),
         ("encrypt0_open_1KiB", "citysec_ring", "ring", 2.0),
     ]);
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

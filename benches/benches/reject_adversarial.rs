@@ -306,7 +306,7 @@ fn benign_credential(key: &SigningKey, n: usize) -> Vec<u8> {
     payload.extend_from_slice(&[0x04, 0x1a, 0x77, 0x00, 0x00, 0x00]);
     payload.extend_from_slice(&[0x3a, 0x00, 0x01, 0x11, 0x6f]);
     payload.extend_from_slice(&claim);
-    let msg = sign1::sign(&soft_copy(key), &payload, b"").unwrap();
+    let msg = sign1::sign(&citysec_rustcrypto::signer_copy(key).unwrap(), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }
@@ -331,7 +331,7 @@ fn benign_bundle(key: &SigningKey, n: usize) -> Vec<u8> {
     text(&mut payload, policy.as_bytes());
     payload.extend_from_slice(&[0x06, 0x58, 0x20]);
     payload.extend_from_slice(&[0x11; 32]);
-    let msg = sign1::sign(&soft_copy(key), &payload, b"").unwrap();
+    let msg = sign1::sign(&citysec_rustcrypto::signer_copy(key).unwrap(), &payload, b"").unwrap();
     assert!(msg.len() <= n, "{} > {n}", msg.len());
     msg
 }
@@ -542,17 +542,4 @@ fn main() {
     let mut c = citysec_benches::criterion();
     reject_adversarial(&mut c);
     c.final_summary();
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(r) = AttestationResult::verify(&f.relying_party, data, now) {
         check(f, &r);
     }
-    let Ok(token) = sign1::sign(&soft_copy(&f.key), data, b"") else {
+    let Ok(token) = sign1::sign(&citysec_rustcrypto::signer_copy(&f.key).unwrap(), data, b"") else {
         return;
     };
     if let Ok(r) = AttestationResult::verify(&f.relying_party, &token, now) {
@@ -74,17 +74,4 @@ fuzz_target!(|data: &[u8]| {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &citysec_core::SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => citysec_core::SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => citysec_core::SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -118,7 +118,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The input as claims, signed by the endorsed device and appraised end to end
     // (the fixed endorsement was verified once, in the fixture).
-    let Ok(evidence) = sign1::sign(&soft_copy(&f.device), data, b"") else {
+    let Ok(evidence) = sign1::sign(&citysec_rustcrypto::signer_copy(&f.device).unwrap(), data, b"") else {
         return;
     };
     let Ok(verified) = UnverifiedEvidence::parse(&evidence, &limits).and_then(|p| p.verify(&f.endorsed)) else {
@@ -153,17 +153,4 @@ fuzz_target!(|data: &[u8]| {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &citysec_core::SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => citysec_core::SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => citysec_core::SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

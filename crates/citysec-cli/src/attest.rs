@@ -431,7 +431,7 @@ fn challenge(a: &ChallengeArgs, out: &mut Out) -> CmdResult {
         Value::from(c.expires().as_unix_seconds()),
     ]);
     let mut bytes = Vec::new();
-    citysec::core::coset::cbor::ser::into_writer(&v, &mut bytes).map_err(|_| bad("cannot encode the challenge"))?;
+    citysec::core::cbor::write::value(&mut bytes, &v).map_err(|_| bad("cannot encode the challenge"))?;
     write_file(&a.out, &bytes)?;
     outln!(out, "nonce {}", hex::encode(c.nonce()));
     outln!(

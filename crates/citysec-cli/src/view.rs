@@ -98,7 +98,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<Value> {
 /// Diagnostic notation of a value (re-encoded, then shown by minicbor).
 pub(crate) fn diag_value(v: &Value) -> String {
     let mut buf = Vec::new();
-    match citysec::core::coset::cbor::ser::into_writer(v, &mut buf) {
+    match citysec::core::cbor::write::value(&mut buf, v) {
         Ok(()) => minicbor::display(&buf).to_string(),
         Err(_) => format!("{v:?}"),
     }

@@ -193,7 +193,12 @@ fn inspect_verifies_what_the_cli_keys_signed() {
     let payload = [
         0xa2, 0x64, b't', b'e', b'm', b'p', 0x15, 0x64, b'd', b'o', b'o', b'r', 0x65, b'l', b'o', b'b', b'b', b'y',
     ];
-    let msg = sign1::sign(&soft_copy(&signing_key(&key_path)), &payload, b"").unwrap();
+    let msg = sign1::sign(
+        &citysec::rustcrypto::signer_copy(&signing_key(&key_path)).unwrap(),
+        &payload,
+        b"",
+    )
+    .unwrap();
     let token = dir.path().join("token.cbor");
     std::fs::write(&token, &msg).unwrap();
 
@@ -481,17 +486,4 @@ fn demo_passes_and_json_parses() {
             .all(|s| s["expect"] == if s["outcome"] == "refused" { "reject" } else { "accept" })
     );
     assert!(v["total_us"].as_u64().unwrap() < 1_000_000);
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &citysec::core::SigningKey) -> Box<dyn citysec::core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec::core::Algorithm::ES256 => citysec::core::SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => citysec::core::SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec::rustcrypto::PROVIDER.signer(copy).unwrap()
 }

@@ -131,3 +131,10 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// A sink that cannot fail (a `Vec<u8>`) has [`Infallible`](core::convert::Infallible) errors.
+impl From<core::convert::Infallible> for Error {
+    fn from(never: core::convert::Infallible) -> Self {
+        match never {}
+    }
+}

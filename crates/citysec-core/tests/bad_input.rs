@@ -71,7 +71,10 @@ fn tbs(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 
 /// A tagged Sign1 over raw header bytes, really signed by `ed_key()`.
 fn sign1_raw(protected: &[u8], unprotected: &[u8], payload: &[u8]) -> Vec<u8> {
-    let sig = soft_copy(&ed_key()).sign(&tbs(protected, payload)).unwrap();
+    let sig = citysec_rustcrypto::signer_copy(&ed_key())
+        .unwrap()
+        .sign(&tbs(protected, payload))
+        .unwrap();
     let mut v = vec![0xd2, 0x84];
     v.extend(bstr(protected));
     v.extend_from_slice(unprotected);
@@ -319,7 +322,7 @@ fn keys_must_match_the_alg() {
         Some(Error::KeyAlgMismatch)
     );
     // and the reverse: an ES256 message with an Ed25519 key
-    let es = sign1::sign(&soft_copy(&p256), b"p", b"").unwrap();
+    let es = sign1::sign(&citysec_rustcrypto::signer_copy(&p256).unwrap(), b"p", b"").unwrap();
     assert_eq!(verify(&es), Err(Error::KeyAlgMismatch));
     // an AEAD alg in a Sign1
     let msg = sign1_raw(&hx("a2 01 18 18 04 42 6b31"), &hx("a0"), b"p");
@@ -395,7 +398,7 @@ fn kid_lookup() {
     ])
     .unwrap();
     for k in [ed_key(), new] {
-        let m = sign1::sign(&soft_copy(&k), b"r", b"").unwrap();
+        let m = sign1::sign(&citysec_rustcrypto::signer_copy(&k).unwrap(), b"r", b"").unwrap();
         assert!(sign1::verify(&B, &set, &m, &VerifyOptions::default()).is_ok());
     }
 }
@@ -638,17 +641,4 @@ fn secret_keys_are_exported_only_with_hazmat() {
         );
         assert!(back.is_secret());
     }
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

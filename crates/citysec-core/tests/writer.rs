@@ -26,7 +26,7 @@ fn sign_into_writes_what_sign_writes() {
         SigningKey::ed25519(&[7; 32]).with_kid(b"dev-1".to_vec()),
         SigningKey::ed25519(&[8; 32]),
     ] {
-        let signer = soft_copy(&key);
+        let signer = citysec_rustcrypto::signer_copy(&key).unwrap();
         let p = payload();
         let layout = InPlaceLayout::new(&signer, p.len()).unwrap();
         let mut out = vec![0u8; layout.buffer_len()];
@@ -45,7 +45,7 @@ fn sign_into_writes_what_sign_writes() {
 #[test]
 fn sign_into_refuses_a_short_buffer_and_a_wrong_payload_length() {
     let key = SigningKey::ed25519(&[7; 32]).with_kid(b"dev-1".to_vec());
-    let signer = soft_copy(&key);
+    let signer = citysec_rustcrypto::signer_copy(&key).unwrap();
     let p = payload();
     let layout = InPlaceLayout::new(&signer, p.len()).unwrap();
 
@@ -72,17 +72,4 @@ fn sign_into_refuses_a_short_buffer_and_a_wrong_payload_length() {
         ),
         Err(Error::InvalidLength)
     );
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

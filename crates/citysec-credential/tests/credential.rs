@@ -533,7 +533,7 @@ fn proof_of_possession() {
     // the challenge travels as CBOR
     let received = Challenge::from_cbor(&challenge.to_cbor().unwrap()).unwrap();
     assert_eq!(received, challenge);
-    let p = present(&soft_copy(&holder), &cred, &received).unwrap();
+    let p = present(&citysec_rustcrypto::signer_copy(&holder).unwrap(), &cred, &received).unwrap();
     let v = verifier()
         .verify_presentation(&p, &challenge, t(NOW + 5), 30, &[])
         .unwrap();
@@ -561,7 +561,7 @@ fn proof_of_possession() {
     );
     // a copied credential presented with the thief's own key
     let thief = SigningKey::ed25519(&[0x66; 32]).with_kid(b"phone-17".to_vec());
-    let stolen = present(&soft_copy(&thief), &cred, &challenge).unwrap();
+    let stolen = present(&citysec_rustcrypto::signer_copy(&thief).unwrap(), &cred, &challenge).unwrap();
     assert_eq!(
         verifier()
             .verify_presentation(&stolen, &challenge, t(NOW + 5), 30, &[])
@@ -577,14 +577,14 @@ fn proof_of_possession() {
     );
     // a credential without cnf cannot be presented
     let plain = issuer().issue(&claims()).unwrap();
-    let p = present(&soft_copy(&holder), &plain, &challenge).unwrap();
+    let p = present(&citysec_rustcrypto::signer_copy(&holder).unwrap(), &plain, &challenge).unwrap();
     assert_eq!(
         verifier().verify_presentation(&p, &challenge, t(NOW), 30, &[]).err(),
         Some(Error::NoConfirmationKey)
     );
     // an expired credential inside a fresh presentation
     let p = present(
-        &soft_copy(&holder),
+        &citysec_rustcrypto::signer_copy(&holder).unwrap(),
         &cred,
         &Challenge::from_parts([1; 32], "door-7", t(EXP + 100)),
     )
@@ -859,17 +859,4 @@ fn the_access_profile_is_a_layer_over_the_claims_set() {
         Some(&Value::Array(vec![Value::Text("staff".into())]))
     );
     assert_eq!(set.to_cbor().unwrap(), bytes);
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

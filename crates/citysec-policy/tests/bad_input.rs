@@ -292,7 +292,12 @@ fn make(version: u64) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap()
 }
 
 fn load(bytes: &[u8], held: Option<u64>) -> Result<bundle::Bundle, BundleError> {
@@ -325,11 +330,21 @@ fn bundle_signed_by_an_untrusted_key() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&soft_copy(&rogue), &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(
+        &citysec_rustcrypto::signer_copy(&rogue).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
     // A different key claiming the trusted kid fails the signature check.
     let impostor = SigningKey::ed25519(&[9u8; 32]).with_kid(*b"signer-1");
-    let signed = bundle::create(&soft_copy(&impostor), &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(
+        &citysec_rustcrypto::signer_copy(&impostor).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap();
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::BadSignature));
 }
 
@@ -397,7 +412,7 @@ fn bundle_headers_of_another_shape_are_refused_first() {
         .value(-70_000, citysec_core::coset::cbor::Value::Bytes(vec![0; 200]))
         .build();
     let msg = sign1::sign_with_headers(
-        &soft_copy(&signer()),
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
         long,
         Header::default(),
         b"x",
@@ -427,7 +442,7 @@ fn make_payload_with_unprotected_kid() -> Vec<u8> {
     let unprotected = HeaderBuilder::new().key_id(b"signer-1".to_vec()).build();
     let key = SigningKey::ed25519(&[7u8; 32]);
     sign1::sign_with_headers(
-        &soft_copy(&key),
+        &citysec_rustcrypto::signer_copy(&key).unwrap(),
         protected,
         unprotected,
         &payload(&f),
@@ -495,7 +510,7 @@ fn sign_payload(payload: &[u8], content_type: Option<&str>) -> Vec<u8> {
         None => Header::default(),
     };
     sign1::sign_with_headers(
-        &soft_copy(&signer()),
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
         protected,
         Header::default(),
         payload,
@@ -626,7 +641,12 @@ fn create_refuses_sources_that_do_not_compile() {
         issued_at: 0,
         scope: SCOPE,
     };
-    let err = bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap_err();
+    let err = bundle::create(
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap_err();
     let BundleError::Compile(d) = err else {
         panic!("{err:?}")
     };
@@ -643,7 +663,12 @@ fn es256_bundles_load() {
         issued_at: 1_790_000_000,
         scope: SCOPE,
     };
-    let signed = bundle::create(&soft_copy(&key), &src, &PolicyLimits::DEFAULT).unwrap();
+    let signed = bundle::create(
+        &citysec_rustcrypto::signer_copy(&key).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap();
     let keys = PolicySigners::from_keys(
         &citysec_rustcrypto::PROVIDER,
         [citysec_rustcrypto::PROVIDER.public_key(&key).unwrap()],
@@ -654,17 +679,4 @@ fn es256_bundles_load() {
     assert_eq!(p.len(), 2);
     // The Ed25519 set does not trust it.
     assert_eq!(load(&signed, None).unwrap_err(), BundleError::Cose(Error::UnknownKey));
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

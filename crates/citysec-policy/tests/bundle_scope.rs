@@ -46,7 +46,12 @@ fn make(version: u64, scope: &str) -> Vec<u8> {
         issued_at: 1_790_000_000,
         scope,
     };
-    bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap()
+    bundle::create(
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap()
 }
 
 fn digest() -> [u8; 32] {
@@ -117,7 +122,7 @@ fn payload(fields: &[F<'_>]) -> Vec<u8> {
 fn sign_payload(payload: &[u8]) -> Vec<u8> {
     let protected = HeaderBuilder::new().content_type(CONTENT_TYPE.into()).build();
     sign1::sign_with_headers(
-        &soft_copy(&signer()),
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
         protected,
         Default::default(),
         payload,
@@ -274,7 +279,12 @@ fn create_refuses_invalid_scopes() {
             scope: bad,
         };
         assert_eq!(
-            bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap_err(),
+            bundle::create(
+                &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
+                &src,
+                &PolicyLimits::DEFAULT
+            )
+            .unwrap_err(),
             BundleError::InvalidScope
         );
     }
@@ -319,7 +329,12 @@ fn the_held_bundle_reloads_and_another_at_its_version_does_not() {
         issued_at: 1_790_000_001,
         scope: SITE_A,
     };
-    let other5 = bundle::create(&soft_copy(&signer()), &src, &PolicyLimits::DEFAULT).unwrap();
+    let other5 = bundle::create(
+        &citysec_rustcrypto::signer_copy(&signer()).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap();
     assert_eq!(
         bundle::load_held(&trusted(), &other5, &opts, &mut store).unwrap_err(),
         BundleError::Rollback { held: 5, version: 5 }
@@ -401,17 +416,4 @@ fn the_documented_payload_example() {
         ),
         Ok(())
     );
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn citysec_core::provider::Signer> {
-    let copy = match key.algorithm() {
-        citysec_core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec_rustcrypto::PROVIDER.signer(copy).unwrap()
 }

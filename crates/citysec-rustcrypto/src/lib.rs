@@ -453,6 +453,20 @@ impl KeyProvider for Keys {
     }
 }
 
+/// A signer over a copy of `key`, which stays with the caller ([`Provider::signer`]
+/// takes the key itself): for code that signs with one software key through
+/// several providers, or keeps the key to export it. The copy lives in the
+/// signer (parsed once, zeroized on drop).
+///
+/// # Errors
+/// As [`Provider::signer`].
+#[cfg(feature = "secrets")]
+#[cfg_attr(docsrs, doc(cfg(feature = "secrets")))]
+pub fn signer_copy(key: &SigningKey) -> Result<Box<dyn Signer>> {
+    let (pair, public) = SoftwarePair::parse(key)?;
+    Ok(Box::new(SoftwareSigner { pair, public }))
+}
+
 /// A parsed key pair (the dalek key and the p256 key zeroize themselves on drop).
 #[cfg(feature = "secrets")]
 enum SoftwarePair {

@@ -139,7 +139,7 @@ fn attest(ueid: &[u8], boot: [u8; 32], version: &str, t: u64) -> (Vec<u8>, Issue
         .dbgstat(DebugStatus::DisabledPermanently)
         .oemboot(true)
         .measurements(&measurements)
-        .sign(&soft_copy(&device_key), &mut buf)
+        .sign(&citysec::rustcrypto::signer_copy(&device_key).unwrap(), &mut buf)
         .unwrap();
     let appraisal = appraiser
         .appraise(&endorsement, &buf[..len], Freshness::Nonce(&mut nonces), now)
@@ -221,7 +221,12 @@ impl City {
             issued_at: THU_10,
             scope,
         };
-        bundle::create(&soft_copy(&self.policy_key), &src, &PolicyLimits::DEFAULT).unwrap()
+        bundle::create(
+            &citysec::rustcrypto::signer_copy(&self.policy_key).unwrap(),
+            &src,
+            &PolicyLimits::DEFAULT,
+        )
+        .unwrap()
     }
 
     /// A controller of this city restarted from `store`, scoped to [`SCOPE`],
@@ -265,7 +270,12 @@ impl City {
     /// The decision for `credential` presented by `signer` at `t`, threat level `threat`.
     fn decide(&self, credential: &[u8], signer: &SigningKey, t: u64, threat: i64) -> citysec::door::DoorDecision {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation = citysec::credential::present(&soft_copy(signer), credential, &challenge).unwrap();
+        let presentation = citysec::credential::present(
+            &citysec::rustcrypto::signer_copy(signer).unwrap(),
+            credential,
+            &challenge,
+        )
+        .unwrap();
         self.authority.decide(&DoorRequest {
             door: &self.door,
             presentation: &presentation,
@@ -357,7 +367,8 @@ fn an_old_challenge_is_refused() {
     let alice = holder(10);
     let token = c.credential("alice", &["staff"], &alice, 0);
     let challenge = Challenge::from_parts([7; 32], "lobby-east", at(THU_10 - 31));
-    let presentation = citysec::credential::present(&soft_copy(&alice), &token, &challenge).unwrap();
+    let presentation =
+        citysec::credential::present(&citysec::rustcrypto::signer_copy(&alice).unwrap(), &token, &challenge).unwrap();
     let d = c.authority.decide(&DoorRequest {
         door: &c.door,
         presentation: &presentation,
@@ -445,7 +456,12 @@ fn lockdown_bundle_installs_and_rollback_is_refused() {
         issued_at: THU_10,
         scope: SCOPE,
     };
-    let forged = bundle::create(&soft_copy(&rogue), &src, &PolicyLimits::DEFAULT).unwrap();
+    let forged = bundle::create(
+        &citysec::rustcrypto::signer_copy(&rogue).unwrap(),
+        &src,
+        &PolicyLimits::DEFAULT,
+    )
+    .unwrap();
     assert_eq!(
         c.authority.install_policy(&forged),
         Err(BundleError::Cose(CoreError::BadSignature))
@@ -558,7 +574,12 @@ impl City {
     ) -> citysec::door::DoorDecision {
         (self.device_result, _) = attest(&DOOR_UEID, BOOT, "1.2.0", t);
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
-        let presentation = citysec::credential::present(&soft_copy(signer), credential, &challenge).unwrap();
+        let presentation = citysec::credential::present(
+            &citysec::rustcrypto::signer_copy(signer).unwrap(),
+            credential,
+            &challenge,
+        )
+        .unwrap();
         self.authority.decide(&DoorRequest {
             door: &self.door,
             presentation: &presentation,
@@ -882,17 +903,4 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     let security = credentials.verify(&token, at(THU_10), &lists).unwrap();
     let facts = citysec::door::RequestFacts::new(&c.door, &security, None, time, 0);
     assert_eq!(decide(&facts), (Decision::Allow, vec!["security-any-time".to_owned()]));
-}
-
-/// A signer over a copy of `key` (the provider takes keys by value).
-fn soft_copy(key: &SigningKey) -> Box<dyn Signer> {
-    let copy = match key.algorithm() {
-        citysec::core::Algorithm::ES256 => SigningKey::p256(key.secret_bytes()).unwrap(),
-        _ => SigningKey::ed25519(key.secret_bytes()),
-    };
-    let copy = match key.kid() {
-        Some(kid) => copy.with_kid(kid),
-        None => copy,
-    };
-    citysec::rustcrypto::PROVIDER.signer(copy).unwrap()
 }

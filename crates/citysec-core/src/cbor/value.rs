@@ -137,6 +137,7 @@ fn f16_to_f64(h: u16) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use alloc::boxed::Box;
     use alloc::vec;
     use alloc::vec::Vec;
 
@@ -264,6 +265,54 @@ mod tests {
         assert_eq!(to_value(&nested(257)), Err(Error::TooDeep));
     }
 
+    #[test]
+    fn core_writes_edge_values_as_ciborium_does() {
+        let floats = [
+            0.0,
+            -0.0,
+            1.0,
+            65504.0,
+            65520.0,
+            5.960_464_477_539_063e-8,
+            2.980_232_238_769_531_2e-8,
+            6.103_515_625e-5,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            f64::from_bits(0x7ff8_0400_0000_0000),
+            f64::from_bits(0x7ff8_0000_0000_0001),
+            f64::from(f32::MIN_POSITIVE),
+            f64::MIN_POSITIVE,
+        ];
+        let mut values: Vec<Value> = floats.iter().map(|f| Value::Float(*f)).collect();
+        values.push(Value::Integer(u64::MAX.into()));
+        values.push(Value::Integer(
+            coset::cbor::value::Integer::try_from(-(1i128 << 64)).unwrap(),
+        ));
+        values.push(Value::Tag(1, Box::new(Value::Integer(5.into()))));
+        values.push(Value::Tag(
+            u64::MAX,
+            Box::new(Value::Tag(0, Box::new(Value::Text("t".into())))),
+        ));
+        for v in values {
+            let mut ours = Vec::new();
+            crate::cbor::write::value(&mut ours, &v).unwrap();
+            assert_eq!(ours, encode(&v), "{v:?}");
+        }
+        // a container inside 256 others is refused, as the decoder refuses it
+        let deep = |n: usize| (0..n).fold(Value::Null, |v, _| Value::Array(vec![v]));
+        let mut out = Vec::new();
+        assert!(crate::cbor::write::value(&mut out, &deep(256)).is_ok());
+        assert_eq!(to_value(&out).map(|_| ()), Ok(()));
+        assert_eq!(
+            crate::cbor::write::value(&mut Vec::new(), &deep(257)),
+            Err(Error::TooDeep)
+        );
+    }
+
     fn value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             any::<u64>().prop_map(|n| Value::Integer(n.into())),
@@ -296,6 +345,26 @@ mod tests {
         fn well_formed_bytes_decode_alike(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             if check_well_formed(&bytes, &Limits::DEFAULT, Tags::Forbid).is_ok() {
                 agree(&bytes);
+            }
+        }
+
+        /// core's encoder writes every value byte for byte as ciborium does.
+        #[test]
+        fn core_writes_values_as_ciborium_does(v in value()) {
+            let mut ours = Vec::new();
+            crate::cbor::write::value(&mut ours, &v).unwrap();
+            prop_assert_eq!(ours, encode(&v));
+        }
+
+        #[test]
+        fn core_writes_every_float_as_ciborium_does(bits in any::<u64>(), half in any::<u16>(), single in any::<u32>()) {
+            // any double, every double that is a half, every double that is a single
+            let halfwide = f64::from(half::f16::from_bits(half));
+            for f in [f64::from_bits(bits), halfwide, f64::from(f32::from_bits(single))] {
+                let v = Value::Float(f);
+                let mut ours = Vec::new();
+                crate::cbor::write::value(&mut ours, &v).unwrap();
+                prop_assert_eq!(ours, encode(&v), "{:016x}", f.to_bits());
             }
         }
 

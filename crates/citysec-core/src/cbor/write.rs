@@ -253,6 +253,131 @@ pub fn tag<S: Sink + ?Sized>(s: &mut S, tag: u64) -> Result<(), S::Error> {
     head(s, MAJOR_TAG, tag)
 }
 
+/// A float in the shortest of half, single and double precision that keeps its
+/// bits (NaN payloads included), as ciborium writes it.
+///
+/// # Errors
+/// The sink's.
+pub fn float<S: Sink + ?Sized>(s: &mut S, v: f64) -> Result<(), S::Error> {
+    let m = MAJOR_SIMPLE << 5;
+    if let Some(h) = f16_bits(v) {
+        let [a, b] = h.to_be_bytes();
+        return s.put(&[m | 25, a, b]);
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the narrowing is checked by widening back"
+    )]
+    let single = v as f32;
+    if f64::from(single).to_bits() == v.to_bits() {
+        s.put(&[m | 26])?;
+        return s.put(&single.to_be_bytes());
+    }
+    s.put(&[m | 27])?;
+    s.put(&v.to_be_bytes())
+}
+
+/// The half-precision float whose widening (NaNs come back quiet) has exactly
+/// the bits of `v`, if there is one.
+fn f16_bits(v: f64) -> Option<u16> {
+    const LOW42: u64 = (1 << 42) - 1;
+    const QUIET: u64 = 1 << 51;
+    let bits = v.to_bits();
+    let sign = u16::from(bits >> 63 == 1) << 15;
+    let exp = (bits >> 52) & 0x7ff;
+    let man = bits & ((1 << 52) - 1);
+    let top10 = u16::try_from(man >> 42).ok()?;
+    match exp {
+        // zero (an f64 subnormal is far below the smallest half)
+        0 => (man == 0).then_some(sign),
+        // infinity, or a quiet NaN whose payload fits
+        0x7ff if man == 0 => Some(sign | 0x7c00),
+        0x7ff => (man & QUIET != 0 && man & LOW42 == 0).then_some(sign | 0x7c00 | top10),
+        // normal halves: unbiased exponent -14..=15
+        1009..=1038 => {
+            let e = u16::try_from(exp.checked_sub(1008)?).ok()?;
+            (man & LOW42 == 0).then_some(sign | (e << 10) | top10)
+        }
+        // subnormal halves: m * 2^-24 with m in 1..1023 (unbiased exponent -24..=-15)
+        999..=1008 => {
+            let shift = 1051u64.checked_sub(exp)?; // 28 - e, 43..=52
+            let full = man | (1 << 52);
+            let low = (1u64 << shift).checked_sub(1)?;
+            if full & low != 0 {
+                return None;
+            }
+            Some(sign | u16::try_from(full >> shift).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// A [`Value`](coset::cbor::value::Value) tree (the data model of claims a
+/// profile does not name), written as ciborium writes it: preferred heads,
+/// definite lengths, map entries in the order given, floats in their shortest
+/// exact form. A container inside 256 others is refused, as
+/// [`to_value`](super::to_value) refuses it.
+///
+/// # Errors
+/// [`Error::TooDeep`] for too deep a tree; [`Error::Malformed`] for a kind of
+/// value this encoder does not know; the sink's.
+pub fn value<S>(s: &mut S, v: &coset::cbor::value::Value) -> Result<(), Error>
+where
+    S: Sink + ?Sized,
+    Error: From<S::Error>,
+{
+    value_at(s, v, 0)
+}
+
+fn value_at<S>(s: &mut S, v: &coset::cbor::value::Value, depth: usize) -> Result<(), Error>
+where
+    S: Sink + ?Sized,
+    Error: From<S::Error>,
+{
+    use coset::cbor::value::Value;
+    let container = matches!(v, Value::Array(_) | Value::Map(_));
+    if container && depth >= super::value::VALUE_NESTING_LIMIT {
+        return Err(Error::TooDeep);
+    }
+    match v {
+        Value::Integer(i) => {
+            let n = i128::from(*i);
+            match u64::try_from(n) {
+                Ok(u) => head(s, MAJOR_UINT, u)?,
+                // -1 - n for n in -2^64..=-1 is in 0..=2^64-1.
+                Err(_) => {
+                    let arg = (-1i128).checked_sub(n).ok_or(Error::Malformed)?;
+                    head(s, MAJOR_NINT, u64::try_from(arg).map_err(|_| Error::Malformed)?)?;
+                }
+            }
+        }
+        Value::Bytes(b) => bytes(s, b)?,
+        Value::Text(t) => text(s, t)?,
+        Value::Float(f) => float(s, *f)?,
+        Value::Bool(b) => boolean(s, *b)?,
+        Value::Null => null(s)?,
+        Value::Tag(t, inner) => {
+            tag(s, *t)?;
+            value_at(s, inner, depth)?;
+        }
+        Value::Array(items) => {
+            array(s, items.len())?;
+            for item in items {
+                value_at(s, item, depth.saturating_add(1))?;
+            }
+        }
+        Value::Map(entries) => {
+            map(s, entries.len())?;
+            for (k, item) in entries {
+                value_at(s, k, depth.saturating_add(1))?;
+                value_at(s, item, depth.saturating_add(1))?;
+            }
+        }
+        _ => return Err(Error::Malformed),
+    }
+    Ok(())
+}
+
 /// A vector and the encoder functions as methods that cannot fail.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct VecEncoder(pub Vec<u8>);

@@ -220,7 +220,7 @@ impl ClaimsSet {
             m.push((kv, v.clone()));
         }
         let mut out = Vec::new();
-        coset::cbor::ser::into_writer(&Value::Map(m), &mut out).map_err(|_| Error::MalformedClaims)?;
+        crate::cbor::write::value(&mut out, &Value::Map(m)).map_err(|_| Error::MalformedClaims)?;
         Ok(out)
     }
 

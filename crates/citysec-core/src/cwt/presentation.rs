@@ -85,7 +85,7 @@ impl Challenge {
             Value::from(self.issued_at.as_unix_seconds()),
         ]);
         let mut out = Vec::new();
-        coset::cbor::ser::into_writer(&v, &mut out).map_err(|_| Error::MalformedPresentation)?;
+        crate::cbor::write::value(&mut out, &v).map_err(|_| Error::MalformedPresentation)?;
         Ok(out)
     }
 
@@ -124,7 +124,7 @@ pub fn present(holder: &dyn Signer, credential: &[u8], challenge: &Challenge) ->
         (Value::from(4), Value::from(challenge.issued_at.as_unix_seconds())),
     ]);
     let mut bytes = Vec::new();
-    coset::cbor::ser::into_writer(&payload, &mut bytes).map_err(|_| Error::MalformedPresentation)?;
+    crate::cbor::write::value(&mut bytes, &payload).map_err(|_| Error::MalformedPresentation)?;
     Ok(sign1::sign(holder, &bytes, b"")?)
 }
 

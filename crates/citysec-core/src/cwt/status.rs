@@ -196,7 +196,7 @@ impl StatusList {
             m.push((Value::from(TTL_CLAIM), Value::from(ttl)));
         }
         let mut payload = Vec::new();
-        coset::cbor::ser::into_writer(&Value::Map(m), &mut payload).map_err(|_| Error::MalformedStatusList)?;
+        crate::cbor::write::value(&mut payload, &Value::Map(m)).map_err(|_| Error::MalformedStatusList)?;
         let protected = Header {
             rest: alloc::vec![(coset::Label::Int(16), Value::Text(STATUS_LIST_TYP.into()))],
             ..Header::default()
