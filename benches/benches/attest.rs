@@ -166,7 +166,7 @@ fn main() {
     let mut c = citysec_benches::criterion();
     attest_appraise(&mut c);
     c.final_summary();
-    citysec_benches::report(&[(GROUP, "citysec", "raw_signatures", 1.25)]);
+    citysec_benches::report(&[(GROUP, "citysec", "raw_signatures", 1.15)]);
     for f in ["citysec", "raw_signatures"] {
         if let Some(ns) = citysec_benches::mean_ns(GROUP, f) {
             println!("  {GROUP}/{f}: {:.0} appraisals per second on one core", 1e9 / ns);

@@ -220,7 +220,7 @@ impl Evidence {
     /// [`Error::MalformedEvidence`].
     pub fn from_cbor(bytes: &[u8], limits: &Limits) -> Result<Self> {
         check_deterministic(bytes, limits, Tags::Forbid)?;
-        let value: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedEvidence)?;
+        let value: Value = citysec_core::cbor::to_value(bytes).map_err(|_| Error::MalformedEvidence)?;
         let evidence = Self::from_value(value, limits)?;
         if evidence
             .profile
@@ -391,7 +391,7 @@ fn measurements(v: Value, limits: &Limits) -> Result<Vec<Measurement>> {
 /// `{1: [name, ? version], 2: [1 (sha-256), digest]}`.
 fn measured_component(bytes: &[u8], limits: &Limits) -> Result<Measurement> {
     check_deterministic(bytes, limits, Tags::Forbid)?;
-    let value: Value = citysec_core::coset::cbor::de::from_reader(bytes).map_err(|_| Error::MalformedEvidence)?;
+    let value: Value = citysec_core::cbor::to_value(bytes).map_err(|_| Error::MalformedEvidence)?;
     let Value::Map(entries) = value else {
         return Err(Error::MalformedEvidence);
     };

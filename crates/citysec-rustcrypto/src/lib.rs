@@ -91,12 +91,12 @@ struct Ed25519Key {
 }
 
 impl Ed25519Key {
+    /// Decompresses the key. Its encoding is canonical and not one of a point
+    /// of small order (citysec-core checked the bytes when the key was made),
+    /// so what is left to check is that it is a point at all.
     fn parse(key: &VerifyingKey) -> Result<Self> {
         let bytes: &[u8; 32] = key.as_bytes().try_into().map_err(|_| Error::InvalidKey)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidKey)?;
-        if key.is_weak() {
-            return Err(Error::WeakKey);
-        }
         Ok(Self {
             key,
             torsion: AtomicU8::new(0),
