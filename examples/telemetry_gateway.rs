@@ -1,6 +1,6 @@
 //! A telemetry gateway for many sensors. Each sensor seals readings with its own
 //! HKDF-derived key and sequence numbers; the gateway opens a batch from all of them
-//! on two threads with the ring backend, persists the replay windows in the embedded
+//! on two threads with the ring provider, persists the replay windows in the embedded
 //! redb store, restarts, and still refuses every envelope it accepted before.
 //!
 //! Run: `cargo run --example telemetry_gateway`

@@ -3,7 +3,7 @@
 //! Keys are generated in memory; attestation nonces, the sensor's counter and the
 //! gateway's replay windows live in embedded stores under a temporary directory
 //! that is removed afterwards. Servers (issuer, attestation verifier, gateway) use
-//! the ring backend; door controllers and the sensor use the pure-Rust backend that
+//! the ring provider; door controllers and the sensor use the pure-Rust provider that
 //! firmware embeds.
 
 use core::fmt::Display;
@@ -411,7 +411,7 @@ impl City {
         })
     }
 
-    /// Challenge, evidence signed on the controller (pure-Rust backend), appraisal.
+    /// Challenge, evidence signed on the controller (pure-Rust provider), appraisal.
     fn attest(&mut self, c: &Controller, boot: [u8; 32]) -> Result<Appraisal, citysec::attest::Error> {
         let now = at(MORNING);
         let challenge = AttestChallenge::issue(&mut self.nonces, &mut OsRandom, now, 60)?;
