@@ -169,6 +169,37 @@ pub fn ed25519_r_is_strict(signature: &[u8]) -> bool {
         .is_some_and(|r| ed25519_encoding(&r).is_ok())
 }
 
+/// The Ed25519 group order L, little-endian.
+const ED25519_L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether `sig` has the form a signature of `alg` must have, by bytes alone:
+/// 64 bytes; for EdDSA an `R` accepted by [`ed25519_r_is_strict`] and `S` below
+/// the group order L (RFC 8032's canonical `S`); for ES256 `r` and `s` in
+/// 1..n-1. [`Provider::verify`](crate::provider::Provider::verify) and
+/// [`Provider::verify_batch`](crate::provider::Provider::verify_batch) refuse
+/// any other signature before the provider sees it, so every provider starts
+/// from the same checks.
+#[must_use]
+pub fn signature_is_well_formed(alg: Algorithm, sig: &[u8]) -> bool {
+    let (Some(first), Some(second)) = (sig.get(..32), sig.get(32..)) else {
+        return false;
+    };
+    let (Ok(first), Ok(second)) = (<&[u8; 32]>::try_from(first), <&[u8; 32]>::try_from(second)) else {
+        return false;
+    };
+    match alg {
+        Algorithm::EdDSA => ed25519_encoding(first).is_ok() && lt_le(second, &ED25519_L),
+        Algorithm::ES256 => {
+            let in_range = |x: &[u8; 32]| x.iter().any(|b| *b != 0) && lt_be_ct(x, &P256_N);
+            in_range(first) && in_range(second)
+        }
+        _ => false,
+    }
+}
+
 /// Whether a 32-byte X25519 public key (u-coordinate, little-endian) is in its
 /// canonical encoding: top bit clear and u below 2^255 - 19. X25519 itself masks
 /// the top bit and reduces u, so a decoder that wants one encoding per key checks

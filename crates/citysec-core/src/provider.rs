@@ -279,14 +279,42 @@ impl Provider {
             .ok_or(Error::UnsupportedAlgorithm)
     }
 
-    /// Verifies `sig` over `msg` with the verifier for `key`'s algorithm.
+    /// Verifies `sig` over `msg` with the verifier for `key`'s algorithm, after
+    /// core's checks of the signature's form
+    /// ([`keys::signature_is_well_formed`](crate::keys::signature_is_well_formed)).
     ///
     /// # Errors
     /// [`Error::BadSignature`], also when the provider lacks the algorithm.
     pub fn verify(&self, key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> Result<()> {
+        if !crate::keys::signature_is_well_formed(key.algorithm(), sig) {
+            return Err(Error::BadSignature);
+        }
         self.verifier(key.algorithm())
             .map_err(|_| Error::BadSignature)?
             .verify(key, msg, sig)
+    }
+
+    /// Verifies a batch of signatures of `alg`, one result per item in order:
+    /// items whose key is of another algorithm or whose signature fails core's
+    /// checks of its form are refused here, the rest go to the provider's
+    /// [`SignatureVerifier::verify_batch`] together.
+    pub fn verify_batch(&self, alg: Algorithm, items: &[BatchItem<'_>]) -> Vec<Result<()>> {
+        let Ok(verifier) = self.verifier(alg) else {
+            return items.iter().map(|_| Err(Error::BadSignature)).collect();
+        };
+        let ok = |i: &BatchItem<'_>| i.key.algorithm() == alg && crate::keys::signature_is_well_formed(alg, i.sig);
+        let passing: Vec<BatchItem<'_>> = items.iter().copied().filter(|i| ok(i)).collect();
+        let mut verdicts = verifier.verify_batch(&passing).into_iter();
+        items
+            .iter()
+            .map(|i| {
+                if ok(i) {
+                    verdicts.next().unwrap_or(Err(Error::BadSignature))
+                } else {
+                    Err(Error::BadSignature)
+                }
+            })
+            .collect()
     }
 
     /// Seals `in_out` with the AEAD for `key`'s algorithm.

@@ -642,3 +642,68 @@ fn secret_keys_are_exported_only_with_hazmat() {
         assert!(back.is_secret());
     }
 }
+
+#[test]
+fn signature_forms_are_checked_by_bytes_in_core() {
+    use citysec_core::keys::signature_is_well_formed;
+    let hx32 = |h: &str| <[u8; 32]>::try_from(hex::decode(h).unwrap()).unwrap();
+    // Ed25519: a real signature, then S = L (not canonical), S = L - 1 (canonical),
+    // and a small-order R.
+    let signer = citysec_rustcrypto::signer_copy(&ed_key()).unwrap();
+    let sig = signer.sign(b"m").unwrap();
+    assert!(signature_is_well_formed(Algorithm::EdDSA, &sig));
+    let l = hx32("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+    let mut l_minus_1 = l;
+    l_minus_1[0] -= 1;
+    let with_s = |s: [u8; 32]| [&sig[..32], &s[..]].concat();
+    assert!(!signature_is_well_formed(Algorithm::EdDSA, &with_s(l)));
+    assert!(signature_is_well_formed(Algorithm::EdDSA, &with_s(l_minus_1)));
+    let identity_r = [[1u8].as_slice(), &[0u8; 31], &sig[32..]].concat();
+    assert!(!signature_is_well_formed(Algorithm::EdDSA, &identity_r));
+    assert!(!signature_is_well_formed(Algorithm::EdDSA, &sig[..63]));
+    // Through the provider, the refused forms are bad signatures whatever the key.
+    let vk = signer.verifying_key();
+    let p = &citysec_rustcrypto::PROVIDER;
+    assert_eq!(p.verify(vk, b"m", &sig), Ok(()));
+    assert_eq!(p.verify(vk, b"m", &with_s(l)), Err(Error::BadSignature));
+    assert_eq!(p.verify(vk, b"m", &identity_r), Err(Error::BadSignature));
+    // A batch refuses the ill-formed items itself and keeps the order.
+    let non_canonical = with_s(l);
+    let good = citysec_core::provider::BatchItem {
+        key: vk,
+        msg: b"m",
+        sig: &sig,
+    };
+    let bad = citysec_core::provider::BatchItem {
+        sig: &non_canonical,
+        ..good
+    };
+    assert_eq!(
+        p.verify_batch(Algorithm::EdDSA, &[good, bad, good]),
+        vec![Ok(()), Err(Error::BadSignature), Ok(())]
+    );
+    assert_eq!(
+        p.verify_batch(Algorithm::ES256, &[good]),
+        vec![Err(Error::BadSignature)],
+        "a key of another algorithm"
+    );
+    // ES256: r and s in 1..n-1.
+    let n = hx32("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+    let mut n_minus_1 = n;
+    n_minus_1[31] -= 1;
+    let one = {
+        let mut b = [0u8; 32];
+        b[31] = 1;
+        b
+    };
+    let es = |r: [u8; 32], s: [u8; 32]| [r, s].concat();
+    assert!(signature_is_well_formed(Algorithm::ES256, &es(one, n_minus_1)));
+    assert!(signature_is_well_formed(Algorithm::ES256, &es(n_minus_1, one)));
+    assert!(!signature_is_well_formed(Algorithm::ES256, &es([0; 32], one)));
+    assert!(!signature_is_well_formed(Algorithm::ES256, &es(one, [0; 32])));
+    assert!(!signature_is_well_formed(Algorithm::ES256, &es(n, one)));
+    assert!(!signature_is_well_formed(Algorithm::ES256, &es(one, n)));
+    assert!(!signature_is_well_formed(Algorithm::ES256, &es([0xff; 32], one)));
+    // Other algorithms have no signatures.
+    assert!(!signature_is_well_formed(Algorithm::ChaCha20Poly1305, &sig));
+}

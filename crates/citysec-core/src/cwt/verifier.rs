@@ -345,7 +345,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
     }
 
     /// Verifies many credentials at once: the signatures through the provider's
-    /// batch verification ([`SignatureVerifier::verify_batch`](crate::provider::SignatureVerifier::verify_batch), one result per
+    /// batch verification ([`Provider::verify_batch`], one result per
     /// signature; the RustCrypto provider's `batch` feature checks Ed25519
     /// signatures in one equation that accepts exactly what strict single
     /// verification accepts), then each credential's claims. Results come in the
@@ -385,10 +385,7 @@ impl<D: TrustDomain> TrustAnchors<D> {
             if items.is_empty() {
                 continue;
             }
-            let results = match self.provider.verifier(alg) {
-                Ok(v) => v.verify_batch(&items),
-                Err(_) => items.iter().map(|_| Err(crate::Error::BadSignature)).collect(),
-            };
+            let results = self.provider.verify_batch(alg, &items);
             for (i, r) in at.into_iter().zip(results) {
                 if let Some(slot) = signature.get_mut(i) {
                     *slot = Some(r);
