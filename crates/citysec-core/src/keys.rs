@@ -497,6 +497,23 @@ impl SigningKey {
         self.alg
     }
 
+    /// `derived`, the public key a provider computed from this key's secret, as
+    /// this key's: checked against the public key stored with it, if any, and
+    /// given this key's `kid`. Every key provider ends its load with it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if a stored public key is another, or `derived` is
+    /// for another algorithm.
+    pub fn own_public(&self, derived: VerifyingKey) -> Result<VerifyingKey> {
+        if derived.algorithm() != self.alg || self.public.as_ref().is_some_and(|p| p.public != derived.public) {
+            return Err(Error::InvalidKey);
+        }
+        Ok(match self.kid() {
+            Some(kid) => derived.with_kid(kid),
+            None => derived,
+        })
+    }
+
     /// The public key stored with this key, if it came with one (without the
     /// `kid`). A provider's signer has the public key whatever this returns.
     #[must_use]
@@ -748,6 +765,23 @@ impl X25519SecretKey {
     #[must_use]
     pub fn kid(&self) -> Option<&[u8]> {
         self.kid.as_deref()
+    }
+
+    /// `derived`, the public key a provider computed from this secret, as this
+    /// key's: checked against the public key stored with it, if any, and given
+    /// this key's `kid`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if a stored public key is another.
+    pub fn own_public(&self, derived: [u8; 32]) -> Result<X25519PublicKey> {
+        if self.public.is_some_and(|p| p != derived) {
+            return Err(Error::InvalidKey);
+        }
+        let key = X25519PublicKey::new(derived);
+        Ok(match self.kid() {
+            Some(kid) => key.with_kid(kid),
+            None => key,
+        })
     }
 
     /// The public key stored with this key, if it came with one.

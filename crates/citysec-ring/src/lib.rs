@@ -38,18 +38,16 @@ impl SignatureVerifier for Ed25519 {
     }
 
     /// *ring* parses the key on every verification and has no call that checks
-    /// one alone: curve25519-dalek checks that the encoding is a point.
+    /// one alone: curve25519-dalek checks that the encoding is a point (its
+    /// canonical form and small-order encodings citysec-core checked by bytes).
     fn prepare(&self, key: &VerifyingKey) -> Result<Option<Prepared>> {
         if key.algorithm() != Algorithm::EdDSA {
             return Err(Error::UnsupportedAlgorithm);
         }
         let bytes: [u8; 32] = key.as_bytes().try_into().map_err(|_| Error::InvalidKey)?;
-        let point = curve25519_dalek::edwards::CompressedEdwardsY(bytes)
+        curve25519_dalek::edwards::CompressedEdwardsY(bytes)
             .decompress()
             .ok_or(Error::InvalidKey)?;
-        if point.is_small_order() {
-            return Err(Error::WeakKey);
-        }
         Ok(None)
     }
 
@@ -191,14 +189,7 @@ impl KeyAgreement for X25519 {
     fn public_key(&self, secret: &X25519SecretKey) -> Result<X25519PublicKey> {
         let s = x25519_dalek::StaticSecret::from(*secret.secret_bytes());
         let public = x25519_dalek::PublicKey::from(&s).to_bytes();
-        if secret.stored_public().is_some_and(|p| *p != public) {
-            return Err(Error::InvalidKey);
-        }
-        let key = X25519PublicKey::new(public);
-        Ok(match secret.kid() {
-            Some(kid) => key.with_kid(kid),
-            None => key,
-        })
+        secret.own_public(public)
     }
 }
 
@@ -259,14 +250,7 @@ impl RingPair {
             }
             _ => return Err(Error::UnsupportedAlgorithm),
         };
-        if key.stored_public().is_some_and(|p| p.as_bytes() != public.as_bytes()) {
-            return Err(Error::InvalidKey);
-        }
-        let public = match key.kid() {
-            Some(kid) => public.with_kid(kid),
-            None => public,
-        };
-        Ok((pair, public))
+        Ok((pair, key.own_public(public)?))
     }
 
     fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {

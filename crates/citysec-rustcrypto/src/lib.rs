@@ -424,14 +424,7 @@ pub fn x25519(secret: &X25519SecretKey, public: &X25519PublicKey) -> Result<Shar
 pub fn x25519_public_key(secret: &X25519SecretKey) -> Result<X25519PublicKey> {
     let s = x25519_dalek::StaticSecret::from(*secret.secret_bytes());
     let public = x25519_dalek::PublicKey::from(&s).to_bytes();
-    if secret.stored_public().is_some_and(|p| *p != public) {
-        return Err(Error::InvalidKey);
-    }
-    let key = X25519PublicKey::new(public);
-    Ok(match secret.kid() {
-        Some(kid) => key.with_kid(kid),
-        None => key,
-    })
+    secret.own_public(public)
 }
 
 // ---------------------------------------------------------------------------
@@ -495,14 +488,7 @@ impl SoftwarePair {
             }
             _ => return Err(Error::UnsupportedAlgorithm),
         };
-        if key.stored_public().is_some_and(|p| p.as_bytes() != public.as_bytes()) {
-            return Err(Error::InvalidKey);
-        }
-        let public = PROVIDER.import(public)?;
-        let public = match key.kid() {
-            Some(kid) => public.with_kid(kid),
-            None => public,
-        };
+        let public = PROVIDER.import(key.own_public(public)?)?;
         Ok((pair, public))
     }
 }
