@@ -283,7 +283,7 @@ fn main() {
     gateway_batch(&mut c);
     c.final_summary();
     citysec_benches::report(&[
-        ("telemetry_open_64B", "citysec_ring", "ring", 2.0),
+        ("telemetry_open_64B", "citysec_ring", "ring", 1.5),
         ("telemetry_open_64B", "citysec_rustcrypto", "chacha20poly1305", 1.2),
         ("telemetry_open_1KiB", "citysec_ring", "ring", 2.0),
         ("telemetry_open_1KiB", "citysec_rustcrypto", "chacha20poly1305", 1.2),

@@ -123,6 +123,29 @@ fn a_key_of_another_algorithm_is_refused() {
         assert_ne!(&buf, b"reading");
         aead.open(&chacha, &[9u8; 12], b"aad", &mut buf, &tag).unwrap();
         assert_eq!(&buf, b"reading");
+        // preparing a key for another algorithm's AEAD is refused too
+        assert_eq!(gcm.prepare(&chacha).unwrap_err(), Error::UnsupportedAlgorithm);
+        // and a prepared ChaCha20 key given to the AES-GCM AEAD is still refused
+        let prepared = p.prepare_aead_key(chacha.clone()).unwrap();
+        let mut buf = *b"plaintext";
+        assert_eq!(
+            gcm.seal(&prepared, &[0u8; 12], b"", &mut buf).unwrap_err(),
+            Error::UnsupportedAlgorithm
+        );
+    }
+}
+
+#[test]
+fn ring_prepares_aead_keys_and_rustcrypto_needs_not() {
+    for alg in [Algorithm::ChaCha20Poly1305, Algorithm::A128GCM, Algorithm::A256GCM] {
+        let key = SymmetricKey::new(alg, &[7u8; 32][..alg.aead_key_len().unwrap()]).unwrap();
+        let ring = citysec_ring::PROVIDER.prepare_aead_key(key.clone()).unwrap();
+        assert!(ring.is_prepared(), "{alg:?}");
+        assert!(ring.clone().is_prepared(), "a clone keeps it");
+        assert!(ring.clone().without_kid().with_kid(*b"k").is_prepared());
+        let rc = citysec_rustcrypto::PROVIDER.prepare_aead_key(key.clone()).unwrap();
+        assert!(!rc.is_prepared());
+        assert!(!key.is_prepared());
     }
 }
 

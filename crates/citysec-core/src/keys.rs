@@ -219,8 +219,10 @@ enum PublicBytes {
     P256([u8; 65]),
 }
 
-/// A provider's parsed form of a public key, made once when the key is
-/// imported ([`Provider::import`](crate::provider::Provider::import)).
+/// A provider's parsed form of a key, made once: of a public key when it is
+/// imported ([`Provider::import`](crate::provider::Provider::import)), of a
+/// symmetric key when it is prepared
+/// ([`Provider::prepare_aead_key`](crate::provider::Provider::prepare_aead_key)).
 pub type Prepared = Arc<dyn Any + Send + Sync>;
 
 /// A public signature key (Ed25519 or P-256) with an optional `kid`: validated
@@ -323,6 +325,12 @@ impl VerifyingKey {
 
     /// This key with the provider's parsed form attached (by
     /// [`Provider::import`](crate::provider::Provider::import) only).
+    /// Whether a provider attached its form of this key.
+    #[must_use]
+    pub fn is_prepared(&self) -> bool {
+        self.prepared.is_some()
+    }
+
     pub(crate) fn with_prepared(mut self, prepared: Option<Prepared>) -> Self {
         self.prepared = prepared;
         self
@@ -548,13 +556,18 @@ impl SigningKey {
 
 /// A content-encryption key for ChaCha20/Poly1305 or AES-GCM, bound to its algorithm.
 ///
-/// Zeroized on drop; `Debug` shows the algorithm and kid only.
+/// Zeroized on drop; `Debug` shows the algorithm and kid only. A key prepared by
+/// a provider ([`Provider::prepare_aead_key`](crate::provider::Provider::prepare_aead_key))
+/// also carries the provider's form of it (its key schedule), so that sealing and
+/// opening do not build it again; whether that form is wiped when the last copy
+/// of the key is dropped is the provider's affair (its crate says).
 pub struct SymmetricKey {
     kid: Option<Vec<u8>>,
     alg: Algorithm,
     key: Zeroizing<[u8; 32]>,
     len: usize,
     base_iv: Option<[u8; NONCE_LEN]>,
+    prepared: Option<Prepared>,
 }
 
 impl fmt::Debug for SymmetricKey {
@@ -576,6 +589,7 @@ impl Clone for SymmetricKey {
             key: self.key.clone(),
             len: self.len,
             base_iv: self.base_iv,
+            prepared: self.prepared.clone(),
         }
     }
 }
@@ -607,6 +621,7 @@ impl SymmetricKey {
             key,
             len,
             base_iv: None,
+            prepared: None,
         })
     }
 
@@ -671,6 +686,24 @@ impl SymmetricKey {
     #[must_use]
     pub fn without_kid(mut self) -> Self {
         self.kid = None;
+        self
+    }
+
+    /// The provider's form of this key, if a provider prepared it and it is of
+    /// type `T` (a provider reads back only its own).
+    #[must_use]
+    pub fn prepared<T: Any>(&self) -> Option<&T> {
+        self.prepared.as_deref().and_then(|p| p.downcast_ref::<T>())
+    }
+
+    /// Whether a provider attached its form of this key.
+    #[must_use]
+    pub fn is_prepared(&self) -> bool {
+        self.prepared.is_some()
+    }
+
+    pub(crate) fn with_prepared(mut self, prepared: Option<Prepared>) -> Self {
+        self.prepared = prepared;
         self
     }
 

@@ -189,6 +189,21 @@ pub trait Aead: Send + Sync + Debug {
     /// [`Error::DecryptFailed`], whatever the reason (also for a key of another
     /// algorithm), and [`Error::InvalidIv`] for a nonce that is not 12 bytes.
     fn open(&self, key: &SymmetricKey, nonce: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()>;
+
+    /// The provider's form of `key` (its key schedule), for a key that seals or
+    /// opens many messages; `seal` and `open` read it back with
+    /// [`SymmetricKey::prepared`] instead of building it per call. `None` (the
+    /// default): the AEAD builds nothing worth keeping.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] for a key of another algorithm.
+    fn prepare(&self, key: &SymmetricKey) -> Result<Option<Prepared>> {
+        if key.algorithm() == self.algorithm() {
+            Ok(None)
+        } else {
+            Err(Error::UnsupportedAlgorithm)
+        }
+    }
 }
 
 /// HKDF-SHA-256 (RFC 5869).
@@ -340,6 +355,17 @@ impl Provider {
                 Err(Error::DecryptFailed)
             }
         }
+    }
+
+    /// `key` with the key schedule of the provider's AEAD for its algorithm
+    /// attached ([`Aead::prepare`]): for a key that seals or opens many
+    /// messages, such as a telemetry device key.
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] if the provider has no AEAD for it.
+    pub fn prepare_aead_key(&self, key: SymmetricKey) -> Result<SymmetricKey> {
+        let prepared = self.aead(key.algorithm())?.prepare(&key)?;
+        Ok(key.with_prepared(prepared))
     }
 
     /// A signer owning the software key `key` (parsed once, here), from the

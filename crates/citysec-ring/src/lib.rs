@@ -9,6 +9,10 @@ use citysec_core::provider::{
 use citysec_core::{
     Algorithm, Error, Result, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey,
 };
+extern crate alloc;
+
+use alloc::sync::Arc;
+
 use ring::{aead, hkdf, rand, signature};
 
 /// The *ring* provider. X25519 comes from x25519-dalek: *ring* has no static
@@ -104,17 +108,31 @@ impl SignatureVerifier for P256 {
 struct RingAead(Algorithm);
 
 impl RingAead {
-    /// *ring*'s key for `key`, if it is of this AEAD's algorithm.
-    fn key(&self, key: &SymmetricKey) -> Option<aead::LessSafeKey> {
-        let alg = match (self.0, key.algorithm()) {
-            (Algorithm::ChaCha20Poly1305, Algorithm::ChaCha20Poly1305) => &aead::CHACHA20_POLY1305,
-            (Algorithm::A128GCM, Algorithm::A128GCM) => &aead::AES_128_GCM,
-            (Algorithm::A256GCM, Algorithm::A256GCM) => &aead::AES_256_GCM,
-            _ => return None,
-        };
-        aead::UnboundKey::new(alg, key.secret_bytes())
+    /// *ring*'s algorithm for `key`, if it is of this AEAD's algorithm.
+    fn ring_alg(&self, key: &SymmetricKey) -> Option<&'static aead::Algorithm> {
+        match (self.0, key.algorithm()) {
+            (Algorithm::ChaCha20Poly1305, Algorithm::ChaCha20Poly1305) => Some(&aead::CHACHA20_POLY1305),
+            (Algorithm::A128GCM, Algorithm::A128GCM) => Some(&aead::AES_128_GCM),
+            (Algorithm::A256GCM, Algorithm::A256GCM) => Some(&aead::AES_256_GCM),
+            _ => None,
+        }
+    }
+
+    /// A new *ring* key for `key`, if it is of this AEAD's algorithm.
+    fn build(&self, key: &SymmetricKey) -> Option<aead::LessSafeKey> {
+        aead::UnboundKey::new(self.ring_alg(key)?, key.secret_bytes())
             .ok()
             .map(aead::LessSafeKey::new)
+    }
+
+    /// Runs `f` with *ring*'s key for `key`: the one [`Aead::prepare`] attached,
+    /// or one built for this call.
+    fn with_key<T>(&self, key: &SymmetricKey, f: impl FnOnce(Option<&aead::LessSafeKey>) -> T) -> T {
+        let alg = self.ring_alg(key);
+        match key.prepared::<aead::LessSafeKey>() {
+            Some(k) if alg.is_some_and(|a| a == k.algorithm()) => f(Some(k)),
+            _ => f(self.build(key).as_ref()),
+        }
     }
 }
 
@@ -128,26 +146,39 @@ impl Aead for RingAead {
     }
 
     fn seal(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
-        let k = self.key(key).ok_or(Error::UnsupportedAlgorithm)?;
-        let tag = k
-            .seal_in_place_separate_tag(nonce(nonce_bytes)?, aead::Aad::from(aad), in_out)
-            .map_err(|_| Error::InvalidLength)?;
+        let n = nonce(nonce_bytes)?;
+        let tag = self.with_key(key, |k| {
+            k.ok_or(Error::UnsupportedAlgorithm)?
+                .seal_in_place_separate_tag(n, aead::Aad::from(aad), in_out)
+                .map_err(|_| Error::InvalidLength)
+        })?;
         <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::Backend)
     }
 
     fn open(&self, key: &SymmetricKey, nonce_bytes: &[u8], aad: &[u8], in_out: &mut [u8], tag: &[u8]) -> Result<()> {
         let n = nonce(nonce_bytes)?;
-        let (Some(k), Ok(tag)) = (self.key(key), aead::Tag::try_from(tag)) else {
+        let opened = self.with_key(key, |k| match (k, aead::Tag::try_from(tag)) {
+            (Some(k), Ok(tag)) => k
+                .open_in_place_separate_tag(n, aead::Aad::from(aad), tag, in_out, 0..)
+                .is_ok(),
+            _ => false,
+        });
+        if opened {
+            Ok(())
+        } else {
+            // ring leaves unspecified bytes behind on failure; leave none.
             in_out.fill(0);
-            return Err(Error::DecryptFailed);
-        };
-        k.open_in_place_separate_tag(n, aead::Aad::from(aad), tag, in_out, 0..)
-            .map(|_| ())
-            .map_err(|_| {
-                // ring leaves unspecified bytes behind on failure; leave none.
-                in_out.fill(0);
-                Error::DecryptFailed
-            })
+            Err(Error::DecryptFailed)
+        }
+    }
+
+    /// *ring*'s key, built once. *ring* does not wipe its keys when they are
+    /// dropped (nor offers a way to), so the key schedule of a prepared key stays
+    /// in freed memory as the per-call keys stay on the stack; the RustCrypto
+    /// provider wipes its keys.
+    fn prepare(&self, key: &SymmetricKey) -> Result<Option<Prepared>> {
+        let k = self.build(key).ok_or(Error::UnsupportedAlgorithm)?;
+        Ok(Some(Arc::new(k)))
     }
 }
 

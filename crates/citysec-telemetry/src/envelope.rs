@@ -98,8 +98,14 @@ fn enc_structure<'b>(device_id: &[u8], seq: u64, topic: &str, buf: &'b mut [u8; 
     buf.get(..n).ok_or(Error::Malformed)
 }
 
-fn nonce(common_iv: &[u8; 12], piv: &[u8]) -> Result<[u8; 12]> {
-    encrypt0::partial_iv_nonce(common_iv, piv).map_err(Error::Core)
+/// The nonce of sequence number `seq`: the common IV XOR `seq` left-padded to 12
+/// bytes, which is core's `encrypt0::partial_iv_nonce` with the Partial IV of
+/// `seq` (a test checks it), computed in registers.
+fn nonce(common_iv: &[u8; 12], seq: u64) -> [u8; 12] {
+    let mut n = *common_iv;
+    let [_, _, _, _, tail @ ..] = &mut n;
+    *tail = (u64::from_be_bytes(*tail) ^ seq).to_be_bytes();
+    n
 }
 
 fn check_params(device_id: &[u8], topic: &str) -> Result<()> {
@@ -132,7 +138,7 @@ pub fn seal_into(
     let piv = piv.get(..piv_len).ok_or(Error::Malformed)?;
     let mut aad_buf = [0u8; 256];
     let aad = enc_structure(key.device_id(), seq, topic, &mut aad_buf)?;
-    let n = nonce(&key.common_iv(), piv)?;
+    let n = nonce(&key.common_iv(), seq);
 
     let mut w = SliceSink::new(out);
     encrypt0::write_message_start(&mut w, &PROTECTED)?;
@@ -206,6 +212,7 @@ impl<'a> Envelope<'a> {
     /// prefix; `Error::Core(TrailingBytes)`; `Error::Core(DecryptFailed)` for a
     /// ciphertext shorter than the tag; [`Error::Malformed`] for anything else that
     /// is not the layout (other tags, headers, order, ...).
+    #[inline(always)]
     pub fn parse(bytes: &'a [u8], max_size: usize) -> Result<Self> {
         if bytes.len() > max_size {
             return Err(Error::Core(citysec_core::Error::TooLarge));
@@ -317,7 +324,7 @@ impl<'a> Envelope<'a> {
     pub(crate) fn open_into(&self, backend: &Provider, key: &SymmetricKey, out: &mut Vec<u8>) -> Result<()> {
         out.clear();
         let common_iv = key.base_iv().ok_or(Error::Core(citysec_core::Error::KeyAlgMismatch))?;
-        let n = nonce(common_iv, self.partial_iv)?;
+        let n = nonce(common_iv, self.seq);
         let mut aad_buf = [0u8; 256];
         let aad = enc_structure(self.device_id, self.seq, self.topic, &mut aad_buf)?;
         let body_len = self.plaintext_len();
@@ -360,6 +367,28 @@ pub(crate) fn device_id_hint(bytes: &[u8]) -> Option<&[u8]> {
 /// another major type (a float included); the reader's errors.
 #[inline(always)]
 fn arg(r: &mut Reader<'_>, major: u8) -> Result<u64> {
+    match short_arg(r, major) {
+        Some(a) => Ok(u64::from(a)),
+        None => arg_slow(r, major),
+    }
+}
+
+/// The argument of a shortest head of `major` below 256 (every head on the hot
+/// path), read in registers and taken; `None` (nothing taken) for any other head.
+#[inline(always)]
+fn short_arg(r: &mut Reader<'_>, major: u8) -> Option<u8> {
+    let top = major << 5;
+    let (a, n) = match *r.remaining() {
+        [b, ..] if b & 0xe0 == top && b & 0x1f < 24 => (b & 0x1f, 1),
+        [b, a, ..] if b == top | 24 && a >= 24 => (a, 2),
+        _ => return None,
+    };
+    r.take(n).ok().map(|_| a)
+}
+
+/// [`arg`] through the reader.
+#[inline(never)]
+fn arg_slow(r: &mut Reader<'_>, major: u8) -> Result<u64> {
     let start = r.position();
     let Head { major: m, arg, float } = r.head()?;
     if !float && r.position().saturating_sub(start) != head_len(arg) {
@@ -374,8 +403,10 @@ fn arg(r: &mut Reader<'_>, major: u8) -> Result<u64> {
 /// A byte or text string of major type `major`, its head in shortest form.
 #[inline(always)]
 fn string<'a>(r: &mut Reader<'a>, major: u8) -> Result<&'a [u8]> {
-    let len = arg(r, major)?;
-    let len = usize::try_from(len).map_err(|_| Error::Core(citysec_core::Error::Malformed))?;
+    let len = match short_arg(r, major) {
+        Some(a) => usize::from(a),
+        None => usize::try_from(arg_slow(r, major)?).map_err(|_| Error::Core(citysec_core::Error::Malformed))?,
+    };
     Ok(r.take(len)?)
 }
 

@@ -52,10 +52,14 @@ impl MasterSecret {
         Self(Zeroizing::new(bytes))
     }
 
-    /// Derives the ChaCha20/Poly1305 key and common IV of `device_id` in `epoch`.
+    /// Derives the ChaCha20/Poly1305 key and common IV of `device_id` in `epoch`,
+    /// prepared by `backend` ([`Provider::prepare_aead_key`]) for the many
+    /// envelopes it will seal or open.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for an empty or over-long device id; backend errors.
+    /// [`Error::InvalidParameter`] for an empty or over-long device id; provider
+    /// errors (`Core(UnsupportedAlgorithm)` from a provider without
+    /// ChaCha20/Poly1305).
     pub fn derive(&self, backend: &Provider, device_id: &[u8], epoch: u32) -> Result<DeviceKey> {
         if device_id.is_empty() || device_id.len() > MAX_DEVICE_ID {
             return Err(Error::InvalidParameter);
@@ -80,6 +84,7 @@ impl MasterSecret {
         let key = SymmetricKey::new(Algorithm::ChaCha20Poly1305, key.as_slice())?
             .with_kid(device_id.to_vec())
             .with_base_iv(iv);
+        let key = backend.prepare_aead_key(key)?;
         Ok(DeviceKey {
             device_id: device_id.to_vec(),
             epoch,

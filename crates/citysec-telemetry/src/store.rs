@@ -66,6 +66,15 @@ pub trait ReplayStore {
     /// [`Error::ReplayStore`] if it could not (then none of them counts as stored).
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()>;
 
+    /// Stores one update, as [`Self::save`] of it (the default); a receiver
+    /// opening one envelope calls this, which a store may make cheaper.
+    ///
+    /// # Errors
+    /// As [`Self::save`].
+    fn save_one(&mut self, device: &[u8], window: &ReplayWindow) -> Result<()> {
+        self.save(&[(device, *window)])
+    }
+
     /// Stores the updates of all `parts` atomically and durably, as one
     /// [`Self::save`] of all of them (a split batch collects one part per shard).
     /// The default saves their concatenation.
@@ -263,7 +272,19 @@ impl ReplayStore for MemoryReplayStore {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         for (d, w) in updates {
-            *self.shard_mut(d)?.windows.entry_ref(*d).or_default() = *w;
+            self.save_one(d, w)?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn save_one(&mut self, device: &[u8], window: &ReplayWindow) -> Result<()> {
+        let shard = self.shard_mut(device)?;
+        match shard.windows.get_mut(device) {
+            Some(slot) => *slot = *window,
+            None => {
+                shard.windows.insert(device.to_vec(), *window);
+            }
         }
         Ok(())
     }
@@ -284,6 +305,10 @@ impl<T: ReplayStore + ?Sized> ReplayStore for &mut T {
 
     fn save(&mut self, updates: &[(&[u8], ReplayWindow)]) -> Result<()> {
         (**self).save(updates)
+    }
+
+    fn save_one(&mut self, device: &[u8], window: &ReplayWindow) -> Result<()> {
+        (**self).save_one(device, window)
     }
 
     fn save_all(&mut self, parts: &[&[(&[u8], ReplayWindow)]]) -> Result<()> {

@@ -139,6 +139,7 @@ pub fn count<E: From<Error>>(f: impl FnOnce(&mut Counter) -> Result<(), E>) -> R
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn head<S: Sink + ?Sized>(s: &mut S, major: u8, arg: u64) -> Result<(), S::Error> {
     let m = major << 5;
     let b = arg.to_be_bytes();
@@ -179,6 +180,7 @@ pub const fn len_arg(len: usize) -> u64 {
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn uint<S: Sink + ?Sized>(s: &mut S, v: u64) -> Result<(), S::Error> {
     head(s, MAJOR_UINT, v)
 }
@@ -187,6 +189,7 @@ pub fn uint<S: Sink + ?Sized>(s: &mut S, v: u64) -> Result<(), S::Error> {
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn int<S: Sink + ?Sized>(s: &mut S, v: i64) -> Result<(), S::Error> {
     match u64::try_from(v) {
         Ok(u) => head(s, MAJOR_UINT, u),
@@ -199,6 +202,7 @@ pub fn int<S: Sink + ?Sized>(s: &mut S, v: i64) -> Result<(), S::Error> {
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn bytes<S: Sink + ?Sized>(s: &mut S, b: &[u8]) -> Result<(), S::Error> {
     head(s, MAJOR_BYTES, len_arg(b.len()))?;
     s.put(b)
@@ -208,6 +212,7 @@ pub fn bytes<S: Sink + ?Sized>(s: &mut S, b: &[u8]) -> Result<(), S::Error> {
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn text<S: Sink + ?Sized>(s: &mut S, t: &str) -> Result<(), S::Error> {
     head(s, MAJOR_TEXT, len_arg(t.len()))?;
     s.put(t.as_bytes())
@@ -233,6 +238,7 @@ pub fn null<S: Sink + ?Sized>(s: &mut S) -> Result<(), S::Error> {
 ///
 /// # Errors
 /// The sink's.
+#[inline]
 pub fn array<S: Sink + ?Sized>(s: &mut S, n: usize) -> Result<(), S::Error> {
     head(s, MAJOR_ARRAY, len_arg(n))
 }

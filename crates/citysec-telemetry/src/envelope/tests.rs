@@ -485,3 +485,18 @@ fn the_copied_prefixes_are_what_core_writes() {
     let Ok(()) = write::int(&mut key, LABEL_TOPIC);
     assert_eq!(key, TOPIC_KEY);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The nonce from `seq` is core's nonce from the Partial IV of `seq`.
+    #[test]
+    fn nonce_is_cores_partial_iv_nonce(
+        iv in any::<[u8; 12]>(),
+        seq in prop_oneof![0u64..70_000, 0..=MAX_SEQ],
+    ) {
+        let (piv, len) = partial_iv(seq).unwrap();
+        let core = encrypt0::partial_iv_nonce(&iv, &piv[..len]).unwrap();
+        prop_assert_eq!(nonce(&iv, seq), core);
+    }
+}
