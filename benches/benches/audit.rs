@@ -1,0 +1,130 @@
+//! The audit log's Merkle tree against raw SHA-256, in one run.
+//!
+//! - `audit_inclusion_2_20`: `verify_inclusion` of a leaf in a tree of 2^20
+//!   leaves (a proof of 20 hashes) vs the raw cost of its SHA-256 work: the 40
+//!   compressions (`sha2::block_api::compress256`, two 64-byte blocks per
+//!   65-byte node) of the same 20 nodes, with no hasher around them. The issue's
+//!   target (1.3x) is for a whole receipt, which adds one Ed25519 verification
+//!   to both sides; this measures the tree part alone, the stricter ratio.
+//! - `audit_append`: `CompactRange::append` of one leaf hash (amortized over a
+//!   run of appends) vs one node hash, the least an append can do.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation,
+    missing_docs,
+    reason = "benchmark code"
+)]
+
+use core::hint::black_box;
+
+use citysec_audit::merkle::{CompactRange, Hash, leaf_hash, node_hash, verify_inclusion};
+use criterion::Criterion;
+
+/// The proof of leaf `index` in a tree of `2^depth` leaves whose leaves are all
+/// `leaf` and whose level-`k` nodes are all equal (so the tree is cheap to build):
+/// the sibling at each level is the node of that level.
+fn uniform_proof(leaf: &Hash, depth: u32) -> (Vec<Hash>, Hash) {
+    let mut level = *leaf;
+    let mut proof = Vec::new();
+    for _ in 0..depth {
+        proof.push(level);
+        level = node_hash(&level, &level);
+    }
+    (proof, level)
+}
+
+/// The two SHA-256 blocks of `0x01 ‖ left ‖ right` with its padding.
+fn node_blocks(left: &Hash, right: &Hash) -> [[u8; 64]; 2] {
+    let mut b = [[0u8; 64]; 2];
+    b[0][0] = 0x01;
+    b[0][1..33].copy_from_slice(left);
+    b[0][33..64].copy_from_slice(&right[..31]);
+    b[1][0] = right[31];
+    b[1][1] = 0x80;
+    b[1][56..64].copy_from_slice(&(65u64 * 8).to_be_bytes());
+    b
+}
+
+const IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+fn sha256_node(left: &Hash, right: &Hash) -> Hash {
+    let mut state = IV;
+    sha2::block_api::compress256(&mut state, &node_blocks(left, right));
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+fn inclusion(c: &mut Criterion) {
+    let leaf = leaf_hash(b"door-7 allow 2026-12-07T10:00:00Z");
+    let (proof, root) = uniform_proof(&leaf, 20);
+    let index = 0x5_5555u64; // alternating left and right children
+    // The raw baseline computes the same 20 nodes in the same order.
+    let raw = |leaf: &Hash| {
+        let mut r = *leaf;
+        for (level, p) in proof.iter().enumerate() {
+            r = if (index >> level) & 1 == 1 {
+                sha256_node(p, &r)
+            } else {
+                sha256_node(&r, p)
+            };
+        }
+        r
+    };
+    assert_eq!(raw(&leaf), root, "the baseline computes the real root");
+    verify_inclusion(index, 1 << 20, &leaf, &proof, &root).unwrap();
+
+    let mut g = c.benchmark_group("audit_inclusion_2_20");
+    g.bench_function("citysec", |b| {
+        b.iter(|| verify_inclusion(index, 1 << 20, black_box(&leaf), black_box(&proof), &root).unwrap());
+    });
+    g.bench_function("sha256_compressions", |b| {
+        b.iter(|| assert_eq!(raw(black_box(&leaf)), root));
+    });
+    g.finish();
+}
+
+fn append(c: &mut Criterion) {
+    let leaves: Vec<Hash> = (0..4096u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let mut g = c.benchmark_group("audit_append");
+    g.bench_function("citysec", |b| {
+        let mut range = CompactRange::new();
+        let mut i = 0usize;
+        b.iter(|| {
+            range.append(black_box(&leaves[i % leaves.len()])).unwrap();
+            i += 1;
+        });
+    });
+    g.bench_function("one_node_hash", |b| {
+        b.iter(|| sha256_node(black_box(&leaves[0]), black_box(&leaves[1])));
+    });
+    g.finish();
+}
+
+fn main() {
+    let mut c = citysec_benches::criterion();
+    inclusion(&mut c);
+    append(&mut c);
+    c.final_summary();
+    citysec_benches::report(&[
+        ("audit_inclusion_2_20", "citysec", "sha256_compressions", 1.3),
+        // an append hashes one node on average (the trailing one bits of the size
+        // average one), so 1.0 is the floor; no target is set in the issue
+        ("audit_append", "citysec", "one_node_hash", 1.5),
+    ]);
+}
