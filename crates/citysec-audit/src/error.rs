@@ -24,6 +24,31 @@ pub enum Error {
     TreeFull,
     /// A compact range whose hashes do not fit its size.
     InvalidState,
+    /// A note longer than [`MAX_NOTE_LEN`](crate::note::MAX_NOTE_LEN).
+    TooLarge,
+    /// A note with more than [`MAX_SIGNATURES`](crate::note::MAX_SIGNATURES)
+    /// signature lines.
+    TooManySignatures,
+    /// Bytes that are not a signed note (or text that cannot be a note's).
+    MalformedNote,
+    /// A note text that is not a checkpoint.
+    MalformedCheckpoint,
+    /// A key name, verifier key (`vkey`) or key that cannot be used.
+    InvalidKey,
+    /// A signature of a trusted key that does not verify: the whole note is
+    /// refused.
+    BadSignature,
+    /// No signature of a trusted key.
+    NoKnownSignature,
+    /// A checkpoint of another log (its origin line).
+    WrongOrigin,
+    /// Fewer valid witness cosignatures than the policy asks for.
+    NotEnoughCosignatures,
+    /// A cosignature timestamp beyond 2^63 - 1.
+    Timestamp,
+    /// The signer failed (a token removed, a session closed); nothing was
+    /// signed.
+    Signing(citysec_core::Error),
 }
 
 impl fmt::Display for Error {
@@ -37,6 +62,17 @@ impl fmt::Display for Error {
             Self::HashLength => "hash is not 32 bytes",
             Self::TreeFull => "tree is full",
             Self::InvalidState => "compact range does not fit its size",
+            Self::TooLarge => "note too large",
+            Self::TooManySignatures => "note has too many signatures",
+            Self::MalformedNote => "not a signed note",
+            Self::MalformedCheckpoint => "not a checkpoint",
+            Self::InvalidKey => "invalid note key",
+            Self::BadSignature => "a trusted key's signature does not verify",
+            Self::NoKnownSignature => "no signature of a trusted key",
+            Self::WrongOrigin => "checkpoint of another log",
+            Self::NotEnoughCosignatures => "not enough witness cosignatures",
+            Self::Timestamp => "cosignature timestamp out of range",
+            Self::Signing(_) => "the signer failed",
         })
     }
 }

@@ -5,7 +5,9 @@
 
 extern crate alloc;
 
+pub mod checkpoint;
 mod error;
 pub mod merkle;
+pub mod note;
 
 pub use error::{Error, Result};
