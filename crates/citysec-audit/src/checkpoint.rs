@@ -24,7 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use citysec_core::provider::{Provider, Signer};
 
-use crate::merkle::{HASH_LEN, Hash};
+use crate::merkle::{HASH_LEN, Hash, verify_consistency};
 use crate::note::{Note, NoteSigner, NoteVerifier, TYPE_COSIGNATURE_V1, TYPE_ED25519, add_signature_lines};
 use crate::{Error, Result};
 
@@ -305,6 +305,102 @@ impl CheckpointVerifier {
         Ok(VerifiedCheckpoint {
             checkpoint,
             cosignatures,
+        })
+    }
+}
+
+/// The last checkpoint a controller or witness accepted from a log, pinned: a
+/// newer one is accepted only with a consistency proof from it, so a log that
+/// drops or edits an entry, rolls back or shows two histories is caught.
+///
+/// Persist it ([`Self::to_bytes`]) after every [`Self::advance`]: its byte form
+/// is the size (8 bytes, big-endian) and the root (32 bytes), nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PinnedCheckpoint {
+    size: u64,
+    root: Hash,
+}
+
+/// Bytes of a pinned checkpoint.
+pub const PIN_LEN: usize = 8 + HASH_LEN;
+
+impl PinnedCheckpoint {
+    /// Pins `first`, the first checkpoint trusted from this log (verified,
+    /// including its witness policy).
+    #[must_use]
+    pub const fn new(first: &VerifiedCheckpoint) -> Self {
+        Self {
+            size: first.checkpoint.size,
+            root: first.checkpoint.root,
+        }
+    }
+
+    /// The pinned tree size.
+    #[must_use]
+    pub const fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The pinned root.
+    #[must_use]
+    pub const fn root(&self) -> &Hash {
+        &self.root
+    }
+
+    /// Moves the pin to `next` if `proof` shows that its tree extends the pinned
+    /// one; on any error the pin is unchanged.
+    ///
+    /// - A smaller tree is [`Error::Rollback`].
+    /// - The same size with another root is [`Error::SplitView`] (the proof
+    ///   must then be empty, [`Error::ProofLength`] otherwise).
+    /// - From a pinned empty tree any tree follows, with an empty proof.
+    /// - Otherwise the proof is checked as [`verify_consistency`] does: a log
+    ///   that dropped or changed an entry fails with [`Error::RootMismatch`].
+    ///
+    /// # Errors
+    /// As above.
+    pub fn advance(&mut self, next: &VerifiedCheckpoint, proof: &[Hash]) -> Result<()> {
+        let (size, root) = (next.checkpoint.size, next.checkpoint.root);
+        if size < self.size {
+            return Err(Error::Rollback);
+        }
+        if size == self.size && root != self.root {
+            if !proof.is_empty() {
+                return Err(Error::ProofLength);
+            }
+            return Err(Error::SplitView);
+        }
+        if self.size == 0 {
+            if !proof.is_empty() {
+                return Err(Error::ProofLength);
+            }
+        } else {
+            verify_consistency(self.size, size, &self.root, &root, proof)?;
+        }
+        *self = Self { size, root };
+        Ok(())
+    }
+
+    /// The byte form: size (big-endian) then root.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; PIN_LEN] {
+        let mut out = [0u8; PIN_LEN];
+        let (size, root) = out.split_at_mut(8);
+        size.copy_from_slice(&self.size.to_be_bytes());
+        root.copy_from_slice(&self.root);
+        out
+    }
+
+    /// A pin read back from [`Self::to_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::MalformedPin`] unless `bytes` is [`PIN_LEN`] long.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bytes: &[u8; PIN_LEN] = bytes.try_into().map_err(|_| Error::MalformedPin)?;
+        let (size, root) = bytes.split_first_chunk::<8>().ok_or(Error::MalformedPin)?;
+        Ok(Self {
+            size: u64::from_be_bytes(*size),
+            root: root.try_into().map_err(|_| Error::MalformedPin)?,
         })
     }
 }

@@ -49,6 +49,13 @@ pub enum Error {
     /// The signer failed (a token removed, a session closed); nothing was
     /// signed.
     Signing(citysec_core::Error),
+    /// A checkpoint of a smaller tree than the one pinned: a rollback.
+    Rollback,
+    /// A checkpoint of the pinned size with another root: the log shows two
+    /// different trees (a split view).
+    SplitView,
+    /// Bytes that are not a pinned checkpoint.
+    MalformedPin,
 }
 
 impl fmt::Display for Error {
@@ -73,6 +80,9 @@ impl fmt::Display for Error {
             Self::NotEnoughCosignatures => "not enough witness cosignatures",
             Self::Timestamp => "cosignature timestamp out of range",
             Self::Signing(_) => "the signer failed",
+            Self::Rollback => "checkpoint older than the pinned one",
+            Self::SplitView => "checkpoint of the pinned size with another root",
+            Self::MalformedPin => "not a pinned checkpoint",
         })
     }
 }
