@@ -19,10 +19,16 @@ fn verifier() -> &'static CheckpointVerifier {
     static V: OnceLock<CheckpointVerifier> = OnceLock::new();
     V.get_or_init(|| {
         let p = &citysec_rustcrypto::PROVIDER;
-        let log = NoteSigner::new("citysec.example/log", p.signer(SigningKey::ed25519(&[1; 32])).expect("signer"))
-            .expect("log");
-        let w = NoteSigner::cosigner("witness.example/w", p.signer(SigningKey::ed25519(&[2; 32])).expect("signer"))
-            .expect("witness");
+        let log = NoteSigner::new(
+            "citysec.example/log",
+            p.signer(SigningKey::ed25519(&[1; 32])).expect("signer"),
+        )
+        .expect("log");
+        let w = NoteSigner::cosigner(
+            "witness.example/w",
+            p.signer(SigningKey::ed25519(&[2; 32])).expect("signer"),
+        )
+        .expect("witness");
         CheckpointVerifier::new("citysec.example/log", log.verifier(p).expect("vkey"))
             .expect("verifier")
             .with_witnesses(vec![w.verifier(p).expect("vkey")], 1)

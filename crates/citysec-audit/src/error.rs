@@ -56,6 +56,11 @@ pub enum Error {
     SplitView,
     /// Bytes that are not a pinned checkpoint.
     MalformedPin,
+    /// Bytes that are not a COSE Receipt of the RFC9162_SHA256 profile.
+    MalformedReceipt,
+    /// A receipt of another verifiable data structure than RFC9162_SHA256, or
+    /// signed with an algorithm other than EdDSA and ES256.
+    UnsupportedReceipt,
 }
 
 impl fmt::Display for Error {
@@ -83,6 +88,8 @@ impl fmt::Display for Error {
             Self::Rollback => "checkpoint older than the pinned one",
             Self::SplitView => "checkpoint of the pinned size with another root",
             Self::MalformedPin => "not a pinned checkpoint",
+            Self::MalformedReceipt => "not a receipt",
+            Self::UnsupportedReceipt => "receipt of an unsupported data structure or algorithm",
         })
     }
 }

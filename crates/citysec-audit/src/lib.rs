@@ -9,5 +9,6 @@ pub mod checkpoint;
 mod error;
 pub mod merkle;
 pub mod note;
+pub mod receipt;
 
 pub use error::{Error, Result};

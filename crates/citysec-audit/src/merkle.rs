@@ -211,15 +211,27 @@ pub fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root
 /// [`consistency_proof_len`] hashes (none for equal sizes);
 /// [`Error::RootMismatch`] if it does not lead to both roots.
 pub fn verify_consistency(size1: u64, size2: u64, root1: &Hash, root2: &Hash, proof: &[Hash]) -> Result<()> {
+    if consistency_root(size1, size2, root1, proof)? == *root2 {
+        Ok(())
+    } else {
+        Err(Error::RootMismatch)
+    }
+}
+
+/// The root of the tree of `size2` leaves that the consistency proof `proof`
+/// leads to from the tree of `size1` leaves with root `root1`, after checking
+/// that it also leads back to `root1` (RFC 9162 section 2.1.4.2). A COSE
+/// Receipt of consistency is signed over this root.
+///
+/// # Errors
+/// As [`verify_consistency`]; [`Error::RootMismatch`] if the proof does not lead
+/// to `root1`.
+pub fn consistency_root(size1: u64, size2: u64, root1: &Hash, proof: &[Hash]) -> Result<Hash> {
     if proof.len() != consistency_proof_len(size1, size2)? {
         return Err(Error::ProofLength);
     }
     if size1 == size2 {
-        return if root1 == root2 {
-            Ok(())
-        } else {
-            Err(Error::RootMismatch)
-        };
+        return Ok(*root1);
     }
     // Step 2: an old tree that is one complete subtree starts from its own root.
     let (seed, rest) = if size1.is_power_of_two() {
@@ -253,11 +265,7 @@ pub fn verify_consistency(size1: u64, size2: u64, root1: &Hash, root2: &Hash, pr
     if s != 0 {
         return Err(Error::ProofLength);
     }
-    if fr == *root1 && sr == *root2 {
-        Ok(())
-    } else {
-        Err(Error::RootMismatch)
-    }
+    if fr == *root1 { Ok(sr) } else { Err(Error::RootMismatch) }
 }
 
 /// The state a log appends with: the roots of the complete subtrees that make up

@@ -81,3 +81,38 @@ fn documented_vectors() {
         assert_eq!(verify_consistency(m, n, &root7, &old, &proof), Err(Error::RootMismatch));
     }
 }
+
+/// The receipt vector of docs/audit-log.md: entry 3 of the seven, signed by the
+/// Ed25519 key of seed `01` x 32 with kid `site-log-1`. Recomputed here (Ed25519
+/// is deterministic) and verified.
+#[test]
+fn documented_receipt() {
+    use citysec_audit::receipt::{Receipt, issue_inclusion};
+    use citysec_core::SigningKey;
+
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/audit-log.md")).unwrap();
+    let block = doc.split("```json\n").nth(2).unwrap().split("```").next().unwrap();
+    let v: Value = serde_json::from_str(block).unwrap();
+    assert_eq!(v["entry"].as_str().unwrap(), "entry 3");
+    assert_eq!(v["kid"].as_str().unwrap(), "site-log-1");
+    let p = &citysec_rustcrypto::PROVIDER;
+    let signer = p
+        .signer(SigningKey::ed25519(&[1; 32]).with_kid(b"site-log-1".to_vec()))
+        .unwrap();
+    let public = signer.verifying_key().as_bytes().to_vec();
+    assert_eq!(to_hex(&public), v["public_key"].as_str().unwrap());
+    let entries: Vec<Hash> = (0..7).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect();
+    let proof = inclusion_proof(&entries, 3).unwrap();
+    let receipt = issue_inclusion(&signer, 7, 3, &proof, &root(&entries)).unwrap();
+    assert_eq!(to_hex(&receipt), v["receipt"].as_str().unwrap());
+    let key = p.import(signer.verifying_key().clone()).unwrap();
+    let verified = Receipt::parse(&receipt)
+        .unwrap()
+        .verify_inclusion(p, &key, &entries[3])
+        .unwrap();
+    assert_eq!(to_hex(verified.root()), v["root"].as_str().unwrap());
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
