@@ -116,7 +116,10 @@ fn receipt(c: &mut Criterion) {
     let (proof, root) = uniform_proof(&leaf, 20);
     let index = 0x5_5555u64;
     let bytes = issue_inclusion(&signer, 1 << 20, index, &proof, &root).unwrap();
-    Receipt::parse(&bytes).unwrap().verify_inclusion(provider, &key, &leaf).unwrap();
+    Receipt::parse(&bytes)
+        .unwrap()
+        .verify_inclusion(provider, &key, &leaf)
+        .unwrap();
 
     // The raw side: the 20 nodes by compression function, then ed25519-dalek
     // over the Sig_structure (built once, outside the timed part: the same bytes
@@ -139,7 +142,11 @@ fn receipt(c: &mut Criterion) {
     let raw = |leaf: &Hash| {
         let mut r = *leaf;
         for (level, p) in proof.iter().enumerate() {
-            r = if (index >> level) & 1 == 1 { sha256_node(p, &r) } else { sha256_node(&r, p) };
+            r = if (index >> level) & 1 == 1 {
+                sha256_node(p, &r)
+            } else {
+                sha256_node(&r, p)
+            };
         }
         assert_eq!(r, root);
         dalek.verify_strict(&tbs, &sig).unwrap();

@@ -13,6 +13,13 @@
 //!   `protected_full`, the worst protected header a bundle may carry.
 //! - envelope (telemetry, `ReceiverConfig::default().max_envelope`: 64 KiB) at 4 KiB
 //!   and 64 KiB: `Envelope::parse`, which the receiver runs before the AEAD.
+//! - receipt (audit log, `MAX_RECEIPT_LEN`: 8 KiB): `Receipt::parse`, which runs
+//!   before the root is computed and the signature checked. Shapes in an
+//!   unprotected label: `nested` (100-entry maps two deep, a long text first, the
+//!   last key a duplicate; receipts allow 128 entries per container),
+//!   `unsorted`, `tiny` (arrays of 100 one-byte items, then a duplicate). Benign:
+//!   a valid receipt padded to the size by an unprotected byte string, parsed and
+//!   verified (root and Ed25519).
 //!
 //! Adversarial shapes (all in the unprotected header, or the protected one for the
 //! label merge), each refused at its last entry: `nested` (256-entry maps two deep,
@@ -499,6 +506,8 @@ fn reject_adversarial(c: &mut Criterion) {
         });
     }
 
+    receipt_group(c, &mut results);
+
     println!();
     println!("reject_adversarial: worst adversarial / benign (mean times), target <= 3; adversarial MB/s");
     for g in &results {
@@ -536,6 +545,129 @@ fn reject_adversarial(c: &mut Criterion) {
             );
         }
     }
+}
+
+/// A receipt with `{100: value, 396: {-1: [proof]}}` unprotected.
+fn receipt_with(protected: &[u8], value: &[u8], proof: &[u8], sig: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xd2, 0x84];
+    head(&mut out, 2, protected.len());
+    out.extend_from_slice(protected);
+    out.extend_from_slice(&[0xa2, 0x18, 100]);
+    out.extend_from_slice(value);
+    out.extend_from_slice(&[0x19, 0x01, 0x8c, 0xa1, 0x20, 0x81]);
+    head(&mut out, 2, proof.len());
+    out.extend_from_slice(proof);
+    out.extend_from_slice(&[0xf6, 0x58, 0x40]);
+    out.extend_from_slice(sig);
+    out
+}
+
+/// A `count`-entry map of keys 0.., the first value `first`, the last key a
+/// duplicate when `dup`.
+fn map_of(count: usize, first: &[u8], dup: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    head(&mut out, 5, count);
+    for k in 0..count {
+        head(&mut out, 0, if dup && k + 1 == count { k - 1 } else { k });
+        if k == 0 {
+            out.extend_from_slice(first);
+        } else {
+            out.push(0);
+        }
+    }
+    out
+}
+
+fn receipt_group(c: &mut Criterion, results: &mut Vec<Group>) {
+    use citysec_audit::merkle::{inclusion_proof, leaf_hash, root};
+    use citysec_audit::receipt::{MAX_RECEIPT_LEN, Receipt, issue_inclusion};
+
+    let n = MAX_RECEIPT_LEN;
+    let provider = &citysec_rustcrypto::PROVIDER;
+    let signer = provider
+        .signer(SigningKey::ed25519(&[7u8; 32]).with_kid(b"k1".to_vec()))
+        .unwrap();
+    let key = provider.import(signer.verifying_key().clone()).unwrap();
+    let leaves: Vec<_> = (0..1000u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let path = inclusion_proof(&leaves, 500).unwrap();
+    let genuine = issue_inclusion(&signer, 1000, 500, &path, &root(&leaves)).unwrap();
+    // the genuine receipt's parts, to rebuild it with an extra unprotected label
+    let parsed = Receipt::parse(&genuine).unwrap();
+    let protected = [&[0xa3, 0x01, 0x27, 0x04, 0x42][..], b"k1", &[0x19, 0x01, 0x8b, 0x01]].concat();
+    let mut proof = vec![0x83, 0x19, 0x03, 0xe8, 0x19, 0x01, 0xf4];
+    head(&mut proof, 4, path.len());
+    for h in &path {
+        proof.extend_from_slice(&[0x58, 0x20]);
+        proof.extend_from_slice(h);
+    }
+    assert_eq!(parsed.inclusion_proofs()[0].path, path);
+    let sig = &genuine[genuine.len() - 64..];
+    let room = n - receipt_with(&protected, &[0x40], &proof, sig).len() - 8;
+    let mut pad = Vec::new();
+    head(&mut pad, 2, room);
+    pad.extend(core::iter::repeat_n(0u8, room));
+    let benign = receipt_with(&protected, &pad, &proof, sig);
+    assert!(benign.len() <= n);
+    Receipt::parse(&benign)
+        .unwrap()
+        .verify_inclusion(provider, &key, &leaves[500])
+        .unwrap();
+
+    let mut t = Vec::new();
+    text(&mut t, &vec![b'a'; room - 1_000]);
+    let nested = map_of(100, &map_of(100, &t, false), true);
+    let mut map = vec![0xb8, 32];
+    for k in (0x20u8..=0x27).rev().chain((0u8..=23).rev()) {
+        map.extend_from_slice(&[k, 0x00]);
+    }
+    let mut dup = map.clone();
+    let at = dup.len() - 2;
+    dup[at] = 0x27;
+    let count = ((room - 100) / map.len()).min(128);
+    let mut unsorted = Vec::new();
+    head(&mut unsorted, 4, count);
+    for i in 0..count {
+        unsorted.extend_from_slice(if i + 1 == count { &dup } else { &map });
+    }
+    let arrays = ((room - 100) / 102).min(100);
+    let mut tiny = Vec::new();
+    head(&mut tiny, 4, arrays + 1);
+    for _ in 0..arrays {
+        head(&mut tiny, 4, 100);
+        tiny.extend(core::iter::repeat_n(0u8, 100));
+    }
+    tiny.extend_from_slice(&[0xa2, 0, 0, 0, 0]);
+    let adv = [("nested", nested), ("unsorted", unsorted), ("tiny", tiny)]
+        .map(|(name, v)| (name, receipt_with(&protected, &v, &proof, sig)));
+
+    let group_name = format!("reject_adversarial_receipt_{}", label(n));
+    let mut g = c.benchmark_group(&group_name);
+    g.throughput(Throughput::Bytes(n as u64));
+    let mut ids = Vec::new();
+    for (name, msg) in &adv {
+        assert!(msg.len() <= n, "{name}: {} > {n}", msg.len());
+        let err = Receipt::parse(msg).unwrap_err();
+        let id = format!("adv_{name}");
+        g.bench_function(&id, |b| b.iter(|| Receipt::parse(black_box(msg)).unwrap_err()));
+        ids.push((id, msg.len(), format!("{err:?}")));
+    }
+    g.bench_function("benign", |b| {
+        b.iter(|| {
+            Receipt::parse(black_box(&benign))
+                .unwrap()
+                .verify_inclusion(provider, &key, &leaves[500])
+                .unwrap()
+        });
+    });
+    g.bench_function("benign_parse", |b| {
+        b.iter(|| Receipt::parse(black_box(&benign)).unwrap())
+    });
+    g.finish();
+    results.push(Group {
+        name: group_name,
+        adversarial: ids,
+        benign_len: benign.len(),
+    });
 }
 
 fn main() {

@@ -201,7 +201,7 @@ impl VerifiedCheckpoint {
     }
 
     /// The witnesses whose cosignature verified, with its timestamp, in the
-    /// order the verifier lists them.
+    /// order the verifier lists them (the first line of each witness).
     #[must_use]
     pub fn cosignatures(&self) -> &[(String, u64)] {
         &self.cosignatures
@@ -261,7 +261,8 @@ impl CheckpointVerifier {
     }
 
     /// Verifies the checkpoint note `note`: the log's signature, the origin,
-    /// the checkpoint text, then every cosignature of a listed witness.
+    /// the checkpoint text, then the cosignature of each listed witness (its
+    /// first line; later lines of the same witness are ignored).
     ///
     /// # Errors
     /// As [`Note::parse`]; [`Error::BadSignature`] if a signature or
@@ -279,25 +280,23 @@ impl CheckpointVerifier {
         }
         let mut cosignatures = Vec::new();
         for w in &self.witnesses {
-            let mut latest = None;
-            for s in note.signatures_of(w) {
-                let (ts, sig) = s
-                    .signature()
-                    .split_first_chunk::<8>()
-                    .filter(|(_, sig)| sig.len() == 2 * HASH_LEN)
-                    .ok_or(Error::BadSignature)?;
-                let ts = u64::from_be_bytes(*ts);
-                if ts > MAX_TIMESTAMP {
-                    return Err(Error::BadSignature);
-                }
-                provider
-                    .verify(w.key(), cosignature_message(note.text(), ts).as_bytes(), sig)
-                    .map_err(|_| Error::BadSignature)?;
-                latest = latest.max(Some(ts));
+            // The first line of each witness only, as for note keys.
+            let Some(s) = note.signatures_of(w).next() else {
+                continue;
+            };
+            let (ts, sig) = s
+                .signature()
+                .split_first_chunk::<8>()
+                .filter(|(_, sig)| sig.len() == 2 * HASH_LEN)
+                .ok_or(Error::BadSignature)?;
+            let ts = u64::from_be_bytes(*ts);
+            if ts > MAX_TIMESTAMP {
+                return Err(Error::BadSignature);
             }
-            if let Some(ts) = latest {
-                cosignatures.push((String::from(w.name()), ts));
-            }
+            provider
+                .verify(w.key(), cosignature_message(note.text(), ts).as_bytes(), sig)
+                .map_err(|_| Error::BadSignature)?;
+            cosignatures.push((String::from(w.name()), ts));
         }
         if cosignatures.len() < self.threshold {
             return Err(Error::NotEnoughCosignatures);

@@ -16,8 +16,8 @@
 //!
 //! It is bounded by [`MAX_NOTE_LEN`] bytes and [`MAX_SIGNATURES`] lines. A
 //! signature line of an unknown key (its name and key ID do not both match a
-//! trusted key) is ignored. If a trusted key's signature fails, the whole note
-//! is refused.
+//! trusted key) is ignored, and so is any line of a trusted key after its first.
+//! If a trusted key's signature fails, the whole note is refused.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -134,23 +134,22 @@ impl<'a> Note<'a> {
     /// Verifies the note with the Ed25519 note keys among `verifiers` (type
     /// `0x01`; cosigner keys sign another message, see
     /// [`checkpoint`](crate::checkpoint)) and returns those whose signature
-    /// verified, in the order given. Lines of unknown keys are ignored.
+    /// verified, in the order given. Lines of unknown keys are ignored. Only the
+    /// first line of each trusted key is checked and later lines of the same key
+    /// are ignored, as Go's reference code does: a note costs at most one
+    /// signature check per trusted key, however many lines it repeats.
     ///
     /// # Errors
-    /// [`Error::BadSignature`] if a line of a trusted key does not verify (the
+    /// [`Error::BadSignature`] if the line of a trusted key does not verify (the
     /// whole note is refused); [`Error::NoKnownSignature`] if no trusted key
     /// signed it.
     pub fn verify<'v>(&self, provider: &Provider, verifiers: &'v [NoteVerifier]) -> Result<Vec<&'v NoteVerifier>> {
         let mut verified = Vec::new();
         for v in verifiers.iter().filter(|v| v.sig_type == TYPE_ED25519) {
-            let mut signed = false;
-            for s in self.signatures_of(v) {
+            if let Some(s) = self.signatures_of(v).next() {
                 provider
                     .verify(&v.key, self.text.as_bytes(), &s.signature)
                     .map_err(|_| Error::BadSignature)?;
-                signed = true;
-            }
-            if signed {
                 verified.push(v);
             }
         }

@@ -369,3 +369,37 @@ fn checkpoints_need_the_log_key_the_origin_and_k_of_n_witnesses() {
     assert_eq!(witnesses[0].sign("x\n").unwrap_err(), Error::InvalidKey);
     assert_eq!(witnesses[0].sig_type(), TYPE_COSIGNATURE_V1);
 }
+
+/// A note that repeats the trusted key's line 64 times costs one signature
+/// check: only the first line of a key counts (as in Go's reference code), so a
+/// bad line after a good one changes nothing and a bad first line refuses.
+#[test]
+fn a_key_is_checked_once_whatever_its_lines() {
+    let p = &citysec_rustcrypto::PROVIDER;
+    let log = NoteSigner::new("log.example", signer(1)).unwrap();
+    let trusted = log.verifier(p).unwrap();
+    let good = log.sign("hello\n").unwrap();
+    let good_line = good.split_once("\n\n").unwrap().1.to_owned();
+    let bad_line = log.sign("bye\n").unwrap().split_once("\n\n").unwrap().1.to_owned();
+    let repeated = format!("hello\n\n{}", good_line.repeat(MAX_SIGNATURES));
+    let parsed = Note::parse(repeated.as_bytes()).unwrap();
+    assert_eq!(parsed.signatures_of(&trusted).count(), MAX_SIGNATURES);
+    assert_eq!(parsed.verify(p, core::slice::from_ref(&trusted)).unwrap().len(), 1);
+    let good_then_bad = format!("{good}{bad_line}");
+    assert_eq!(
+        Note::parse(good_then_bad.as_bytes())
+            .unwrap()
+            .verify(p, core::slice::from_ref(&trusted))
+            .unwrap()
+            .len(),
+        1
+    );
+    let bad_then_good = format!("hello\n\n{bad_line}{good_line}");
+    assert_eq!(
+        Note::parse(bad_then_good.as_bytes())
+            .unwrap()
+            .verify(p, core::slice::from_ref(&trusted))
+            .unwrap_err(),
+        Error::BadSignature
+    );
+}
