@@ -5,7 +5,9 @@ receipt vector, parses the receipt with cbor2, recomputes the Merkle root from
 the entry and the inclusion path (RFC 9162 section 2.1.3.2, as the page states
 it), builds the Sig_structure and checks the Ed25519 signature with the
 `cryptography` package. It also checks the page's tree vectors (leaf hashes,
-roots, inclusion and consistency proofs) and that tampered receipts fail.
+roots, inclusion and consistency proofs), that tampered receipts fail, and the
+page's record vector (canonical CBOR, the subject's commitment and pseudonym,
+the leaf hash).
 
 Usage: receipt_verify.py [docs/audit-log.md]
 Prints "N passed, 0 failed"; exits 1 on any failure.
@@ -23,6 +25,7 @@ path = sys.argv[1] if len(sys.argv) > 1 else "docs/audit-log.md"
 blocks = open(path).read().split("```json\n")
 tree = json.loads(blocks[1].split("```")[0])
 vector = json.loads(blocks[2].split("```")[0])
+record = json.loads(blocks[3].split("```")[0])
 passed = failed = 0
 
 
@@ -163,6 +166,22 @@ for i in range(len(receipt)):
         check(f"tampered byte {i} verifies only through the unsigned size or index", (size, index) != (7, 3))
     else:
         check(f"tampered byte {i}", True)
+
+# The record vector: canonical CBOR, the commitment SHA-256(salt || value), the
+# pseudonym HKDF-SHA-256(salt = site key, ikm = value, info)[:16], the leaf hash.
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+rec = hx(record["record"])
+fields = cbor2.loads(rec)
+check("record is canonical", cbor2.dumps(fields, canonical=True) == rec)
+check("record header", (fields[0], fields[1], fields[3]) == (1, 1, "door-controller-7"))
+subject = record["subject"].encode()
+commitment = hashlib.sha256(hx(record["subject_salt"]) + subject).digest()
+check("subject commitment", commitment.hex() == record["subject_commitment"] == fields[16][0].hex())
+pseudo = HKDF(hashes.SHA256(), 16, hx(record["site_key"]), b"citysec audit pseudonym v1").derive(subject)
+check("subject pseudonym", pseudo.hex() == record["subject_pseudonym"] == fields[16][1].hex())
+check("record leaf hash", leaf(rec).hex() == record["leaf_hash"])
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

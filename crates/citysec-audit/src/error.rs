@@ -61,6 +61,9 @@ pub enum Error {
     /// A receipt of another verifiable data structure than RFC9162_SHA256, or
     /// signed with an algorithm other than EdDSA and ES256.
     UnsupportedReceipt,
+    /// Bytes that are not an audit record, or a record that breaks its kind's
+    /// rules.
+    MalformedRecord,
 }
 
 impl fmt::Display for Error {
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
             Self::MalformedPin => "not a pinned checkpoint",
             Self::MalformedReceipt => "not a receipt",
             Self::UnsupportedReceipt => "receipt of an unsupported data structure or algorithm",
+            Self::MalformedRecord => "not an audit record",
         })
     }
 }

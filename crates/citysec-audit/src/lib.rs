@@ -10,5 +10,6 @@ mod error;
 pub mod merkle;
 pub mod note;
 pub mod receipt;
+pub mod record;
 
 pub use error::{Error, Result};

@@ -192,3 +192,51 @@ fn notes_at_the_limits() {
     let many = format!("x\n\n{}", "\u{2014} k AAAAAAA=\n".repeat(65));
     assert_eq!(Note::parse(many.as_bytes()).unwrap_err(), Error::TooManySignatures);
 }
+
+/// Records go through core's deterministic pass first: the worst shapes that fit
+/// in a record (2 KiB) are refused within the same bound.
+#[test]
+fn adversarial_records_are_refused_in_linear_work() {
+    use citysec_audit::record::{MAX_RECORD_LEN, Record};
+    let limits = Limits::new(MAX_RECORD_LEN, 3, 32);
+    // a 32-entry map of descending one-byte keys, then one entry too many
+    let mut desc = vec![0xb8, 32];
+    for k in (0u8..32).rev() {
+        desc.push(if k < 24 { k } else { 0x18 });
+        if k >= 24 {
+            desc.push(k);
+        }
+        desc.push(0);
+    }
+    // text keys of 60 bytes, ascending but the last a duplicate
+    let mut long = Vec::new();
+    head(&mut long, 5, 30);
+    for k in 0..30usize {
+        let key = format!("{:0>60}", if k == 29 { 28 } else { k });
+        head(&mut long, 3, key.len());
+        long.extend_from_slice(key.as_bytes());
+        long.push(0);
+    }
+    for (name, msg, core_error) in [
+        ("descending keys", desc, citysec_core::Error::NotDeterministic),
+        (
+            "long text keys, a duplicate",
+            long,
+            citysec_core::Error::DuplicateMapKey,
+        ),
+    ] {
+        assert!(msg.len() <= MAX_RECORD_LEN, "{name}");
+        assert_eq!(Record::from_cbor(&msg).unwrap_err(), Error::MalformedRecord, "{name}");
+        let (result, steps) = check_counted(&msg, &limits, Tags::Forbid, true);
+        assert_eq!(result, Err(core_error), "{name}");
+        assert!(
+            steps <= STEPS_PER_BYTE * msg.len() + 1,
+            "{name}: {steps} steps for {} bytes",
+            msg.len()
+        );
+    }
+    assert_eq!(
+        Record::from_cbor(&vec![0xa0; MAX_RECORD_LEN + 1]).unwrap_err(),
+        Error::TooLarge
+    );
+}
