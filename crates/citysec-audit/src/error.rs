@@ -64,6 +64,9 @@ pub enum Error {
     /// Bytes that are not an audit record, or a record that breaks its kind's
     /// rules.
     MalformedRecord,
+    /// The record store is full: nothing was kept (the record is counted as
+    /// dropped).
+    StoreFull,
 }
 
 impl fmt::Display for Error {
@@ -94,6 +97,7 @@ impl fmt::Display for Error {
             Self::MalformedReceipt => "not a receipt",
             Self::UnsupportedReceipt => "receipt of an unsupported data structure or algorithm",
             Self::MalformedRecord => "not an audit record",
+            Self::StoreFull => "record store full",
         })
     }
 }

@@ -7,6 +7,7 @@ extern crate alloc;
 
 pub mod checkpoint;
 mod error;
+pub mod log;
 pub mod merkle;
 pub mod note;
 pub mod receipt;
