@@ -389,10 +389,15 @@ impl Record {
     /// [`MAX_SOURCE`] bytes.
     pub fn new(kind: Kind, time: u64, source: &str) -> Result<Self> {
         check_text(source, MAX_SOURCE)?;
-        Ok(Self {
+        Ok(Self::blank(kind, time, source.into()))
+    }
+
+    /// A record with no field set and no check made.
+    const fn blank(kind: Kind, time: u64, source: String) -> Self {
+        Self {
             kind,
             time,
-            source: source.into(),
+            source,
             dropped: 0,
             door: None,
             outcome: None,
@@ -407,7 +412,7 @@ impl Record {
             tier: None,
             name: None,
             end: None,
-        })
+        }
     }
 
     /// Records dropped just before this one (a full store; see the store).
@@ -668,25 +673,7 @@ impl Record {
         let mut r = Reader::new(bytes);
         let entries = expect(&mut r, MAJOR_MAP)?;
         // Filled in as the keys come (ascending: the header first).
-        let mut rec = Self {
-            kind: Kind::DoorDecision,
-            time: 0,
-            source: String::new(),
-            dropped: 0,
-            door: None,
-            outcome: None,
-            step: None,
-            rule: None,
-            reason: None,
-            issuer: None,
-            subject: None,
-            credential_id: None,
-            device: None,
-            number: None,
-            tier: None,
-            name: None,
-            end: None,
-        };
+        let mut rec = Self::blank(Kind::DoorDecision, 0, String::new());
         let mut header = 0u8;
         for _ in 0..entries {
             match expect(&mut r, MAJOR_UINT)? {
