@@ -25,7 +25,7 @@ use base64::engine::general_purpose::STANDARD;
 use citysec_core::provider::{Provider, Signer};
 
 use crate::merkle::{HASH_LEN, Hash, verify_consistency};
-use crate::note::{Note, NoteSigner, NoteVerifier, TYPE_COSIGNATURE_V1, TYPE_ED25519, add_signature_lines};
+use crate::note::{Note, NoteSigner, NoteVerifier, TYPE_COSIGNATURE_V1, TYPE_ED25519};
 use crate::{Error, Result};
 
 /// The largest cosignature timestamp (2^63 - 1).
@@ -182,7 +182,8 @@ pub fn cosign<S: Signer>(cosigner: &NoteSigner<S>, note: &str, timestamp: u64) -
         &timestamp.to_be_bytes(),
         cosignature_message(text, timestamp).as_bytes(),
     )?;
-    add_signature_lines(note, &[line])
+    // `note` parsed as a note, so it ends in a signature line: one more follows.
+    Ok(alloc::format!("{note}{line}"))
 }
 
 /// A checkpoint that verified: the log's signature and enough witness

@@ -394,17 +394,3 @@ impl<S: Signer> NoteSigner<S> {
         Ok(alloc::format!("{text}\n{line}"))
     }
 }
-
-/// `note` (a signed note's bytes) with `lines` appended to its signatures.
-///
-/// # Errors
-/// As [`Note::parse`] for `note`.
-pub fn add_signature_lines(note: &str, lines: &[String]) -> Result<String> {
-    Note::parse(note.as_bytes())?;
-    let mut out = String::from(note);
-    for l in lines {
-        out.push_str(l);
-    }
-    Note::parse(out.as_bytes())?;
-    Ok(out)
-}

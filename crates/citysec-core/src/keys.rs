@@ -323,14 +323,14 @@ impl VerifyingKey {
         self.prepared.as_deref().and_then(|p| p.downcast_ref::<T>())
     }
 
-    /// This key with the provider's parsed form attached (by
-    /// [`Provider::import`](crate::provider::Provider::import) only).
     /// Whether a provider attached its form of this key.
     #[must_use]
     pub fn is_prepared(&self) -> bool {
         self.prepared.is_some()
     }
 
+    /// This key with the provider's parsed form attached (by
+    /// [`Provider::import`](crate::provider::Provider::import) only).
     pub(crate) fn with_prepared(mut self, prepared: Option<Prepared>) -> Self {
         self.prepared = prepared;
         self
@@ -702,6 +702,8 @@ impl SymmetricKey {
         self.prepared.is_some()
     }
 
+    /// This key with the provider's form attached (by
+    /// [`Provider::prepare_aead_key`](crate::provider::Provider::prepare_aead_key) only).
     pub(crate) fn with_prepared(mut self, prepared: Option<Prepared>) -> Self {
         self.prepared = prepared;
         self

@@ -2,6 +2,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::sync::Arc;
+
 use citysec_core::keys::{Prepared, ed25519_r_is_strict};
 use citysec_core::provider::{
     Aead, Hkdf, KeyAgreement, KeyProvider, Provider, SIGNATURE_LEN, SharedSecret, SignatureVerifier, Signer, TAG_LEN,
@@ -9,10 +13,6 @@ use citysec_core::provider::{
 use citysec_core::{
     Algorithm, Error, Result, SigningKey, SymmetricKey, VerifyingKey, X25519PublicKey, X25519SecretKey,
 };
-extern crate alloc;
-
-use alloc::sync::Arc;
-
 use ring::{aead, hkdf, rand, signature};
 
 /// The *ring* provider. X25519 comes from x25519-dalek: *ring* has no static

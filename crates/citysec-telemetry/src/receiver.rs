@@ -167,19 +167,6 @@ impl DeviceEntry {
         self.id.get(..usize::from(self.id_len)).unwrap_or_default()
     }
 
-    /// Whether this is the entry of `device`: the comparison of every lookup,
-    /// in 8-byte words (a call to `memcmp` costs more for ids this short).
-    #[inline]
-    fn is(&self, device: &[u8]) -> bool {
-        if usize::from(self.id_len) != device.len() {
-            return false;
-        }
-        let word = |c: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
-        let (theirs, mine) = (device.chunks_exact(8), self.id.chunks_exact(8));
-        let (tail, my_tail) = (theirs.remainder(), self.id.get(device.len() & !7..device.len()));
-        theirs.zip(mine).all(|(a, b)| word(a) == word(b)) && my_tail == Some(tail)
-    }
-
     fn key(&self, epoch: u32) -> Option<&SymmetricKey> {
         match &self.key {
             Some((e, k)) if *e == epoch => Some(k),
@@ -210,16 +197,19 @@ struct Shard {
 
 impl Shard {
     fn find(&self, hash: u64, device: &[u8]) -> Option<&DeviceEntry> {
-        self.devices.find(hash, |e| e.is(device))
+        self.devices.find(hash, |e| e.id() == device)
     }
 
     fn find_mut(&mut self, hash: u64, device: &[u8]) -> Option<&mut DeviceEntry> {
-        self.devices.find_mut(hash, |e| e.is(device))
+        self.devices.find_mut(hash, |e| e.id() == device)
     }
 
     /// The device's entry, created (without key or window) if missing.
     fn entry(&mut self, hasher: &DefaultHashBuilder, hash: u64, device: &[u8]) -> Result<&mut DeviceEntry> {
-        match self.devices.entry(hash, |e| e.is(device), |e| hasher.hash_one(e.id())) {
+        match self
+            .devices
+            .entry(hash, |e| e.id() == device, |e| hasher.hash_one(e.id()))
+        {
             Entry::Occupied(o) => Ok(o.into_mut()),
             Entry::Vacant(v) => Ok(v.insert(DeviceEntry::new(device)?).into_mut()),
         }
