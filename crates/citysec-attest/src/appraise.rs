@@ -2,9 +2,11 @@
 //! attestation result.
 
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString as _};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use citysec_core::audit::{AuditEvent, AuditSink};
 use citysec_core::cwt::{DEFAULT_SKEW_SECONDS, Issuer};
 use citysec_core::{Limits, Timestamp};
 
@@ -105,6 +107,7 @@ pub struct Appraiser {
     result_ttl: u64,
     skew: u64,
     limits: Limits,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl Appraiser {
@@ -137,6 +140,7 @@ impl Appraiser {
             result_ttl: DEFAULT_RESULT_TTL_SECONDS,
             skew: DEFAULT_SKEW_SECONDS,
             limits: Limits::DEFAULT,
+            audit: None,
         }
     }
 
@@ -170,6 +174,16 @@ impl Appraiser {
     #[must_use]
     pub const fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Reports every appraisal to `sink` from now on: a signed result as
+    /// accepted with its tier and the device, a refusal with the error's message
+    /// (and the device, once its endorsement verified). A result the sink could
+    /// not record is not handed out ([`Error::Audit`]).
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
         self
     }
 
@@ -208,9 +222,27 @@ impl Appraiser {
         freshness: Freshness<'_>,
         now: Timestamp,
     ) -> Result<Appraisal> {
-        let endorsed = Endorsement::verify(&self.manufacturers, endorsement, now)?;
-        let verified = UnverifiedEvidence::parse(evidence, &self.limits)?.verify(&endorsed)?;
+        let endorsed =
+            Endorsement::verify(&self.manufacturers, endorsement, now).map_err(|e| self.refused(None, now, e))?;
+        let verified = UnverifiedEvidence::parse(evidence, &self.limits)
+            .and_then(|e| e.verify(&endorsed))
+            .map_err(|e| self.refused(Some(&endorsed.endorsement().ueid), now, e))?;
         self.appraise_verified(&endorsed, &verified, freshness, now)
+    }
+
+    /// Reports a refusal (the refusal stands whether or not it was recorded).
+    fn refused(&self, device: Option<&[u8]>, now: Timestamp, e: Error) -> Error {
+        if let Some(sink) = &self.audit {
+            let reason = e.to_string();
+            let event = AuditEvent::Attestation {
+                device,
+                accepted: false,
+                tier: None,
+                reason: Some(&reason),
+            };
+            let _refused = sink.record(Some(now), &event);
+        }
+        e
     }
 
     /// As [`Self::appraise`], for an endorsement and evidence that are already verified.
@@ -218,6 +250,30 @@ impl Appraiser {
     /// # Errors
     /// As [`Self::appraise`], from freshness on.
     pub fn appraise_verified(
+        &self,
+        endorsed: &VerifiedEndorsement,
+        evidence: &VerifiedEvidence,
+        freshness: Freshness<'_>,
+        now: Timestamp,
+    ) -> Result<Appraisal> {
+        let device = &endorsed.endorsement().ueid;
+        let appraisal = self
+            .appraise_unreported(endorsed, evidence, freshness, now)
+            .map_err(|e| self.refused(Some(device), now, e))?;
+        if let Some(sink) = &self.audit {
+            let tier = appraisal.result.status.to_string();
+            let event = AuditEvent::Attestation {
+                device: Some(device),
+                accepted: true,
+                tier: Some(&tier),
+                reason: None,
+            };
+            sink.record(Some(now), &event).map_err(Error::Audit)?;
+        }
+        Ok(appraisal)
+    }
+
+    fn appraise_unreported(
         &self,
         endorsed: &VerifiedEndorsement,
         evidence: &VerifiedEvidence,

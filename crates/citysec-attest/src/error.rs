@@ -76,6 +76,9 @@ pub enum Error {
     InvalidReferenceValues,
     /// The output buffer given to the evidence builder is too small.
     BufferTooSmall,
+    /// The appraisal succeeded but the audit sink could not record it: no result
+    /// is handed out.
+    Audit(citysec_core::audit::AuditError),
 }
 
 impl fmt::Display for Error {
@@ -107,6 +110,7 @@ impl fmt::Display for Error {
             Self::UnknownHwModel => "no reference values for this hwmodel",
             Self::InvalidReferenceValues => "invalid reference values",
             Self::BufferTooSmall => "output buffer too small",
+            Self::Audit(e) => return write!(f, "appraisal not recorded: {e}"),
         };
         f.write_str(msg)
     }

@@ -11,6 +11,8 @@
     reason = "test code: a failed unwrap or index is a failed test"
 )]
 
+extern crate alloc;
+
 use citysec_attest::labels;
 use citysec_attest::{
     Appraisal, Appraiser, AttestationResult, Challenge, Check, DebugStatus, Endorsement, Error, Evidence,
@@ -1323,4 +1325,92 @@ fn citysec_hex(b: &[u8]) -> String {
 /// A signer for a test key, through the pure-Rust provider.
 fn soft(key: SigningKey) -> Box<dyn Signer> {
     citysec_rustcrypto::PROVIDER.signer(key).unwrap()
+}
+
+/// An audit sink that keeps the attestation events it is told of, or refuses
+/// every one.
+/// One reported appraisal: device, accepted, tier, reason, time.
+type Reported = (Option<Vec<u8>>, bool, Option<String>, Option<String>, Option<Timestamp>);
+
+#[derive(Debug, Default)]
+struct Events {
+    kept: std::sync::Mutex<Vec<Reported>>,
+    refuse: bool,
+}
+
+impl citysec_core::audit::AuditSink for Events {
+    fn record(
+        &self,
+        time: Option<Timestamp>,
+        event: &citysec_core::audit::AuditEvent<'_>,
+    ) -> Result<(), citysec_core::audit::AuditError> {
+        if self.refuse {
+            return Err(citysec_core::audit::AuditError::Storage);
+        }
+        let citysec_core::audit::AuditEvent::Attestation {
+            device,
+            accepted,
+            tier,
+            reason,
+        } = *event
+        else {
+            panic!("an appraiser reports only appraisals: {event:?}");
+        };
+        self.kept.lock().unwrap().push((
+            device.map(<[u8]>::to_vec),
+            accepted,
+            tier.map(str::to_owned),
+            reason.map(str::to_owned),
+            time,
+        ));
+        Ok(())
+    }
+}
+
+#[test]
+fn every_appraisal_is_reported_and_an_unrecorded_result_is_not_handed_out() {
+    let sink = alloc::sync::Arc::new(Events::default());
+    let mut s = Setup::with(appraiser().with_audit(sink.clone()));
+    let c = s.challenge();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
+    let endorsement = endorse(&ed_device());
+    assert!(s.appraise(&endorsement, &evidence).is_ok());
+    assert_eq!(s.appraise(&endorsement, &evidence), Err(Error::NonceReplayed));
+    // An endorsement by an unknown manufacturer: the device is not known.
+    let rogue = Issuer::new(OEM, soft(SigningKey::ed25519(&[77; 32]).with_kid(*b"oem-1"))).unwrap();
+    let forged = endorse_with(&rogue, &*ed_device(), &UEID, MODEL);
+    let refused = s.appraise(&forged, &evidence).unwrap_err();
+    let kept = sink.kept.lock().unwrap().clone();
+    assert_eq!(
+        kept,
+        [
+            (
+                Some(UEID.to_vec()),
+                true,
+                Some("affirming".to_owned()),
+                None,
+                Some(t(NOW))
+            ),
+            (
+                Some(UEID.to_vec()),
+                false,
+                None,
+                Some(Error::NonceReplayed.to_string()),
+                Some(t(NOW))
+            ),
+            (None, false, None, Some(refused.to_string()), Some(t(NOW))),
+        ]
+    );
+
+    let failing = alloc::sync::Arc::new(Events {
+        refuse: true,
+        ..Events::default()
+    });
+    let mut s = Setup::with(appraiser().with_audit(failing));
+    let c = s.challenge();
+    let evidence = good(c.nonce()).sign_to_vec(&*ed_device()).unwrap();
+    assert_eq!(
+        s.appraise(&endorsement, &evidence),
+        Err(Error::Audit(citysec_core::audit::AuditError::Storage))
+    );
 }

@@ -67,6 +67,8 @@ pub enum Error {
     /// The record store is full: nothing was kept (the record is counted as
     /// dropped).
     StoreFull,
+    /// An event came without a time and the clock has none.
+    NoTime,
 }
 
 impl fmt::Display for Error {
@@ -98,6 +100,7 @@ impl fmt::Display for Error {
             Self::UnsupportedReceipt => "receipt of an unsupported data structure or algorithm",
             Self::MalformedRecord => "not an audit record",
             Self::StoreFull => "record store full",
+            Self::NoTime => "no time for the record",
         })
     }
 }

@@ -4,7 +4,10 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
+pub mod auditor;
 pub mod checkpoint;
 mod error;
 pub mod log;

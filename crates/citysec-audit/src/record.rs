@@ -65,19 +65,20 @@ pub const PSEUDONYM_INFO: &[u8] = b"citysec audit pseudonym v1";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
-    /// A door decision: door, outcome (allow / deny), step; rule, issuer,
-    /// subject, credential id, device when known.
+    /// A door decision: door, outcome (allow / deny), step; rule, reason,
+    /// issuer, subject, credential id, device when known.
     DoorDecision,
     /// A credential refused before any decision: door, reason; issuer, subject,
     /// credential id when known.
     CredentialRefused,
-    /// A status list installed or refused: issuer, outcome; number (its
-    /// version or time), reason when refused.
+    /// A status list installed or refused: outcome; issuer (once verified),
+    /// number (its `iat`), reason when refused.
     StatusList,
     /// A policy bundle installed or refused (a rollback): number (the bundle
     /// version), outcome; reason when refused.
     PolicyBundle,
-    /// A device's evidence appraised: device, outcome, tier; reason when refused.
+    /// A device's evidence appraised: outcome; device (once its endorsement
+    /// verified), tier, reason when refused.
     Attestation,
     /// A telemetry envelope refused: device, number (its sequence number),
     /// reason (replay, forgery, ...).
@@ -141,11 +142,11 @@ impl Kind {
         const NAME: u16 = 1 << 11;
         const END: u16 = 1 << 12;
         match self {
-            Self::DoorDecision => (DOOR | OUTCOME | STEP, RULE | ISSUER | SUBJECT | CTI | DEVICE),
+            Self::DoorDecision => (DOOR | OUTCOME | STEP, RULE | REASON | ISSUER | SUBJECT | CTI | DEVICE),
             Self::CredentialRefused => (DOOR | REASON, ISSUER | SUBJECT | CTI),
-            Self::StatusList => (ISSUER | OUTCOME, NUMBER | REASON),
+            Self::StatusList => (OUTCOME, ISSUER | NUMBER | REASON),
             Self::PolicyBundle => (NUMBER | OUTCOME, REASON),
-            Self::Attestation => (DEVICE | OUTCOME, TIER | REASON),
+            Self::Attestation => (OUTCOME, DEVICE | TIER | REASON),
             Self::TelemetryRefused => (DEVICE | NUMBER | REASON, 0),
             Self::DoorSensor => (DOOR | OUTCOME, 0),
             Self::CounterReservation => (NAME | NUMBER | END, 0),

@@ -8,6 +8,7 @@ extern crate alloc;
 extern crate std;
 
 mod alg;
+pub mod audit;
 pub mod cbor;
 pub mod cwt;
 pub mod encrypt0;

@@ -36,7 +36,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use alloc::string::String;
+use alloc::string::{String, ToString as _};
+use citysec_core::audit::{AuditError, AuditEvent, AuditSink};
 use citysec_core::cbor::{Reader, Tags, check_deterministic, check_well_formed};
 use citysec_core::coset::HeaderBuilder;
 use citysec_core::provider::Provider;
@@ -132,6 +133,10 @@ pub enum BundleError {
     Compile(Diagnostics),
     /// The loader's compiled form differs from the one the signer compiled.
     DigestMismatch,
+    /// The bundle loaded but the audit sink ([`LoadOptions::audit`]) could not
+    /// record it: it is not returned to put into force. ([`load_held`] has
+    /// already held its version then, so the same bundle installs again.)
+    Audit(AuditError),
 }
 
 impl fmt::Display for BundleError {
@@ -167,6 +172,7 @@ impl fmt::Display for BundleError {
             }
             Self::Compile(d) => write!(f, "bundle policy does not compile:\n{d}"),
             Self::DigestMismatch => f.write_str("compiled form differs from the signed digest"),
+            Self::Audit(e) => write!(f, "bundle installation not recorded: {e}"),
         }
     }
 }
@@ -249,6 +255,12 @@ pub struct LoadOptions<'a> {
     pub limits: PolicyLimits,
     /// Largest accepted bundle, in bytes (default 2 MiB).
     pub max_bundle_len: usize,
+    /// Where every outcome is reported (default none): a bundle that loads
+    /// (for [`load_held`]: once it is held) as installed, any other as refused
+    /// with the error's message (and the bundle's version for a rollback, 0
+    /// otherwise). A loaded bundle the sink could not record is
+    /// [`BundleError::Audit`].
+    pub audit: Option<&'a dyn AuditSink>,
 }
 
 impl Default for LoadOptions<'_> {
@@ -258,6 +270,7 @@ impl Default for LoadOptions<'_> {
             scope: None,
             limits: PolicyLimits::DEFAULT,
             max_bundle_len: 2 * 1024 * 1024,
+            audit: None,
         }
     }
 }
@@ -422,7 +435,40 @@ impl PolicySigners {
 /// Every [`BundleError`] variant but [`BundleError::InvalidScope`],
 /// [`BundleError::Store`] and [`create`]'s signing failures.
 pub fn load(trusted: &PolicySigners, bytes: &[u8], opts: &LoadOptions<'_>) -> Result<Bundle, BundleError> {
-    load_inner(trusted, bytes, opts, None)
+    reported(opts, load_inner(trusted, bytes, opts, None))
+}
+
+/// Reports `result` to the options' audit sink, if any.
+fn reported(opts: &LoadOptions<'_>, result: Result<Bundle, BundleError>) -> Result<Bundle, BundleError> {
+    let Some(sink) = opts.audit else {
+        return result;
+    };
+    match result {
+        Ok(bundle) => {
+            let event = AuditEvent::PolicyBundle {
+                version: bundle.version(),
+                installed: true,
+                reason: None,
+            };
+            sink.record(None, &event).map_err(BundleError::Audit)?;
+            Ok(bundle)
+        }
+        Err(e) => {
+            let version = match e {
+                BundleError::Rollback { version, .. } => version,
+                _ => 0,
+            };
+            let reason = e.to_string();
+            let event = AuditEvent::PolicyBundle {
+                version,
+                installed: false,
+                reason: Some(&reason),
+            };
+            // The refusal stands whether or not it was recorded.
+            let _refused = sink.record(None, &event);
+            Err(e)
+        }
+    }
 }
 
 /// As [`load`], with the held bundle read from `store` (the higher of the store's
@@ -444,12 +490,14 @@ pub fn load_held(
     opts: &LoadOptions<'_>,
     store: &mut dyn StateStore,
 ) -> Result<Bundle, BundleError> {
-    let held = store.bundle().map_err(BundleError::Store)?;
-    let bundle = load_inner(trusted, bytes, opts, held)?;
-    if held != Some(bundle.held()) {
-        store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
-    }
-    Ok(bundle)
+    let result = store.bundle().map_err(BundleError::Store).and_then(|held| {
+        let bundle = load_inner(trusted, bytes, opts, held)?;
+        if held != Some(bundle.held()) {
+            store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
+        }
+        Ok(bundle)
+    });
+    reported(opts, result)
 }
 
 /// The header shape every bundle has, read from the first bytes: after tag 18

@@ -459,3 +459,86 @@ fn a_small_parallel_batch_opens_one_by_one_with_the_same_results() {
     assert_eq!(got, expected);
     assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 20);
 }
+
+/// An audit sink that keeps the refusals it is told of.
+#[derive(Debug, Default)]
+struct Refusals(Mutex<Vec<(Vec<u8>, u64, String)>>);
+
+impl citysec_core::audit::AuditSink for Refusals {
+    fn record(
+        &self,
+        _time: Option<citysec_core::Timestamp>,
+        event: &citysec_core::audit::AuditEvent<'_>,
+    ) -> Result<(), citysec_core::audit::AuditError> {
+        match *event {
+            citysec_core::audit::AuditEvent::TelemetryRefused { device, seq, reason } => {
+                self.0.lock().unwrap().push((device.to_vec(), seq, reason.to_owned()));
+                Ok(())
+            }
+            _ => panic!("a receiver reports only refusals: {event:?}"),
+        }
+    }
+}
+
+#[test]
+fn every_refused_envelope_is_reported_once_whichever_way_it_was_opened() {
+    let mut envs = spread(300, 2);
+    let mut forged = envs[5].clone();
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    envs.push(forged);
+    envs.push(b"not an envelope".to_vec());
+    let refs: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    // What must be reported: (device, seq, message) of every refusal of a
+    // parseable envelope, in arrival order.
+    let expected = vec![
+        (b"spread-0".to_vec(), 0, Error::Replay.to_string()),
+        (
+            b"spread-5".to_vec(),
+            0,
+            Error::Core(citysec_core::Error::DecryptFailed).to_string(),
+        ),
+    ];
+    let sorted = |sink: &Refusals| {
+        let mut v = sink.0.lock().unwrap().clone();
+        v.sort();
+        v
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for way in ["one by one", "batch", "parallel, store parts", "parallel, staged"] {
+        let sink = Arc::new(Refusals::default());
+        let audit: Arc<dyn citysec_core::audit::AuditSink> = sink.clone();
+        let config = ReceiverConfig::default();
+        let p = &citysec_rustcrypto::PROVIDER;
+        let results: Vec<bool> = match way {
+            "one by one" => {
+                let mut r = Receiver::new(p, master(), config, MemoryReplayStore::new()).with_audit(audit);
+                refs.iter().map(|e| r.open(e, None, &mut Vec::new()).is_ok()).collect()
+            }
+            "batch" => {
+                let mut r = Receiver::new(p, master(), config, MemoryReplayStore::new()).with_audit(audit);
+                r.open_batch(&refs).iter().map(Result::is_ok).collect()
+            }
+            "parallel, store parts" => {
+                let mut r = Receiver::new(p, master(), config, MemoryReplayStore::new()).with_audit(audit);
+                open_batch_parallel(&mut r, &refs, 2)
+                    .iter()
+                    .map(Result::is_ok)
+                    .collect()
+            }
+            _ => {
+                let mut store = RedbReplayStore::open(dir.path().join("staged.redb")).unwrap();
+                assert!(store.parts_mut().is_none(), "redb stages its windows");
+                let mut r = Receiver::new(p, master(), config, store).with_audit(audit);
+                open_batch_parallel(&mut r, &refs, 2)
+                    .iter()
+                    .map(Result::is_ok)
+                    .collect()
+            }
+        };
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 600, "{way}");
+        let mut want = expected.clone();
+        want.sort();
+        assert_eq!(sorted(&sink), want, "{way}");
+    }
+}

@@ -11,6 +11,8 @@
 //! [`Receiver::split`] all accept through the same rule.
 
 use alloc::collections::BTreeSet;
+use alloc::string::ToString as _;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::hash::BuildHasher as _;
@@ -19,6 +21,7 @@ use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use citysec_core::SymmetricKey;
+use citysec_core::audit::{AuditEvent, AuditSink};
 use citysec_core::provider::Provider;
 
 use crate::envelope::{Envelope, MAX_DEVICE_ID};
@@ -496,6 +499,32 @@ pub struct Receiver<S: ReplayGuard> {
     hasher: DefaultHashBuilder,
     shards: [Shard; SHARDS],
     store: S,
+    audit: Option<Arc<dyn AuditSink>>,
+}
+
+/// Reports the refusal of the envelope `bytes` to `audit`, naming the device and
+/// sequence number its header claims; an envelope whose header does not parse
+/// names neither and is not reported.
+fn report_bytes(audit: Option<&dyn AuditSink>, config: &ReceiverConfig, bytes: &[u8], e: &Error) {
+    if let Some(sink) = audit
+        && let Ok(env) = Envelope::parse(bytes, config.max_envelope)
+    {
+        report(Some(sink), env.device_id(), env.seq(), e);
+    }
+}
+
+/// Reports the refusal of the envelope of `device` numbered `seq`. The refusal
+/// stands whether or not the sink kept it.
+fn report(audit: Option<&dyn AuditSink>, device: &[u8], seq: u64, e: &Error) {
+    if let Some(sink) = audit {
+        let reason = e.to_string();
+        let event = AuditEvent::TelemetryRefused {
+            device,
+            seq,
+            reason: &reason,
+        };
+        let _refused = sink.record(None, &event);
+    }
 }
 
 impl<S: ReplayGuard> Receiver<S> {
@@ -511,7 +540,19 @@ impl<S: ReplayGuard> Receiver<S> {
             hasher: DefaultHashBuilder::default(),
             shards: core::array::from_fn(|_| Shard::default()),
             store,
+            audit: None,
         }
+    }
+
+    /// Reports every envelope refused after its header parsed to `sink` from
+    /// now on: the device and sequence number the header claims, and the error's
+    /// message (a replay, a failed tag, an unknown epoch, ...). Bytes that do not
+    /// parse as an envelope name no device and are not reported. Accepted
+    /// envelopes are not reported.
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
     }
 
     /// The configuration.
@@ -570,6 +611,11 @@ impl<S: ReplayGuard> Receiver<S> {
     /// `Core(KeyAlgMismatch)`);
     /// [`Error::UnknownEpoch`], [`Error::UnknownDevice`], [`Error::TopicMismatch`].
     pub fn decrypt<'a>(&self, bytes: &'a [u8], expected_topic: Option<&str>) -> Result<Decrypted<'a>> {
+        self.decrypt_unreported(bytes, expected_topic)
+            .inspect_err(|e| report_bytes(self.audit.as_deref(), &self.config, bytes, e))
+    }
+
+    fn decrypt_unreported<'a>(&self, bytes: &'a [u8], expected_topic: Option<&str>) -> Result<Decrypted<'a>> {
         let envelope = self.config.check(bytes, expected_topic)?;
         let device = envelope.device_id();
         let entry = self
@@ -595,11 +641,24 @@ impl<S: ReplayGuard> Receiver<S> {
         let (device, seq, size) = (d.envelope.device_id(), d.envelope.seq(), self.config.window);
         let hash = self.hasher.hash_one(device);
         let Self {
-            hasher, shards, store, ..
+            hasher,
+            shards,
+            store,
+            audit,
+            ..
         } = self;
-        let shard = shards.get_mut(device_shard(device)).ok_or(Error::UnknownDevice)?;
-        let entry = shard.entry(hasher, hash, device)?;
-        store.accept_one(device, &mut entry.window, seq, size)?;
+        let refused = |e: Error| {
+            report(audit.as_deref(), device, seq, &e);
+            e
+        };
+        let shard = shards
+            .get_mut(device_shard(device))
+            .ok_or(Error::UnknownDevice)
+            .map_err(refused)?;
+        let entry = shard.entry(hasher, hash, device).map_err(refused)?;
+        store
+            .accept_one(device, &mut entry.window, seq, size)
+            .map_err(refused)?;
         let (env, plaintext, derived) = d.release();
         if let Some(k) = derived {
             entry.keep_key(env.epoch(), k);
@@ -613,6 +672,22 @@ impl<S: ReplayGuard> Receiver<S> {
     /// # Errors
     /// The errors of [`Self::decrypt`] and [`Self::accept`].
     pub fn open<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        expected_topic: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> Result<Envelope<'a>> {
+        match self.open_unreported(bytes, expected_topic, out) {
+            Ok(env) => Ok(env),
+            Err(e) => {
+                report_bytes(self.audit.as_deref(), &self.config, bytes, &e);
+                Err(e)
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn open_unreported<'a>(
         &mut self,
         bytes: &'a [u8],
         expected_topic: Option<&str>,
@@ -682,7 +757,9 @@ impl<S: ReplayGuard> Receiver<S> {
         let mut results = Vec::with_capacity(decrypted.len());
         for item in decrypted {
             let r = item.and_then(|d| {
-                verdicts.next().unwrap_or(Err(Error::ReplayStore))?;
+                verdicts.next().unwrap_or(Err(Error::ReplayStore)).inspect_err(|e| {
+                    report(self.audit.as_deref(), d.envelope.device_id(), d.envelope.seq(), e);
+                })?;
                 let (env, plaintext, derived) = d.release();
                 if let Some(k) = derived
                     && let Ok(entry) = self.entry_mut(env.device_id())
@@ -724,6 +801,7 @@ impl<S: ReplayStore> Receiver<S> {
             hasher,
             shards,
             store,
+            audit,
         } = self;
         let has_parts = store.parts_mut().is_some();
         let (loads, parts): (Option<&S>, [Option<&mut dyn ReplayStorePart>; SHARDS]) = if has_parts {
@@ -746,6 +824,7 @@ impl<S: ReplayStore> Receiver<S> {
             config,
             hasher,
             store: loads,
+            audit: audit.as_deref(),
         };
         (ctx, work)
     }
@@ -864,7 +943,7 @@ impl ShardWork<'_> {
         match part {
             Some(part) => {
                 let verdicts = accept_local(&items, &mut slots, &mut Part(part), size);
-                let results = release_in_shard(&mut slots, decrypted, verdicts);
+                let results = release_in_shard(&mut slots, decrypted, verdicts, ctx.audit);
                 ShardResults {
                     index,
                     state: ShardState::Done(results),
@@ -894,13 +973,17 @@ fn release_in_shard<'a>(
     slots: &mut ShardSlots<'_>,
     decrypted: Vec<Result<Decrypted<'a>>>,
     verdicts: Vec<Result<()>>,
+    audit: Option<&dyn AuditSink>,
 ) -> Vec<Opened<'a>> {
     let mut verdicts = verdicts.into_iter();
     decrypted
         .into_iter()
         .map(|item| {
             item.and_then(|d| {
-                verdicts.next().unwrap_or(Err(Error::ReplayStore))?;
+                verdicts
+                    .next()
+                    .unwrap_or(Err(Error::ReplayStore))
+                    .inspect_err(|e| report(audit, d.envelope.device_id(), d.envelope.seq(), e))?;
                 let (env, plaintext, derived) = d.release();
                 if let Some(k) = derived {
                     let device = env.device_id();
@@ -924,6 +1007,7 @@ pub struct BatchContext<'r, S: ReplayStore> {
     hasher: &'r DefaultHashBuilder,
     /// The store, for loading windows, when it has no parts.
     store: Option<&'r S>,
+    audit: Option<&'r dyn AuditSink>,
 }
 
 impl<S: ReplayStore> BatchContext<'_, S> {
@@ -938,7 +1022,10 @@ impl<S: ReplayStore> BatchContext<'_, S> {
         if let Some(device) = crate::envelope::device_id_hint(bytes) {
             return Ok(device_shard(device));
         }
-        let env = self.config.check(bytes, None)?;
+        let env = self
+            .config
+            .check(bytes, None)
+            .inspect_err(|e| report_bytes(self.audit, self.config, bytes, e))?;
         Ok(device_shard(env.device_id()))
     }
 
@@ -949,14 +1036,19 @@ impl<S: ReplayStore> BatchContext<'_, S> {
     /// As [`Receiver::decrypt`], and [`Error::UnknownDevice`] for an envelope of
     /// another shard's device.
     pub fn decrypt<'a>(&self, work: &ShardWork<'_>, bytes: &'a [u8]) -> Result<Decrypted<'a>> {
-        let envelope = self.config.check(bytes, None)?;
+        let envelope = self
+            .config
+            .check(bytes, None)
+            .inspect_err(|e| report_bytes(self.audit, self.config, bytes, e))?;
         let device = envelope.device_id();
         if device_shard(device) != work.index {
+            // The caller's routing error, not the envelope's: not reported.
             return Err(Error::UnknownDevice);
         }
         let entry = work.shard.find(self.hasher.hash_one(device), device);
         let mut plaintext = Vec::new();
-        let derived = decrypt_with(self.master, entry, self.provider, &envelope, &mut plaintext)?;
+        let derived = decrypt_with(self.master, entry, self.provider, &envelope, &mut plaintext)
+            .inspect_err(|e| report(self.audit, device, envelope.seq(), e))?;
         Ok(Decrypted {
             envelope,
             plaintext,

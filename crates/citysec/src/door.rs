@@ -31,17 +31,29 @@
 //! memory, which a restart forgets): a new bundle or list is recorded there before
 //! it takes effect, and nothing older than what is held installs again.
 //!
+//! **Audit.** With a sink ([`DoorAuthority::with_audit`]), every decision is
+//! reported before `decide` returns: a request whose credential was refused as
+//! [`AuditEvent::CredentialRefused`], every other one as
+//! [`AuditEvent::DoorDecision`] (with the credential's issuer, subject and `cti`,
+//! and the controller's device once checked). A decision to allow that the sink
+//! could not keep becomes a denial ([`Denial::Audit`]): the door opens only when
+//! the opening is on record. Bundle and status-list installations are reported
+//! too (see [`DoorAuthority::install_policy`] and
+//! [`DoorAuthority::install_status_list`]).
+//!
 //! `examples/door_access_offline.rs` walks through a whole door, from keys to
 //! decisions.
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString as _};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
 use citysec_attest::{AttestationResult, ResultVerifier, Tier};
 use citysec_core::Timestamp;
+use citysec_core::audit::{AuditError, AuditEvent, AuditSink};
 use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
 use citysec_credential::{Challenge, StatusListVerifier, VerifiedCredential, VerifiedStatusList, Verifier};
 use citysec_policy::bundle::{self, BundleError, LoadOptions, PolicySigners};
@@ -268,6 +280,8 @@ pub enum Step {
     Device,
     /// The policy.
     Policy,
+    /// Recording the decision ([`DoorAuthority::with_audit`]).
+    Audit,
 }
 
 impl Step {
@@ -279,6 +293,7 @@ impl Step {
             Self::Schedule => "schedule",
             Self::Device => "device",
             Self::Policy => "policy",
+            Self::Audit => "audit",
         }
     }
 }
@@ -305,6 +320,8 @@ pub enum Denial {
     /// schema ([`RequestError::UnknownAction`] or [`RequestError::UnknownResourceType`]):
     /// refused before any rule, never matched by `*` rules.
     Request(RequestError),
+    /// The policy allowed, but the audit sink could not record the decision.
+    Audit(AuditError),
 }
 
 impl Denial {
@@ -316,6 +333,7 @@ impl Denial {
             Self::OutsideSchedule(_) => Step::Schedule,
             Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) => Step::Device,
             Self::NoPolicy | Self::Policy(_) | Self::Request(_) => Step::Policy,
+            Self::Audit(_) => Step::Audit,
         }
     }
 }
@@ -334,6 +352,7 @@ impl fmt::Display for Denial {
             Self::Policy(Reason::LimitExceeded) => f.write_str("policy: evaluation limit exceeded"),
             Self::Policy(r) => write!(f, "policy: {r:?}"),
             Self::Request(e) => write!(f, "policy: request refused: {e}"),
+            Self::Audit(e) => write!(f, "decision not recorded: {e}"),
         }
     }
 }
@@ -354,6 +373,9 @@ pub struct Check {
 pub struct DoorDecision {
     denial: Option<Denial>,
     subject: Option<String>,
+    issuer: Option<String>,
+    credential_id: Option<Vec<u8>>,
+    device: Option<Vec<u8>>,
     rules: Vec<String>,
     checks: Vec<Check>,
 }
@@ -406,6 +428,45 @@ impl DoorDecision {
         self.subject.as_deref()
     }
 
+    /// The verified credential's issuer, once the credential verified.
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The verified credential's id (`cti`), once the credential verified.
+    #[must_use]
+    pub fn credential_id(&self) -> Option<&[u8]> {
+        self.credential_id.as_deref()
+    }
+
+    /// The door controller's device id, once its attestation result was checked.
+    #[must_use]
+    pub fn device(&self) -> Option<&[u8]> {
+        self.device.as_deref()
+    }
+
+    /// The event that reports this decision at `door`.
+    fn event<'a>(&'a self, door: &'a str, reason: Option<&'a str>, rule: Option<&'a str>) -> AuditEvent<'a> {
+        match (&self.denial, self.checks.last()) {
+            (Some(Denial::Credential(_)), _) => AuditEvent::CredentialRefused {
+                door,
+                reason: reason.unwrap_or_default(),
+            },
+            (denial, last) => AuditEvent::DoorDecision {
+                door,
+                allowed: denial.is_none(),
+                step: last.map_or("credential", |c| c.step.name()),
+                reason,
+                rule,
+                issuer: self.issuer.as_deref(),
+                subject: self.subject.as_deref(),
+                credential_id: self.credential_id.as_deref(),
+                device: self.device.as_deref(),
+            },
+        }
+    }
+
     /// The policy rules that decided: the permits that allowed, or the forbids
     /// that denied.
     #[must_use]
@@ -442,6 +503,7 @@ pub struct DoorAuthority {
     held_version: Option<u64>,
     scope: Option<String>,
     store: Box<dyn StateStore + Send + Sync>,
+    audit: Option<Arc<dyn AuditSink>>,
     limits: PolicyLimits,
     status_lists: Vec<VerifiedStatusList>,
     max_challenge_age: u64,
@@ -471,6 +533,7 @@ impl DoorAuthority {
             held_version: None,
             scope: None,
             store: Box::new(MemoryStateStore::new()),
+            audit: None,
             limits: PolicyLimits::DEFAULT,
             status_lists: Vec::new(),
             max_challenge_age: DEFAULT_MAX_CHALLENGE_AGE,
@@ -525,6 +588,15 @@ impl DoorAuthority {
         Ok(self)
     }
 
+    /// Reports every decision, bundle and status-list installation to `sink`
+    /// from now on (the module's "Audit"). One sink can serve several
+    /// components.
+    #[must_use]
+    pub fn with_audit(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(sink);
+        self
+    }
+
     /// The version of the installed or held policy.
     #[must_use]
     pub const fn policy_version(&self) -> Option<u64> {
@@ -546,6 +618,7 @@ impl DoorAuthority {
             held_version: self.held_version,
             scope: self.scope.as_deref(),
             limits: self.limits,
+            audit: self.audit.as_deref(),
             ..LoadOptions::default()
         };
         let loaded = bundle::load_held(&self.policy_keys, signed, &opts, &mut *self.store)?;
@@ -566,9 +639,34 @@ impl DoorAuthority {
     /// [`citysec_credential::Error::StaleStatusList`] and
     /// [`citysec_credential::Error::StatusListConflict`]; the lists in force stay.
     pub fn install_status_list(&mut self, token: &[u8], max_entries: usize) -> Result<(), citysec_credential::Error> {
-        let list = self
+        let result = self
             .status_signers
-            .accept_status_list(token, max_entries, &mut *self.store)?;
+            .accept_status_list(token, max_entries, &mut *self.store);
+        if let Some(sink) = &self.audit {
+            match &result {
+                Ok(list) => {
+                    let event = AuditEvent::StatusList {
+                        issuer: Some(list.issuer()),
+                        installed: true,
+                        issued_at: Some(list.issued_at().as_unix_seconds()),
+                        reason: None,
+                    };
+                    sink.record(None, &event).map_err(citysec_credential::Error::Audit)?;
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    let event = AuditEvent::StatusList {
+                        issuer: None,
+                        installed: false,
+                        issued_at: None,
+                        reason: Some(&reason),
+                    };
+                    // The refusal stands whether or not it was recorded.
+                    let _refused = sink.record(None, &event);
+                }
+            }
+        }
+        let list = result?;
         self.status_lists.retain(|l| l.uri() != list.uri());
         self.status_lists.push(list);
         Ok(())
@@ -594,11 +692,33 @@ impl DoorAuthority {
 
     /// Decides one door request: credential and presentation, the credential's
     /// schedule, device trust, policy, in that order; the first failure denies.
+    /// With an audit sink, the decision is reported before it is returned, and
+    /// an allow the sink could not keep is a [`Denial::Audit`].
     #[must_use]
     pub fn decide(&self, req: &DoorRequest<'_>) -> DoorDecision {
+        let out = self.run_steps(req);
+        let Some(sink) = &self.audit else {
+            return out;
+        };
+        let reason = out.denial.as_ref().map(|d| d.to_string());
+        let rule = (!out.rules.is_empty()).then(|| out.rules.join(","));
+        let kept = sink.record(
+            Some(req.now),
+            &out.event(req.door.id(), reason.as_deref(), rule.as_deref()),
+        );
+        match kept {
+            Err(e) if out.is_allowed() => out.deny(Denial::Audit(e)),
+            _ => out,
+        }
+    }
+
+    fn run_steps(&self, req: &DoorRequest<'_>) -> DoorDecision {
         let mut out = DoorDecision {
             denial: None,
             subject: None,
+            issuer: None,
+            credential_id: None,
+            device: None,
             rules: Vec::new(),
             checks: Vec::new(),
         };
@@ -614,6 +734,8 @@ impl DoorAuthority {
         };
         let claims = credential.claims();
         out.subject.clone_from(&claims.sub);
+        out.issuer = Some(String::from(credential.issuer()));
+        out.credential_id.clone_from(&claims.cti);
         out.pass(
             Step::Credential,
             format!(
@@ -641,6 +763,7 @@ impl DoorAuthority {
             Ok(d) => d,
             Err(d) => return out.deny(d),
         };
+        out.device = Some(req.door.device().to_vec());
         out.pass(
             Step::Device,
             format!(

@@ -25,6 +25,10 @@ pub use citysec_telemetry as telemetry;
 #[cfg_attr(docsrs, doc(cfg(feature = "policy")))]
 pub use citysec_policy as policy;
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub use citysec_audit as audit;
+
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use citysec_std as std_adapters;

@@ -21,6 +21,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use citysec::audit::auditor::{Auditor, PersonalField, RamSideTable, SharedAuditor, SideTable as _};
+use citysec::audit::log::{ControllerLog, RamStore, RecordStore as _, WhenFull};
+use citysec::audit::merkle;
+use citysec::audit::record::{Kind, Outcome, Record};
+use citysec::core::FixedClock;
+use citysec::core::audit::{AuditError, AuditSink};
 use citysec::core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
 use citysec::core::{Error as CoreError, RandomSource, Result as CoreResult, SigningKey, Timestamp};
 use citysec::credential::{
@@ -156,6 +162,11 @@ fn city() -> City {
 
 /// A city whose door controller runs `version`; `lenient` accepts device warnings.
 fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
+    city_audited(version, lenient, with_policy, None)
+}
+
+/// As [`city_with`], the door reporting to `audit` from the start.
+fn city_audited(version: &str, lenient: bool, with_policy: bool, audit: Option<Arc<dyn AuditSink>>) -> City {
     let issuer = Issuer::new(
         "https://city.example",
         soft(SigningKey::ed25519(&[4; 32]).with_kid(*b"city-1")),
@@ -166,6 +177,9 @@ fn city_with(version: &str, lenient: bool, with_policy: bool) -> City {
     let mut authority = authority(&issuer, &attest_signer, &policy_key)
         .scope(SCOPE)
         .accept_device_warnings(lenient);
+    if let Some(sink) = audit {
+        authority = authority.with_audit(sink);
+    }
     let statuses = StatusList::new(1, 16).unwrap();
     let list = statuses
         .sign(&issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
@@ -903,4 +917,209 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     let security = credentials.verify(&token, at(THU_10), &lists).unwrap();
     let facts = citysec::door::RequestFacts::new(&c.door, &security, None, time, 0);
     assert_eq!(decide(&facts), (Decision::Allow, vec!["security-any-time".to_owned()]));
+}
+
+type Log = SharedAuditor<RamStore, RamSideTable>;
+
+/// An auditor for door `lobby-east` keeping at most `max_records` records.
+fn auditor(max_records: usize) -> Arc<Log> {
+    let log = ControllerLog::new(
+        "lobby-east.city.example/log",
+        RamStore::new(max_records, 1 << 20),
+        WhenFull::Deny,
+    )
+    .unwrap();
+    let a = Auditor::new(
+        log,
+        RamSideTable::new(1024),
+        "lobby-east",
+        &citysec::rustcrypto::PROVIDER,
+        [9; 32],
+        Box::new(citysec::std_adapters::OsRandom),
+        Box::new(FixedClock(at(THU_10))),
+    )
+    .unwrap();
+    Arc::new(SharedAuditor::new(a))
+}
+
+/// Every record the auditor's store holds, decoded.
+fn records(log: &Log) -> Vec<Record> {
+    log.with(|a| {
+        let store = a.log().store();
+        (store.first()..a.log().size())
+            .map(|i| Record::from_cbor(store.get(i).unwrap()).unwrap())
+            .collect()
+    })
+}
+
+#[test]
+fn every_decision_and_installation_is_recorded_with_personal_fields_committed() {
+    let log = auditor(64);
+    let c = city_audited("1.2.0", false, true, Some(log.clone()));
+    let alice = holder(10);
+    let mallory = holder(66);
+    let cred = c.credential("alice", &["staff"], &alice, 0);
+    let allowed = c.decide(&cred, &alice, THU_10, 0);
+    assert!(allowed.is_allowed());
+    let cloned = c.decide(&cred, &mallory, THU_10, 0);
+    let at_night = c.decide(&cred, &alice, THU_10 + 10 * 3600, 0);
+    assert_eq!(at_night.denial().unwrap().step(), Step::Device);
+
+    let r = records(&log);
+    let kinds: Vec<Kind> = r.iter().map(Record::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::StatusList,
+            Kind::PolicyBundle,
+            Kind::DoorDecision,
+            Kind::CredentialRefused,
+            Kind::DoorDecision
+        ]
+    );
+    // The installations: the status list's issuer and iat, the bundle's version.
+    assert_eq!(r[0].outcome(), Some(Outcome::Allow));
+    assert_eq!(r[0].issuer(), Some("https://city.example"));
+    assert_eq!(r[0].number(), Some(THU_10));
+    assert_eq!((r[1].number(), r[1].outcome()), (Some(1), Some(Outcome::Allow)));
+    // The allow, with every field, at the request's time.
+    let d = &r[2];
+    assert_eq!(d.time(), THU_10);
+    assert_eq!(d.source(), "lobby-east");
+    assert_eq!(d.door(), Some("lobby-east"));
+    assert_eq!(d.outcome(), Some(Outcome::Allow));
+    assert_eq!(d.step(), Some("policy"));
+    assert_eq!(d.rule(), Some("staff-office-hours"));
+    assert_eq!(d.reason(), None);
+    assert_eq!(d.issuer(), Some("https://city.example"));
+    assert_eq!(d.device(), Some("01d00f00000001"));
+    // The subject is a commitment the side table opens, to "alice".
+    let subject = *d.subject().unwrap();
+    log.with(|a| {
+        let disclosure = a.side_table().get(2, PersonalField::Subject).unwrap();
+        assert_eq!(disclosure.value(), "alice");
+        assert!(subject.is_opened_by(disclosure));
+    });
+    assert!(!String::from_utf8_lossy(&records_bytes(&log, 2)).contains("alice"));
+    // The cloned credential: refused at the credential step, nothing of it kept.
+    assert_eq!(r[3].door(), Some("lobby-east"));
+    assert_eq!(r[3].reason(), Some(cloned.denial().unwrap().to_string().as_str()));
+    assert_eq!(r[3].subject(), None);
+    // At night the device result had expired: a denial at the device step,
+    // after the credential verified.
+    assert_eq!(r[4].outcome(), Some(Outcome::Deny));
+    assert_eq!(r[4].step(), Some("device"));
+    assert_eq!(r[4].reason(), Some(at_night.denial().unwrap().to_string().as_str()));
+    assert_eq!(r[4].device(), None);
+    assert!(r[4].subject().is_some());
+}
+
+fn records_bytes(log: &Log, index: u64) -> Vec<u8> {
+    log.with(|a| a.log().store().get(index).unwrap().to_vec())
+}
+
+#[test]
+fn erasing_a_person_keeps_every_proof_valid() {
+    let log = auditor(64);
+    let c = city_audited("1.2.0", false, true, Some(log.clone()));
+    let alice = holder(10);
+    let cred = c.credential("alice", &["staff"], &alice, 0);
+    assert!(c.decide(&cred, &alice, THU_10, 0).is_allowed());
+    assert!(c.decide(&cred, &alice, THU_10 + 60, 0).is_allowed());
+    let leaves: Vec<_> = (0..4).map(|i| merkle::leaf_hash(&records_bytes(&log, i))).collect();
+    let root = log.with(|a| a.log().root());
+    assert_eq!(merkle::root(&leaves), root);
+
+    assert_eq!(log.with(|a| a.side_table_mut().erase_value("alice")), 2);
+    log.with(|a| {
+        assert!(a.side_table().get(2, PersonalField::Subject).is_none());
+        assert!(a.side_table().get(3, PersonalField::Subject).is_none());
+    });
+    // Nothing in the log changed: the record, its proof and the root stand.
+    let proof = merkle::inclusion_proof(&leaves, 2).unwrap();
+    merkle::verify_inclusion(2, 4, &merkle::leaf_hash(&records_bytes(&log, 2)), &proof, &root).unwrap();
+    // The pseudonym still links her two records.
+    let r = records(&log);
+    assert_eq!(r[2].subject().unwrap().pseudonym(), r[3].subject().unwrap().pseudonym());
+    assert_ne!(
+        r[2].subject().unwrap().commitment(),
+        r[3].subject().unwrap().commitment()
+    );
+}
+
+#[test]
+fn a_full_log_turns_an_allow_into_a_denial_and_leaves_denials_as_they_were() {
+    // Room for the status list, the bundle and one decision.
+    let log = auditor(3);
+    let c = city_audited("1.2.0", false, true, Some(log.clone()));
+    let alice = holder(10);
+    let cred = c.credential("alice", &["staff"], &alice, 0);
+    assert!(c.decide(&cred, &alice, THU_10, 0).is_allowed());
+    let d = c.decide(&cred, &alice, THU_10, 0);
+    assert_eq!(d.denial(), Some(&Denial::Audit(AuditError::Full)));
+    assert_eq!(d.denial().unwrap().step(), Step::Audit);
+    let steps: Vec<_> = d.checks().iter().map(|c| (c.step, c.passed)).collect();
+    assert_eq!(
+        steps,
+        [
+            (Step::Credential, true),
+            (Step::Schedule, true),
+            (Step::Device, true),
+            (Step::Policy, true),
+            (Step::Audit, false)
+        ]
+    );
+    // A denial stays the denial it was.
+    let night = c.decide(&cred, &alice, THU_2330, 0);
+    assert_eq!(night.denial().unwrap().step(), Step::Device);
+    // Both are counted as dropped.
+    assert_eq!(log.with(|a| a.log().dropped()), 2);
+}
+
+#[test]
+fn refused_installations_are_recorded_and_an_unrecorded_bundle_does_not_take_effect() {
+    let log = auditor(5);
+    let mut c = city_audited("1.2.0", false, true, Some(log.clone()));
+    let v2 = c.bundle(LOCKDOWN, 2);
+    assert_eq!(c.authority.install_policy(&v2), Ok(2));
+    let v1 = c.bundle("", 1);
+    assert!(c.authority.install_policy(&v1).is_err());
+    let old = c.status_list(None, THU_10 - 60);
+    assert_eq!(
+        c.authority.install_status_list(&old, 1024),
+        Err(CredError::StaleStatusList)
+    );
+    let r = records(&log);
+    assert_eq!(r.len(), 5);
+    assert_eq!(
+        (r[2].kind(), r[2].number(), r[2].outcome()),
+        (Kind::PolicyBundle, Some(2), Some(Outcome::Allow))
+    );
+    assert_eq!(
+        (r[3].kind(), r[3].number(), r[3].outcome()),
+        (Kind::PolicyBundle, Some(1), Some(Outcome::Deny))
+    );
+    assert_eq!(
+        r[3].reason(),
+        Some(BundleError::Rollback { held: 2, version: 1 }.to_string().as_str())
+    );
+    assert_eq!(
+        (r[4].kind(), r[4].outcome(), r[4].issuer()),
+        (Kind::StatusList, Some(Outcome::Deny), None)
+    );
+    assert_eq!(r[4].reason(), Some(CredError::StaleStatusList.to_string().as_str()));
+
+    // The log is full: a newer bundle is not put into force.
+    let v3 = c.bundle("", 3);
+    assert_eq!(
+        c.authority.install_policy(&v3),
+        Err(BundleError::Audit(AuditError::Full))
+    );
+    let alice = holder(10);
+    let staff = c.credential("alice", &["staff"], &alice, 0);
+    assert_eq!(
+        c.decide(&staff, &alice, THU_10, 3).denial(),
+        Some(&Denial::Policy(Reason::Forbidden)),
+        "v2 (lockdown) stays in force"
+    );
 }

@@ -70,6 +70,9 @@ pub enum Error {
     ChallengeExpired,
     /// The presentation is not a citysec presentation.
     MalformedPresentation,
+    /// The audit sink could not record the status list's installation; it is
+    /// not in force.
+    Audit(crate::audit::AuditError),
 }
 
 impl fmt::Display for Error {
@@ -94,6 +97,7 @@ impl fmt::Display for Error {
             Self::StatusListConflict => "status list differs from the one held with the same issue time",
             Self::StatusListTooOld => "status list is older than the verifier accepts",
             Self::StateStore(e) => return write!(f, "status list refused: {e}"),
+            Self::Audit(e) => return write!(f, "status list not recorded: {e}"),
             Self::StatusIndexOutOfRange => "status index outside the status list",
             Self::StatusIssuerMismatch => "status list from another issuer",
             Self::MalformedStatusList => "malformed status list",
