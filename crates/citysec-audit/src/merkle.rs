@@ -317,13 +317,26 @@ impl CompactRange {
     /// # Errors
     /// [`Error::TreeFull`] at `u64::MAX` leaves.
     pub fn append(&mut self, leaf: &Hash) -> Result<()> {
+        self.append_reporting(leaf, |_, _| {})
+    }
+
+    /// As [`Self::append`], calling `completed(height, hash)` for every subtree
+    /// the leaf completes, smallest first: the subtree of height `h` (2^h
+    /// leaves) ending with this leaf, for `h` from 1 to the number of trailing
+    /// one bits of the old size. A store of the tree's nodes (tiles) takes them
+    /// from here instead of hashing them again.
+    ///
+    /// # Errors
+    /// [`Error::TreeFull`] at `u64::MAX` leaves.
+    pub fn append_reporting(&mut self, leaf: &Hash, mut completed: impl FnMut(u32, &Hash)) -> Result<()> {
         let size = self.size.checked_add(1).ok_or(Error::TreeFull)?;
         // Each trailing one bit of the old size is a complete subtree of the size
         // of what is being carried: merge them, smallest first.
         let mut carry = *leaf;
-        for _ in 0..self.size.trailing_ones() {
+        for height in 1..=self.size.trailing_ones() {
             let left = self.peaks.pop().ok_or(Error::InvalidState)?;
             carry = node_hash(&left, &carry);
+            completed(height, &carry);
         }
         self.peaks.push(carry);
         self.size = size;
@@ -443,6 +456,128 @@ fn subproof(m: usize, leaves: &[Hash], whole: bool, out: &mut Vec<Hash>) {
             subproof(m, right, false, out);
             out.push(root(left));
         }
+    }
+}
+
+/// Where the hashes of complete subtrees come from, for proofs over a tree that
+/// is not in memory (a database, tiles): the subtree of height `height` with
+/// index `index` spans the leaves `index * 2^height .. (index + 1) * 2^height`.
+pub trait SubtreeHashes {
+    /// The hash of that subtree (the leaf hash for height 0).
+    ///
+    /// # Errors
+    /// The source's, for a subtree it does not hold.
+    fn subtree(&mut self, height: u32, index: u64) -> Result<Hash>;
+}
+
+/// The largest power of two below `n` (for `n >= 2`), as a shift.
+fn split_bits(n: u64) -> Option<u32> {
+    n.checked_sub(1)?.checked_ilog2()
+}
+
+/// The root of the leaves `start..end` (RFC 9162 MTH of `D[start..end]`) for the
+/// ranges RFC 9162's recursion visits: `start` is a multiple of the largest power
+/// of two not above `end - start`. Reads at most two hashes per level.
+fn range_root(src: &mut dyn SubtreeHashes, start: u64, end: u64) -> Result<Hash> {
+    let n = end.checked_sub(start).ok_or(Error::SizesOutOfOrder)?;
+    if n == 0 {
+        return Ok(empty_root());
+    }
+    if n.is_power_of_two() {
+        let height = n.trailing_zeros();
+        return src.subtree(height, start.checked_shr(height).unwrap_or(0));
+    }
+    let k = 1u64 << split_bits(n).ok_or(Error::InvalidState)?;
+    let mid = start.checked_add(k).ok_or(Error::InvalidState)?;
+    Ok(node_hash(&range_root(src, start, mid)?, &range_root(src, mid, end)?))
+}
+
+/// The root of the tree of the first `size` leaves of `src`.
+///
+/// # Errors
+/// The source's.
+pub fn root_from(src: &mut dyn SubtreeHashes, size: u64) -> Result<Hash> {
+    range_root(src, 0, size)
+}
+
+/// The inclusion proof of leaf `index` in the tree of the first `size` leaves
+/// of `src` (RFC 9162 `PATH`), from O(log size) subtree hashes.
+///
+/// # Errors
+/// [`Error::IndexOutOfRange`]; the source's.
+pub fn inclusion_proof_from(src: &mut dyn SubtreeHashes, index: u64, size: u64) -> Result<Vec<Hash>> {
+    if index >= size {
+        return Err(Error::IndexOutOfRange);
+    }
+    let mut out = Vec::new();
+    let (mut start, mut end) = (0u64, size);
+    // Walk down from the root, collecting siblings; the proof lists them leaf first.
+    while end.saturating_sub(start) > 1 {
+        let k = 1u64 << split_bits(end.saturating_sub(start)).ok_or(Error::InvalidState)?;
+        let mid = start.checked_add(k).ok_or(Error::InvalidState)?;
+        if index < mid {
+            out.push(range_root(src, mid, end)?);
+            end = mid;
+        } else {
+            out.push(range_root(src, start, mid)?);
+            start = mid;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The consistency proof from the tree of the first `size1` leaves of `src` to
+/// that of the first `size2` (RFC 9162 `PROOF`), from O(log size2) subtree
+/// hashes.
+///
+/// # Errors
+/// [`Error::SizesOutOfOrder`] if `size1 > size2`; [`Error::EmptyTree`] if
+/// `size1` is 0; the source's.
+pub fn consistency_proof_from(src: &mut dyn SubtreeHashes, size1: u64, size2: u64) -> Result<Vec<Hash>> {
+    if size1 > size2 {
+        return Err(Error::SizesOutOfOrder);
+    }
+    if size1 == 0 {
+        return Err(Error::EmptyTree);
+    }
+    let mut out = Vec::new();
+    let (mut m, mut start, mut end, mut whole) = (size1, 0u64, size2, true);
+    loop {
+        let n = end.saturating_sub(start);
+        if m >= n {
+            if !whole {
+                out.push(range_root(src, start, end)?);
+            }
+            break;
+        }
+        let k = 1u64 << split_bits(n).ok_or(Error::InvalidState)?;
+        let mid = start.checked_add(k).ok_or(Error::InvalidState)?;
+        if m <= k {
+            out.push(range_root(src, mid, end)?);
+            end = mid;
+        } else {
+            out.push(range_root(src, start, mid)?);
+            m = m.saturating_sub(k);
+            start = mid;
+            whole = false;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Leaf hashes in memory as a [`SubtreeHashes`] source (subtrees computed from
+/// them: for tests and small trees).
+impl SubtreeHashes for &[Hash] {
+    fn subtree(&mut self, height: u32, index: u64) -> Result<Hash> {
+        let width = 1usize.checked_shl(height).ok_or(Error::IndexOutOfRange)?;
+        let start = usize::try_from(index)
+            .ok()
+            .and_then(|i| i.checked_mul(width))
+            .ok_or(Error::IndexOutOfRange)?;
+        let end = start.checked_add(width).ok_or(Error::IndexOutOfRange)?;
+        self.get(start..end).map(root).ok_or(Error::IndexOutOfRange)
     }
 }
 

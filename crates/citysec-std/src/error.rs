@@ -51,6 +51,9 @@ pub enum Error {
     Encoding,
     /// A persistent store (the redb database) could not be opened or used.
     Store(String),
+    /// The audit log refused (an entry, a size, a proof, a checkpoint).
+    #[cfg(feature = "audit")]
+    Audit(citysec_audit::Error),
     /// A Redis fleet store refused the server: its configuration could lose or
     /// forget what the store records (see [`crate::fleet::RedisOptions`] for the
     /// checks and the opt-outs).
@@ -103,6 +106,8 @@ impl fmt::Display for Error {
             Self::PemNotAvailable => f.write_str("pem is available for ed25519 and p-256 keys only"),
             Self::Encoding => f.write_str("key encoding failed (a COSE_Key private key needs its public part)"),
             Self::Store(msg) => write!(f, "store failed: {msg}"),
+            #[cfg(feature = "audit")]
+            Self::Audit(e) => write!(f, "audit log: {e}"),
             #[cfg(feature = "redis")]
             Self::RedisRefused { addr, reason } => write!(f, "redis at `{addr}` refused: {reason}"),
         }

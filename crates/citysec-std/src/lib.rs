@@ -7,6 +7,9 @@ extern crate alloc;
 #[cfg(feature = "attest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "attest")))]
 pub mod attest;
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
+pub mod audit;
 mod clock;
 mod error;
 #[cfg(feature = "redis")]

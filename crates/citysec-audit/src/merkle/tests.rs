@@ -192,3 +192,26 @@ fn a_proof_does_not_bind_the_size() {
     // another shape along the path does not verify
     assert_eq!(verify_inclusion(0, 9, &l[0], &p, &r), Err(Error::ProofLength));
 }
+
+proptest! {
+    /// Proofs from subtree hashes equal the proofs from all the leaves.
+    #[test]
+    fn proofs_from_subtrees_equal_proofs_from_leaves(n in 1u64..300, a in any::<u64>(), b in any::<u64>()) {
+        let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut src: &[Hash] = &leaves;
+        let index = a % n;
+        let size1 = b % n + 1;
+        prop_assert_eq!(root_from(&mut src, n).unwrap(), root(&leaves));
+        prop_assert_eq!(
+            inclusion_proof_from(&mut src, index, n).unwrap(),
+            inclusion_proof(&leaves, index).unwrap()
+        );
+        prop_assert_eq!(
+            consistency_proof_from(&mut src, size1, n).unwrap(),
+            consistency_proof(&leaves, size1).unwrap()
+        );
+        prop_assert_eq!(inclusion_proof_from(&mut src, n, n), Err(Error::IndexOutOfRange));
+        prop_assert_eq!(consistency_proof_from(&mut src, n + 1, n), Err(Error::SizesOutOfOrder));
+        prop_assert_eq!(consistency_proof_from(&mut src, 0, n), Err(Error::EmptyTree));
+    }
+}
