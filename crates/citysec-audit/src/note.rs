@@ -245,7 +245,9 @@ impl NoteVerifier {
     /// [`TYPE_ED25519`] nor [`TYPE_COSIGNATURE_V1`], the key is not a valid
     /// Ed25519 key, or the key ID is not the one computed from the rest.
     pub fn from_vkey(provider: &Provider, vkey: &str) -> Result<Self> {
-        let mut parts = vkey.split('+');
+        // A name has no `+`; the base64 key may (Go's note.NewVerifier cuts the
+        // first two `+` only, as here).
+        let mut parts = vkey.splitn(3, '+');
         let (Some(name), Some(id), Some(b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(Error::InvalidKey);
         };

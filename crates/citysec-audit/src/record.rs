@@ -110,6 +110,30 @@ impl Kind {
         }
     }
 
+    /// The kind's name: `door-decision`, `credential-refused`, `status-list`,
+    /// `policy-bundle`, `attestation`, `telemetry-refused`, `door-sensor`,
+    /// `counter-reservation`, `key-rotation`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::DoorDecision => "door-decision",
+            Self::CredentialRefused => "credential-refused",
+            Self::StatusList => "status-list",
+            Self::PolicyBundle => "policy-bundle",
+            Self::Attestation => "attestation",
+            Self::TelemetryRefused => "telemetry-refused",
+            Self::DoorSensor => "door-sensor",
+            Self::CounterReservation => "counter-reservation",
+            Self::KeyRotation => "key-rotation",
+        }
+    }
+
+    /// The kind named `name` (see [`Self::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        (1..=9).filter_map(Self::from_u64).find(|k| k.name() == name)
+    }
+
     fn from_u64(v: u64) -> Option<Self> {
         Some(match v {
             1 => Self::DoorDecision,
@@ -186,6 +210,26 @@ impl Outcome {
             Self::HeldOpen => 4,
             Self::Forced => 5,
         }
+    }
+
+    /// The outcome's name: `deny`, `allow`, `opened`, `closed`, `held-open`,
+    /// `forced`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Deny => "deny",
+            Self::Allow => "allow",
+            Self::Opened => "opened",
+            Self::Closed => "closed",
+            Self::HeldOpen => "held-open",
+            Self::Forced => "forced",
+        }
+    }
+
+    /// The outcome named `name` (see [`Self::name`]).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        (0..=5).filter_map(Self::from_u64).find(|o| o.name() == name)
     }
 
     fn from_u64(v: u64) -> Option<Self> {

@@ -403,3 +403,23 @@ fn a_key_is_checked_once_whatever_its_lines() {
         Error::BadSignature
     );
 }
+
+#[test]
+fn a_vkey_whose_base64_holds_a_plus_round_trips() {
+    // Base64 uses `+`: a vkey is cut at its first two `+` only.
+    let p = &citysec_rustcrypto::PROVIDER;
+    let mut with_plus = 0;
+    for seed in 0..=255u8 {
+        let v = NoteSigner::new("site.example/log", signer(seed))
+            .unwrap()
+            .verifier(p)
+            .unwrap();
+        let vkey = v.to_vkey();
+        if vkey.matches('+').count() > 2 {
+            with_plus += 1;
+        }
+        let back = NoteVerifier::from_vkey(p, &vkey).unwrap();
+        assert_eq!((back.to_vkey(), back.key_id()), (vkey, v.key_id()));
+    }
+    assert!(with_plus > 100, "{with_plus} of 256 vkeys hold a `+` in their key");
+}

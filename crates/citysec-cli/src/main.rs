@@ -5,7 +5,10 @@
 
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 mod attest;
+mod audit;
 mod common;
 mod credential;
 mod demo;
@@ -82,6 +85,9 @@ enum Command {
     /// Seal and open telemetry envelopes; derive device keys.
     #[command(subcommand, after_help = telemetry::HELP)]
     Telemetry(telemetry::TelemetryCommand),
+    /// The tamper-evident audit log: append, checkpoint, prove, verify, cosign, show.
+    #[command(subcommand, after_help = audit::HELP)]
+    Audit(audit::AuditCommand),
     /// Run an end-to-end round trip (sign, verify, tamper, seal, open) in memory.
     #[command(after_help = demo::HELP)]
     Demo(demo::DemoArgs),
@@ -109,6 +115,7 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd, &mut out),
         Command::Attest(cmd) => attest::run(cmd, &mut out),
         Command::Telemetry(cmd) => telemetry::run(cmd, &mut out),
+        Command::Audit(cmd) => audit::run(cmd, &mut out),
         Command::Demo(args) => demo::run(&args, &mut out),
     };
     out.flush();

@@ -17,6 +17,8 @@
 //! [`RedbLog::append`] acknowledged; a crash inside a batch loses that batch
 //! whole, and it was not acknowledged.
 //!
+//! [`FilePin`] keeps a controller's pinned checkpoint of a log in a file.
+//!
 //! [`RedbLog::write_tiles`] writes the log as static files (c2sp.org/tlog-tiles:
 //! `tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]` and `checkpoint`) that any
 //! web server or object store can serve: that is how the log scales past one
@@ -26,7 +28,7 @@ use core::ops::Range;
 use std::path::{Path, PathBuf};
 
 use citysec_audit::Error as AuditError;
-use citysec_audit::checkpoint::Checkpoint;
+use citysec_audit::checkpoint::{Checkpoint, PinnedCheckpoint, VerifiedCheckpoint};
 use citysec_audit::merkle::{self, CompactRange, HASH_LEN, Hash, SubtreeHashes, leaf_hash};
 use redb::ReadableTable as _;
 
@@ -113,6 +115,30 @@ impl RedbLog {
             range,
             tails,
         })
+    }
+
+    /// Opens the log at `path`, which must already hold one (of any origin).
+    ///
+    /// # Errors
+    /// [`Error::Store`] if there is no log there, or as [`Self::open`].
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(Error::Store(format!("{}: no audit log", path.display())));
+        }
+        let origin = {
+            let db = redb::Database::create(path).map_err(store_err)?;
+            let txn = db.begin_read().map_err(store_err)?;
+            let table = txn
+                .open_table(LOG)
+                .map_err(|_| Error::Store(format!("{}: no audit log", path.display())))?;
+            let v = table
+                .get(ORIGIN_KEY)
+                .map_err(store_err)?
+                .ok_or_else(|| Error::Store(format!("{}: no audit log", path.display())))?;
+            String::from_utf8(v.value().to_vec()).map_err(store_err)?
+        };
+        Self::open(path, &origin)
     }
 
     /// Where the database lives.
@@ -558,4 +584,63 @@ fn read_range(meta: &Table<'_>) -> Result<CompactRange> {
         .collect::<Result<Vec<Hash>, _>>()
         .map_err(Error::Audit)?;
     CompactRange::from_parts(u64::from_be_bytes(*size), peaks).map_err(Error::Audit)
+}
+
+/// A controller's pinned checkpoint of a log, kept in a file: the pin moves
+/// only once its new value is durable, so a restarted controller still refuses
+/// a rollback or a split view of what it saw before.
+///
+/// The file holds [`PinnedCheckpoint::to_bytes`] (40 bytes), replaced whole
+/// (written to a temporary file, synced, moved into place).
+#[derive(Debug)]
+pub struct FilePin {
+    path: PathBuf,
+    pin: Option<PinnedCheckpoint>,
+}
+
+impl FilePin {
+    /// Reads the pin at `path`; no file means nothing pinned yet.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read; [`Error::Audit`]
+    /// ([`AuditError::MalformedPin`]) if it is not a pin.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let pin = match std::fs::read(&path) {
+            Ok(bytes) => Some(PinnedCheckpoint::from_bytes(&bytes).map_err(Error::Audit)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &path, &e)),
+        };
+        Ok(Self { path, pin })
+    }
+
+    /// The pin, if any.
+    #[must_use]
+    pub const fn pinned(&self) -> Option<&PinnedCheckpoint> {
+        self.pin.as_ref()
+    }
+
+    /// Accepts `next` (verified, with its witness policy): the first checkpoint
+    /// is pinned as it is (trust on first use: give the controller its first
+    /// checkpoint at installation); later ones only with a consistency `proof`
+    /// from the pinned tree ([`PinnedCheckpoint::advance`]). The new pin is
+    /// written before it is kept; on any error the pin and the file are
+    /// unchanged.
+    ///
+    /// # Errors
+    /// The errors of [`PinnedCheckpoint::advance`] ([`AuditError::Rollback`],
+    /// [`AuditError::SplitView`], [`AuditError::RootMismatch`], ...);
+    /// [`Error::Io`] if the file cannot be written.
+    pub fn accept(&mut self, next: &VerifiedCheckpoint, proof: &[Hash]) -> Result<()> {
+        let new = match self.pin {
+            None => PinnedCheckpoint::new(next),
+            Some(mut pin) => {
+                pin.advance(next, proof).map_err(Error::Audit)?;
+                pin
+            }
+        };
+        crate::write_file(&self.path, &new.to_bytes(), 0o600, ExistingFile::Replace)?;
+        self.pin = Some(new);
+        Ok(())
+    }
 }

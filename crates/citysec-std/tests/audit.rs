@@ -245,3 +245,58 @@ fn a_process_killed_mid_append_loses_nothing_it_acknowledged() {
         }
     }
 }
+
+#[test]
+fn a_pinned_checkpoint_survives_a_restart_and_refuses_rollback_and_edits() {
+    use citysec_audit::checkpoint::CheckpointVerifier;
+    use citysec_std::audit::FilePin;
+    let p = &citysec_rustcrypto::PROVIDER;
+    let signer = NoteSigner::new(ORIGIN, p.signer(citysec_core::SigningKey::ed25519(&[7; 32])).unwrap()).unwrap();
+    let verifier = CheckpointVerifier::new(ORIGIN, signer.verifier(p).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = RedbLog::open(dir.path().join("site.redb"), ORIGIN).unwrap();
+    append_range(&mut log, 0, 10, 10);
+    let cp10 = verifier
+        .verify(p, log.checkpoint().unwrap().sign(&signer).unwrap().as_bytes())
+        .unwrap();
+    let pin_path = dir.path().join("pin");
+    let mut pin = FilePin::open(&pin_path).unwrap();
+    assert!(pin.pinned().is_none());
+    pin.accept(&cp10, &[]).unwrap();
+    append_range(&mut log, 10, 25, 15);
+    let cp25 = verifier
+        .verify(p, log.checkpoint().unwrap().sign(&signer).unwrap().as_bytes())
+        .unwrap();
+    pin.accept(&cp25, &log.consistency_proof(10, 25).unwrap()).unwrap();
+    assert_eq!(std::fs::read(&pin_path).unwrap().len(), 40);
+
+    // After a restart: the pin is at 25; the checkpoint of 10 is a rollback.
+    let mut pin = FilePin::open(&pin_path).unwrap();
+    assert_eq!(pin.pinned().unwrap().size(), 25);
+    assert!(matches!(
+        pin.accept(&cp10, &[]),
+        Err(Error::Audit(AuditError::Rollback))
+    ));
+
+    // An insider rewrites record 3 in another copy of the log: its checkpoint
+    // does not extend the pinned tree.
+    let mut forged = RedbLog::open(dir.path().join("forged.redb"), ORIGIN).unwrap();
+    let mut entries: Vec<Vec<u8>> = (0..30).map(entry).collect();
+    entries[3] = b"record 3, edited".to_vec();
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    forged.append(&refs).unwrap();
+    let bad = verifier
+        .verify(p, forged.checkpoint().unwrap().sign(&signer).unwrap().as_bytes())
+        .unwrap();
+    assert!(matches!(
+        pin.accept(&bad, &forged.consistency_proof(25, 30).unwrap()),
+        Err(Error::Audit(AuditError::RootMismatch))
+    ));
+    assert_eq!(pin.pinned().unwrap().size(), 25, "unchanged");
+    assert_eq!(FilePin::open(&pin_path).unwrap().pinned().unwrap().size(), 25);
+    std::fs::write(&pin_path, b"short").unwrap();
+    assert!(matches!(
+        FilePin::open(&pin_path),
+        Err(Error::Audit(AuditError::MalformedPin))
+    ));
+}
