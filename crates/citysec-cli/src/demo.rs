@@ -6,6 +6,7 @@
 //! the ring provider; door controllers and the sensor use the pure-Rust provider that
 //! firmware embeds.
 
+use alloc::sync::Arc;
 use core::fmt::Display;
 use core::time::Duration;
 use std::path::PathBuf;
@@ -16,8 +17,16 @@ use citysec::attest::{
     ReferenceSet, ReferenceValues,
 };
 use citysec::attest::{ManufacturerVerifier, ResultVerifier};
+use citysec::audit::Error as AuditError;
+use citysec::audit::auditor::{Auditor, RamSideTable, SharedAuditor};
+use citysec::audit::checkpoint::{CheckpointVerifier, VerifiedCheckpoint, cosign};
+use citysec::audit::log::{ControllerLog, RamStore, RecordStore as _, WhenFull};
+use citysec::audit::merkle::leaf_hash;
+use citysec::audit::note::NoteSigner;
+use citysec::audit::receipt::{Receipt, issue_inclusion};
+use citysec::audit::record::{Kind, Record};
 use citysec::core::provider::{Provider, Signer};
-use citysec::core::{Algorithm, SigningKey, Timestamp};
+use citysec::core::{Algorithm, FixedClock, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
@@ -27,6 +36,7 @@ use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource};
 use citysec::std_adapters::OsRandom;
 use citysec::std_adapters::attest::RedbNonceStore;
+use citysec::std_adapters::audit::{FilePin, RedbLog};
 use citysec::std_adapters::telemetry::{FileCounterStore, RedbReplayStore};
 use citysec::telemetry::{MasterSecret, Receiver, ReceiverConfig, Sender};
 use clap::Args;
@@ -44,7 +54,11 @@ must be refused for the right reason: a cloned credential without the holder key
 a revoked credential, yesterday's status list replayed to un-revoke it, a replayed
 telemetry envelope, tampered firmware, a rolled-back policy bundle, and a bundle
 signed for another site. A visitor at night is refused by the door itself: the
-credential's own schedule does not allow it.
+credential's own schedule does not allow it. Every decision goes into each
+controller's audit log; in the last act the site log takes lobby-east's
+records, a witness cosigns, lobby-east verifies a receipt for alice's entry
+offline, and an insider who deletes that entry and re-signs the log is caught
+by lobby-east's pinned checkpoint.
 
 Keys are generated in memory (with --pkcs11, the issuer and policy keys live
 in a PKCS#11 token and sign there); nonce, counter and replay state live in embedded
@@ -339,7 +353,15 @@ struct Controller {
     door: Door,
     authority: DoorAuthority,
     result: Vec<u8>,
+    /// The controller's own audit log, which its authority reports to.
+    log: Arc<ControllerAudit>,
 }
+
+/// A controller's audit log: records in RAM, denying when full.
+type ControllerAudit = SharedAuditor<RamStore, RamSideTable>;
+
+/// The origin of the site log.
+const SITE_LOG: &str = "log.city.example/site";
 
 /// A credential holder: holder key and credential.
 struct Holder {
@@ -400,14 +422,32 @@ impl City {
             .trust(VERIFIER, self.appraiser.signer().verifying_key())?
             .audience(AUDIENCE_CONTROLLERS);
         let policy_keys = PolicySigners::from_keys(&DEVICE, [self.policy_key.verifying_key().clone()])?;
+        let records = ControllerLog::new(
+            &format!("{name}.city.example/log"),
+            RamStore::new(4096, 1 << 20),
+            WhenFull::Deny,
+        )?;
+        let auditor = Auditor::new(
+            records,
+            RamSideTable::new(4096),
+            name,
+            &DEVICE,
+            random32()?,
+            Box::new(OsRandom),
+            Box::new(FixedClock(at(MORNING))),
+        )?;
+        let log = Arc::new(SharedAuditor::new(auditor));
         Ok(Controller {
             name,
             key,
             door: Door::new(name, zone, ueid.clone()),
             ueid,
             endorsement,
-            authority: DoorAuthority::new(credentials, attestation, policy_keys).scope(SITE),
+            authority: DoorAuthority::new(credentials, attestation, policy_keys)
+                .scope(SITE)
+                .with_audit(log.clone()),
             result: Vec::new(),
+            log,
         })
     }
 
@@ -750,6 +790,154 @@ fn scenario(d: &mut Demo, state: &TempDir, keys: CityKeys) -> Option<()> {
             expected: SITE.into(),
             found: Some("site:depot-north".into()),
         },
+    );
+    audit_act(d, state, &lobby)
+}
+
+/// The records a controller's log holds, in order.
+fn records_of(c: &Controller) -> Vec<Vec<u8>> {
+    c.log.with(|a| {
+        let store = a.log().store();
+        (store.first()..a.log().size())
+            .filter_map(|i| store.get(i).map(<[u8]>::to_vec))
+            .collect()
+    })
+}
+
+/// The audit error inside a std adapter's error.
+fn audit_error(e: citysec::std_adapters::Error) -> AuditError {
+    match e {
+        citysec::std_adapters::Error::Audit(a) => a,
+        _ => AuditError::InvalidState,
+    }
+}
+
+/// The audit act: lobby-east's log holds every decision it made; the site log
+/// takes its records; a witness cosigns; alice's entry is proven to the door
+/// offline; an insider's deletion is caught by the door's pin.
+fn audit_act(d: &mut Demo, state: &TempDir, lobby: &Controller) -> Option<()> {
+    d.act = "audit";
+    let records = records_of(lobby);
+    let decisions = records
+        .iter()
+        .filter_map(|r| Record::from_cbor(r).ok())
+        .filter(|r| matches!(r.kind(), Kind::DoorDecision | Kind::CredentialRefused))
+        .count();
+    // lobby-east decided 8 requests: 4 in the doors act, 2 in lockdown, 2 in attacks.
+    d.accept(
+        "lobby-east's log holds every decision it made",
+        timed(|| {
+            if decisions == 8 {
+                Ok(records.len())
+            } else {
+                Err(format!("{decisions} decisions logged, 8 made"))
+            }
+        }),
+        |n| format!("{n} records: 8 decisions, status lists and bundles installed or refused"),
+    )?;
+    let controller_note = d.accept(
+        "lobby-east signs its log checkpoint with its device key",
+        timed(|| -> Result<String, AuditError> {
+            let signer = NoteSigner::new("lobby-east.city.example/log", &*lobby.key)?;
+            lobby.log.with(|a| a.log().signed_checkpoint(&signer))
+        }),
+        |n| format!("{} lines, Ed25519 note signature", n.lines().count()),
+    )?;
+    let log_key = generate(&SERVER, b"site-log").ok()?;
+    let log_signer = NoteSigner::new(SITE_LOG, &*log_key).ok()?;
+    let site = d.accept(
+        "the gateway ingests lobby-east's records into the site log (redb)",
+        timed(|| -> Result<RedbLog, citysec::std_adapters::Error> {
+            let mut site = RedbLog::open(state.0.join("site-log.redb"), SITE_LOG)?;
+            let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+            site.append(&refs)?;
+            Ok(site)
+        }),
+        |s| {
+            format!(
+                "{} entries, one durable batch; controller checkpoint {} bytes",
+                s.size(),
+                controller_note.len()
+            )
+        },
+    )?;
+    let witness_key = generate(&SERVER, b"witness").ok()?;
+    let witness = NoteSigner::cosigner("witness.transparency.example", &*witness_key).ok()?;
+    let verifier = CheckpointVerifier::new(SITE_LOG, log_signer.verifier(&DEVICE).ok()?)
+        .ok()?
+        .with_witnesses(vec![witness.verifier(&DEVICE).ok()?], 1)
+        .ok()?;
+    let cosigned = d.accept(
+        "a witness cosigns the site checkpoint",
+        timed(|| -> Result<VerifiedCheckpoint, AuditError> {
+            let note = site.checkpoint().map_err(audit_error)?.sign(&log_signer)?;
+            let cosigned = cosign(&witness, &note, MORNING)?;
+            verifier.verify(&DEVICE, cosigned.as_bytes())
+        }),
+        |c| format!("size {}, cosigned by {}", c.checkpoint().size(), c.cosignatures().len()),
+    )?;
+    // Alice's 10:00 entry at lobby-east: the first door decision recorded.
+    let index = records
+        .iter()
+        .position(|r| Record::from_cbor(r).is_ok_and(|r| r.kind() == Kind::DoorDecision))?;
+    let index = u64::try_from(index).ok()?;
+    let leaf = leaf_hash(records.get(usize::try_from(index).ok()?)?);
+    d.accept(
+        "operator proves alice's 10:00 entry; lobby-east verifies the receipt offline",
+        timed(|| -> Result<u64, AuditError> {
+            let size = cosigned.checkpoint().size();
+            let proof = site.inclusion_proof(index, size).map_err(audit_error)?;
+            let receipt = issue_inclusion(&*log_key, size, index, &proof, cosigned.checkpoint().root())?;
+            let verified = Receipt::parse(&receipt)?.verify_inclusion(&DEVICE, log_key.verifying_key(), &leaf)?;
+            if verified.root() == cosigned.checkpoint().root() {
+                Ok(index)
+            } else {
+                Err(AuditError::RootMismatch)
+            }
+        }),
+        |i| format!("entry {i}: COSE Receipt, proof of the cosigned root"),
+    )?;
+    let mut pin = d.accept(
+        "lobby-east pins the cosigned checkpoint",
+        timed(|| -> Result<FilePin, citysec::std_adapters::Error> {
+            let mut pin = FilePin::open(state.0.join("lobby-east.pin"))?;
+            pin.accept(&cosigned, &[])?;
+            Ok(pin)
+        }),
+        |p| format!("size {} kept in a file", p.pinned().map_or(0, |p| p.size())),
+    )?;
+    // The insider rebuilds the site log without alice's entry, adds one record
+    // so the tree grows, and signs with the log key they hold.
+    let forged = d.accept(
+        "an insider deletes alice's entry from the site store and re-signs",
+        timed(
+            || -> Result<(VerifiedCheckpoint, Vec<citysec::audit::merkle::Hash>), AuditError> {
+                let mut copy = RedbLog::open(state.0.join("edited.redb"), SITE_LOG).map_err(audit_error)?;
+                let kept: Vec<&[u8]> = records
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| u64::try_from(*i).ok() != Some(index))
+                    .map(|(_, r)| r.as_slice())
+                    .chain(records.last().map(Vec::as_slice))
+                    .chain(records.last().map(Vec::as_slice))
+                    .collect();
+                copy.append(&kept).map_err(audit_error)?;
+                let note = cosign(
+                    &witness,
+                    &copy.checkpoint().map_err(audit_error)?.sign(&log_signer)?,
+                    MORNING,
+                )?;
+                let from = pin.pinned().map_or(1, |p| p.size());
+                let proof = copy.consistency_proof(from, copy.size()).map_err(audit_error)?;
+                Ok((verifier.verify(&DEVICE, note.as_bytes())?, proof))
+            },
+        ),
+        |(c, _)| format!("size {}, validly signed and cosigned", c.checkpoint().size()),
+    )?;
+    d.reject(
+        "lobby-east checks the next checkpoint against its pin",
+        timed(|| pin.accept(&forged.0, &forged.1).map_err(audit_error)),
+        &AuditError::RootMismatch,
     );
     Some(())
 }

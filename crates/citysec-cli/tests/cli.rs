@@ -426,9 +426,9 @@ fn demo_passes_and_json_parses() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["passed"], true);
     let steps = v["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 44);
+    assert_eq!(steps.len(), 52);
     assert!(steps.iter().all(|s| s["as_expected"] == true));
-    // Every refusal, with its reason: three policy denials, the lockdown, and the five attacks.
+    // Every refusal, with its reason: the policy denials, the lockdown, the attacks and the insider.
     let refused: Vec<(&str, &str)> = steps
         .iter()
         .filter(|s| s["outcome"] == "refused")
@@ -477,6 +477,10 @@ fn demo_passes_and_json_parses() {
             (
                 "bundle v3 signed for site:depot-north offered to lobby-east",
                 "bundle is for scope `site:depot-north`, not `site:city-hall`"
+            ),
+            (
+                "lobby-east checks the next checkpoint against its pin",
+                "proof does not lead to the root"
             ),
         ]
     );
