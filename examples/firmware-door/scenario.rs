@@ -50,3 +50,15 @@ pub const DEVICE_UEID: [u8; 9] = [0x02, 0x00, 0x1b, 0x63, 0xc1, 0x7e, 0x00, 0x17
 pub const DEVICE_HWMODEL: &[u8] = b"door-ctl-v3";
 /// The attestation verifier's nonce the door answers with evidence.
 pub const ATTEST_NONCE: [u8; 32] = *b"citysec-verifier-nonce-door-17!!";
+
+/// The door's own audit log (its checkpoints' origin line).
+pub const DOOR_LOG: &str = "door-17.city.example/log";
+/// The site log the gateway keeps (its receipts' issuer).
+pub const SITE_LOG: &str = "log.city.example/site";
+/// The `kid` of the site log's Ed25519 receipt key (`fixtures/site-log.pub`).
+pub const SITE_LOG_KID: &[u8] = b"site-log-2026";
+/// The size of the site log the receipt is for: 2^20 entries, so its proof
+/// holds 20 hashes.
+pub const SITE_LOG_SIZE: u64 = 1 << 20;
+/// The index of the door's record (`fixtures/audit-record.cbor`) in the site log.
+pub const RECEIPT_INDEX: u64 = 777_777;

@@ -24,10 +24,8 @@
 //! the whole value.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write as _;
 
 #[cfg(feature = "std")]
 use citysec_core::audit::{AuditError, AuditSink};
@@ -38,7 +36,7 @@ use citysec_core::{Clock, Timestamp};
 use zeroize::Zeroizing;
 
 use crate::log::{Appended, ControllerLog, RecordStore};
-use crate::record::{Disclosure, Kind, MAX_TEXT, Outcome, Personal, Record};
+use crate::record::{Disclosure, Kind, MAX_TEXT, Outcome, Personal, Record, Text};
 use crate::{Error, Result};
 
 /// Which personal field of a record a disclosure opens.
@@ -67,10 +65,11 @@ pub trait SideTable {
     fn erase_value(&mut self, value: &str) -> usize;
 }
 
-/// Disclosures in RAM, at most a given number (`no_std`).
+/// Disclosures in RAM, at most a given number (`no_std`): one vector sorted by
+/// record index and field, so a controller pays for what it keeps and no more.
 #[derive(Debug, Default)]
 pub struct RamSideTable {
-    entries: BTreeMap<(u64, PersonalField), Disclosure>,
+    entries: Vec<((u64, PersonalField), Disclosure)>,
     max: usize,
 }
 
@@ -79,9 +78,13 @@ impl RamSideTable {
     #[must_use]
     pub const fn new(max: usize) -> Self {
         Self {
-            entries: BTreeMap::new(),
+            entries: Vec::new(),
             max,
         }
+    }
+
+    fn find(&self, key: (u64, PersonalField)) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.cmp(&key))
     }
 
     /// The number of disclosures kept.
@@ -99,21 +102,27 @@ impl RamSideTable {
 
 impl SideTable for RamSideTable {
     fn put(&mut self, index: u64, field: PersonalField, disclosure: Disclosure) -> Result<()> {
-        if self.entries.len() >= self.max && !self.entries.contains_key(&(index, field)) {
-            return Err(Error::StoreFull);
+        match self.find((index, field)) {
+            Ok(at) => {
+                if let Some(slot) = self.entries.get_mut(at) {
+                    slot.1 = disclosure;
+                }
+            }
+            Err(_) if self.entries.len() >= self.max => return Err(Error::StoreFull),
+            Err(at) => self.entries.insert(at, ((index, field), disclosure)),
         }
-        self.entries.insert((index, field), disclosure);
         Ok(())
     }
 
     fn get(&self, index: u64, field: PersonalField) -> Option<&Disclosure> {
-        self.entries.get(&(index, field))
+        let at = self.find((index, field)).ok()?;
+        self.entries.get(at).map(|(_, d)| d)
     }
 
     fn erase_value(&mut self, value: &str) -> usize {
         let before = self.entries.len();
         // Dropping a disclosure zeroizes it.
-        self.entries.retain(|_, d| d.value() != value);
+        self.entries.retain(|(_, d)| d.value() != value);
         before.saturating_sub(self.entries.len())
     }
 }
@@ -213,11 +222,42 @@ impl<S: RecordStore, T: SideTable> Auditor<S, T> {
         Personal::commit(&self.provider, &mut *self.rng, &self.site_key, value)
     }
 
-    /// The record of `event` at `time`, with its disclosures.
+    /// Commits `value` into the record's subject (or credential id), keeping
+    /// its disclosure.
+    fn personal(
+        &mut self,
+        r: &mut Record,
+        field: PersonalField,
+        value: &str,
+        disclosures: &mut Vec<(PersonalField, Disclosure)>,
+    ) -> Result<()> {
+        let (p, d) = self.commit(value)?;
+        r.set_personal(field == PersonalField::CredentialId, p);
+        disclosures.push((field, d));
+        Ok(())
+    }
+
+    /// The record of `event` at `time`, with its disclosures. Fields are set in
+    /// place (one record, no copies: firmware links this).
     fn record_of(&mut self, time: u64, event: &AuditEvent<'_>) -> Result<(Record, Vec<(PersonalField, Disclosure)>)> {
         let mut disclosures = Vec::new();
-        let new = |kind| Record::new(kind, time, &self.source);
-        let record = match *event {
+        let kind = match event {
+            AuditEvent::DoorDecision { .. } => Kind::DoorDecision,
+            AuditEvent::CredentialRefused { .. } => Kind::CredentialRefused,
+            AuditEvent::StatusList { .. } => Kind::StatusList,
+            AuditEvent::PolicyBundle { .. } => Kind::PolicyBundle,
+            AuditEvent::Attestation { .. } => Kind::Attestation,
+            AuditEvent::TelemetryRefused { .. } => Kind::TelemetryRefused,
+            AuditEvent::DoorSensor { .. } => Kind::DoorSensor,
+            AuditEvent::CounterReservation { .. } => Kind::CounterReservation,
+            AuditEvent::KeyRotation { .. } => Kind::KeyRotation,
+            _ => return Err(Error::MalformedRecord),
+        };
+        let mut r = Record::new(kind, time, &self.source)?;
+        // The optional texts of each kind, set where present.
+        let mut texts: [(Text, Option<&str>); 5] = [(Text::Door, None); 5];
+        let mut device = None;
+        match *event {
             AuditEvent::DoorDecision {
                 door,
                 allowed,
@@ -227,116 +267,96 @@ impl<S: RecordStore, T: SideTable> Auditor<S, T> {
                 issuer,
                 subject,
                 credential_id,
-                device,
+                device: d,
             } => {
-                let mut r = new(Kind::DoorDecision)?
-                    .with_door(clip(door))?
-                    .with_outcome(if allowed { Outcome::Allow } else { Outcome::Deny })
-                    .with_step(clip(step))?;
-                if let Some(rule) = rule {
-                    r = r.with_rule(clip(rule))?;
-                }
-                if let Some(reason) = reason {
-                    r = r.with_reason(clip(reason))?;
-                }
-                if let Some(issuer) = issuer {
-                    r = r.with_issuer(clip(issuer))?;
-                }
-                if let Some(device) = device {
-                    r = r.with_device(clip(&hex(device)))?;
-                }
+                r.set_outcome(accepted(allowed));
+                texts = [
+                    (Text::Door, Some(door)),
+                    (Text::Step, Some(step)),
+                    (Text::Rule, rule),
+                    (Text::Reason, reason),
+                    (Text::Issuer, issuer),
+                ];
+                device = d;
                 if let Some(subject) = subject {
-                    let (p, d) = self.commit(subject)?;
-                    r = r.with_subject(p);
-                    disclosures.push((PersonalField::Subject, d));
+                    self.personal(&mut r, PersonalField::Subject, subject, &mut disclosures)?;
                 }
                 if let Some(cti) = credential_id {
-                    let (p, d) = self.commit(&hex(cti))?;
-                    r = r.with_credential_id(p);
-                    disclosures.push((PersonalField::CredentialId, d));
+                    self.personal(&mut r, PersonalField::CredentialId, &hex(cti), &mut disclosures)?;
                 }
-                r
             }
-            AuditEvent::CredentialRefused { door, reason } => new(Kind::CredentialRefused)?
-                .with_door(clip(door))?
-                .with_reason(clip(reason))?,
+            AuditEvent::CredentialRefused { door, reason } => {
+                texts[0] = (Text::Door, Some(door));
+                texts[1] = (Text::Reason, Some(reason));
+            }
             AuditEvent::StatusList {
                 issuer,
                 installed,
                 issued_at,
                 reason,
             } => {
-                let mut r = new(Kind::StatusList)?.with_outcome(accepted(installed));
-                if let Some(issuer) = issuer {
-                    r = r.with_issuer(clip(issuer))?;
-                }
+                r.set_outcome(accepted(installed));
+                texts[0] = (Text::Issuer, issuer);
+                texts[1] = (Text::Reason, reason);
                 if let Some(iat) = issued_at {
-                    r = r.with_number(iat);
+                    r.set_number(iat);
                 }
-                if let Some(reason) = reason {
-                    r = r.with_reason(clip(reason))?;
-                }
-                r
             }
             AuditEvent::PolicyBundle {
                 version,
                 installed,
                 reason,
             } => {
-                let r = new(Kind::PolicyBundle)?
-                    .with_number(version)
-                    .with_outcome(accepted(installed));
-                match reason {
-                    Some(reason) => r.with_reason(clip(reason))?,
-                    None => r,
-                }
+                r.set_number(version);
+                r.set_outcome(accepted(installed));
+                texts[0] = (Text::Reason, reason);
             }
             AuditEvent::Attestation {
-                device,
+                device: d,
                 accepted: ok,
                 tier,
                 reason,
             } => {
-                let mut r = new(Kind::Attestation)?.with_outcome(accepted(ok));
-                if let Some(device) = device {
-                    r = r.with_device(clip(&hex(device)))?;
-                }
-                if let Some(tier) = tier {
-                    r = r.with_tier(clip(tier))?;
-                }
-                if let Some(reason) = reason {
-                    r = r.with_reason(clip(reason))?;
-                }
-                r
+                r.set_outcome(accepted(ok));
+                device = d;
+                texts[0] = (Text::Tier, tier);
+                texts[1] = (Text::Reason, reason);
             }
-            AuditEvent::TelemetryRefused { device, seq, reason } => new(Kind::TelemetryRefused)?
-                .with_device(clip(&hex(device)))?
-                .with_number(seq)
-                .with_reason(clip(reason))?,
+            AuditEvent::TelemetryRefused { device: d, seq, reason } => {
+                device = Some(d);
+                r.set_number(seq);
+                texts[0] = (Text::Reason, Some(reason));
+            }
             AuditEvent::DoorSensor { door, event } => {
-                let outcome = match event {
+                texts[0] = (Text::Door, Some(door));
+                r.set_outcome(match event {
                     SensorEvent::Opened => Outcome::Opened,
                     SensorEvent::Closed => Outcome::Closed,
                     SensorEvent::HeldOpen => Outcome::HeldOpen,
                     SensorEvent::Forced => Outcome::Forced,
                     _ => return Err(Error::MalformedRecord),
-                };
-                new(Kind::DoorSensor)?.with_door(clip(door))?.with_outcome(outcome)
+                });
             }
-            AuditEvent::CounterReservation { name, first, last } => new(Kind::CounterReservation)?
-                .with_name(clip(name))?
-                .with_number(first)
-                .with_end(last),
+            AuditEvent::CounterReservation { name, first, last } => {
+                texts[0] = (Text::Name, Some(name));
+                r.set_number(first);
+                r.set_end(last);
+            }
             AuditEvent::KeyRotation { name, issuer } => {
-                let r = new(Kind::KeyRotation)?.with_name(clip(name))?;
-                match issuer {
-                    Some(issuer) => r.with_issuer(clip(issuer))?,
-                    None => r,
-                }
+                texts[0] = (Text::Name, Some(name));
+                texts[1] = (Text::Issuer, issuer);
             }
             _ => return Err(Error::MalformedRecord),
-        };
-        Ok((record, disclosures))
+        }
+        for (field, value) in texts {
+            if let Some(value) = value {
+                r.set_text(field, clip(value))?;
+            }
+        }
+        if let Some(d) = device {
+            r.set_text(Text::Device, clip(&hex(d)))?;
+        }
+        Ok((r, disclosures))
     }
 }
 
@@ -356,11 +376,14 @@ fn clip(s: &str) -> &str {
     s.get(..end).unwrap_or_default()
 }
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes` (no formatting machinery: firmware links this).
 fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |n: u8| char::from(DIGITS.get(usize::from(n)).copied().unwrap_or(b'0'));
     let mut s = String::with_capacity(bytes.len().saturating_mul(2));
     for b in bytes {
-        let _infallible = write!(s, "{b:02x}");
+        s.push(digit(b >> 4));
+        s.push(digit(b & 0x0f));
     }
     s
 }

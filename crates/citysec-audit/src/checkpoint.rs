@@ -102,7 +102,14 @@ impl Checkpoint {
     /// newline.
     #[must_use]
     pub fn to_text(&self) -> String {
-        let mut out = alloc::format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root));
+        // Built by pushing, not `format!`: firmware links this path.
+        let mut out = String::with_capacity(self.origin.len().saturating_add(70));
+        out.push_str(&self.origin);
+        out.push('\n');
+        push_decimal(&mut out, self.size);
+        out.push('\n');
+        STANDARD.encode_string(self.root, &mut out);
+        out.push('\n');
         for e in &self.extensions {
             out.push_str(e);
             out.push('\n');
@@ -150,6 +157,27 @@ fn parse_size(s: &str) -> Result<u64> {
         return Err(Error::MalformedCheckpoint);
     }
     s.parse().map_err(|_| Error::MalformedCheckpoint)
+}
+
+/// Appends `n` in decimal, without leading zeros.
+fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at = at.saturating_sub(1);
+        if let Some(d) = digits.get_mut(at) {
+            // `rest % 10` is below 10: the digit fits.
+            *d = b'0'.saturating_add(u8::try_from(rest % 10).unwrap_or(0));
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(*d));
+    }
 }
 
 /// The message a `cosignature/v1` signs: the header line, the time line and the

@@ -376,7 +376,13 @@ impl<S: Signer> NoteSigner<S> {
         raw.extend_from_slice(&self.key_id.to_be_bytes());
         raw.extend_from_slice(prefix);
         raw.extend_from_slice(&sig);
-        Ok(alloc::format!("{SIG_PREFIX}{} {}\n", self.name, STANDARD.encode(raw)))
+        // Built by pushing, not `format!`: firmware links this path.
+        let mut out = String::from(SIG_PREFIX);
+        out.push_str(&self.name);
+        out.push(' ');
+        STANDARD.encode_string(raw, &mut out);
+        out.push('\n');
+        Ok(out)
     }
 
     /// Signs `text` as a note: `text`, an empty line and this key's signature
@@ -393,6 +399,10 @@ impl<S: Signer> NoteSigner<S> {
             return Err(Error::InvalidKey);
         }
         let line = self.line(&[], text.as_bytes())?;
-        Ok(alloc::format!("{text}\n{line}"))
+        let mut out = String::with_capacity(text.len().saturating_add(1).saturating_add(line.len()));
+        out.push_str(text);
+        out.push('\n');
+        out.push_str(&line);
+        Ok(out)
     }
 }

@@ -395,6 +395,19 @@ impl Disclosure {
     }
 }
 
+/// The text fields, for setting one in place.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Text {
+    Door,
+    Step,
+    Rule,
+    Reason,
+    Issuer,
+    Device,
+    Tier,
+    Name,
+}
+
 /// One audit record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
@@ -460,6 +473,47 @@ impl Record {
         }
     }
 
+    /// Sets a text field in place (what every `with_*` text method does).
+    pub(crate) fn set_text(&mut self, field: Text, value: &str) -> Result<()> {
+        check_text(value, MAX_TEXT)?;
+        let slot = match field {
+            Text::Door => &mut self.door,
+            Text::Step => &mut self.step,
+            Text::Rule => &mut self.rule,
+            Text::Reason => &mut self.reason,
+            Text::Issuer => &mut self.issuer,
+            Text::Device => &mut self.device,
+            Text::Tier => &mut self.tier,
+            Text::Name => &mut self.name,
+        };
+        *slot = Some(value.into());
+        Ok(())
+    }
+
+    /// Sets the outcome in place.
+    pub(crate) const fn set_outcome(&mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+    }
+
+    /// Sets the number in place.
+    pub(crate) const fn set_number(&mut self, number: u64) {
+        self.number = Some(number);
+    }
+
+    /// Sets the end in place.
+    pub(crate) const fn set_end(&mut self, end: u64) {
+        self.end = Some(end);
+    }
+
+    /// Sets the subject or the credential id in place.
+    pub(crate) const fn set_personal(&mut self, credential_id: bool, value: Personal) {
+        if credential_id {
+            self.credential_id = Some(value);
+        } else {
+            self.subject = Some(value);
+        }
+    }
+
     /// Records dropped just before this one (a full store; see the store).
     #[must_use]
     pub const fn with_dropped(mut self, dropped: u64) -> Self {
@@ -472,8 +526,7 @@ impl Record {
     /// # Errors
     /// [`Error::MalformedRecord`] for an empty text or one over [`MAX_TEXT`].
     pub fn with_door(mut self, door: &str) -> Result<Self> {
-        check_text(door, MAX_TEXT)?;
-        self.door = Some(door.into());
+        self.set_text(Text::Door, door)?;
         Ok(self)
     }
 
@@ -489,8 +542,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_step(mut self, step: &str) -> Result<Self> {
-        check_text(step, MAX_TEXT)?;
-        self.step = Some(step.into());
+        self.set_text(Text::Step, step)?;
         Ok(self)
     }
 
@@ -499,8 +551,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_rule(mut self, rule: &str) -> Result<Self> {
-        check_text(rule, MAX_TEXT)?;
-        self.rule = Some(rule.into());
+        self.set_text(Text::Rule, rule)?;
         Ok(self)
     }
 
@@ -509,8 +560,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_reason(mut self, reason: &str) -> Result<Self> {
-        check_text(reason, MAX_TEXT)?;
-        self.reason = Some(reason.into());
+        self.set_text(Text::Reason, reason)?;
         Ok(self)
     }
 
@@ -519,8 +569,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_issuer(mut self, issuer: &str) -> Result<Self> {
-        check_text(issuer, MAX_TEXT)?;
-        self.issuer = Some(issuer.into());
+        self.set_text(Text::Issuer, issuer)?;
         Ok(self)
     }
 
@@ -543,8 +592,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_device(mut self, device: &str) -> Result<Self> {
-        check_text(device, MAX_TEXT)?;
-        self.device = Some(device.into());
+        self.set_text(Text::Device, device)?;
         Ok(self)
     }
 
@@ -560,8 +608,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_tier(mut self, tier: &str) -> Result<Self> {
-        check_text(tier, MAX_TEXT)?;
-        self.tier = Some(tier.into());
+        self.set_text(Text::Tier, tier)?;
         Ok(self)
     }
 
@@ -570,8 +617,7 @@ impl Record {
     /// # Errors
     /// As [`Self::with_door`].
     pub fn with_name(mut self, name: &str) -> Result<Self> {
-        check_text(name, MAX_TEXT)?;
-        self.name = Some(name.into());
+        self.set_text(Text::Name, name)?;
         Ok(self)
     }
 

@@ -423,3 +423,17 @@ fn a_vkey_whose_base64_holds_a_plus_round_trips() {
     }
     assert!(with_plus > 100, "{with_plus} of 256 vkeys hold a `+` in their key");
 }
+
+proptest::proptest! {
+    /// The size line is the size in decimal, 0 and 2^64 - 1 included.
+    #[test]
+    fn the_size_line_is_decimal(size in proptest::prelude::any::<u64>()) {
+        for n in [size, 0, 1, 9, 10, u64::MAX] {
+            let c = Checkpoint::new("o.example/log", n, [7; 32]).unwrap();
+            let text = c.to_text();
+            let decimal = n.to_string();
+            proptest::prop_assert_eq!(text.lines().nth(1), Some(decimal.as_str()));
+            proptest::prop_assert_eq!(Checkpoint::parse_text(&text).unwrap(), c);
+        }
+    }
+}

@@ -133,9 +133,10 @@ pub enum BundleError {
     Compile(Diagnostics),
     /// The loader's compiled form differs from the one the signer compiled.
     DigestMismatch,
-    /// The bundle loaded but the audit sink ([`LoadOptions::audit`]) could not
-    /// record it: it is not returned to put into force. ([`load_held`] has
-    /// already held its version then, so the same bundle installs again.)
+    /// The bundle loaded but the audit sink ([`load_audited`],
+    /// [`load_held_audited`]) could not record it: it is not returned to put
+    /// into force. ([`load_held_audited`] has already held its version then, so
+    /// the same bundle installs again.)
     Audit(AuditError),
 }
 
@@ -255,12 +256,6 @@ pub struct LoadOptions<'a> {
     pub limits: PolicyLimits,
     /// Largest accepted bundle, in bytes (default 2 MiB).
     pub max_bundle_len: usize,
-    /// Where every outcome is reported (default none): a bundle that loads
-    /// (for [`load_held`]: once it is held) as installed, any other as refused
-    /// with the error's message (and the bundle's version for a rollback, 0
-    /// otherwise). A loaded bundle the sink could not record is
-    /// [`BundleError::Audit`].
-    pub audit: Option<&'a dyn AuditSink>,
 }
 
 impl Default for LoadOptions<'_> {
@@ -270,7 +265,6 @@ impl Default for LoadOptions<'_> {
             scope: None,
             limits: PolicyLimits::DEFAULT,
             max_bundle_len: 2 * 1024 * 1024,
-            audit: None,
         }
     }
 }
@@ -435,14 +429,28 @@ impl PolicySigners {
 /// Every [`BundleError`] variant but [`BundleError::InvalidScope`],
 /// [`BundleError::Store`] and [`create`]'s signing failures.
 pub fn load(trusted: &PolicySigners, bytes: &[u8], opts: &LoadOptions<'_>) -> Result<Bundle, BundleError> {
-    reported(opts, load_inner(trusted, bytes, opts, None))
+    load_inner(trusted, bytes, opts, None)
 }
 
-/// Reports `result` to the options' audit sink, if any.
-fn reported(opts: &LoadOptions<'_>, result: Result<Bundle, BundleError>) -> Result<Bundle, BundleError> {
-    let Some(sink) = opts.audit else {
-        return result;
-    };
+/// As [`load`], reporting the outcome to `sink`: a bundle that loads as
+/// installed, any other as refused with the error's message (and the bundle's
+/// version for a rollback, 0 otherwise). (Separate from [`load`] so that a
+/// build that never reports links none of the message formatting.)
+///
+/// # Errors
+/// As [`load`]; [`BundleError::Audit`] for a bundle that loaded but that `sink`
+/// did not record.
+pub fn load_audited(
+    trusted: &PolicySigners,
+    bytes: &[u8],
+    opts: &LoadOptions<'_>,
+    sink: &dyn AuditSink,
+) -> Result<Bundle, BundleError> {
+    reported(sink, load(trusted, bytes, opts))
+}
+
+/// Reports `result` to `sink`.
+fn reported(sink: &dyn AuditSink, result: Result<Bundle, BundleError>) -> Result<Bundle, BundleError> {
     match result {
         Ok(bundle) => {
             let event = AuditEvent::PolicyBundle {
@@ -490,14 +498,28 @@ pub fn load_held(
     opts: &LoadOptions<'_>,
     store: &mut dyn StateStore,
 ) -> Result<Bundle, BundleError> {
-    let result = store.bundle().map_err(BundleError::Store).and_then(|held| {
-        let bundle = load_inner(trusted, bytes, opts, held)?;
-        if held != Some(bundle.held()) {
-            store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
-        }
-        Ok(bundle)
-    });
-    reported(opts, result)
+    let held = store.bundle().map_err(BundleError::Store)?;
+    let bundle = load_inner(trusted, bytes, opts, held)?;
+    if held != Some(bundle.held()) {
+        store.save_bundle(&bundle.held()).map_err(BundleError::Store)?;
+    }
+    Ok(bundle)
+}
+
+/// As [`load_held`], reporting the outcome to `sink` as [`load_audited`] does:
+/// a bundle is reported installed once it is held.
+///
+/// # Errors
+/// As [`load_held`]; [`BundleError::Audit`] for a bundle that loaded and is
+/// held but that `sink` did not record.
+pub fn load_held_audited(
+    trusted: &PolicySigners,
+    bytes: &[u8],
+    opts: &LoadOptions<'_>,
+    store: &mut dyn StateStore,
+    sink: &dyn AuditSink,
+) -> Result<Bundle, BundleError> {
+    reported(sink, load_held(trusted, bytes, opts, store))
 }
 
 /// The header shape every bundle has, read from the first bytes: after tag 18

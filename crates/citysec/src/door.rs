@@ -618,10 +618,12 @@ impl DoorAuthority {
             held_version: self.held_version,
             scope: self.scope.as_deref(),
             limits: self.limits,
-            audit: self.audit.as_deref(),
             ..LoadOptions::default()
         };
-        let loaded = bundle::load_held(&self.policy_keys, signed, &opts, &mut *self.store)?;
+        let loaded = match self.audit.as_deref() {
+            Some(sink) => bundle::load_held_audited(&self.policy_keys, signed, &opts, &mut *self.store, sink)?,
+            None => bundle::load_held(&self.policy_keys, signed, &opts, &mut *self.store)?,
+        };
         let version = loaded.version();
         self.policy = Some(loaded.into_policy());
         self.held_version = Some(version);

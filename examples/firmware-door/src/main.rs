@@ -14,6 +14,12 @@
 //!    that is not its holder key;
 //! 4. refuses the policy bundle version 1 (validly signed, but a rollback).
 //!
+//! With the `audit` feature it also records every decision above in its own
+//! audit log (`citysec_audit::auditor::Auditor`: records, the subject and
+//! credential id committed, the Merkle tree), signs the log's checkpoint through
+//! its secure element, and verifies a COSE Receipt from the site log for one of
+//! its records (and refuses the same receipt for another record).
+//!
 //! It prints each decision over semihosting and exits 0 only if every case came
 //! out as expected. Then it reports the peak stack (the stack is painted at
 //! start and scanned at the end) and the peak heap (counted by the allocator).
@@ -33,6 +39,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use citysec::attest::EvidenceBuilder;
 use citysec::door::{Door, LocalTime, RequestFacts};
+use citysec_core::audit::AuditEvent;
 use citysec_core::provider::Provider;
 use citysec_core::provider::SIGNATURE_LEN;
 use citysec_core::provider::Signer;
@@ -66,6 +73,12 @@ const DEVICE_PUB: &[u8; 32] = include_bytes!("../fixtures/device.pub");
 const EVIDENCE: &[u8] = include_bytes!("../fixtures/evidence.cbor");
 #[cfg(feature = "icount")]
 const CREDENTIAL: &[u8] = include_bytes!("../fixtures/credential.cbor");
+#[cfg(feature = "audit")]
+const SITE_LOG_PUB: &[u8; 32] = include_bytes!("../fixtures/site-log.pub");
+#[cfg(feature = "audit")]
+const AUDIT_RECORD: &[u8] = include_bytes!("../fixtures/audit-record.cbor");
+#[cfg(feature = "audit")]
+const RECEIPT: &[u8] = include_bytes!("../fixtures/receipt.cbor");
 #[cfg(feature = "icount")]
 const ADVERSARIAL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adversarial.cbor"));
 
@@ -250,6 +263,113 @@ impl Signer for SecureElement {
     }
 }
 
+// ---------------------------------------------------------------- the audit log
+
+/// The door's audit log and what it takes to write it.
+#[cfg(feature = "audit")]
+mod audit {
+    use alloc::boxed::Box;
+
+    use citysec_audit::auditor::{Auditor, RamSideTable};
+    use citysec_audit::log::{ControllerLog, RamStore, WhenFull};
+    use citysec_audit::merkle::leaf_hash;
+    use citysec_audit::note::NoteSigner;
+    use citysec_audit::receipt::Receipt;
+    use citysec_core::audit::AuditEvent;
+    use citysec_core::provider::Provider;
+    use citysec_core::{FixedClock, RandomSource, Timestamp, VerifyingKey};
+
+    use super::{AUDIT_RECORD, RECEIPT, SITE_LOG_PUB, SecureElement};
+    use crate::scenario::{DOOR, DOOR_LOG, NOW, SITE_LOG_KID};
+
+    /// The provider for the log: the Ed25519 verifier and HKDF-SHA-256 (for
+    /// pseudonyms), still nothing that reads a secret key.
+    const PROVIDER: &Provider = &citysec_rustcrypto::PROVIDER;
+
+    /// The door's random source: on a real door, its TRNG (the STM32F405 has
+    /// one). QEMU's board model gives no entropy, so this emulation is a
+    /// fixed-seed SplitMix64: salts in this run are predictable. NOT FOR
+    /// PRODUCTION.
+    #[derive(Debug)]
+    pub(crate) struct TrngEmulation(u64);
+
+    impl RandomSource for TrngEmulation {
+        fn fill(&mut self, buf: &mut [u8]) -> citysec_core::Result<()> {
+            for chunk in buf.chunks_mut(8) {
+                self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = self.0;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                for (b, v) in chunk.iter_mut().zip(z.to_le_bytes()) {
+                    *b = v;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// The door's log: records in RAM (at most 16, 4 KiB), denying when full;
+    /// disclosures in a side table of 16.
+    pub(crate) type Log = Auditor<RamStore, RamSideTable>;
+
+    /// A new, empty log.
+    pub(crate) fn log() -> Result<Log, citysec_audit::Error> {
+        let records = ControllerLog::new(DOOR_LOG, RamStore::new(16, 4096), WhenFull::Deny)?;
+        Auditor::new(
+            records,
+            RamSideTable::new(16),
+            DOOR,
+            PROVIDER,
+            [0x5e; 32],
+            Box::new(TrngEmulation(0x0d00_0017)),
+            Box::new(FixedClock(Timestamp::from_unix_seconds(NOW))),
+        )
+    }
+
+    /// Records `event`; `Err` if the log did not keep it (the door then denies).
+    pub(crate) fn record(log: &mut Log, at: u64, event: &AuditEvent<'_>) -> Result<(), &'static str> {
+        match log.append_event(Some(Timestamp::from_unix_seconds(at)), event) {
+            Ok(citysec_audit::log::Appended::Logged(_)) => Ok(()),
+            _ => Err("not recorded"),
+        }
+    }
+
+    /// Signs the log's checkpoint with the secure element (the gateway verifies
+    /// it, not the door); returns the tree size and the note's length.
+    pub(crate) fn checkpoint(log: &Log, element: &SecureElement) -> Result<(u64, usize), &'static str> {
+        let signer = NoteSigner::new(DOOR_LOG, element).map_err(|_| "note key")?;
+        let note = log
+            .log()
+            .signed_checkpoint(&signer)
+            .map_err(|_| "checkpoint not signed")?;
+        let text = log.log().checkpoint().map_err(|_| "checkpoint")?.to_text();
+        if !note.as_bytes().starts_with(text.as_bytes()) {
+            return Err("the note does not carry the checkpoint");
+        }
+        Ok((log.log().size(), note.len()))
+    }
+
+    /// The site log's receipt key.
+    fn site_key() -> Result<VerifyingKey, &'static str> {
+        VerifyingKey::ed25519(SITE_LOG_PUB)
+            .map(|k| k.with_kid(SITE_LOG_KID))
+            .map_err(|_| "site log key")
+    }
+
+    /// Verifies the site log's receipt for `record`; returns the claimed tree
+    /// size (not signed: the root is what the signature covers).
+    pub(crate) fn verify_receipt(record: &[u8]) -> Result<u64, citysec_audit::Error> {
+        let key = site_key().map_err(|_| citysec_audit::Error::InvalidKey)?;
+        Receipt::parse(RECEIPT)?
+            .verify_inclusion(PROVIDER, &key, &leaf_hash(record))
+            .map(|v| v.claimed_tree_size())
+    }
+
+    /// The record the receipt is for.
+    pub(crate) const RECORD: &[u8] = AUDIT_RECORD;
+}
+
 // ---------------------------------------------------------------- the door
 
 /// The door's decision for a verified credential at `t` (the door's local time
@@ -325,8 +445,41 @@ impl Tally {
     }
 }
 
+/// Where the door records its decisions: its audit log with the `audit`
+/// feature, nowhere without it.
+struct Recorder {
+    #[cfg(feature = "audit")]
+    log: Option<audit::Log>,
+}
+
+impl Recorder {
+    fn new() -> Self {
+        Self {
+            #[cfg(feature = "audit")]
+            log: audit::log().ok(),
+        }
+    }
+
+    /// Records `event` at `at`; `false` if the log did not keep it.
+    #[cfg_attr(
+        not(feature = "audit"),
+        expect(unused_variables, reason = "no log without the feature")
+    )]
+    fn record(&mut self, at: u64, event: &AuditEvent<'_>) -> bool {
+        #[cfg(feature = "audit")]
+        {
+            self.log
+                .as_mut()
+                .is_some_and(|log| audit::record(log, at, event).is_ok())
+        }
+        #[cfg(not(feature = "audit"))]
+        true
+    }
+}
+
 /// Runs the cases.
 fn run(out: &mut Console, t: &mut Tally) {
+    let mut rec = Recorder::new();
     let key = |raw: &[u8; 32], kid: &[u8]| VerifyingKey::ed25519(raw).map(|k| k.with_kid(kid));
     let (Ok(issuer_key), Ok(policy_key)) = (key(ISSUER_PUB, ISSUER_KID), key(POLICY_PUB, POLICY_KID)) else {
         t.case(out, "setup", false, "a fixture public key does not import", "");
@@ -349,7 +502,13 @@ fn run(out: &mut Console, t: &mut Tally) {
     let opts = LoadOptions::default().holding(HELD_AT_BOOT).scoped(SCOPE);
     let bundle: Bundle = match bundle::load(&trusted, BUNDLE_V2, &opts) {
         Ok(b) => {
-            t.case(out, name, true, "loaded", "signature, scope, version, compiled digest");
+            let installed = AuditEvent::PolicyBundle {
+                version: b.version(),
+                installed: true,
+                reason: None,
+            };
+            let ok = rec.record(NOW, &installed);
+            t.case(out, name, ok, "loaded", "signature, scope, version, compiled digest");
             b
         }
         Err(e) => return t.case(out, name, false, bundle_error(&e), ""),
@@ -371,13 +530,29 @@ fn run(out: &mut Console, t: &mut Tally) {
             ] {
                 match decide(policy, &cred, at) {
                     Ok((decision, rule)) => {
+                        // The door opens only once the decision is on record.
+                        let recorded = rec.record(
+                            at,
+                            &AuditEvent::DoorDecision {
+                                door: DOOR,
+                                allowed: decision == Decision::Allow,
+                                step: "policy",
+                                reason: None,
+                                rule: (!rule.is_empty()).then_some(rule.as_str()),
+                                issuer: Some(cred.issuer()),
+                                subject: cred.claims().sub.as_deref(),
+                                credential_id: cred.claims().cti.as_deref(),
+                                device: None,
+                            },
+                        );
+                        let decision = if recorded { decision } else { Decision::Deny };
                         let what = if decision == Decision::Allow { "ALLOW" } else { "DENY" };
                         let by = if rule.is_empty() {
                             "no rule permits: default deny"
                         } else {
                             &rule
                         };
-                        t.case(out, name, decision == want, what, by);
+                        t.case(out, name, decision == want && recorded, what, by);
                     }
                     Err(e) => t.case(out, name, false, e, ""),
                 }
@@ -390,10 +565,15 @@ fn run(out: &mut Console, t: &mut Tally) {
     let name = "cloned credential";
     match verifier.verify_presentation(CREDENTIAL_CLONED, &challenge, now, CHALLENGE_MAX_AGE, &[]) {
         Err(e @ CredentialError::Core(citysec_core::Error::BadSignature)) => {
+            let refused = AuditEvent::CredentialRefused {
+                door: DOOR,
+                reason: credential_error(&e),
+            };
+            let ok = rec.record(NOW, &refused);
             t.case(
                 out,
                 name,
-                true,
+                ok,
                 credential_error(&e),
                 "presentation not signed by the cnf key",
             );
@@ -406,7 +586,15 @@ fn run(out: &mut Console, t: &mut Tally) {
     let name = "policy bundle v1, holding v2";
     let opts = LoadOptions::default().holding(bundle.version()).scoped(SCOPE);
     match bundle::load(&trusted, BUNDLE_V1, &opts) {
-        Err(e @ BundleError::Rollback { .. }) => t.case(out, name, true, bundle_error(&e), ""),
+        Err(e @ BundleError::Rollback { version, .. }) => {
+            let refused = AuditEvent::PolicyBundle {
+                version,
+                installed: false,
+                reason: Some(bundle_error(&e)),
+            };
+            let ok = rec.record(NOW, &refused);
+            t.case(out, name, ok, bundle_error(&e), "");
+        }
         Err(e) => t.case(out, name, false, bundle_error(&e), ""),
         Ok(_) => t.case(out, name, false, "LOADED", ""),
     }
@@ -421,6 +609,42 @@ fn run(out: &mut Console, t: &mut Tally) {
         Err(e) => (e, false),
     };
     t.case(out, name, ok, what, "");
+
+    #[cfg(feature = "audit")]
+    audit_cases(out, t, &rec);
+}
+
+/// The audit cases: the door's checkpoint over the five records above, signed
+/// by its secure element; the site log's receipt for one of its records; the
+/// same receipt offered for another record.
+#[cfg(feature = "audit")]
+fn audit_cases(out: &mut Console, t: &mut Tally, rec: &Recorder) {
+    let name = "door log checkpoint";
+    let signed = match (&rec.log, SecureElement::provisioned()) {
+        (Some(log), Ok(element)) => audit::checkpoint(log, &element),
+        _ => Err("no log or no secure element"),
+    };
+    match signed {
+        Ok((5, _)) => t.case(out, name, true, "5 records, signed by the secure element", ""),
+        Ok(_) => t.case(out, name, false, "another number of records", ""),
+        Err(e) => t.case(out, name, false, e, ""),
+    }
+    let name = "site log receipt for the 09:30 record";
+    match audit::verify_receipt(audit::RECORD) {
+        Ok(size) if size == SITE_LOG_SIZE => {
+            t.case(out, name, true, "verified", "20-hash proof, site log signature");
+        }
+        Ok(_) => t.case(out, name, false, "another tree size", ""),
+        Err(_) => t.case(out, name, false, "refused", ""),
+    }
+    let name = "the same receipt for another record";
+    match audit::verify_receipt(b"door-17 opened for mallory") {
+        Err(citysec_audit::Error::BadSignature) => {
+            t.case(out, name, true, "refused", "the root it leads to is not signed")
+        }
+        Err(_) => t.case(out, name, false, "refused for another reason", ""),
+        Ok(_) => t.case(out, name, false, "ACCEPTED", ""),
+    }
 }
 
 /// Signs the door's evidence with its secure element and checks it: the
@@ -479,7 +703,8 @@ fn ticks() -> u64 {
 /// Instruction counts under QEMU `-icount shift=0` (every instruction takes the
 /// same virtual time, which SysTick counts): a calibration loop of a known number
 /// of instructions, the valid credential and the adversarial one, each through
-/// `Verifier::verify` (the adversarial one is refused before the signature).
+/// `Verifier::verify` (the adversarial one is refused before the signature), and
+/// one receipt of the site log verified.
 #[cfg(feature = "icount")]
 fn icount(out: &mut Console) -> bool {
     let Some(mut p) = cortex_m::Peripherals::take() else {
@@ -543,6 +768,19 @@ fn icount(out: &mut Console) -> bool {
             .put(if expected { ")" } else { ", UNEXPECTED)" })
             .line("");
     }
+    // One receipt: parse, 20 node hashes up to the root, one Ed25519 verify.
+    let t0 = ticks();
+    let receipt = audit::verify_receipt(audit::RECORD);
+    let t = ticks().saturating_sub(t0);
+    let expected = receipt == Ok(SITE_LOG_SIZE);
+    ok &= expected;
+    out.put("icount receipt (")
+        .num(RECEIPT.len())
+        .put(" bytes, 20-hash proof): ");
+    num(out, insns(t));
+    out.put(" instructions (")
+        .put(if expected { "verified)" } else { "UNEXPECTED)" })
+        .line("");
     out.put("icount calibration: ")
         .num(usize::try_from(CALIBRATION).unwrap_or(0))
         .put(" instructions = ");

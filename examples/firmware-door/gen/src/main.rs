@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use citysec_attest::{EvidenceBuilder, UnverifiedEvidence};
+use citysec_audit::merkle::{self, Hash, leaf_hash};
+use citysec_audit::receipt::{Receipt, issue_inclusion};
+use citysec_audit::record::{Kind, Outcome, Record};
 use citysec_core::{SigningKey, Timestamp, VerifyingKey};
 use citysec_credential::presentation::Challenge;
 use citysec_credential::{Claims, Confirmation, CredentialKind, Error as CredentialError, Issuer, Verifier, present};
@@ -40,6 +43,8 @@ const HOLDER_SEED: [u8; 32] = [0x22; 32];
 const CLONER_SEED: [u8; 32] = [0x33; 32];
 /// TEST KEY: the policy signer's Ed25519 seed.
 const POLICY_SEED: [u8; 32] = [0x44; 32];
+/// TEST KEY: the site log's receipt key (Ed25519 seed).
+const SITE_LOG_SEED: [u8; 32] = [0x66; 32];
 
 const SCHEMA: &str = "\
 action open;
@@ -121,7 +126,32 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
     let device = signer(SigningKey::ed25519(&DEVICE_SEED).with_kid(DEVICE_KID))?;
     let evidence = evidence().sign_to_vec(&*device).map_err(|e| fail("evidence", e))?;
 
+    // A receipt for one of the door's records in a site log of 2^20 entries;
+    // the other entries stand in for the rest of the site's records.
+    let site = signer(SigningKey::ed25519(&SITE_LOG_SEED).with_kid(SITE_LOG_KID))?;
+    let record = audit_record()?;
+    let index = usize::try_from(RECEIPT_INDEX).map_err(|e| fail("index", e))?;
+    let leaves: Vec<Hash> = (0..SITE_LOG_SIZE)
+        .map(|i| {
+            if i == RECEIPT_INDEX {
+                leaf_hash(&record)
+            } else {
+                leaf_hash(&i.to_be_bytes())
+            }
+        })
+        .collect();
+    let proof = merkle::inclusion_proof(&leaves, RECEIPT_INDEX).map_err(|e| fail("proof", e))?;
+    let root = merkle::root(&leaves);
+    let receipt =
+        issue_inclusion(&*site, SITE_LOG_SIZE, RECEIPT_INDEX, &proof, &root).map_err(|e| fail("receipt", e))?;
+    if leaves.get(index) != Some(&leaf_hash(&record)) {
+        return Err("the record is not at its index".into());
+    }
+
     Ok(vec![
+        ("site-log.pub", site.verifying_key().as_bytes().to_vec()),
+        ("audit-record.cbor", record),
+        ("receipt.cbor", receipt),
         ("issuer.pub", issuer.verifying_key().as_bytes().to_vec()),
         ("policy-signer.pub", policy_signer.verifying_key().as_bytes().to_vec()),
         ("credential.cbor", credential),
@@ -132,6 +162,18 @@ fn fixtures() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
         ("device.pub", device.verifying_key().as_bytes().to_vec()),
         ("evidence.cbor", evidence),
     ])
+}
+
+/// The door's record the site log's receipt is for: its decision at 09:30.
+fn audit_record() -> Result<Vec<u8>, Failure> {
+    Record::new(Kind::DoorDecision, NOW, DOOR)
+        .and_then(|r| r.with_door(DOOR))
+        .map(|r| r.with_outcome(Outcome::Allow))
+        .and_then(|r| r.with_step("policy"))
+        .and_then(|r| r.with_rule("staff-office-hours"))
+        .and_then(|r| r.with_issuer(ISSUER))
+        .and_then(|r| r.to_cbor())
+        .map_err(|e| fail("record", e))
 }
 
 /// The door's evidence: its UEID, hardware model, the verifier's nonce and the
@@ -239,6 +281,26 @@ fn verify(files: &[(&'static str, Vec<u8>)]) -> Result<(), Failure> {
         .map_err(|e| fail("evidence claims", e))?;
     if claims.nonce.as_deref() != Some(&ATTEST_NONCE[..]) || claims.ueid.as_deref() != Some(&DEVICE_UEID[..]) {
         return Err("the evidence does not carry the nonce and ueid".into());
+    }
+
+    // The receipt proves the door's record under the site log's key, and only it.
+    let site_key = key("site-log.pub", SITE_LOG_KID)?;
+    let receipt = Receipt::parse(get("receipt.cbor")?).map_err(|e| fail("receipt", e))?;
+    let verified = receipt
+        .verify_inclusion(
+            &citysec_rustcrypto::PROVIDER,
+            &site_key,
+            &leaf_hash(get("audit-record.cbor")?),
+        )
+        .map_err(|e| fail("receipt", e))?;
+    if verified.claimed_tree_size() != SITE_LOG_SIZE {
+        return Err("the receipt is for another tree size".into());
+    }
+    if receipt
+        .verify_inclusion(&citysec_rustcrypto::PROVIDER, &site_key, &leaf_hash(b"another record"))
+        .is_ok()
+    {
+        return Err("the receipt proves another record".into());
     }
     Ok(())
 }
