@@ -13,6 +13,13 @@
 //!   `protected_full`, the worst protected header a bundle may carry.
 //! - envelope (telemetry, `ReceiverConfig::default().max_envelope`: 64 KiB) at 4 KiB
 //!   and 64 KiB: `Envelope::parse`, which the receiver runs before the AEAD.
+//! - record (audit log, `MAX_RECORD_LEN`: 2 KiB): `Record::from_cbor`, which a
+//!   gateway runs on every record it ingests before the checkpoint's root is
+//!   compared. Shapes: `late_unsorted` (31 ascending keys with long text values,
+//!   then a smaller key: refused by the deterministic pass at the end),
+//!   `long_keys_dup` (30 text keys of 60 bytes, the last a duplicate),
+//!   `late_unknown` (a full record and then an unknown key). Benign: a valid
+//!   record of the same size (every text field long), decoded.
 //! - receipt (audit log, `MAX_RECEIPT_LEN`: 8 KiB): `Receipt::parse`, which runs
 //!   before the root is computed and the signature checked. Shapes in an
 //!   unprotected label: `nested` (100-entry maps two deep, a long text first, the
@@ -507,6 +514,7 @@ fn reject_adversarial(c: &mut Criterion) {
     }
 
     receipt_group(c, &mut results);
+    record_group(c, &mut results);
 
     println!();
     println!("reject_adversarial: worst adversarial / benign (mean times), target <= 3; adversarial MB/s");
@@ -662,6 +670,78 @@ fn receipt_group(c: &mut Criterion, results: &mut Vec<Group>) {
     g.bench_function("benign_parse", |b| {
         b.iter(|| Receipt::parse(black_box(&benign)).unwrap())
     });
+    g.finish();
+    results.push(Group {
+        name: group_name,
+        adversarial: ids,
+        benign_len: benign.len(),
+    });
+}
+
+fn record_group(c: &mut Criterion, results: &mut Vec<Group>) {
+    use citysec_audit::record::{Kind, MAX_RECORD_LEN, Outcome, Record};
+
+    let n = MAX_RECORD_LEN;
+    let long = |c: char| c.to_string().repeat(230);
+    let benign = Record::new(Kind::DoorDecision, 1_765_000_000, &"s".repeat(64))
+        .unwrap()
+        .with_door(&long('d'))
+        .unwrap()
+        .with_outcome(Outcome::Deny)
+        .with_step(&long('s'))
+        .unwrap()
+        .with_rule(&long('r'))
+        .unwrap()
+        .with_reason(&long('x'))
+        .unwrap()
+        .with_issuer(&long('i'))
+        .unwrap()
+        .with_device(&long('v'))
+        .unwrap()
+        .to_cbor()
+        .unwrap();
+    assert!(benign.len() <= n);
+    // 31 ascending keys with text values, then a smaller key.
+    let mut late_unsorted = Vec::new();
+    head(&mut late_unsorted, 5, 32);
+    for k in 0u8..31 {
+        late_unsorted.push(if k < 24 { k } else { 0x18 });
+        if k >= 24 {
+            late_unsorted.push(k);
+        }
+        text(&mut late_unsorted, &vec![b'a'; (benign.len() - 200) / 31]);
+    }
+    late_unsorted.extend_from_slice(&[0x00, 0x00]);
+    // 30 text keys of 60 bytes, the last a duplicate.
+    let mut long_keys_dup = Vec::new();
+    head(&mut long_keys_dup, 5, 30);
+    for k in 0..30usize {
+        let key = format!("{:0>60}", if k == 29 { 28 } else { k });
+        text(&mut long_keys_dup, key.as_bytes());
+        long_keys_dup.push(0);
+    }
+    // the benign record with one more entry, an unknown key, at the end
+    let mut late_unknown = benign.clone();
+    late_unknown[0] += 1;
+    late_unknown.extend_from_slice(&[0x17, 0x00]);
+    let adv = [
+        ("late_unsorted", late_unsorted),
+        ("long_keys_dup", long_keys_dup),
+        ("late_unknown", late_unknown),
+    ];
+
+    let group_name = format!("reject_adversarial_record_{}", label(n));
+    let mut g = c.benchmark_group(&group_name);
+    g.throughput(Throughput::Bytes(n as u64));
+    let mut ids = Vec::new();
+    for (name, msg) in &adv {
+        assert!(msg.len() <= n, "{name}: {} > {n}", msg.len());
+        let err = Record::from_cbor(msg).unwrap_err();
+        let id = format!("adv_{name}");
+        g.bench_function(&id, |b| b.iter(|| Record::from_cbor(black_box(msg)).unwrap_err()));
+        ids.push((id, msg.len(), format!("{err:?}")));
+    }
+    g.bench_function("benign", |b| b.iter(|| Record::from_cbor(black_box(&benign)).unwrap()));
     g.finish();
     results.push(Group {
         name: group_name,

@@ -10,6 +10,7 @@ extern crate std;
 pub mod auditor;
 pub mod checkpoint;
 mod error;
+pub mod ingest;
 pub mod log;
 pub mod merkle;
 pub mod note;

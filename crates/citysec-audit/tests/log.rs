@@ -113,3 +113,89 @@ fn the_store_is_bounded_by_bytes_too() {
     store.push(2, &[0]).unwrap();
     assert_eq!(store.first(), 1);
 }
+
+/// A controller's log of `n` decisions, its records and its signer.
+fn controller(n: u64) -> (ControllerLog<RamStore>, Vec<Vec<u8>>) {
+    let mut log = ControllerLog::new(
+        "door-7.city.example/log",
+        RamStore::new(64, 1 << 16),
+        WhenFull::default(),
+    )
+    .unwrap();
+    for t in 0..n {
+        log.append(decision(t, t % 3 != 0)).unwrap();
+    }
+    let records = (0..n).map(|i| log.store().get(i).unwrap().to_vec()).collect();
+    (log, records)
+}
+
+#[test]
+fn a_gateway_ingests_exactly_what_the_controller_signed() {
+    use citysec_audit::ingest::ControllerFeed;
+    let p = &citysec_rustcrypto::PROVIDER;
+    let key = NoteSigner::new(
+        "door-7.city.example/log",
+        p.signer(SigningKey::ed25519(&[5; 32])).unwrap(),
+    )
+    .unwrap();
+    let verifier = CheckpointVerifier::new("door-7.city.example/log", key.verifier(p).unwrap()).unwrap();
+    let mut feed = ControllerFeed::new(verifier.clone());
+    let (log, records) = controller(6);
+    let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+
+    // The first four, with the checkpoint of 4 (a controller log of 4).
+    let (log4, _) = controller(4);
+    let note4 = log4.signed_checkpoint(&key).unwrap();
+    assert_eq!(
+        feed.ingest(p, note4.as_bytes(), &refs[..4])
+            .unwrap()
+            .checkpoint()
+            .size(),
+        4
+    );
+    let note6 = log.signed_checkpoint(&key).unwrap();
+
+    // Each refusal leaves the feed at 4.
+    let mut changed = refs[4..].to_vec();
+    let other = decision(99, true).to_cbor().unwrap();
+    changed[1] = &other;
+    assert_eq!(
+        feed.ingest(p, note6.as_bytes(), &changed).unwrap_err(),
+        Error::RootMismatch
+    );
+    let swapped = [refs[5], refs[4]];
+    assert_eq!(
+        feed.ingest(p, note6.as_bytes(), &swapped).unwrap_err(),
+        Error::RootMismatch
+    );
+    assert_eq!(
+        feed.ingest(p, note6.as_bytes(), &refs[4..5]).unwrap_err(),
+        Error::SizesOutOfOrder
+    );
+    let junk: [&[u8]; 2] = [refs[4], b"not a record"];
+    assert_eq!(
+        feed.ingest(p, note6.as_bytes(), &junk).unwrap_err(),
+        Error::MalformedRecord
+    );
+    let (log3, _) = controller(3);
+    let note3 = log3.signed_checkpoint(&key).unwrap();
+    assert_eq!(feed.ingest(p, note3.as_bytes(), &[]).unwrap_err(), Error::Rollback);
+    let rogue = NoteSigner::new(
+        "door-7.city.example/log",
+        p.signer(SigningKey::ed25519(&[6; 32])).unwrap(),
+    )
+    .unwrap();
+    let forged = log.signed_checkpoint(&rogue).unwrap();
+    assert_eq!(
+        feed.ingest(p, forged.as_bytes(), &refs[4..]).unwrap_err(),
+        Error::NoKnownSignature
+    );
+    assert_eq!(feed.size(), 4);
+
+    // The rest, in order: the feed's range is the controller's tree.
+    feed.ingest(p, note6.as_bytes(), &refs[4..]).unwrap();
+    assert_eq!((feed.size(), feed.range().root()), (6, log.root()));
+    // A restored feed goes on from there.
+    let again = ControllerFeed::resume(verifier, feed.range().clone());
+    assert_eq!(again.size(), 6);
+}

@@ -20,6 +20,7 @@ use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::audit::Error as AuditError;
 use citysec::audit::auditor::{Auditor, RamSideTable, SharedAuditor};
 use citysec::audit::checkpoint::{CheckpointVerifier, VerifiedCheckpoint, cosign};
+use citysec::audit::ingest::ControllerFeed;
 use citysec::audit::log::{ControllerLog, RamStore, RecordStore as _, WhenFull};
 use citysec::audit::merkle::leaf_hash;
 use citysec::audit::note::NoteSigner;
@@ -846,20 +847,17 @@ fn audit_act(d: &mut Demo, state: &TempDir, lobby: &Controller) -> Option<()> {
     let log_key = generate(&SERVER, b"site-log").ok()?;
     let log_signer = NoteSigner::new(SITE_LOG, &*log_key).ok()?;
     let site = d.accept(
-        "the gateway ingests lobby-east's records into the site log (redb)",
-        timed(|| -> Result<RedbLog, citysec::std_adapters::Error> {
-            let mut site = RedbLog::open(state.0.join("site-log.redb"), SITE_LOG)?;
+        "the gateway checks lobby-east's records against its checkpoint and ingests them (redb)",
+        timed(|| -> Result<RedbLog, AuditError> {
+            let controller = NoteSigner::new("lobby-east.city.example/log", &*lobby.key)?.verifier(&DEVICE)?;
+            let mut feed = ControllerFeed::new(CheckpointVerifier::new("lobby-east.city.example/log", controller)?);
             let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-            site.append(&refs)?;
+            feed.ingest(&DEVICE, controller_note.as_bytes(), &refs)?;
+            let mut site = RedbLog::open(state.0.join("site-log.redb"), SITE_LOG).map_err(audit_error)?;
+            site.append(&refs).map_err(audit_error)?;
             Ok(site)
         }),
-        |s| {
-            format!(
-                "{} entries, one durable batch; controller checkpoint {} bytes",
-                s.size(),
-                controller_note.len()
-            )
-        },
+        |s| format!("{} entries, the controller's tree; one durable batch", s.size()),
     )?;
     let witness_key = generate(&SERVER, b"witness").ok()?;
     let witness = NoteSigner::cosigner("witness.transparency.example", &*witness_key).ok()?;
