@@ -276,33 +276,21 @@ fn write(path: &Path, bytes: &[u8]) -> CmdResult {
     crate::common::write_file(path, bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
-        return None;
-    }
-    s.as_bytes()
-        .chunks(2)
-        .map(|h| {
-            core::str::from_utf8(h)
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect()
-}
-
 fn hashes_json(hs: &[Hash]) -> Json {
-    Json::Array(hs.iter().map(|h| Json::String(hex(h))).collect())
+    Json::Array(hs.iter().map(|h| Json::String(hex::encode(h))).collect())
+}
+
+/// A log's refusal is a rejection (exit 1), its storage failing a usage or
+/// I/O error (exit 2); `context` prefixes the message.
+fn store_failure_in(context: &str, e: &citysec::std_adapters::Error) -> Failure {
+    match e {
+        citysec::std_adapters::Error::Audit(a) => Failure::Rejected(format!("{context}{a}")),
+        other => Failure::usage(format!("{context}{other}")),
+    }
 }
 
 fn store_failure(e: &citysec::std_adapters::Error) -> Failure {
-    match e {
-        citysec::std_adapters::Error::Audit(a) => Failure::Rejected(a.to_string()),
-        other => Failure::usage(other.to_string()),
-    }
+    store_failure_in("", e)
 }
 
 fn open_log(path: &Path) -> Result<RedbLog, Failure> {
@@ -332,7 +320,7 @@ impl SideTable {
             let salt: [u8; SALT_LEN] = d
                 .get("salt")
                 .and_then(Json::as_str)
-                .and_then(unhex)
+                .and_then(|h| hex::decode(h).ok())
                 .and_then(|s| s.try_into().ok())
                 .ok_or_else(bad)?;
             entries.push((index, field.to_owned(), Disclosure::new(salt, value)));
@@ -344,7 +332,7 @@ impl SideTable {
         let list: Vec<Json> = self
             .entries
             .iter()
-            .map(|(i, f, d)| json!({"index": i, "field": f, "value": d.value(), "salt": hex(d.salt())}))
+            .map(|(i, f, d)| json!({"index": i, "field": f, "value": d.value(), "salt": hex::encode(d.salt())}))
             .collect();
         let text = serde_json::to_string_pretty(&json!({"version": 1, "disclosures": list})).unwrap_or_default();
         citysec::std_adapters::write_file(
@@ -453,7 +441,12 @@ fn append(a: &AppendArgs) -> Result<Json, Failure> {
         Some(p) => {
             let bad = || Failure::usage("the site key is 64 hex digits (citysec telemetry new-master makes one)");
             let text = read_text(p)?;
-            Some(unhex(text.trim()).and_then(|b| b.try_into().ok()).ok_or_else(bad)?)
+            Some(
+                hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(bad)?,
+            )
         }
         None => None,
     };
@@ -495,7 +488,7 @@ fn append(a: &AppendArgs) -> Result<Json, Failure> {
         "first": range.start,
         "end": range.end,
         "size": log.size(),
-        "root": hex(&log.root()),
+        "root": hex::encode(log.root()),
         "leaf_hashes": hashes_json(&records.iter().map(|r| merkle::leaf_hash(r)).collect::<Vec<_>>()),
     }))
 }
@@ -513,7 +506,7 @@ fn checkpoint(a: &CheckpointArgs) -> Result<Json, Failure> {
     let mut v = json!({
         "origin": log.origin(),
         "size": log.size(),
-        "root": hex(&log.root()),
+        "root": hex::encode(log.root()),
         "vkey": vkey,
         "checkpoint": note,
     });
@@ -536,8 +529,8 @@ fn prove(a: &ProveArgs) -> Result<Json, Failure> {
         return Ok(json!({
             "size1": from,
             "size2": size,
-            "root1": hex(&log.root_at(from).map_err(fail)?),
-            "root2": hex(&log.root_at(size).map_err(fail)?),
+            "root1": hex::encode(log.root_at(from).map_err(fail)?),
+            "root2": hex::encode(log.root_at(size).map_err(fail)?),
             "proof": hashes_json(&proof),
         }));
     }
@@ -553,9 +546,9 @@ fn prove(a: &ProveArgs) -> Result<Json, Failure> {
     Ok(json!({
         "index": index,
         "size": size,
-        "root": hex(&root),
-        "leaf_hash": hex(&merkle::leaf_hash(&record)),
-        "record": hex(&record),
+        "root": hex::encode(root),
+        "leaf_hash": hex::encode(merkle::leaf_hash(&record)),
+        "record": hex::encode(&record),
         "proof": hashes_json(&proof),
     }))
 }
@@ -590,7 +583,7 @@ fn proof_hashes(v: &Json, path: &Path) -> Result<Vec<Hash>, Failure> {
     list.iter()
         .map(|h| {
             h.as_str()
-                .and_then(unhex)
+                .and_then(|h| hex::decode(h).ok())
                 .and_then(|b| merkle::hash_from_slice(&b).ok())
                 .ok_or_else(bad)
         })
@@ -608,8 +601,8 @@ fn verify_inclusion(a: &VerifyInclusionArgs) -> Result<Json, Failure> {
             .map_err(|e| Failure::Rejected(format!("receipt: {e}")))?;
         return Ok(json!({
             "verified": true,
-            "root": hex(r.root()),
-            "leaf_hash": hex(&leaf),
+            "root": hex::encode(r.root()),
+            "leaf_hash": hex::encode(leaf),
             // The receipt's size and index are not signed: only the root is.
             "claimed_size": r.claimed_tree_size(),
         }));
@@ -631,8 +624,8 @@ fn verify_inclusion(a: &VerifyInclusionArgs) -> Result<Json, Failure> {
         "verified": true,
         "index": index,
         "size": c.size(),
-        "root": hex(c.root()),
-        "leaf_hash": hex(&leaf),
+        "root": hex::encode(c.root()),
+        "leaf_hash": hex::encode(leaf),
         "cosigned_by": verified.cosignatures().iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
     }))
 }
@@ -644,13 +637,13 @@ fn verify_consistency(a: &VerifyConsistencyArgs) -> Result<Json, Failure> {
     let n = new.checkpoint();
     if let Some(pin_path) = &a.pin {
         let mut pin = FilePin::open(pin_path).map_err(|e| store_failure(&e))?;
-        let from = pin.pinned().map(|p| (p.size(), hex(p.root())));
+        let from = pin.pinned().map(|p| (p.size(), hex::encode(p.root())));
         pin.accept(&new, &hashes)
-            .map_err(|e| Failure::Rejected(format!("consistency with the pin: {}", reason(&e))))?;
+            .map_err(|e| store_failure_in("consistency with the pin: ", &e))?;
         return Ok(json!({
             "verified": true,
             "pinned_before": from.map(|(s, r)| json!({"size": s, "root": r})),
-            "pinned": {"size": n.size(), "root": hex(n.root())},
+            "pinned": {"size": n.size(), "root": hex::encode(n.root())},
         }));
     }
     let old_path = a.old.as_ref().ok_or_else(|| Failure::usage("give --old or --pin"))?;
@@ -662,16 +655,9 @@ fn verify_consistency(a: &VerifyConsistencyArgs) -> Result<Json, Failure> {
         "verified": true,
         "size1": o.size(),
         "size2": n.size(),
-        "root1": hex(o.root()),
-        "root2": hex(n.root()),
+        "root1": hex::encode(o.root()),
+        "root2": hex::encode(n.root()),
     }))
-}
-
-fn reason(e: &citysec::std_adapters::Error) -> String {
-    match e {
-        citysec::std_adapters::Error::Audit(a) => a.to_string(),
-        other => other.to_string(),
-    }
 }
 
 fn cosign_cmd(a: &CosignArgs) -> Result<Json, Failure> {
@@ -702,7 +688,7 @@ fn show(a: &ShowArgs) -> Result<Json, Failure> {
         match Record::from_cbor(&bytes) {
             Ok(r) => describe(&r, index, &side, &mut m),
             Err(_) => {
-                m.insert("entry".into(), json!(hex(&bytes)));
+                m.insert("entry".into(), json!(hex::encode(&bytes)));
             }
         }
         records.push(Json::Object(m));
@@ -748,11 +734,11 @@ fn describe(r: &Record, index: u64, side: &SideTable, m: &mut Map<String, Json>)
     for (field, personal) in [("subject", r.subject()), ("credential_id", r.credential_id())] {
         let Some(p) = personal else { continue };
         let mut v = BTreeMap::new();
-        v.insert("pseudonym", json!(hex(p.pseudonym())));
+        v.insert("pseudonym", json!(hex::encode(p.pseudonym())));
         match side.get(index, field).filter(|d| p.is_opened_by(d)) {
             Some(d) => {
                 v.insert("value", json!(d.value()));
-                v.insert("salt", json!(hex(d.salt())));
+                v.insert("salt", json!(hex::encode(d.salt())));
             }
             None => {
                 v.insert("value", json!("[erased]"));

@@ -85,36 +85,7 @@ impl RedbLog {
     /// checkpoint cannot have.
     pub fn open(path: impl AsRef<Path>, origin: &str) -> Result<Self> {
         Checkpoint::new(origin, 0, merkle::empty_root()).map_err(Error::Audit)?;
-        let path = path.as_ref().to_path_buf();
-        let db = redb::Database::create(&path).map_err(store_err)?;
-        let txn = db.begin_write().map_err(store_err)?;
-        let range = {
-            let mut meta = txn.open_table(LOG).map_err(store_err)?;
-            let held = meta.get(ORIGIN_KEY).map_err(store_err)?.map(|v| v.value().to_vec());
-            match held {
-                None => {
-                    meta.insert(ORIGIN_KEY, origin.as_bytes()).map_err(store_err)?;
-                    write_range(&mut meta, &CompactRange::new())?;
-                    CompactRange::new()
-                }
-                Some(held) if held == origin.as_bytes() => read_range(&meta)?,
-                Some(_) => {
-                    return Err(Error::Store(format!(
-                        "{} holds another log than {origin}",
-                        path.display()
-                    )));
-                }
-            }
-        };
-        txn.commit().map_err(store_err)?;
-        let tails = read_tails(&db, range.size())?;
-        Ok(Self {
-            db,
-            path,
-            origin: origin.into(),
-            range,
-            tails,
-        })
+        Self::open_with(path.as_ref(), Some(origin))
     }
 
     /// Opens the log at `path`, which must already hold one (of any origin).
@@ -126,19 +97,43 @@ impl RedbLog {
         if !path.exists() {
             return Err(Error::Store(format!("{}: no audit log", path.display())));
         }
-        let origin = {
-            let db = redb::Database::create(path).map_err(store_err)?;
-            let txn = db.begin_read().map_err(store_err)?;
-            let table = txn
-                .open_table(LOG)
-                .map_err(|_| Error::Store(format!("{}: no audit log", path.display())))?;
-            let v = table
-                .get(ORIGIN_KEY)
-                .map_err(store_err)?
-                .ok_or_else(|| Error::Store(format!("{}: no audit log", path.display())))?;
-            String::from_utf8(v.value().to_vec()).map_err(store_err)?
+        Self::open_with(path, None)
+    }
+
+    /// Opens the log at `path`: with `origin`, creating it for that origin or
+    /// checking the one held; without, taking the one held (none is an error).
+    fn open_with(path: &Path, origin: Option<&str>) -> Result<Self> {
+        let path = path.to_path_buf();
+        let db = redb::Database::create(&path).map_err(store_err)?;
+        let txn = db.begin_write().map_err(store_err)?;
+        let (origin, range) = {
+            let mut meta = txn.open_table(LOG).map_err(store_err)?;
+            let held = meta.get(ORIGIN_KEY).map_err(store_err)?.map(|v| v.value().to_vec());
+            match (held, origin) {
+                (None, Some(origin)) => {
+                    meta.insert(ORIGIN_KEY, origin.as_bytes()).map_err(store_err)?;
+                    write_range(&mut meta, &CompactRange::new())?;
+                    (String::from(origin), CompactRange::new())
+                }
+                (None, None) => return Err(Error::Store(format!("{}: no audit log", path.display()))),
+                (Some(held), Some(origin)) if held != origin.as_bytes() => {
+                    return Err(Error::Store(format!(
+                        "{} holds another log than {origin}",
+                        path.display()
+                    )));
+                }
+                (Some(held), _) => (String::from_utf8(held).map_err(store_err)?, read_range(&meta)?),
+            }
         };
-        Self::open(path, &origin)
+        txn.commit().map_err(store_err)?;
+        let tails = read_tails(&db, range.size())?;
+        Ok(Self {
+            db,
+            path,
+            origin,
+            range,
+            tails,
+        })
     }
 
     /// Where the database lives.
