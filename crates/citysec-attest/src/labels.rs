@@ -40,6 +40,10 @@ pub const MEASUREMENTS: i64 = 273;
 pub const EAR_STATUS: i64 = 1000;
 /// `ear.trustworthiness-vector` (draft-ietf-rats-ear).
 pub const EAR_TRUST_VECTOR: i64 = 1001;
+/// `ear.raw-evidence` (draft-ietf-rats-ear).
+pub const EAR_RAW_EVIDENCE: i64 = 1002;
+/// `ear.appraisal-policy-ids` (draft-ietf-rats-ear).
+pub const EAR_APPRAISAL_POLICY_IDS: i64 = 1003;
 /// `ear.verifier-id` (draft-ietf-rats-ear): `{0: developer, 1: build}`.
 pub const EAR_VERIFIER_ID: i64 = 1004;
 /// `ear.verifier-id` field `developer` (draft-ietf-rats-ar4si).
@@ -47,15 +51,25 @@ pub const VERIFIER_ID_DEVELOPER: i64 = 0;
 /// `ear.verifier-id` field `build` (draft-ietf-rats-ar4si).
 pub const VERIFIER_ID_BUILD: i64 = 1;
 
-/// citysec: the reasons of an attestation result, `[* [check: tstr, tier: int, detail: tstr]]`.
+/// citysec: the reasons of an appraisal, an EAR appraisal extension (a map, as the
+/// draft requires of extensions): `{* uint => [check: tstr, tier: int, detail: tstr]}`,
+/// keyed 0, 1, 2, ... in the order of the checks.
 pub const CITYSEC_REASONS: i64 = -65601;
 
 /// `eat_profile` of citysec evidence.
 pub const EVIDENCE_PROFILE: &str = "tag:github.com,2026:citysec/eat-evidence/1";
 /// `eat_profile` of a citysec endorsement (a manufacturer's CWT).
 pub const ENDORSEMENT_PROFILE: &str = "tag:github.com,2026:citysec/endorsement/1";
-/// `eat_profile` of a citysec attestation result.
-pub const RESULT_PROFILE: &str = "tag:github.com,2026:citysec/attestation-result/1";
+/// `eat_profile` of an attestation result: EAR, draft-ietf-rats-ear-04, as the
+/// `ear` crate 0.6.0 (Veraison) writes and reads it. (The copy of the draft in
+/// the repository's references still says `#03`; the crate is the interop target.)
+pub const RESULT_PROFILE: &str = "tag:ietf.org,2026:rats/ear#04";
+/// `eat_profile` of the appraisal (the `submods` entry) in a citysec attestation
+/// result: it names the citysec extension the appraisal carries (`citysec.reasons`).
+pub const APPRAISAL_PROFILE: &str = "tag:github.com,2026:citysec/appraisal/2";
+/// The `submods` label of the one appraisal in a citysec attestation result: the
+/// device whose evidence was appraised.
+pub const RESULT_SUBMODULE: &str = "device";
 
 /// The CoAP content-format citysec puts in each `measurements` entry: a measured
 /// component (draft-ietf-rats-eat-measured-component, whose content-format is not yet

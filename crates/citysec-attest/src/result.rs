@@ -1,5 +1,6 @@
-//! Attestation results: the verifier's signed verdict about a device, an EAR-style
-//! CWT (draft-ietf-rats-ear) that relying parties verify like any credential.
+//! Attestation results: the verifier's signed verdict about a device, an EAR
+//! (draft-ietf-rats-ear-04, as Veraison's `ear` crate 0.6.0 reads and writes it)
+//! in a CWT that relying parties verify like any credential.
 //!
 //! The wire format is specified in `docs/attestation-result.md`.
 
@@ -236,11 +237,12 @@ pub struct VerifierId {
 pub struct AttestationResult {
     /// The verifier that signed it (`iss`).
     pub issuer: String,
-    /// The overall tier (`ear.status`): the worst tier of the checks.
+    /// The overall tier (`ear.status`, top level and the device appraisal's): the
+    /// worst tier of the checks.
     pub status: Tier,
-    /// The trustworthiness vector (`ear.trustworthiness-vector`).
+    /// The device appraisal's trustworthiness vector (`ear.trustworthiness-vector`).
     pub trust_vector: TrustVector,
-    /// One reason per check (`citysec.reasons`).
+    /// One reason per check (the device appraisal's `citysec.reasons`).
     pub reasons: Vec<Reason>,
     /// The device (`ueid`; also `sub` as lowercase hex).
     pub ueid: Vec<u8>,
@@ -280,9 +282,15 @@ impl AttestationResult {
         c.other.push((k(labels::HWMODEL), Value::Bytes(self.hwmodel.clone())));
         c.other
             .push((k(labels::EAT_PROFILE), Value::Text(labels::RESULT_PROFILE.into())));
+        c.other.push((
+            k(labels::SUBMODS),
+            Value::Map(alloc::vec![(
+                Value::Text(labels::RESULT_SUBMODULE.into()),
+                self.appraisal_value()
+            )]),
+        ));
+        // The overall status: the worst of the submodules', and there is one.
         c.other.push((k(labels::EAR_STATUS), Value::from(self.status.code())));
-        c.other
-            .push((k(labels::EAR_TRUST_VECTOR), self.trust_vector.to_value()));
         c.other.push((
             k(labels::EAR_VERIFIER_ID),
             Value::Map(alloc::vec![
@@ -296,19 +304,34 @@ impl AttestationResult {
                 ),
             ]),
         ));
-        let reasons = self
-            .reasons
-            .iter()
-            .map(|r| {
-                Value::Array(alloc::vec![
-                    Value::Text(r.check.name().into()),
-                    Value::from(r.tier.code()),
-                    Value::Text(r.detail.clone()),
-                ])
+        c
+    }
+
+    /// The device's EAR appraisal: its profile (naming the citysec extension),
+    /// status, trustworthiness vector and reasons, keys in deterministic order.
+    fn appraisal_value(&self) -> Value {
+        let reasons = (0u64..)
+            .zip(&self.reasons)
+            .map(|(i, r)| {
+                (
+                    Value::from(i),
+                    Value::Array(alloc::vec![
+                        Value::Text(r.check.name().into()),
+                        Value::from(r.tier.code()),
+                        Value::Text(r.detail.clone()),
+                    ]),
+                )
             })
             .collect();
-        c.other.push((k(labels::CITYSEC_REASONS), Value::Array(reasons)));
-        c
+        Value::Map(alloc::vec![
+            (
+                Value::from(labels::EAT_PROFILE),
+                Value::Text(labels::APPRAISAL_PROFILE.into())
+            ),
+            (Value::from(labels::EAR_STATUS), Value::from(self.status.code())),
+            (Value::from(labels::EAR_TRUST_VECTOR), self.trust_vector.to_value()),
+            (Value::from(labels::CITYSEC_REASONS), Value::Map(reasons)),
+        ])
     }
 
     /// Signs the result as `verifier` (whose `iss` it must carry) for audience `aud`.
@@ -328,9 +351,11 @@ impl AttestationResult {
     ///
     /// # Errors
     /// [`Error::MalformedResult`] if it is not a citysec attestation result: another
-    /// profile (an access credential from the same issuer, say), a missing or
-    /// unknown status, a `sub` that is not the hex of `ueid`, a `ueid`, `hwmodel` or
-    /// nonce outside its RFC 9711 size, or claims of the wrong type.
+    /// profile (an access credential from the same issuer, say, or a citysec 0.1
+    /// result), `submods` other than exactly the `device` appraisal as documented,
+    /// a missing or unknown status, a top-level status other than the device's, a
+    /// `sub` that is not the hex of `ueid`, a `ueid`, `hwmodel` or nonce outside its
+    /// RFC 9711 size, or claims of the wrong type.
     pub fn from_credential(credential: &VerifiedCwt<AttestationVerifiers>) -> Result<Self> {
         let c = credential.claims();
         let get = |key: i64| c.other_claim(&ClaimKey::Int(key));
@@ -342,7 +367,7 @@ impl AttestationResult {
             .transpose()?
             .and_then(Tier::from_code)
             .ok_or(Error::MalformedResult)?;
-        let trust_vector = TrustVector::from_value(get(labels::EAR_TRUST_VECTOR).ok_or(Error::MalformedResult)?)?;
+        let (trust_vector, reasons) = device_appraisal(get(labels::SUBMODS), status)?;
         let ueid = bytes(get(labels::UEID)).and_then(|u| sized(u, &UEID_LEN_RANGE))?;
         if c.sub.as_deref() != Some(hex::encode(&ueid).as_str()) {
             return Err(Error::MalformedResult);
@@ -353,7 +378,6 @@ impl AttestationResult {
             v => Some(bytes(v).and_then(|n| sized(n, &NONCE_LEN_RANGE))?),
         };
         let verifier_id = verifier_id(get(labels::EAR_VERIFIER_ID).ok_or(Error::MalformedResult)?)?;
-        let reasons = reasons(get(labels::CITYSEC_REASONS).ok_or(Error::MalformedResult)?)?;
         Ok(Self {
             issuer: String::from(credential.issuer()),
             status,
@@ -437,13 +461,51 @@ fn verifier_id(v: &Value) -> Result<VerifierId> {
     })
 }
 
-fn reasons(v: &Value) -> Result<Vec<Reason>> {
-    let Value::Array(items) = v else {
+/// The trustworthiness vector and reasons of the one appraisal in `submods` of a
+/// citysec result, whose status must be the result's `status`: a map of exactly
+/// one entry, [`labels::RESULT_SUBMODULE`], holding the citysec appraisal profile,
+/// `ear.status`, `ear.trustworthiness-vector` and `citysec.reasons` and nothing else.
+fn device_appraisal(submods: Option<&Value>, status: Tier) -> Result<(TrustVector, Vec<Reason>)> {
+    let Some(Value::Map(entries)) = submods else {
         return Err(Error::MalformedResult);
     };
-    items
-        .iter()
-        .map(|item| {
+    let [(Value::Text(name), Value::Map(claims))] = entries.as_slice() else {
+        return Err(Error::MalformedResult);
+    };
+    if name != labels::RESULT_SUBMODULE {
+        return Err(Error::MalformedResult);
+    }
+    let (mut profile, mut own, mut vector, mut reasons) = (None, None, None, None);
+    for (k, v) in claims {
+        match int(k)? {
+            labels::EAT_PROFILE => profile = Some(text(v)?),
+            labels::EAR_STATUS => own = Tier::from_code(int(v)?),
+            labels::EAR_TRUST_VECTOR => vector = Some(TrustVector::from_value(v)?),
+            labels::CITYSEC_REASONS => reasons = Some(reasons_map(v)?),
+            _ => return Err(Error::MalformedResult),
+        }
+    }
+    if profile.as_deref() != Some(labels::APPRAISAL_PROFILE) || own != Some(status) {
+        return Err(Error::MalformedResult);
+    }
+    Ok((
+        vector.ok_or(Error::MalformedResult)?,
+        reasons.ok_or(Error::MalformedResult)?,
+    ))
+}
+
+/// `citysec.reasons`: a map keyed 0, 1, 2, ... (in that order) of
+/// `[check, tier, detail]`.
+fn reasons_map(v: &Value) -> Result<Vec<Reason>> {
+    let Value::Map(items) = v else {
+        return Err(Error::MalformedResult);
+    };
+    (0i64..)
+        .zip(items)
+        .map(|(expected, (key, item))| {
+            if int(key)? != expected {
+                return Err(Error::MalformedResult);
+            }
             let Value::Array(parts) = item else {
                 return Err(Error::MalformedResult);
             };

@@ -1080,6 +1080,145 @@ fn relying_parties_refuse_what_is_not_their_result() {
     );
 }
 
+/// `claims` with claim `key` replaced by `value` (removed if `None`).
+fn with_claim(mut claims: ClaimsSet, key: i64, value: Option<Value>) -> ClaimsSet {
+    let at = claims.other.iter().position(|(k, _)| *k == ClaimKey::Int(key));
+    match (at, value) {
+        (Some(i), Some(v)) => claims.other[i].1 = v,
+        (Some(i), None) => {
+            claims.other.remove(i);
+        }
+        (None, Some(v)) => claims.other.push((ClaimKey::Int(key), v)),
+        (None, None) => {}
+    }
+    claims
+}
+
+/// The device appraisal of `claims`, changed by `f`, put back.
+fn with_appraisal(claims: ClaimsSet, f: impl FnOnce(&mut Vec<(Value, Value)>)) -> ClaimsSet {
+    let Some(Value::Map(submods)) = claims.other_claim(&ClaimKey::Int(266)).cloned() else {
+        panic!("no submods")
+    };
+    let (name, Value::Map(mut appraisal)) = submods[0].clone() else {
+        panic!("no appraisal")
+    };
+    f(&mut appraisal);
+    with_claim(claims, 266, Some(Value::Map(vec![(name, Value::Map(appraisal))])))
+}
+
+#[test]
+fn results_outside_the_ear_layout_are_refused() {
+    let good = appraisal_result().to_claims(AUD);
+    let reasons_array = Value::Array(vec![Value::Array(vec![
+        Value::Text("swversion".into()),
+        Value::from(2),
+        Value::Text("ok".into()),
+    ])]);
+    // A citysec 0.1 result: its own profile, status, vector and reasons (an
+    // array) at the top level, no submods.
+    let old = with_claim(
+        with_claim(
+            with_claim(
+                with_claim(
+                    good.clone(),
+                    265,
+                    Some(Value::Text("tag:github.com,2026:citysec/attestation-result/1".into())),
+                ),
+                266,
+                None,
+            ),
+            1001,
+            Some(Value::Map(vec![(Value::from(0), Value::from(2))])),
+        ),
+        -65601,
+        Some(reasons_array.clone()),
+    );
+    let appraisal = |c: &ClaimsSet| {
+        let Some(Value::Map(s)) = c.other_claim(&ClaimKey::Int(266)).cloned() else {
+            panic!()
+        };
+        s[0].1.clone()
+    };
+    let cases: Vec<(&str, ClaimsSet)> = vec![
+        ("0.1 layout", old),
+        ("no submods", with_claim(good.clone(), 266, None)),
+        (
+            "two submodules",
+            with_claim(
+                good.clone(),
+                266,
+                Some(Value::Map(vec![
+                    (Value::Text("device".into()), appraisal(&good)),
+                    (Value::Text("modem".into()), appraisal(&good)),
+                ])),
+            ),
+        ),
+        (
+            "another submodule name",
+            with_claim(
+                good.clone(),
+                266,
+                Some(Value::Map(vec![(Value::Text("door".into()), appraisal(&good))])),
+            ),
+        ),
+        ("no top-level status", with_claim(good.clone(), 1000, None)),
+        (
+            "top-level status better than the device's",
+            with_appraisal(good.clone(), |a| a[1].1 = Value::from(96)),
+        ),
+        (
+            "device status out of range",
+            with_appraisal(with_claim(good.clone(), 1000, Some(Value::from(3))), |a| {
+                a[1].1 = Value::from(3);
+            }),
+        ),
+        (
+            "reasons as an array",
+            with_appraisal(good.clone(), |a| a[3].1 = reasons_array.clone()),
+        ),
+        (
+            "reasons keyed out of order",
+            with_appraisal(good.clone(), |a| {
+                let Value::Map(r) = &mut a[3].1 else { panic!() };
+                r[0].0 = Value::from(1);
+                r[1].0 = Value::from(0);
+            }),
+        ),
+        (
+            "no appraisal profile",
+            with_appraisal(good.clone(), |a| {
+                a.remove(0);
+            }),
+        ),
+        (
+            "an unknown appraisal claim",
+            with_appraisal(good.clone(), |a| {
+                a.push((Value::from(1003), Value::Array(vec![Value::Text("p".into())])));
+            }),
+        ),
+        (
+            "a vector value beyond i8",
+            with_appraisal(good.clone(), |a| {
+                a[2].1 = Value::Map(vec![(Value::from(0), Value::from(128))]);
+            }),
+        ),
+    ];
+    for (what, claims) in cases {
+        let token = signer().issue(&claims).unwrap();
+        assert_eq!(
+            AttestationResult::verify(&relying_party(), &token, t(NOW)),
+            Err(Error::MalformedResult),
+            "{what}"
+        );
+    }
+    // The unchanged claims read back.
+    let token = signer().issue(&good).unwrap();
+    assert_eq!(
+        AttestationResult::verify(&relying_party(), &token, t(NOW)),
+        Ok(appraisal_result())
+    );
+}
+
 #[test]
 fn evidence_has_one_byte_form() {
     let nonce = [9u8; 32];
@@ -1253,15 +1392,54 @@ fn result_claims_use_the_documented_keys() {
     assert_eq!(claims.sub.as_deref(), Some("02001b63000042"));
     assert_eq!(claims.aud, vec![AUD.to_string()]);
     let get = |k: i64| claims.other_claim(&ClaimKey::Int(k)).cloned();
+    assert_eq!(get(265), Some(Value::Text("tag:ietf.org,2026:rats/ear#04".into())));
     assert_eq!(get(1000), Some(Value::from(2)));
+    // Status, vector and reasons are the one appraisal's, under `submods`.
+    assert_eq!(get(1001), None);
+    assert_eq!(get(-65601), None);
+    let Some(Value::Map(submods)) = get(266) else {
+        panic!("no submods")
+    };
+    let [(Value::Text(name), Value::Map(appraisal))] = submods.as_slice() else {
+        panic!("not one submodule: {submods:?}")
+    };
+    assert_eq!(name, "device");
+    let keys: Vec<&Value> = appraisal.iter().map(|(k, _)| k).collect();
     assert_eq!(
-        get(1001),
-        Some(Value::Map(vec![
+        keys,
+        [
+            &Value::from(265),
+            &Value::from(1000),
+            &Value::from(1001),
+            &Value::from(-65601)
+        ]
+    );
+    assert_eq!(
+        appraisal[0].1,
+        Value::Text("tag:github.com,2026:citysec/appraisal/2".into())
+    );
+    assert_eq!(appraisal[1].1, Value::from(2));
+    assert_eq!(
+        appraisal[2].1,
+        Value::Map(vec![
             (Value::from(0), Value::from(2)),
             (Value::from(1), Value::from(2)),
             (Value::from(2), Value::from(2)),
             (Value::from(4), Value::from(2)),
-        ]))
+        ])
+    );
+    let Value::Map(reasons) = &appraisal[3].1 else {
+        panic!("reasons are not a map")
+    };
+    let indexes: Vec<Value> = reasons.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(indexes, (0..reasons.len() as u64).map(Value::from).collect::<Vec<_>>());
+    assert_eq!(
+        reasons[0].1,
+        Value::Array(vec![
+            Value::Text("swversion".into()),
+            Value::from(2),
+            Value::Text("swversion `1.4.2` is accepted".into()),
+        ])
     );
     assert_eq!(
         get(1004),
@@ -1276,18 +1454,6 @@ fn result_claims_use_the_documented_keys() {
     assert_eq!(get(256), Some(Value::Bytes(UEID.to_vec())));
     assert_eq!(get(259), Some(Value::Bytes(MODEL.to_vec())));
     assert_eq!(get(10), Some(Value::Bytes(c.nonce().to_vec())));
-    assert_eq!(get(265), Some(Value::Text(labels::RESULT_PROFILE.into())));
-    let Some(Value::Array(reasons)) = get(-65601) else {
-        panic!("no reasons")
-    };
-    assert_eq!(
-        reasons[0],
-        Value::Array(vec![
-            Value::Text("swversion".into()),
-            Value::from(2),
-            Value::Text("swversion `1.4.2` is accepted".into()),
-        ])
-    );
 }
 
 #[test]
