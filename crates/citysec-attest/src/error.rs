@@ -32,6 +32,9 @@ pub enum Error {
     MalformedEndorsement,
     /// The attestation result verified but is not a citysec attestation result.
     MalformedResult,
+    /// An EAR from an external verifier was refused after its signature verified
+    /// (or, as JWT, before anything was read): which rule it broke.
+    External(crate::external::ExternalError),
     /// The evidence names another `eat_profile` than the citysec evidence profile.
     UnsupportedProfile,
     /// A nonce is not a byte string of 8..=64 bytes (RFC 9711), or a challenge nonce
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
             Self::MalformedEvidence => "malformed evidence claims",
             Self::MalformedEndorsement => "malformed endorsement",
             Self::MalformedResult => "malformed attestation result",
+            Self::External(e) => return write!(f, "external attestation result refused: {e}"),
             Self::UnsupportedProfile => "evidence follows another eat profile",
             Self::InvalidNonce => "nonce length out of range",
             Self::InvalidUeid => "ueid length out of range",

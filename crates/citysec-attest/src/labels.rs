@@ -5,6 +5,10 @@
 //! values are those of draft-ietf-rats-ar4si. Keys in the private-use range (below
 //! -65536, RFC 8392 section 9.1) are citysec's own.
 
+/// `aud` (RFC 8392): who a result is for.
+pub const AUD: i64 = 3;
+/// `exp` (RFC 8392): when a result stops being good.
+pub const EXP: i64 = 4;
 /// `iat` (RFC 8392): when the evidence or result was made.
 pub const IAT: i64 = 6;
 /// `eat_nonce` (RFC 9711): the verifier's challenge, 8..=64 bytes.

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod endorsement;
 mod error;
 pub mod evidence;
+pub mod external;
 mod hex;
 pub mod labels;
 pub mod nonce;
@@ -24,6 +25,10 @@ pub use endorsement::{Endorsement, VerifiedEndorsement};
 pub use error::{Error, Result};
 pub use evidence::{
     DebugStatus, Evidence, EvidenceBuilder, Measurement, OemId, UnverifiedEvidence, VerifiedEvidence, VersionClaim,
+};
+pub use external::{
+    AudienceRule, ExpectedDevice, ExpiryRule, ExternalAppraisal, ExternalEar, ExternalEarPolicy, ExternalEarVerifier,
+    ExternalError,
 };
 pub use nonce::{Challenge, MemoryNonceStore, NonceStore};
 pub use reference::{ReferenceSet, ReferenceValues, Version};
