@@ -11,7 +11,7 @@
 
 use citysec::core::SigningKey;
 use citysec::credential::{Challenge, Claims, Confirmation, Issuer, StatusList, StatusRef, Verifier, present};
-use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime};
+use citysec::door::{Denial, DeviceResult, Door, DoorAuthority, DoorRequest, LocalTime};
 use citysec::policy::PolicyLimits;
 use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleSource};
@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn core::error::Error>> {
             door: &door,
             presentation: &presentation,
             challenge: &challenge,
-            device_result: &onboarded.result,
+            device_result: DeviceResult::Citysec(&onboarded.result),
             now: t,
             local_time: LocalTime::at(t, 0),
             threat_level: 0,

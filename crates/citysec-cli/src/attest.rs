@@ -13,6 +13,10 @@ use citysec::attest::{
     NonceStore, OemId, ReferenceSet, ReferenceValues, Tier,
 };
 use citysec::attest::{AttestationVerifiers, Manufacturers};
+use citysec::attest::{
+    AudienceRule, ExpectedDevice, ExpiryRule, ExternalAppraisal, ExternalEar, ExternalEarPolicy, ExternalEarVerifier,
+    TrustVector,
+};
 use citysec::core::Timestamp;
 use citysec::core::coset::cbor::value::Value;
 use citysec::core::cwt::TrustDomain;
@@ -22,7 +26,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Map, Value as Json, json};
 
 use crate::common::{now_or_clock, signer, verifying_key, write_file};
-use crate::inspect::read_token;
+use crate::inspect::{read_input, read_token};
 use crate::out::{Out, outln};
 use crate::{CmdResult, Failure};
 
@@ -36,6 +40,7 @@ Examples:
       --trust oem.pub --key verifier.key --iss https://attest.city.example --aud door-controllers \\
       --out result.cwt evidence.cbor
   citysec attest verify-result --trust verifier.pub --aud door-controllers result.cwt
+  citysec attest verify-result --external-trust veraison.pub --config ext.json --nonce <hex> ear.cbor
 
 appraise and verify-result exit 0 only for an affirming result; warning and
 contraindicated results are printed but exit 1.";
@@ -93,7 +98,7 @@ pub(crate) enum AttestCommand {
     Appraise(AppraiseArgs),
     /// Relying party: verify a signed attestation result and print it as JSON.
     #[command(
-        after_help = "Exit 0 only for a valid affirming result.\n\nExample:\n  citysec attest verify-result --trust verifier.pub --aud door-controllers --now 1767000000 result.cwt"
+        after_help = "Exit 0 only for a valid affirming result.\n\nExamples:\n  citysec attest verify-result --trust verifier.pub --aud door-controllers --now 1767000000 result.cwt\n  citysec attest verify-result --external-trust veraison.pub --config ext.json --nonce 6b6b...6b ear.cbor\n\next.json (every field optional but an audience, from here or --aud):\n  {\"audience\": \"door-controllers\", \"audience_required\": false, \"expiry\": {\"max_age\": 300},\n   \"device_submodule\": \"door-ctl\", \"allow_unbound_device\": false, \"skew_seconds\": 60}"
     )]
     VerifyResult(VerifyResultArgs),
 }
@@ -224,15 +229,31 @@ pub(crate) struct AppraiseArgs {
 /// Arguments of `attest verify-result`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyResultArgs {
-    /// A trusted verifier public key; repeat for several.
-    #[arg(long, required = true)]
+    /// A trusted citysec verifier public key; repeat for several.
+    #[arg(long, required_unless_present = "external_trust", conflicts_with = "external_trust")]
     trust: Vec<PathBuf>,
+    /// The public key of an external EAR verifier (Veraison, say): read the
+    /// result as an EAR from it, under --config (docs/attestation-result.md).
+    #[arg(long, value_name = "FILE")]
+    external_trust: Option<PathBuf>,
+    /// With --external-trust: the policy, a JSON object (`audience`,
+    /// `audience_required`, `expiry`, `device_submodule`,
+    /// `allow_unbound_device`, `skew_seconds`). Without it: the strict policy,
+    /// audience --aud, submodule `device`.
+    #[arg(long, value_name = "EXT.json", requires = "external_trust")]
+    config: Option<PathBuf>,
+    /// With --external-trust: the device's ueid (hex) the EAR must name.
+    #[arg(long, requires = "external_trust")]
+    ueid: Option<String>,
+    /// With --external-trust: the nonce (hex) the relying party issued.
+    #[arg(long, requires = "external_trust")]
+    nonce: Option<String>,
     /// The verifier the keys belong to (default: the result's `iss`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "external_trust")]
     iss: Option<String>,
-    /// This relying party's audience.
+    /// This relying party's audience (with --external-trust: unless the config names one).
     #[arg(long)]
-    aud: String,
+    aud: Option<String>,
     /// The time, seconds since the epoch (default: the system clock).
     #[arg(long)]
     now: Option<u64>,
@@ -351,7 +372,8 @@ fn text_or_hex(b: &[u8]) -> Json {
     core::str::from_utf8(b).map_or_else(|_| json!({ "hex": hex::encode(b) }), |s| json!(s))
 }
 
-fn result_json(r: &AttestationResult) -> Json {
+/// A trustworthiness vector as `{claim name: value}`.
+fn trust_vector_json(v: &TrustVector) -> Json {
     let names = [
         "instance-identity",
         "configuration",
@@ -363,7 +385,7 @@ fn result_json(r: &AttestationResult) -> Json {
         "sourced-data",
     ];
     let mut tv = Map::new();
-    for (k, v) in r.trust_vector.iter() {
+    for (k, v) in v.iter() {
         let name = usize::try_from(k)
             .ok()
             .and_then(|i| names.get(i))
@@ -371,6 +393,10 @@ fn result_json(r: &AttestationResult) -> Json {
             .unwrap_or("unknown");
         tv.insert(name.to_owned(), json!(v));
     }
+    Json::Object(tv)
+}
+
+fn result_json(r: &AttestationResult) -> Json {
     let reasons: Vec<Json> = r
         .reasons
         .iter()
@@ -385,7 +411,7 @@ fn result_json(r: &AttestationResult) -> Json {
         "nonce": r.nonce.as_ref().map(hex::encode),
         "iat": r.issued_at.as_unix_seconds(),
         "exp": r.expires.as_unix_seconds(),
-        "trust_vector": Json::Object(tv),
+        "trust_vector": trust_vector_json(&r.trust_vector),
         "reasons": reasons,
     })
 }
@@ -714,13 +740,176 @@ fn appraise(a: &AppraiseArgs, out: &mut Out) -> CmdResult {
 // ---- verify-result
 
 fn verify_result(a: &VerifyResultArgs, out: &mut Out) -> CmdResult {
+    if let Some(key) = &a.external_trust {
+        return verify_external(a, key, out);
+    }
+    let aud = a.aud.clone().ok_or_else(|| bad("--aud is required"))?;
     let token = read_token(&a.result)?;
     let now = now_or_clock(a.now)?;
     let (peek_iss, peek_kid) = peek(&token);
     let iss = a.iss.clone().or(peek_iss).unwrap_or_default();
-    let rp = trusting::<AttestationVerifiers>(&a.trust, &iss, peek_kid.as_deref())?.audience(a.aud.clone());
+    let rp = trusting::<AttestationVerifiers>(&a.trust, &iss, peek_kid.as_deref())?.audience(aud);
     let result = AttestationResult::verify(&rp, &token, now).map_err(|e| Failure::Rejected(e.to_string()))?;
     verdict(&result, out)
+}
+
+/// `attest verify-result --external-trust`: an EAR from another verifier.
+fn verify_external(a: &VerifyResultArgs, key: &Path, out: &mut Out) -> CmdResult {
+    let policy = external_policy(a)?;
+    let anchor = ExternalEarVerifier::new(&citysec::ring::PROVIDER, verifying_key(key)?, policy)
+        .map_err(|e| bad(format!("cannot trust `{}`: {e}", key.display())))?;
+    let raw = read_input(&a.result)?;
+    // A JWT is handed over as it is, for the verifier's typed refusal.
+    let token = if looks_like_jwt(&raw) {
+        raw
+    } else {
+        read_token(&a.result)?
+    };
+    let now = now_or_clock(a.now)?;
+    let ueid = a.ueid.as_deref().map(|u| hex_arg("--ueid", u)).transpose()?;
+    let nonce = a.nonce.as_deref().map(|n| hex_arg("--nonce", n)).transpose()?;
+    let expected = ExpectedDevice {
+        ueid: ueid.as_deref(),
+        nonce: nonce.as_deref(),
+    };
+    let ear = anchor
+        .verify(&token, now, expected)
+        .map_err(|e| Failure::Rejected(e.to_string()))?;
+    outln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&external_json(&ear)).unwrap_or_default()
+    );
+    if ear.is_affirming() {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(format!(
+            "status {}: device `{}` is {}",
+            ear.status.name(),
+            ear.device.name,
+            ear.device.status.name()
+        )))
+    }
+}
+
+/// Text of three base64url parts joined by dots.
+fn looks_like_jwt(raw: &[u8]) -> bool {
+    let Ok(t) = core::str::from_utf8(raw) else {
+        return false;
+    };
+    let t = t.trim();
+    let parts: Vec<&str> = t.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// The policy of `--config`, or the strict one with `--aud`.
+fn external_policy(a: &VerifyResultArgs) -> Result<ExternalEarPolicy, Failure> {
+    let config: Json = match &a.config {
+        None => json!({}),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| bad(format!("cannot read `{}`: {}", path.display(), e.kind())))?;
+            serde_json::from_str(&text).map_err(|e| bad(format!("`{}`: {e}", path.display())))?
+        }
+    };
+    let Json::Object(fields) = &config else {
+        return Err(bad("the external verifier config must be a JSON object"));
+    };
+    for k in fields.keys() {
+        if ![
+            "audience",
+            "audience_required",
+            "expiry",
+            "device_submodule",
+            "allow_unbound_device",
+            "skew_seconds",
+        ]
+        .contains(&k.as_str())
+        {
+            return Err(bad(format!("external verifier config: unknown field `{k}`")));
+        }
+    }
+    let text_field = |name: &str| match fields.get(name) {
+        None => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(format!("external verifier config: `{name}` must be a string"))),
+    };
+    let bool_field = |name: &str, default: bool| match fields.get(name) {
+        None => Ok(default),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(_) => Err(bad(format!("external verifier config: `{name}` must be true or false"))),
+    };
+    let audience = text_field("audience")?
+        .or_else(|| a.aud.clone())
+        .ok_or_else(|| bad("the external verifier needs an audience: --aud or `audience` in --config"))?;
+    let submodule = text_field("device_submodule")?.unwrap_or_else(|| "device".to_owned());
+    let mut policy = ExternalEarPolicy::new(&audience, &submodule);
+    if !bool_field("audience_required", true)? {
+        policy = policy.with_audience(AudienceRule::IfPresent(audience));
+    }
+    match fields.get("expiry") {
+        None => {}
+        Some(Json::String(s)) if s == "required" => {}
+        Some(Json::Object(o)) if o.len() == 1 => {
+            let age = o.get("max_age").and_then(Json::as_u64).ok_or_else(|| {
+                bad("external verifier config: `expiry` must be \"required\" or {\"max_age\": seconds}")
+            })?;
+            policy = policy.with_expiry(ExpiryRule::MaxAge(age));
+        }
+        Some(_) => {
+            return Err(bad(
+                "external verifier config: `expiry` must be \"required\" or {\"max_age\": seconds}",
+            ));
+        }
+    }
+    if bool_field("allow_unbound_device", false)? {
+        policy = policy.allowing_unbound_device();
+    }
+    match fields.get("skew_seconds") {
+        None => {}
+        Some(v) => {
+            let skew = v
+                .as_u64()
+                .ok_or_else(|| bad("external verifier config: `skew_seconds` must be a whole number"))?;
+            policy = policy.with_skew(skew);
+        }
+    }
+    Ok(policy)
+}
+
+fn appraisal_json(a: &ExternalAppraisal) -> Json {
+    json!({
+        "status": a.status.name(),
+        "trust_vector": a.trust_vector.map(|tv| trust_vector_json(&tv)),
+        "policy_ids": a.policy_ids,
+    })
+}
+
+fn external_json(e: &ExternalEar) -> Json {
+    let mut submods = Map::new();
+    for a in &e.appraisals {
+        submods.insert(a.name.clone(), appraisal_json(a));
+    }
+    let mut device = appraisal_json(&e.device);
+    if let Json::Object(d) = &mut device {
+        d.insert("submodule".to_owned(), json!(e.device.name));
+    }
+    json!({
+        "kind": "external-ear",
+        "profile": e.profile,
+        "status": e.status.name(),
+        "device": device,
+        "submods": Json::Object(submods),
+        "verifier_id": { "developer": e.verifier_id.developer, "build": e.verifier_id.build },
+        "iat": e.issued_at.as_unix_seconds(),
+        "exp": e.expires.map(Timestamp::as_unix_seconds),
+        "ueid": e.ueid.as_ref().map(hex::encode),
+        "nonce": e.nonce.as_ref().map(hex::encode),
+        "aud": e.audience,
+    })
 }
 
 // ---- --store: challenge nonces shared by verifiers (Redis)

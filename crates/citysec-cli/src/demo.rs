@@ -31,7 +31,7 @@ use citysec::core::{Algorithm, FixedClock, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, CredentialKind, Issuer, ScheduleWindow, StatusList, StatusRef, Verifier, present,
 };
-use citysec::door::{Denial, Door, DoorAuthority, DoorDecision, DoorRequest, LocalTime};
+use citysec::door::{Denial, DeviceResult, Door, DoorAuthority, DoorDecision, DoorRequest, LocalTime};
 use citysec::policy::Reason;
 use citysec::policy::bundle::PolicySigners;
 use citysec::policy::bundle::{self, BundleError, BundleSource};
@@ -545,7 +545,7 @@ fn knock(c: &Controller, credential: &[u8], signer: &dyn Signer, t: u64, threat:
         door: &c.door,
         presentation: &presentation,
         challenge: &challenge,
-        device_result: &c.result,
+        device_result: DeviceResult::Citysec(&c.result),
         now: at(t),
         local_time: LocalTime::at(at(t), 0),
         threat_level: threat,

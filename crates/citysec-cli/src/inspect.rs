@@ -174,7 +174,7 @@ pub(crate) fn read_token(path: &Path) -> Result<Vec<u8>, Failure> {
     decode_input(&raw, Encoding::Auto).map(|(bytes, _)| bytes)
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     let limit = u64::try_from(MAX_INPUT).unwrap_or(u64::MAX).saturating_add(1);
     let mut buf = Vec::new();
     let result = if path.as_os_str() == "-" {

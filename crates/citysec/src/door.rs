@@ -51,7 +51,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
-use citysec_attest::{AttestationResult, ResultVerifier, Tier};
+use citysec_attest::{
+    AttestationResult, ExpectedDevice, ExternalEar, ExternalEarVerifier, ExternalError, ResultVerifier, Tier,
+};
 use citysec_core::Timestamp;
 use citysec_core::audit::{AuditError, AuditEvent, AuditSink};
 use citysec_core::state::{MemoryStateStore, StateStore, StoreError};
@@ -232,21 +234,75 @@ impl Door {
 /// acceptable. Only [`DoorAuthority`] makes one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrustedDevice {
-    result: AttestationResult,
+    result: Attested,
+}
+
+/// Which verifier attested a trusted device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Attested {
+    Citysec(AttestationResult),
+    External(ExternalEar),
 }
 
 impl TrustedDevice {
-    /// The verified attestation result.
+    /// The verified citysec attestation result, if a citysec verifier attested
+    /// the controller.
     #[must_use]
-    pub const fn result(&self) -> &AttestationResult {
-        &self.result
+    pub const fn result(&self) -> Option<&AttestationResult> {
+        match &self.result {
+            Attested::Citysec(r) => Some(r),
+            Attested::External(_) => None,
+        }
     }
 
-    /// The result's tier (`affirming`, or `warning` where accepted).
+    /// The verified EAR, if the door's external verifier attested the controller.
+    #[must_use]
+    pub const fn external(&self) -> Option<&ExternalEar> {
+        match &self.result {
+            Attested::External(e) => Some(e),
+            Attested::Citysec(_) => None,
+        }
+    }
+
+    /// The tier the door decides on (`affirming`, or `warning` where accepted):
+    /// a citysec result's status, or an external EAR's device appraisal's status
+    /// (never better than its overall status).
     #[must_use]
     pub fn tier(&self) -> Tier {
-        self.result.status
+        match &self.result {
+            Attested::Citysec(r) => r.status,
+            Attested::External(e) => e.device.status.max(e.status),
+        }
     }
+
+    /// Who attested: the citysec verifier's `iss`, or the external verifier's
+    /// `ear.verifier-id` developer.
+    #[must_use]
+    pub fn verifier(&self) -> &str {
+        match &self.result {
+            Attested::Citysec(r) => &r.issuer,
+            Attested::External(e) => &e.verifier_id.developer,
+        }
+    }
+}
+
+/// The controller's attestation result in a door request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceResult<'a> {
+    /// A citysec attestation result (a CWT from a verifier the door's
+    /// `ResultVerifier` trusts).
+    Citysec(&'a [u8]),
+    /// An EAR from the external verifier the door trusts
+    /// ([`DoorAuthority::trust_external_attestation`]), with the nonce the door
+    /// issued for it, if any: an EAR without the controller's `ueid` is bound to
+    /// it only by that nonce.
+    External {
+        /// The EAR (a COSE_Sign1).
+        token: &'a [u8],
+        /// The nonce the door issued for this attestation.
+        nonce: Option<&'a [u8]>,
+    },
 }
 
 /// One door access attempt.
@@ -258,8 +314,9 @@ pub struct DoorRequest<'a> {
     pub presentation: &'a [u8],
     /// The challenge the reader gave the holder.
     pub challenge: &'a Challenge,
-    /// The controller's attestation result (a signed CWT from the attestation verifier).
-    pub device_result: &'a [u8],
+    /// The controller's attestation result: a citysec result, or an EAR from the
+    /// external verifier the door trusts.
+    pub device_result: DeviceResult<'a>,
     /// The time, for validity periods, status lists and challenge age.
     pub now: Timestamp,
     /// The local time, for schedules and policies.
@@ -312,6 +369,9 @@ pub enum Denial {
     WrongDevice,
     /// The attestation result does not affirm the controller.
     DeviceNotTrusted(Tier),
+    /// The request carries an external EAR and the door trusts no external
+    /// verifier.
+    NoExternalVerifier,
     /// No policy bundle is installed.
     NoPolicy,
     /// The policy denied.
@@ -331,7 +391,9 @@ impl Denial {
         match self {
             Self::Credential(_) => Step::Credential,
             Self::OutsideSchedule(_) => Step::Schedule,
-            Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) => Step::Device,
+            Self::DeviceResult(_) | Self::WrongDevice | Self::DeviceNotTrusted(_) | Self::NoExternalVerifier => {
+                Step::Device
+            }
             Self::NoPolicy | Self::Policy(_) | Self::Request(_) => Step::Policy,
             Self::Audit(_) => Step::Audit,
         }
@@ -346,6 +408,9 @@ impl fmt::Display for Denial {
             Self::DeviceResult(e) => write!(f, "controller attestation refused: {e}"),
             Self::WrongDevice => f.write_str("controller attestation is about another device"),
             Self::DeviceNotTrusted(t) => write!(f, "controller attestation is {t}, not affirming"),
+            Self::NoExternalVerifier => {
+                f.write_str("controller attestation is an external EAR; no external verifier is trusted")
+            }
             Self::NoPolicy => f.write_str("no policy installed"),
             Self::Policy(Reason::Forbidden) => f.write_str("policy: a forbid rule applies"),
             Self::Policy(Reason::NoPermit) => f.write_str("policy: no permit rule applies (default deny)"),
@@ -498,6 +563,7 @@ pub struct DoorAuthority {
     credentials: Verifier,
     status_signers: StatusListVerifier,
     attestation: ResultVerifier,
+    external: Option<ExternalEarVerifier>,
     policy_keys: PolicySigners,
     policy: Option<PolicySet>,
     held_version: Option<u64>,
@@ -528,6 +594,7 @@ impl DoorAuthority {
             status_signers: credentials.status_list_signers(),
             credentials,
             attestation,
+            external: None,
             policy_keys,
             policy: None,
             held_version: None,
@@ -539,6 +606,19 @@ impl DoorAuthority {
             max_challenge_age: DEFAULT_MAX_CHALLENGE_AGE,
             accept_warnings: false,
         }
+    }
+
+    /// Trusts an attestation verifier that is not citysec's (Veraison, say) for
+    /// this door's controllers, under the anchor's policy
+    /// (docs/attestation-result.md, "Results from other verifiers"). Requests
+    /// then may carry [`DeviceResult::External`]; without this, such a request
+    /// is denied ([`Denial::NoExternalVerifier`]). The anchor's audience, expiry
+    /// and binding rules apply; the door adds its controller's `ueid` and the
+    /// request's nonce as the expected device.
+    #[must_use]
+    pub fn trust_external_attestation(mut self, anchor: ExternalEarVerifier) -> Self {
+        self.external = Some(anchor);
+        self
     }
 
     /// The largest accepted challenge age, in seconds (default 30).
@@ -675,21 +755,50 @@ impl DoorAuthority {
     }
 
     /// Verifies a controller's attestation result at `now` and checks it names
-    /// `device` and is acceptable.
+    /// `device` and is acceptable: a citysec result under the door's
+    /// `ResultVerifier`, an external EAR under its external anchor (expecting
+    /// `device` as `ueid` and the request's nonce).
     ///
     /// # Errors
-    /// [`Denial::DeviceResult`], [`Denial::WrongDevice`], [`Denial::DeviceNotTrusted`].
-    pub fn trust_device(&self, result: &[u8], device: &[u8], now: Timestamp) -> Result<TrustedDevice, Denial> {
-        let result = AttestationResult::verify(&self.attestation, result, now).map_err(Denial::DeviceResult)?;
-        if result.ueid != device {
-            return Err(Denial::WrongDevice);
-        }
-        match result.status {
+    /// [`Denial::DeviceResult`], [`Denial::WrongDevice`], [`Denial::DeviceNotTrusted`],
+    /// [`Denial::NoExternalVerifier`].
+    pub fn trust_device(
+        &self,
+        result: DeviceResult<'_>,
+        device: &[u8],
+        now: Timestamp,
+    ) -> Result<TrustedDevice, Denial> {
+        let trusted = match result {
+            DeviceResult::Citysec(token) => {
+                let result = AttestationResult::verify(&self.attestation, token, now).map_err(Denial::DeviceResult)?;
+                if result.ueid != device {
+                    return Err(Denial::WrongDevice);
+                }
+                TrustedDevice {
+                    result: Attested::Citysec(result),
+                }
+            }
+            DeviceResult::External { token, nonce } => {
+                let anchor = self.external.as_ref().ok_or(Denial::NoExternalVerifier)?;
+                let expected = ExpectedDevice {
+                    ueid: Some(device),
+                    nonce,
+                };
+                let ear = anchor.verify(token, now, expected).map_err(|e| match e {
+                    citysec_attest::Error::External(ExternalError::DeviceMismatch) => Denial::WrongDevice,
+                    other => Denial::DeviceResult(other),
+                })?;
+                TrustedDevice {
+                    result: Attested::External(ear),
+                }
+            }
+        };
+        match trusted.tier() {
             Tier::Affirming => {}
             Tier::Warning if self.accept_warnings => {}
             other => return Err(Denial::DeviceNotTrusted(other)),
         }
-        Ok(TrustedDevice { result })
+        Ok(trusted)
     }
 
     /// Decides one door request: credential and presentation, the credential's
@@ -772,7 +881,7 @@ impl DoorAuthority {
                 "controller of `{}` is {} (result from `{}`)",
                 req.door.id(),
                 device.tier(),
-                device.result().issuer
+                device.verifier()
             ),
         );
 

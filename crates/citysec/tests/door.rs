@@ -14,6 +14,9 @@ use citysec::attest::{
     Appraiser, Challenge as NonceChallenge, DebugStatus, Endorsement, EvidenceBuilder, Freshness, MemoryNonceStore,
     ReferenceSet, ReferenceValues, Tier,
 };
+use citysec::attest::{
+    AudienceRule, Error as AttestError, ExpiryRule, ExternalEarPolicy, ExternalEarVerifier, ExternalError,
+};
 use citysec::attest::{ManufacturerVerifier, ResultVerifier};
 use citysec::core::provider::Signer;
 use citysec::policy::bundle::PolicySigners;
@@ -27,12 +30,13 @@ use citysec::audit::merkle;
 use citysec::audit::record::{Kind, Outcome, Record};
 use citysec::core::FixedClock;
 use citysec::core::audit::{AuditError, AuditSink};
+use citysec::core::coset::cbor::value::Value;
 use citysec::core::state::{HeldBundle, HeldStatusList, MemoryStateStore, StateStore, StoreError};
 use citysec::core::{Error as CoreError, RandomSource, Result as CoreResult, SigningKey, Timestamp};
 use citysec::credential::{
     Challenge, Claims, Confirmation, Error as CredError, Issuer, StatusList, StatusRef, Verifier,
 };
-use citysec::door::{Denial, Door, DoorAuthority, DoorRequest, LocalTime, Step};
+use citysec::door::{Denial, DeviceResult, Door, DoorAuthority, DoorRequest, LocalTime, Step};
 use citysec::policy::bundle::{self, BundleError, BundleSource};
 use citysec::policy::{Decision, PolicyLimits, Reason, RequestError, Weekday};
 
@@ -283,6 +287,24 @@ impl City {
 
     /// The decision for `credential` presented by `signer` at `t`, threat level `threat`.
     fn decide(&self, credential: &[u8], signer: &SigningKey, t: u64, threat: i64) -> citysec::door::DoorDecision {
+        self.decide_with(
+            credential,
+            signer,
+            t,
+            threat,
+            DeviceResult::Citysec(&self.device_result),
+        )
+    }
+
+    /// As [`Self::decide`], the controller attested by `device_result`.
+    fn decide_with(
+        &self,
+        credential: &[u8],
+        signer: &SigningKey,
+        t: u64,
+        threat: i64,
+        device_result: DeviceResult<'_>,
+    ) -> citysec::door::DoorDecision {
         let challenge = Challenge::from_parts([7; 32], "lobby-east", at(t));
         let presentation = citysec::credential::present(
             &citysec::rustcrypto::signer_copy(signer).unwrap(),
@@ -294,7 +316,7 @@ impl City {
             door: &self.door,
             presentation: &presentation,
             challenge: &challenge,
-            device_result: &self.device_result,
+            device_result,
             now: at(t),
             local_time: LocalTime::at(at(t), 0),
             threat_level: threat,
@@ -387,7 +409,7 @@ fn an_old_challenge_is_refused() {
         door: &c.door,
         presentation: &presentation,
         challenge: &challenge,
-        device_result: &c.device_result,
+        device_result: DeviceResult::Citysec(&c.device_result),
         now: at(THU_10),
         local_time: LocalTime::at(at(THU_10), 0),
         threat_level: 0,
@@ -598,7 +620,7 @@ impl City {
             door: &self.door,
             presentation: &presentation,
             challenge: &challenge,
-            device_result: &self.device_result,
+            device_result: DeviceResult::Citysec(&self.device_result),
             now: at(t),
             local_time: LocalTime::at(at(t), offset),
             threat_level: 0,
@@ -904,7 +926,7 @@ fn request_facts_build_the_policy_request_from_verified_data_only() {
     // With the controller's verified attestation result, the same rule permits.
     let device = c
         .authority
-        .trust_device(&c.device_result, &DOOR_UEID, at(THU_10))
+        .trust_device(DeviceResult::Citysec(&c.device_result), &DOOR_UEID, at(THU_10))
         .unwrap();
     let with_device = citysec::door::RequestFacts::new(&c.door, &credential, Some(&device), time, 0);
     assert_eq!(
@@ -1121,5 +1143,129 @@ fn refused_installations_are_recorded_and_an_unrecorded_bundle_does_not_take_eff
         c.decide(&staff, &alice, THU_10, 3).denial(),
         Some(&Denial::Policy(Reason::Forbidden)),
         "v2 (lockdown) stays in force"
+    );
+}
+
+/// An EAR as an external verifier (Veraison) writes one for the door's
+/// controller: profile, iat, verifier id, the `door-ctl` appraisal of `status`,
+/// and `extra` claims; signed by `key`.
+fn external_ear(key: &dyn Signer, status: u64, t: u64, extra: Vec<(Value, Value)>) -> Vec<u8> {
+    let appraisal = Value::Map(vec![(Value::from(1000), Value::from(status))]);
+    let mut claims = vec![
+        (Value::from(265), Value::Text("tag:ietf.org,2026:rats/ear#04".into())),
+        (Value::from(6), Value::from(t)),
+        (
+            Value::from(1004),
+            Value::Map(vec![
+                (Value::from(0), Value::Text("https://veraison.example".into())),
+                (Value::from(1), Value::Text("ear 0.6.0".into())),
+            ]),
+        ),
+        (
+            Value::from(266),
+            Value::Map(vec![(Value::Text("door-ctl".into()), appraisal)]),
+        ),
+    ];
+    claims.extend(extra);
+    let mut payload = Vec::new();
+    citysec::core::coset::cbor::ser::into_writer(&Value::Map(claims), &mut payload).unwrap();
+    citysec::core::sign1::sign(key, &payload, b"").unwrap()
+}
+
+#[test]
+fn an_external_ear_attests_the_controller_only_where_its_verifier_is_trusted() {
+    let mut c = city();
+    let alice = holder(10);
+    let credential = c.credential("alice", &["staff"], &alice, 0);
+    let veraison = soft(SigningKey::ed25519(&[9; 32]));
+    let nonce = [0x6b; 16];
+    let with_nonce = |n: &[u8]| vec![(Value::from(10), Value::Bytes(n.to_vec()))];
+    let affirming = external_ear(&*veraison, 2, THU_10 - 5, with_nonce(&nonce));
+    let external = |token| DeviceResult::External {
+        token,
+        nonce: Some(&nonce),
+    };
+
+    // A door that trusts no external verifier denies it.
+    let d = c.decide_with(&credential, &alice, THU_10, 0, external(&affirming));
+    assert_eq!(d.denial(), Some(&Denial::NoExternalVerifier));
+    assert_eq!(d.denial().unwrap().step(), Step::Device);
+
+    // Trusting Veraison's key, with its EARs' shape: no aud, no exp (5 minutes
+    // from iat), the device bound by the door's nonce.
+    let policy = ExternalEarPolicy::new("door-controllers", "door-ctl")
+        .with_audience(AudienceRule::IfPresent("door-controllers".into()))
+        .with_expiry(ExpiryRule::MaxAge(300));
+    let anchor =
+        ExternalEarVerifier::new(&citysec::rustcrypto::PROVIDER, veraison.verifying_key().clone(), policy).unwrap();
+    c.authority = authority(&c.issuer, &c.attest_signer, &c.policy_key)
+        .scope(SCOPE)
+        .trust_external_attestation(anchor);
+    let list = c
+        .statuses
+        .sign(&c.issuer, STATUS_URI, at(THU_10), at(THU_10 + 86_400), None)
+        .unwrap();
+    c.authority.install_status_list(&list, 1024).unwrap();
+    let v1 = c.bundle("", 1);
+    assert_eq!(c.authority.install_policy(&v1), Ok(1));
+
+    let d = c.decide_with(&credential, &alice, THU_10, 0, external(&affirming));
+    assert_eq!(d.decision(), Decision::Allow, "{d}");
+    assert_eq!(
+        d.checks()[2].detail,
+        "controller of `lobby-east` is affirming (result from `https://veraison.example`)"
+    );
+    // The citysec result still works beside it.
+    assert_eq!(c.decide(&credential, &alice, THU_10, 0).decision(), Decision::Allow);
+
+    let denial = |token: &[u8], nonce: Option<&[u8]>| {
+        c.decide_with(&credential, &alice, THU_10, 0, DeviceResult::External { token, nonce })
+            .denial()
+            .cloned()
+    };
+    // Contraindicated.
+    let bad = external_ear(&*veraison, 96, THU_10 - 5, with_nonce(&nonce));
+    assert_eq!(
+        denial(&bad, Some(&nonce)),
+        Some(Denial::DeviceNotTrusted(Tier::Contraindicated))
+    );
+    // Another nonce; no nonce and no ueid; another controller's ueid.
+    assert_eq!(
+        denial(&affirming, Some(&[0x11; 16])),
+        Some(Denial::DeviceResult(AttestError::External(
+            ExternalError::NonceMismatch
+        )))
+    );
+    let unbound = external_ear(&*veraison, 2, THU_10 - 5, vec![]);
+    assert_eq!(
+        denial(&unbound, None),
+        Some(Denial::DeviceResult(AttestError::External(
+            ExternalError::MissingDeviceBinding
+        )))
+    );
+    let other = external_ear(
+        &*veraison,
+        2,
+        THU_10 - 5,
+        vec![(Value::from(256), Value::Bytes(vec![0x01, 0xd0, 0x0f, 0, 0, 0, 2]))],
+    );
+    assert_eq!(denial(&other, None), Some(Denial::WrongDevice));
+    // Older than five minutes.
+    let old = external_ear(&*veraison, 2, THU_10 - 301, with_nonce(&nonce));
+    assert_eq!(
+        denial(&old, Some(&nonce)),
+        Some(Denial::DeviceResult(AttestError::External(ExternalError::TooOld)))
+    );
+    // Each kind of result only through its own path: a citysec result as an
+    // external EAR fails the external key; an external EAR as a citysec result
+    // fails the citysec verifier.
+    assert_eq!(
+        denial(&c.device_result, Some(&nonce)),
+        Some(Denial::DeviceResult(AttestError::Core(CoreError::BadSignature)))
+    );
+    let d = c.decide_with(&credential, &alice, THU_10, 0, DeviceResult::Citysec(&affirming));
+    assert!(
+        matches!(d.denial(), Some(Denial::DeviceResult(AttestError::Credential(_)))),
+        "{d}"
     );
 }
