@@ -228,8 +228,9 @@ pub struct ExternalEar {
     pub expires: Option<Timestamp>,
     /// `ear.verifier-id`.
     pub verifier_id: VerifierId,
-    /// The overall status: the top-level `ear.status` if present, else the worst
-    /// of the appraisals'.
+    /// The overall status: the top-level `ear.status` if present (it may not
+    /// claim more trust than any appraisal, [`distrust`]), else the least
+    /// trustworthy of the appraisals'.
     pub status: Tier,
     /// The device's appraisal (the policy's submodule).
     pub device: ExternalAppraisal,
@@ -244,10 +245,37 @@ pub struct ExternalEar {
 }
 
 impl ExternalEar {
-    /// Whether the device's appraisal affirms it.
+    /// The tier a relying party decides on: the less trustworthy of the device
+    /// appraisal's status and the overall status, where `none` (no claim) counts
+    /// as less trustworthy than any claim ([`distrust`]).
+    #[must_use]
+    pub fn tier(&self) -> Tier {
+        if distrust(self.status) > distrust(self.device.status) {
+            self.status
+        } else {
+            self.device.status
+        }
+    }
+
+    /// Whether the EAR affirms the device: [`Self::tier`] is `affirming` (so
+    /// the device appraisal and the overall status both are).
     #[must_use]
     pub fn is_affirming(&self) -> bool {
-        self.device.status == Tier::Affirming && self.status <= Tier::Affirming
+        self.tier() == Tier::Affirming
+    }
+}
+
+/// How little a tier lets a relying party trust: affirming 0, warning 1,
+/// contraindicated 2, none 3. `none` means the verifier made no claim, so it
+/// never stands for more trust than a claim (unlike [`Tier`]'s order, which
+/// follows the code points).
+#[must_use]
+pub const fn distrust(tier: Tier) -> u8 {
+    match tier {
+        Tier::Affirming => 0,
+        Tier::Warning => 1,
+        Tier::Contraindicated => 2,
+        _ => 3,
     }
 }
 
@@ -304,8 +332,10 @@ impl ExternalEarVerifier {
 /// item, definite or indefinite lengths, map keys integers or texts and distinct,
 /// no tags, no `undefined` or other simple values than false, true and null,
 /// within `limits` (size, depth, entries per map or array), no trailing bytes.
-/// Work is linear in the input: each byte is read once, and each map's keys are
-/// sorted once (at most `limits.max_entries` of them).
+/// Each byte is read once, and each map's keys are sorted once to find
+/// duplicates: about log2(entries) comparisons per key, each at most the key's
+/// length, so the work is linear in the input with a small constant (the
+/// step-count test requires at most 9 steps per byte on its worst shapes).
 ///
 /// # Errors
 /// [`citysec_core::Error::TooLarge`], [`citysec_core::Error::TooDeep`],
@@ -316,8 +346,9 @@ pub fn decode_payload(bytes: &[u8], limits: &Limits) -> core::result::Result<Val
     decode_payload_counted(bytes, limits).0
 }
 
-/// [`decode_payload`] and the number of steps it took: one per head read and
-/// one per key comparison (what the step-count test bounds per input byte).
+/// [`decode_payload`] and the number of steps it took: one per head read, and
+/// per key comparison one plus the bytes two text keys share (what the
+/// step-count test bounds per input byte).
 pub fn decode_payload_counted(
     bytes: &[u8],
     limits: &Limits,
@@ -514,7 +545,7 @@ impl Decoder<'_, '_> {
         let mut keys: Vec<&Value> = entries.iter().map(|(k, _)| k).collect();
         let mut steps = 0usize;
         keys.sort_by(|a, b| {
-            steps = steps.saturating_add(1);
+            steps = steps.saturating_add(compare_cost(a, b));
             key_order(a, b)
         });
         self.steps = self.steps.saturating_add(steps);
@@ -522,6 +553,16 @@ impl Decoder<'_, '_> {
             return Err(citysec_core::Error::DuplicateMapKey);
         }
         Ok(())
+    }
+}
+
+/// The steps of one key comparison: one, plus the bytes two texts share.
+fn compare_cost(a: &Value, b: &Value) -> usize {
+    match (a, b) {
+        (Value::Text(x), Value::Text(y)) => {
+            1usize.saturating_add(x.bytes().zip(y.bytes()).take_while(|(p, q)| p == q).count())
+        }
+        _ => 1,
     }
 }
 
@@ -702,9 +743,13 @@ fn read(
         appraisals.push(a);
     }
     appraisals.sort_by(|a, b| a.name.cmp(&b.name));
-    let worst = appraisals.iter().map(|a| a.status).max().unwrap_or(Tier::None);
+    let worst = appraisals
+        .iter()
+        .map(|a| a.status)
+        .max_by_key(|t| distrust(*t))
+        .unwrap_or(Tier::None);
     let status = match get(claims, labels::EAR_STATUS).map(tier).transpose()? {
-        Some(top) if top < worst => return Err(ExternalError::StatusInconsistent),
+        Some(top) if distrust(top) < distrust(worst) => return Err(ExternalError::StatusInconsistent),
         Some(top) => top,
         None => worst,
     };

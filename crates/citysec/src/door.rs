@@ -265,13 +265,14 @@ impl TrustedDevice {
     }
 
     /// The tier the door decides on (`affirming`, or `warning` where accepted):
-    /// a citysec result's status, or an external EAR's device appraisal's status
-    /// (never better than its overall status).
+    /// a citysec result's status, or an external EAR's [`ExternalEar::tier`] (the
+    /// less trustworthy of its device appraisal's and its overall status, `none`
+    /// counting as the least).
     #[must_use]
     pub fn tier(&self) -> Tier {
         match &self.result {
             Attested::Citysec(r) => r.status,
-            Attested::External(e) => e.device.status.max(e.status),
+            Attested::External(e) => e.tier(),
         }
     }
 
@@ -294,13 +295,17 @@ pub enum DeviceResult<'a> {
     /// `ResultVerifier` trusts).
     Citysec(&'a [u8]),
     /// An EAR from the external verifier the door trusts
-    /// ([`DoorAuthority::trust_external_attestation`]), with the nonce the door
-    /// issued for it, if any: an EAR without the controller's `ueid` is bound to
-    /// it only by that nonce.
+    /// ([`DoorAuthority::trust_external_attestation`]), with the nonce the caller
+    /// issued for this attestation, if any: an EAR without the controller's
+    /// `ueid` is bound to it only by that nonce.
     External {
         /// The EAR (a COSE_Sign1).
         token: &'a [u8],
-        /// The nonce the door issued for this attestation.
+        /// The nonce this relying party issued for the controller's attestation.
+        /// The door only compares it with the EAR's: issuing it, remembering it
+        /// and using it up once (a `citysec_attest::Challenge` in a
+        /// `NonceStore`) is the caller's job, and a nonce taken from the
+        /// controller's own message binds nothing.
         nonce: Option<&'a [u8]>,
     },
 }

@@ -1250,6 +1250,40 @@ fn an_external_ear_attests_the_controller_only_where_its_verifier_is_trusted() {
         vec![(Value::from(256), Value::Bytes(vec![0x01, 0xd0, 0x0f, 0, 0, 0, 2]))],
     );
     assert_eq!(denial(&other, None), Some(Denial::WrongDevice));
+    // A device appraisal without a status, another submodule affirming: the
+    // overall status is `none`, not trusted.
+    let mut no_status_claims = Vec::new();
+    citysec::core::coset::cbor::ser::into_writer(
+        &Value::Map(vec![
+            (Value::from(265), Value::Text("tag:ietf.org,2026:rats/ear#04".into())),
+            (Value::from(6), Value::from(THU_10 - 5)),
+            (
+                Value::from(1004),
+                Value::Map(vec![
+                    (Value::from(0), Value::Text("https://veraison.example".into())),
+                    (Value::from(1), Value::Text("ear 0.6.0".into())),
+                ]),
+            ),
+            (
+                Value::from(266),
+                Value::Map(vec![
+                    (Value::Text("door-ctl".into()), Value::Map(vec![])),
+                    (
+                        Value::Text("modem".into()),
+                        Value::Map(vec![(Value::from(1000), Value::from(2))]),
+                    ),
+                ]),
+            ),
+            (Value::from(10), Value::Bytes(nonce.to_vec())),
+        ]),
+        &mut no_status_claims,
+    )
+    .unwrap();
+    let no_status = citysec::core::sign1::sign(&*veraison, &no_status_claims, b"").unwrap();
+    assert_eq!(
+        denial(&no_status, Some(&nonce)),
+        Some(Denial::DeviceNotTrusted(Tier::None))
+    );
     // Older than five minutes.
     let old = external_ear(&*veraison, 2, THU_10 - 301, with_nonce(&nonce));
     assert_eq!(
