@@ -651,17 +651,7 @@ fn vector(v: &Value) -> core::result::Result<TrustVector, ExternalError> {
     let mut tv = TrustVector::default();
     for (k, v) in entries {
         let claim = i8::try_from(int(v)?).map_err(|_| ExternalError::StatusOutOfRange)?;
-        let slot = match int(k)? {
-            labels::vector::INSTANCE_IDENTITY => &mut tv.instance_identity,
-            labels::vector::CONFIGURATION => &mut tv.configuration,
-            labels::vector::EXECUTABLES => &mut tv.executables,
-            labels::vector::FILE_SYSTEM => &mut tv.file_system,
-            labels::vector::HARDWARE => &mut tv.hardware,
-            labels::vector::RUNTIME_OPAQUE => &mut tv.runtime_opaque,
-            labels::vector::STORAGE_OPAQUE => &mut tv.storage_opaque,
-            labels::vector::SOURCED_DATA => &mut tv.sourced_data,
-            _ => return Err(ExternalError::StatusOutOfRange),
-        };
+        let slot = tv.slot_mut(int(k)?).ok_or(ExternalError::StatusOutOfRange)?;
         *slot = Some(claim);
     }
     Ok(tv)

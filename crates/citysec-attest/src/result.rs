@@ -123,7 +123,8 @@ impl TrustVector {
         ]
     }
 
-    fn slot_mut(&mut self, key: i64) -> Option<&mut Option<i8>> {
+    /// The claim slot of vector key `key` (0..=7), if it is one.
+    pub(crate) fn slot_mut(&mut self, key: i64) -> Option<&mut Option<i8>> {
         use labels::vector as v;
         Some(match key {
             v::INSTANCE_IDENTITY => &mut self.instance_identity,
