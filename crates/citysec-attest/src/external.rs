@@ -30,6 +30,7 @@ use citysec_core::provider::Provider;
 use citysec_core::sign1::{UnverifiedSign1, VerifyOptions};
 use citysec_core::{Limits, Timestamp, VerifyingKey};
 
+use crate::evidence::{NONCE_LEN_RANGE, UEID_LEN_RANGE};
 use crate::result::{Tier, TrustVector, VerifierId};
 use crate::{Error, Result, labels};
 
@@ -636,7 +637,7 @@ fn tier(v: &Value) -> core::result::Result<Tier, ExternalError> {
 
 fn nonce(v: &Value) -> core::result::Result<Vec<u8>, ExternalError> {
     match v {
-        Value::Bytes(b) if (8..=64).contains(&b.len()) => Ok(b.clone()),
+        Value::Bytes(b) if NONCE_LEN_RANGE.contains(&b.len()) => Ok(b.clone()),
         _ => Err(ExternalError::Malformed),
     }
 }
@@ -746,7 +747,7 @@ fn read(
     let (device, device_nonce) = device.ok_or(ExternalError::NoDeviceSubmodule)?;
     let ueid = match get(claims, labels::UEID) {
         None => None,
-        Some(Value::Bytes(u)) if (7..=33).contains(&u.len()) => Some(u.clone()),
+        Some(Value::Bytes(u)) if UEID_LEN_RANGE.contains(&u.len()) => Some(u.clone()),
         Some(_) => return Err(ExternalError::Malformed),
     };
     let nonce = match get(claims, labels::EAT_NONCE).map(nonce).transpose()? {
